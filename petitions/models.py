@@ -1,0 +1,141 @@
+"""What citizens submit: categories and petitions."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from routing.models import Level
+
+TITLE_MAX_LENGTH = 200
+TEXT_MAX_LENGTH = 10_000
+NAME_MAX_LENGTH = 120
+ADDRESS_MAX_LENGTH = 255
+
+
+class Category(models.Model):
+    """A kind of petition. Names are kept in both languages because they are data, not code."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (Vietnamese)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    default_level = models.CharField(
+        _("default level"),
+        max_length=16,
+        choices=Level.choices,
+        blank=True,
+        help_text=_("Route petitions of this category straight to this level. Empty: the commune."),
+    )
+    allows_anonymous = models.BooleanField(
+        _("anonymous submissions allowed"),
+        default=False,
+        help_text=_("Citizens may leave their name out (they still give a phone number to follow the case)."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["position", "code"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web portal")
+    API = "api", _("API")
+    OPEN311 = "open311", _("Open311")
+    OFFICER = "officer", _("Entered by an officer")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Petition(models.Model):
+    """A citizen's submission, as received. The case (routing) tracks what happens to it."""
+
+    tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    token_hash = models.CharField(_("tracking token hash"), max_length=64, unique=True, editable=False)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=80, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    is_anonymous = models.BooleanField(_("anonymous"), default=False)
+    submitter_name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=16, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    language = models.CharField(_("language"), max_length=8, default="vi")
+
+    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="petitions")
+    province = models.ForeignKey(
+        "routing.Unit",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Level.PROVINCE},
+    )
+    commune = models.ForeignKey(
+        "routing.Unit",
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"level": Level.COMMUNE},
+    )
+    address = models.CharField(_("address"), max_length=ADDRESS_MAX_LENGTH, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
+    text = models.TextField(_("text"))
+    target_level = models.CharField(_("addressed to level"), max_length=16, choices=Level.choices, blank=True)
+    consent_publish = models.BooleanField(_("consents to publish the response"), default=False)
+
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    entered_by = models.ForeignKey(
+        "auth.User",
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("petition")
+        verbose_name_plural = _("petitions")
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["category", "submitted_at"], name="petition_category_time_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="petition_point_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_anonymous=True) | ~Q(submitter_name=""), name="petition_named_unless_anonymous"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_code} · {self.title}"
+
+    def check_token(self, token: str) -> bool:
+        return bool(token) and constant_time_compare(hash_token(token), self.token_hash)
+
+    @property
+    def display_name(self) -> str:
+        return str(_("Anonymous")) if self.is_anonymous else self.submitter_name

@@ -1,0 +1,308 @@
+"""Intake: turning what a citizen (or an officer, API or Open311 client) sends into a petition and its case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models import (
+    ADDRESS_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Category,
+    Channel,
+    Petition,
+    hash_token,
+)
+from routing.models import Level, Unit, membership_of
+from routing.services import case_open
+
+#: No 0/O, 1/I/L: codes are read out over the phone and typed from SMS.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 6
+TEXT_MIN_LENGTH = 10
+# Viet Nam with its islands, generously.
+LAT_RANGE = (Decimal("6"), Decimal("24"))
+LON_RANGE = (Decimal("101"), Decimal("118"))
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    petition: Petition
+    #: The secret tracking token. None when an idempotent retry returned an earlier petition:
+    #: the token was given (and sent by SMS/email) the first time and is not stored.
+    token: str | None
+    created: bool
+
+
+def new_tracking_code(now: dt.datetime) -> str:
+    body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return f"PA-{timezone.localtime(now):%y}-{body}"
+
+
+def normalize_text(value: Any) -> str:
+    """NFC-normalise and trim; a non-string becomes an empty string."""
+    if not isinstance(value, str):
+        return ""
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def normalize_phone(raw: str) -> str:
+    """Parse a Vietnamese or international phone number and return it in E.164."""
+    try:
+        number = phonenumbers.parse(raw, "VN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("Enter a valid phone number, for example 0912 345 678."), code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse_coordinate(value: Any, bounds: tuple[Decimal, Decimal]) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(_("Enter a number."), code="invalid") from None
+    if not bounds[0] <= number <= bounds[1]:
+        raise ValidationError(_("The map point must be in Viet Nam."), code="out_of_range")
+    return number
+
+
+def _fingerprint(fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _resolve_category(value: Category | int | str | None) -> Category | None:
+    if isinstance(value, Category):
+        return value if value.is_active else None
+    if value in (None, ""):
+        return None
+    lookup = {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"code": value}
+    return Category.objects.filter(is_active=True, **lookup).first()
+
+
+def _resolve_commune(value: Unit | int | str | None) -> Unit | None:
+    if isinstance(value, Unit):
+        return value if value.level == Level.COMMUNE and value.is_active else None
+    if value in (None, ""):
+        return None
+    lookup = {"pk": value} if isinstance(value, int) else {"code": str(value)}
+    return Unit.objects.filter(level=Level.COMMUNE, is_active=True, **lookup).select_related("parent").first()
+
+
+def _check_length(errors: dict[str, list[Any]], field: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        errors.setdefault(field, []).append(
+            _("At most %(limit)s characters (you wrote %(count)s).") % {"limit": limit, "count": len(value)}
+        )
+
+
+def petition_submit(
+    *,
+    category: Category | int | str | None,
+    commune: Unit | int | str | None,
+    phone: str,
+    title: str,
+    text: str,
+    submitter_name: str = "",
+    is_anonymous: bool = False,
+    email: str = "",
+    province: Unit | int | str | None = None,
+    address: str = "",
+    latitude: Any = None,
+    longitude: Any = None,
+    target_level: str = "",
+    consent_publish: bool = False,
+    channel: str = Channel.WEB,
+    language: str = "vi",
+    idempotency_key: str | None = None,
+    entered_by: Any = None,
+    now: dt.datetime | None = None,
+) -> SubmissionResult:
+    """Validate a submission, then create the petition, its routed case and first event at once.
+
+    Raises ``ValidationError`` with a message per field (translated) and
+    writes nothing when any input is wrong. With an ``idempotency_key`` a
+    retried submission returns the petition created the first time.
+    """
+    now = now or timezone.now()
+    errors: dict[str, list[Any]] = {}
+
+    def fail(field: str, message: Any) -> None:
+        errors.setdefault(field, []).append(message)
+
+    name = normalize_text(submitter_name)
+    title = normalize_text(title)
+    text = normalize_text(text)
+    address = normalize_text(address)
+    email = normalize_text(email).lower()
+    key = normalize_text(idempotency_key) if idempotency_key is not None else ""
+
+    resolved_category = _resolve_category(category)
+    if resolved_category is None:
+        fail("category", _("Choose a category."))
+    resolved_commune = _resolve_commune(commune)
+    if resolved_commune is None:
+        fail("commune", _("Choose a commune or ward from the list."))
+    elif province not in (None, ""):
+        expected = province.pk if isinstance(province, Unit) else province
+        if str(expected) not in {str(resolved_commune.parent_id), str(resolved_commune.parent.code)}:  # type: ignore[union-attr]
+            fail("commune", _("This commune or ward is not in the chosen province."))
+
+    if is_anonymous:
+        if resolved_category is not None and not resolved_category.allows_anonymous:
+            fail("is_anonymous", _("This category needs your name."))
+        name = ""
+    elif not name:
+        fail("submitter_name", _("Enter your name."))
+    _check_length(errors, "submitter_name", name, NAME_MAX_LENGTH)
+
+    normalized_phone = ""
+    try:
+        normalized_phone = normalize_phone(normalize_text(phone))
+    except ValidationError as exc:
+        fail("phone", exc.messages[0])
+
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            fail("email", _("Enter a valid email address."))
+        _check_length(errors, "email", email, 254)
+
+    if not title:
+        fail("title", _("Give your petition a short title."))
+    _check_length(errors, "title", title, TITLE_MAX_LENGTH)
+    if not text:
+        fail("text", _("Describe the matter."))
+    elif len(text) < TEXT_MIN_LENGTH:
+        fail("text", _("Describe the matter in at least %(count)s characters.") % {"count": TEXT_MIN_LENGTH})
+    _check_length(errors, "text", text, TEXT_MAX_LENGTH)
+    _check_length(errors, "address", address, ADDRESS_MAX_LENGTH)
+
+    lat = lon = None
+    try:
+        lat = _parse_coordinate(latitude, LAT_RANGE)
+    except ValidationError as exc:
+        fail("latitude", exc.messages[0])
+    try:
+        lon = _parse_coordinate(longitude, LON_RANGE)
+    except ValidationError as exc:
+        fail("longitude", exc.messages[0])
+    if (lat is None) != (lon is None) and "latitude" not in errors and "longitude" not in errors:
+        fail("latitude", _("Give both latitude and longitude, or neither."))
+
+    if target_level and target_level not in Level.values:
+        fail("target_level", _("Choose central, province or commune."))
+    if channel not in Channel.values:
+        fail("channel", _("Unknown channel."))
+    if channel == Channel.OFFICER and membership_of(entered_by) is None:
+        fail("channel", _("Only staff can enter petitions received by phone or in person."))
+    if language not in ("vi", "en"):
+        language = "vi"
+    if len(key) > 80:
+        fail("idempotency_key", _("The idempotency key is at most 80 characters."))
+
+    if errors:
+        raise ValidationError(errors)
+    assert resolved_category is not None and resolved_commune is not None
+
+    fields = {
+        "category": resolved_category.pk,
+        "commune": resolved_commune.pk,
+        "name": name,
+        "anonymous": bool(is_anonymous),
+        "phone": normalized_phone,
+        "email": email,
+        "title": title,
+        "text": text,
+        "address": address,
+        "lat": lat,
+        "lon": lon,
+        "target_level": target_level,
+        "channel": channel,
+    }
+    fingerprint = _fingerprint(fields)
+
+    if key:
+        existing = _replay(key, fingerprint)
+        if existing is not None:
+            return existing
+
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            petition = Petition(
+                tracking_code=new_tracking_code(now),
+                token_hash=hash_token(token),
+                idempotency_key=key or None,
+                request_fingerprint=fingerprint,
+                is_anonymous=bool(is_anonymous),
+                submitter_name=name,
+                phone=normalized_phone,
+                email=email,
+                language=language,
+                category=resolved_category,
+                province=resolved_commune.parent,
+                commune=resolved_commune,
+                address=address,
+                latitude=lat,
+                longitude=lon,
+                title=title,
+                text=text,
+                target_level=target_level,
+                consent_publish=bool(consent_publish),
+                channel=channel,
+                entered_by=entered_by if channel == Channel.OFFICER else None,
+                submitted_at=now,
+            )
+            _save_with_unique_code(petition, now)
+            case_open(petition=petition, actor=entered_by if channel == Channel.OFFICER else None, now=now)
+    except IntegrityError:
+        # Two retries with one key raced; the other one won.
+        if key:
+            existing = _replay(key, fingerprint)
+            if existing is not None:
+                return existing
+        raise
+    return SubmissionResult(petition=petition, token=token, created=True)
+
+
+def _replay(key: str, fingerprint: str) -> SubmissionResult | None:
+    existing = Petition.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise ValidationError(
+            {"idempotency_key": _("This idempotency key was already used for a different petition.")}
+        )
+    return SubmissionResult(petition=existing, token=None, created=False)
+
+
+def _save_with_unique_code(petition: Petition, now: dt.datetime, attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                petition.save(force_insert=True)
+            return
+        except IntegrityError:
+            if attempt == attempts - 1 or Petition.objects.filter(tracking_code=petition.tracking_code).count() == 0:
+                raise
+            petition.tracking_code = new_tracking_code(now)

@@ -1,0 +1,476 @@
+"""Writes to cases. Every change goes through here.
+
+Each service locks the case row (``select_for_update``), re-checks that the
+transition applies to the state found under the lock (and, when the caller
+says which version it saw, that nobody acted since), runs the transition
+declared on ``Case``, bumps ``version``, writes one ``CaseEvent`` and
+schedules side effects for after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import can_proceed, has_transition_perm
+
+from routing import signals
+from routing.actors import CitizenActor, SystemActor
+from routing.deadlines import add_working_days, policy_for
+from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
+from routing.models import (
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseState,
+    EventKind,
+    Level,
+    Unit,
+    membership_of,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from petitions.models import Category, Petition
+
+logger = logging.getLogger(__name__)
+
+NOTE_MAX_LENGTH = 4000
+RESPONSE_MAX_LENGTH = 10_000
+
+
+# --- routing ------------------------------------------------------------------
+
+
+def route_unit_for(*, commune: Unit, category: Category, target_level: str = "") -> Unit:
+    """The unit that first handles a petition about ``commune``.
+
+    An explicit target level wins, then the category's default level, else the
+    commune itself.
+    """
+    level = target_level or category.default_level or Level.COMMUNE
+    unit = commune.ancestor_at(level)
+    if unit is None:  # pragma: no cover - units always have their full ancestry
+        raise ValidationError({"commune": _("This commune is not attached to the organisation.")})
+    return unit
+
+
+def case_open(*, petition: Petition, actor: Any, now: dt.datetime) -> Case:
+    """Create the case for a new petition at its routed unit (inside the caller's transaction)."""
+    unit = route_unit_for(commune=petition.commune, category=petition.category, target_level=petition.target_level)
+    triage_due = add_working_days(now, policy_for(unit.level, petition.category_id).triage_days)
+    case = Case(
+        petition=petition,
+        unit=unit,
+        submitted_at=now,
+        updated_at=now,
+        triage_due_at=triage_due,
+        due_at=triage_due,
+    )
+    case.save(force_insert=True)
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=EventKind.SUBMITTED,
+        actor=actor if _actor_kind(actor) == ActorKind.STAFF else None,
+        actor_kind=_actor_kind(actor),
+        to_state=CaseState.SUBMITTED,
+        to_unit=unit,
+        is_public=True,
+        case_version=case.version,
+        created_at=now,
+        data={"channel": petition.channel},
+    )
+    _after_commit(case, event)
+    return case
+
+
+# --- the transition runner ------------------------------------------------------
+
+
+def _actor_kind(actor: Any) -> str:
+    if isinstance(actor, CitizenActor):
+        return ActorKind.CITIZEN
+    if isinstance(actor, SystemActor) or actor is None:
+        return ActorKind.SYSTEM
+    return ActorKind.STAFF
+
+
+def _after_commit(case: Case, event: CaseEvent) -> None:
+    case_id, event_id, version, kind = case.pk, event.pk, case.version, event.kind
+
+    def send() -> None:
+        signals.case_event_committed.send_robust(
+            sender=Case, case_id=case_id, event_id=event_id, version=version, kind=kind
+        )
+
+    transaction.on_commit(send)
+
+
+def _require_text(value: str, *, field: str, max_length: int = NOTE_MAX_LENGTH, required: bool = True) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationError({field: _("This field is required.")})
+    if len(text) > max_length:
+        raise ValidationError(
+            {field: _("At most %(limit)s characters (you wrote %(count)s).") % {"limit": max_length, "count": len(text)}}
+        )
+    return text
+
+
+def _lock_case(case_id: int) -> Case:
+    try:
+        return Case.objects.select_for_update().select_related("unit", "petition").get(pk=case_id)
+    except Case.DoesNotExist:
+        raise CaseActionForbidden() from None
+
+
+def _run(
+    *,
+    case_id: int,
+    actor: Any,
+    action: str,
+    expected_version: int | None,
+    note: str = "",
+    is_public: bool,
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+    kwargs_for: Callable[[Case], dict[str, Any]] | None = None,
+) -> Case:
+    """Run transition ``action`` on the locked case and record it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if expected_version is not None and case.version != expected_version:
+            raise CaseConflict()
+        method = getattr(case, action)
+        from_state = case.state
+        # Jurisdiction first, so that an outsider learns nothing about the case's state.
+        if not _actor_may_act_on(case, actor):
+            raise CaseActionForbidden()
+        if not can_proceed(method):
+            raise TransitionNotPossible()
+        if not has_transition_perm(method, actor):
+            raise CaseActionForbidden()
+        from_unit = case.unit
+        kwargs = {"now": now, **(kwargs_for(case) if kwargs_for else {})}
+        method(**kwargs)
+        case.version += 1
+        case.updated_at = now
+        case.save()
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=action,
+            actor=actor if _actor_kind(actor) == ActorKind.STAFF else None,
+            actor_kind=_actor_kind(actor),
+            from_state=from_state,
+            to_state=case.state,
+            from_unit=from_unit,
+            to_unit=case.unit,
+            note=note,
+            is_public=is_public,
+            data=data or {},
+            case_version=case.version,
+            created_at=now,
+        )
+        _after_commit(case, event)
+    logger.info("case %s: %s by %s -> %s v%s", case.pk, action, _actor_kind(actor), case.state, case.version)
+    return case
+
+
+def _actor_may_act_on(case: Case, actor: Any) -> bool:
+    membership = membership_of(actor)
+    if membership is not None:
+        return membership.unit_id == case.unit_id
+    return isinstance(actor, SystemActor) or (
+        isinstance(actor, CitizenActor) and actor.petition_id == case.petition_id
+    )
+
+
+# --- named services, one per transition -----------------------------------------
+
+
+def case_accept(*, case_id: int, actor: User, assignee: User | None = None, expected_version: int | None = None) -> Case:
+    """Accept a submitted case and assign it (a leader assigns anyone; an officer takes it)."""
+    assignee = assignee or actor
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="accept",
+        expected_version=expected_version,
+        is_public=True,
+        data={"assignee_id": assignee.pk},
+        kwargs_for=lambda case: {"assignee": assignee, "actor": actor},
+    )
+
+
+def case_reject(*, case_id: int, actor: User, reason: str, expected_version: int | None = None) -> Case:
+    """Refuse a petition; the reason is shown to the citizen."""
+    reason = _require_text(reason, field="reason")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="reject",
+        expected_version=expected_version,
+        note=reason,
+        is_public=True,
+        kwargs_for=lambda case: {"reason": reason},
+    )
+
+
+def case_mark_duplicate(
+    *, case_id: int, actor: User, original_id: int, note: str = "", expected_version: int | None = None
+) -> Case:
+    """Merge a case into an earlier one the actor can see; its citizen then follows the original."""
+    from routing.selectors import cases_visible_to
+
+    note = _require_text(note, field="note", required=False)
+
+    def kwargs_for(case: Case) -> dict[str, Any]:
+        original = cases_visible_to(actor).filter(pk=original_id).first()
+        if original is None:
+            raise ValidationError({"original": _("No case you can see has that reference.")})
+        while original.duplicate_of_id is not None:
+            original = original.duplicate_of  # type: ignore[assignment]
+        return {"original": original}
+
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="mark_duplicate",
+        expected_version=expected_version,
+        note=note,
+        is_public=True,
+        data={"original_id": original_id},
+        kwargs_for=kwargs_for,
+    )
+
+
+def case_escalate(*, case_id: int, actor: Any, reason: str, expected_version: int | None = None) -> Case:
+    """Send the case to the parent unit, where a new triage clock starts."""
+    reason = _require_text(reason, field="reason")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="escalate",
+        expected_version=expected_version,
+        note=reason,
+        is_public=True,
+        kwargs_for=lambda case: {"reason": reason},
+    )
+
+
+def case_transfer(*, case_id: int, actor: User, unit: Unit, reason: str, expected_version: int | None = None) -> Case:
+    """Hand a submitted case to a sibling unit (leader)."""
+    reason = _require_text(reason, field="reason")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="transfer",
+        expected_version=expected_version,
+        note=reason,
+        is_public=True,
+        kwargs_for=lambda case: {"unit": unit, "reason": reason},
+    )
+
+
+def case_return_down(
+    *, case_id: int, actor: User, unit: Unit, reason: str, expected_version: int | None = None
+) -> Case:
+    """Send a submitted case from a province or central down to a unit below (leader)."""
+    reason = _require_text(reason, field="reason")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="return_down",
+        expected_version=expected_version,
+        note=reason,
+        is_public=True,
+        kwargs_for=lambda case: {"unit": unit, "reason": reason},
+    )
+
+
+def case_refer(
+    *, case_id: int, actor: User, agency: str, due: dt.date, note: str = "", expected_version: int | None = None
+) -> Case:
+    """Ask an outside agency for input; the resolution clock pauses until it replies."""
+    agency = _require_text(agency, field="agency", max_length=200)
+    note = _require_text(note, field="note", required=False)
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="refer",
+        expected_version=expected_version,
+        note=note,
+        is_public=True,
+        data={"agency": agency, "due": due.isoformat()},
+        kwargs_for=lambda case: {"agency": agency, "due": due},
+    )
+
+
+def case_agency_replied(*, case_id: int, actor: User, note: str, expected_version: int | None = None) -> Case:
+    """Record the agency's answer; the resolution clock resumes, moved by the paused working days."""
+    note = _require_text(note, field="note")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="agency_replied",
+        expected_version=expected_version,
+        note=note,
+        is_public=False,
+        kwargs_for=lambda case: {"note": note},
+    )
+
+
+def case_reassign(*, case_id: int, actor: User, officer: User, expected_version: int | None = None) -> Case:
+    """Give an accepted case to another officer of the unit (leader)."""
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="reassign",
+        expected_version=expected_version,
+        is_public=False,
+        data={"assignee_id": officer.pk},
+        kwargs_for=lambda case: {"officer": officer},
+    )
+
+
+def case_extend(*, case_id: int, actor: User, days: int, reason: str, expected_version: int | None = None) -> Case:
+    """Extend the resolution deadline once at this unit (leader); the reason is shown to the citizen."""
+    reason = _require_text(reason, field="reason")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="extend",
+        expected_version=expected_version,
+        note=reason,
+        is_public=True,
+        data={"days": days},
+        kwargs_for=lambda case: {"days": days, "reason": reason},
+    )
+
+
+def case_submit_response(*, case_id: int, actor: User, text: str, expected_version: int | None = None) -> Case:
+    """Draft the response; it waits for a leader's approval."""
+    text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="submit_response",
+        expected_version=expected_version,
+        is_public=False,
+        kwargs_for=lambda case: {"text": text, "actor": actor},
+    )
+
+
+def case_approve(*, case_id: int, actor: User, expected_version: int | None = None) -> Case:
+    """Publish the drafted response to the citizen (leader)."""
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="approve",
+        expected_version=expected_version,
+        is_public=True,
+        kwargs_for=None,
+    )
+
+
+def case_send_back(*, case_id: int, actor: User, note: str, expected_version: int | None = None) -> Case:
+    """Return the draft to the officer with a note (leader)."""
+    note = _require_text(note, field="note")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="send_back",
+        expected_version=expected_version,
+        note=note,
+        is_public=False,
+        kwargs_for=lambda case: {"note": note},
+    )
+
+
+def _check_rating(rating: int) -> int:
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": _("Choose a rating from 1 to 5.")})
+    return rating
+
+
+def case_citizen_feedback(
+    *, case_id: int, actor: CitizenActor, resolved: bool, rating: int, comment: str = ""
+) -> Case:
+    """The citizen rates the response: satisfied closes the case, not satisfied reopens or escalates it."""
+    rating = _check_rating(rating)
+    comment = _require_text(comment, field="comment", required=not resolved, max_length=2000)
+    action = "citizen_satisfied" if resolved else "citizen_unsatisfied"
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action=action,
+        expected_version=None,
+        note=comment,
+        is_public=True,
+        data={"rating": rating},
+        kwargs_for=lambda case: {"rating": rating, "comment": comment},
+    )
+
+
+def case_withdraw(*, case_id: int, actor: CitizenActor, reason: str = "") -> Case:
+    """The citizen withdraws a petition that is still open."""
+    reason = _require_text(reason, field="reason", required=False, max_length=2000)
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="withdraw",
+        expected_version=None,
+        note=reason,
+        is_public=True,
+        kwargs_for=lambda case: {"reason": reason},
+    )
+
+
+def case_auto_close(*, case_id: int, now: dt.datetime | None = None) -> Case:
+    """Close a responded case whose feedback window has elapsed (system)."""
+    return _run(
+        case_id=case_id,
+        actor=SystemActor(reason="feedback_window"),
+        action="auto_close",
+        expected_version=None,
+        is_public=True,
+        now=now,
+    )
+
+
+def case_add_note(*, case_id: int, actor: User, text: str, is_public: bool) -> CaseEvent:
+    """Add an internal note (staff only) or a public note (shown to the citizen) to a case."""
+    text = _require_text(text, field="text")
+    now = timezone.now()
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        membership = membership_of(actor)
+        if membership is None or membership.unit_id != case.unit_id:
+            raise CaseActionForbidden()
+        case.version += 1
+        case.updated_at = now
+        Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.NOTE,
+            actor=actor,
+            actor_kind=ActorKind.STAFF,
+            from_state=case.state,
+            to_state=case.state,
+            from_unit=case.unit,
+            to_unit=case.unit,
+            note=text,
+            is_public=is_public,
+            case_version=case.version,
+            created_at=now,
+        )
+        _after_commit(case, event)
+    return event

@@ -1,0 +1,230 @@
+"""The periodic deadline sweep, in set-based batches.
+
+Four passes, each a loop of batches that lock their rows with
+``SELECT ... FOR UPDATE SKIP LOCKED`` (so two sweeps running at once split the
+work instead of doing it twice), change them with one ``UPDATE`` per group and
+write their events with one ``INSERT``:
+
+1. escalate cases left untriaged past their triage deadline to the parent unit
+   (the set-based form of ``Case.escalate``, done by the system);
+2. mark cases past their current deadline as overdue;
+3. record a reminder for cases due within the next working day;
+4. close responded cases whose feedback window has elapsed
+   (the set-based form of ``Case.auto_close``).
+
+Overdue marks and reminders are not transitions: they do not bump the case
+version, so an officer in the middle of an action is not told that someone
+else changed the case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from routing import signals
+from routing.deadlines import add_working_days, policy_for
+from routing.models import (
+    CLOCKED_STATES,
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseState,
+    EventKind,
+)
+
+
+@dataclass
+class SweepReport:
+    escalated: int = 0
+    overdue: int = 0
+    reminded: int = 0
+    auto_closed: int = 0
+
+
+def _locked_batch(queryset: Any, fields: tuple[str, ...], batch_size: int) -> list[dict[str, Any]]:
+    return list(
+        queryset.select_for_update(skip_locked=True, of=("self",)).order_by("pk").values(*fields)[:batch_size]
+    )
+
+
+def _announce(events: list[CaseEvent]) -> None:
+    payload = [(e.case_id, e.pk, e.case_version, e.kind) for e in events]
+
+    def send() -> None:
+        for case_id, event_id, version, kind in payload:
+            signals.case_event_committed.send_robust(
+                sender=Case, case_id=case_id, event_id=event_id, version=version, kind=kind
+            )
+
+    transaction.on_commit(send)
+
+
+def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    candidates = Case.objects.filter(state=CaseState.SUBMITTED, due_at__lt=now, unit__parent__isnull=False)
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(
+                candidates,
+                ("pk", "version", "unit_id", "unit__parent_id", "unit__parent__level", "petition__category_id"),
+                batch_size,
+            )
+            if not rows:
+                return total
+            groups: dict[tuple[int, dt.datetime], list[int]] = defaultdict(list)
+            dues: dict[tuple[str, int], dt.datetime] = {}
+            events = []
+            for row in rows:
+                policy_key = (row["unit__parent__level"], row["petition__category_id"])
+                if policy_key not in dues:
+                    dues[policy_key] = add_working_days(now, policy_for(*policy_key).triage_days)
+                due = dues[policy_key]
+                groups[(row["unit__parent_id"], due)].append(row["pk"])
+                events.append(
+                    CaseEvent(
+                        case_id=row["pk"],
+                        kind=EventKind.ESCALATE,
+                        actor_kind=ActorKind.SYSTEM,
+                        from_state=CaseState.SUBMITTED,
+                        to_state=CaseState.SUBMITTED,
+                        from_unit_id=row["unit_id"],
+                        to_unit_id=row["unit__parent_id"],
+                        is_public=True,
+                        data={"automatic": "triage_overdue"},
+                        case_version=row["version"] + 1,
+                        created_at=now,
+                    )
+                )
+            for (parent_id, due), ids in groups.items():
+                Case.objects.filter(pk__in=ids).update(
+                    unit_id=parent_id,
+                    assignee=None,
+                    extension_used=False,
+                    triaged_at=None,
+                    triage_due_at=due,
+                    resolution_due_at=None,
+                    agency_due_at=None,
+                    paused_at=None,
+                    due_at=due,
+                    is_overdue=False,
+                    overdue_since=None,
+                    version=F("version") + 1,
+                    updated_at=now,
+                )
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
+def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    candidates = Case.objects.filter(state__in=CLOCKED_STATES, due_at__lt=now, is_overdue=False)
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(candidates, ("pk", "version", "state", "unit_id", "due_at"), batch_size)
+            if not rows:
+                return total
+            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(is_overdue=True, overdue_since=now)
+            events = [
+                CaseEvent(
+                    case_id=r["pk"],
+                    kind=EventKind.OVERDUE,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_state=r["state"],
+                    to_state=r["state"],
+                    from_unit_id=r["unit_id"],
+                    to_unit_id=r["unit_id"],
+                    is_public=False,
+                    data={"due_at": r["due_at"].isoformat()},
+                    case_version=r["version"],
+                    created_at=now,
+                )
+                for r in rows
+            ]
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
+def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    horizon = add_working_days(now, 1)
+    candidates = Case.objects.filter(
+        state__in=CLOCKED_STATES, is_overdue=False, due_at__gte=now, due_at__lte=horizon
+    ).filter(Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at")))
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size)
+            if not rows:
+                return total
+            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(reminded_due_at=F("due_at"))
+            events = [
+                CaseEvent(
+                    case_id=r["pk"],
+                    kind=EventKind.REMINDER,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_state=r["state"],
+                    to_state=r["state"],
+                    from_unit_id=r["unit_id"],
+                    to_unit_id=r["unit_id"],
+                    is_public=False,
+                    data={"due_at": r["due_at"].isoformat(), "assignee_id": r["assignee_id"]},
+                    case_version=r["version"],
+                    created_at=now,
+                )
+                for r in rows
+            ]
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
+def auto_close_responded(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    candidates = Case.objects.filter(state=CaseState.RESPONDED, feedback_due_at__lt=now)
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(candidates, ("pk", "version", "unit_id"), batch_size)
+            if not rows:
+                return total
+            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(
+                state=CaseState.CLOSED,
+                closed_at=now,
+                due_at=None,
+                is_overdue=False,
+                overdue_since=None,
+                version=F("version") + 1,
+                updated_at=now,
+            )
+            events = [
+                CaseEvent(
+                    case_id=r["pk"],
+                    kind=EventKind.AUTO_CLOSE,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_state=CaseState.RESPONDED,
+                    to_state=CaseState.CLOSED,
+                    from_unit_id=r["unit_id"],
+                    to_unit_id=r["unit_id"],
+                    is_public=True,
+                    case_version=r["version"] + 1,
+                    created_at=now,
+                )
+                for r in rows
+            ]
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
+def sweep_deadlines(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepReport:
+    """Run every pass once; safe to run concurrently and repeatedly."""
+    now = now or timezone.now()
+    return SweepReport(
+        escalated=escalate_untriaged(now=now, batch_size=batch_size),
+        overdue=mark_overdue(now=now, batch_size=batch_size),
+        reminded=record_reminders(now=now, batch_size=batch_size),
+        auto_closed=auto_close_responded(now=now, batch_size=batch_size),
+    )

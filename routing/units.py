@@ -1,0 +1,129 @@
+"""Loading the organisation's units from the national administrative register.
+
+The ``vietnam-provinces`` package carries the 34 provinces and 3,321
+communes in force since the 2025 reform. Loading is idempotent: units are
+matched by code, renamed or moved units are updated in place, and units that
+disappeared from the register are deactivated (never deleted: cases point at
+them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from vietnam_provinces import Province, Ward
+
+from routing.models import Level, Unit
+
+CENTRAL_CODE = "TW"
+CENTRAL_NAME = "Trung ương"
+
+
+def province_code(code: int) -> str:
+    return f"P{code:02d}"
+
+
+def commune_code(code: int) -> str:
+    return f"W{code:05d}"
+
+
+@dataclass
+class LoadReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    by_level: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    admin_code: int | None
+    division_type: str
+
+
+def _register() -> list[_Spec]:
+    specs = [_Spec(CENTRAL_CODE, CENTRAL_NAME, Level.CENTRAL, None, None, "")]
+    provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
+    for province in provinces:
+        specs.append(
+            _Spec(
+                province_code(int(province.code)),
+                province.name,
+                Level.PROVINCE,
+                CENTRAL_CODE,
+                int(province.code),
+                province.division_type.value,
+            )
+        )
+    for ward in sorted(Ward.iter_all(), key=lambda w: int(w.code)):
+        specs.append(
+            _Spec(
+                commune_code(int(ward.code)),
+                ward.name,
+                Level.COMMUNE,
+                province_code(int(ward.province_code)),
+                int(ward.code),
+                ward.division_type.value,
+            )
+        )
+    return specs
+
+
+def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None = None) -> LoadReport:
+    """Create or update every unit of the register; return what changed."""
+    specs = _register()
+    report = LoadReport()
+    for spec in specs:
+        report.by_level[spec.level] = report.by_level.get(spec.level, 0) + 1
+    with transaction.atomic():
+        existing = {unit.code: unit for unit in Unit.objects.select_for_update()}
+        to_update: list[Unit] = []
+        fields = ["name", "level", "parent", "admin_code", "division_type", "path", "is_active"]
+        # Parents come before children in ``specs``, so a parent is always known.
+        iterable = progress(specs) if progress else specs
+        for spec in iterable:
+            parent = existing[spec.parent_code] if spec.parent_code else None
+            unit = existing.get(spec.code)
+            path = Unit.build_path(parent, spec.code)
+            if unit is None:
+                unit = Unit(
+                    code=spec.code,
+                    name=spec.name,
+                    level=spec.level,
+                    parent=parent,
+                    admin_code=spec.admin_code,
+                    division_type=spec.division_type,
+                    path=path,
+                )
+                if spec.level == Level.COMMUNE:
+                    # Communes have no children: insert them in bulk below.
+                    existing[spec.code] = unit
+                    report.created += 1
+                    continue
+                unit.save()
+                existing[spec.code] = unit
+                report.created += 1
+                continue
+            wanted = (spec.name, spec.level, parent.pk if parent else None, spec.admin_code, spec.division_type, path, True)
+            current = (unit.name, unit.level, unit.parent_id, unit.admin_code, unit.division_type, unit.path, unit.is_active)
+            if wanted == current:
+                report.unchanged += 1
+                continue
+            unit.name, unit.level, unit.parent, unit.admin_code = spec.name, spec.level, parent, spec.admin_code
+            unit.division_type, unit.path, unit.is_active = spec.division_type, path, True
+            to_update.append(unit)
+            report.updated += 1
+        new_communes = [u for u in existing.values() if u.pk is None]
+        Unit.objects.bulk_create(new_communes, batch_size=1000)
+        if to_update:
+            Unit.objects.bulk_update(to_update, fields, batch_size=500)
+        known = {spec.code for spec in specs}
+        report.deactivated = Unit.objects.filter(is_active=True).exclude(code__in=known).update(is_active=False)
+    return report

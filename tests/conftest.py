@@ -1,0 +1,177 @@
+"""The usual cast: a small unit tree, staff at each level, categories and a submit helper."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+
+from petitions.models import Category
+from petitions.services import SubmissionResult, petition_submit
+from routing.actors import CitizenActor
+from routing.models import Case, Level, Membership, Role, Unit
+from routing import services
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def requires_postgres() -> Any:
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+
+
+@dataclass
+class Tree:
+    central: Unit
+    hanoi: Unit
+    hcm: Unit
+    hoan_kiem: Unit
+    cua_nam: Unit
+    ben_thanh: Unit
+
+
+@pytest.fixture
+def tree(db: Any) -> Tree:
+    central = Unit.objects.create(code="TW", name="Trung ương", level=Level.CENTRAL)
+    hanoi = Unit.objects.create(code="P01", name="Thành phố Hà Nội", level=Level.PROVINCE, parent=central, admin_code=1)
+    hcm = Unit.objects.create(code="P79", name="Thành phố Hồ Chí Minh", level=Level.PROVINCE, parent=central, admin_code=79)
+    hoan_kiem = Unit.objects.create(code="W00070", name="Phường Hoàn Kiếm", level=Level.COMMUNE, parent=hanoi, admin_code=70)
+    cua_nam = Unit.objects.create(code="W00073", name="Phường Cửa Nam", level=Level.COMMUNE, parent=hanoi, admin_code=73)
+    ben_thanh = Unit.objects.create(code="W26734", name="Phường Bến Thành", level=Level.COMMUNE, parent=hcm, admin_code=26734)
+    return Tree(central, hanoi, hcm, hoan_kiem, cua_nam, ben_thanh)
+
+
+def make_staff(unit: Unit, role: str = Role.OFFICER, *, username: str | None = None, **extra: Any) -> User:
+    user = User.objects.create_user(username=username or f"staff{next(_counter)}", password="x-Strong-pass-42", **extra)
+    Membership.objects.create(user=user, unit=unit, role=role)
+    return User.objects.select_related("membership__unit").get(pk=user.pk)
+
+
+@dataclass
+class Cast:
+    officer: User  # commune officer at Hoàn Kiếm
+    officer2: User  # second officer at Hoàn Kiếm
+    leader: User  # commune leader at Hoàn Kiếm
+    other_officer: User  # officer at Cửa Nam (same province, other commune)
+    other_commune_leader: User  # leader at Cửa Nam
+    province_officer: User
+    province_leader: User  # Hà Nội
+    other_province_leader: User  # Hồ Chí Minh
+    other_province_officer: User
+    central_officer: User
+    central_leader: User
+    superuser: User
+    outsider: User  # active account with no membership
+
+
+@pytest.fixture
+def cast(tree: Tree) -> Cast:
+    return Cast(
+        officer=make_staff(tree.hoan_kiem, username="officer"),
+        officer2=make_staff(tree.hoan_kiem, username="officer2"),
+        leader=make_staff(tree.hoan_kiem, Role.LEADER, username="leader"),
+        other_officer=make_staff(tree.cua_nam, username="other_officer"),
+        other_commune_leader=make_staff(tree.cua_nam, Role.LEADER, username="other_commune_leader"),
+        province_officer=make_staff(tree.hanoi, username="province_officer"),
+        province_leader=make_staff(tree.hanoi, Role.LEADER, username="province_leader"),
+        other_province_leader=make_staff(tree.hcm, Role.LEADER, username="other_province_leader"),
+        other_province_officer=make_staff(tree.hcm, username="other_province_officer"),
+        central_officer=make_staff(tree.central, username="central_officer"),
+        central_leader=make_staff(tree.central, Role.LEADER, username="central_leader"),
+        superuser=User.objects.create_superuser(username="root", password="x-Strong-pass-42"),
+        outsider=User.objects.create_user(username="outsider", password="x-Strong-pass-42"),
+    )
+
+
+@pytest.fixture
+def category(db: Any) -> Category:
+    return Category.objects.get(code="environment")
+
+
+@pytest.fixture
+def submit(tree: Tree, category: Category) -> Any:
+    """Submit a valid petition; keyword arguments override the defaults."""
+
+    def _submit(**overrides: Any) -> SubmissionResult:
+        fields: dict[str, Any] = {
+            "category": category,
+            "commune": tree.hoan_kiem,
+            "phone": "0912 345 678",
+            "submitter_name": "Nguyễn Văn An",
+            "title": "Rác thải ùn ứ trên phố Hàng Bông",
+            "text": "Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+        }
+        fields.update(overrides)
+        return petition_submit(**fields)
+
+    return _submit
+
+
+@pytest.fixture
+def case(submit: Any) -> Case:
+    """A fresh submitted case at Phường Hoàn Kiếm."""
+    return submit().petition.case  # type: ignore[no-any-return]
+
+
+def citizen_of(case: Case) -> CitizenActor:
+    return CitizenActor(petition_id=case.petition_id)
+
+
+def fresh(case: Case) -> Case:
+    return Case.objects.select_related("unit", "petition").get(pk=case.pk)
+
+
+def advance(case: Case, state: str, cast: Cast) -> Case:
+    """Drive a case at Hoàn Kiếm through real services into ``state``."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    path = {
+        "submitted": [],
+        "in_progress": ["accept"],
+        "awaiting_agency": ["accept", "refer"],
+        "pending_approval": ["accept", "submit_response"],
+        "responded": ["accept", "submit_response", "approve"],
+        "closed": ["accept", "submit_response", "approve", "satisfied"],
+        "rejected": ["reject"],
+        "duplicate": ["duplicate"],
+        "withdrawn": ["withdraw"],
+    }[state]
+    for step in path:
+        if step == "accept":
+            services.case_accept(case_id=case.pk, actor=cast.officer)
+        elif step == "refer":
+            due = timezone.localdate() + dt.timedelta(days=10)
+            services.case_refer(case_id=case.pk, actor=cast.officer, agency="Sở Xây dựng", due=due)
+        elif step == "submit_response":
+            services.case_submit_response(case_id=case.pk, actor=cast.officer, text="Đã xử lý xong.")
+        elif step == "approve":
+            services.case_approve(case_id=case.pk, actor=cast.leader)
+        elif step == "satisfied":
+            services.case_citizen_feedback(case_id=case.pk, actor=citizen_of(case), resolved=True, rating=5)
+        elif step == "reject":
+            services.case_reject(case_id=case.pk, actor=cast.officer, reason="Ngoài phạm vi.")
+        elif step == "duplicate":
+            other = petition_submit(
+                category=case.petition.category,
+                commune=case.unit,
+                phone="0912345678",
+                submitter_name="Trần Thị Bình",
+                title="Rác thải ùn ứ",
+                text="Cùng nội dung với phản ánh trước đó về rác thải.",
+            ).petition.case
+            services.case_mark_duplicate(case_id=case.pk, actor=cast.officer, original_id=other.pk)
+        elif step == "withdraw":
+            services.case_withdraw(case_id=case.pk, actor=citizen_of(case))
+    result = fresh(case)
+    assert result.state == state
+    return result
