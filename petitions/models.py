@@ -70,7 +70,9 @@ class Petition(models.Model):
 
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     token_hash = models.CharField(_("tracking token hash"), max_length=64, unique=True, editable=False)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=80, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+    )
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
@@ -79,7 +81,9 @@ class Petition(models.Model):
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=8, default="vi")
 
-    category = models.ForeignKey(Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="petitions")
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="petitions"
+    )
     province = models.ForeignKey(
         "routing.Unit",
         verbose_name=_("province"),

@@ -68,7 +68,9 @@ def normalize_phone(raw: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("Enter a valid phone number, for example 0912 345 678."), code="invalid_phone")
+        raise ValidationError(
+            _("Enter a valid phone number, for example 0912 345 678."), code="invalid_phone"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -303,6 +305,9 @@ def _save_with_unique_code(petition: Petition, now: dt.datetime, attempts: int =
                 petition.save(force_insert=True)
             return
         except IntegrityError:
-            if attempt == attempts - 1 or Petition.objects.filter(tracking_code=petition.tracking_code).count() == 0:
+            if (
+                attempt == attempts - 1
+                or Petition.objects.filter(tracking_code=petition.tracking_code).count() == 0
+            ):
                 raise
             petition.tracking_code = new_tracking_code(now)

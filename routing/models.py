@@ -131,7 +131,9 @@ class Membership(models.Model):
         on_delete=models.CASCADE,
         related_name="membership",
     )
-    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="memberships")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICER)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -153,7 +155,7 @@ def membership_of(user: Any) -> Membership | None:
     if user is None or isinstance(user, CitizenActor | SystemActor) or not user.is_authenticated:
         return None
     try:
-        return user.membership  # type: ignore[no-any-return]
+        return user.membership
     except Membership.DoesNotExist:
         return None
 
@@ -181,10 +183,16 @@ class SLAPolicy(models.Model):
         ordering = ["level", "category"]
         constraints = [
             models.UniqueConstraint(
-                fields=["level", "category"], condition=Q(category__isnull=False), name="sla_unique_level_category"
+                fields=["level", "category"],
+                condition=Q(category__isnull=False),
+                name="sla_unique_level_category",
             ),
-            models.UniqueConstraint(fields=["level"], condition=Q(category__isnull=True), name="sla_unique_level_default"),
-            models.CheckConstraint(condition=Q(triage_days__gte=1, resolution_days__gte=1), name="sla_positive_days"),
+            models.UniqueConstraint(
+                fields=["level"], condition=Q(category__isnull=True), name="sla_unique_level_default"
+            ),
+            models.CheckConstraint(
+                condition=Q(triage_days__gte=1, resolution_days__gte=1), name="sla_positive_days"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,40 +223,40 @@ FINAL_STATES = (S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN)
 # their own unit; leaders of units above only read (see selectors).
 
 
-def is_unit_staff(case: Case, actor: Any) -> bool:
+def is_unit_staff(case: Any, actor: Any) -> bool:
     membership = membership_of(actor)
     return membership is not None and membership.unit_id == case.unit_id
 
 
-def is_unit_leader(case: Case, actor: Any) -> bool:
+def is_unit_leader(case: Any, actor: Any) -> bool:
     membership = membership_of(actor)
     return membership is not None and membership.unit_id == case.unit_id and membership.is_leader
 
 
-def is_unit_staff_or_system(case: Case, actor: Any) -> bool:
+def is_unit_staff_or_system(case: Any, actor: Any) -> bool:
     return isinstance(actor, SystemActor) or is_unit_staff(case, actor)
 
 
-def is_the_citizen(case: Case, actor: Any) -> bool:
+def is_the_citizen(case: Any, actor: Any) -> bool:
     return isinstance(actor, CitizenActor) and actor.petition_id == case.petition_id
 
 
-def is_system(case: Case, actor: Any) -> bool:
+def is_system(case: Any, actor: Any) -> bool:
     return isinstance(actor, SystemActor)
 
 
 # --- Conditions --------------------------------------------------------------
 
 
-def has_parent_unit(case: Case) -> bool:
+def has_parent_unit(case: Any) -> bool:
     return case.unit.parent_id is not None
 
 
-def is_above_commune(case: Case) -> bool:
+def is_above_commune(case: Any) -> bool:
     return case.unit.level != Level.COMMUNE
 
 
-def extension_unused(case: Case) -> bool:
+def extension_unused(case: Any) -> bool:
     return not case.extension_used
 
 
@@ -263,8 +271,12 @@ class Case(FSMModelMixin, models.Model):
     petition = models.OneToOneField(
         "petitions.Petition", verbose_name=_("petition"), on_delete=models.PROTECT, related_name="case"
     )
-    unit = models.ForeignKey(Unit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases")
-    state = FSMField(_("state"), max_length=32, choices=CaseState.choices, default=S.SUBMITTED, protected=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases"
+    )
+    state = FSMField(
+        _("state"), max_length=32, choices=CaseState.choices, default=S.SUBMITTED, protected=True
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
@@ -312,7 +324,9 @@ class Case(FSMModelMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="duplicates",
     )
-    dissatisfaction_count = models.PositiveSmallIntegerField(_("times the citizen was dissatisfied"), default=0)
+    dissatisfaction_count = models.PositiveSmallIntegerField(
+        _("times the citizen was dissatisfied"), default=0
+    )
     rating = models.PositiveSmallIntegerField(_("citizen rating"), null=True, blank=True)
     citizen_comment = models.TextField(_("citizen comment"), blank=True)
 
@@ -328,7 +342,9 @@ class Case(FSMModelMixin, models.Model):
             models.Index(fields=["submitted_at"], name="case_submitted_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="case_rating_1_5"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="case_rating_1_5"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -392,7 +408,9 @@ class Case(FSMModelMixin, models.Model):
         if original.pk == self.pk:
             raise ValidationError({"original": _("A case cannot duplicate itself.")})
         if original.state in (S.DUPLICATE, S.REJECTED, S.WITHDRAWN):
-            raise ValidationError({"original": _("The original must be a case that is being or was handled.")})
+            raise ValidationError(
+                {"original": _("The original must be a case that is being or was handled.")}
+            )
         self.duplicate_of = original
         self.triaged_at = now
         self.closed_at = now
@@ -469,7 +487,9 @@ class Case(FSMModelMixin, models.Model):
     def extend(self, *, days: int, reason: str, now: dt.datetime) -> None:
         limit = self._policy_for(self.unit).max_extension_days
         if not 1 <= days <= limit:
-            raise ValidationError({"days": _("An extension is 1 to %(limit)s working days.") % {"limit": limit}})
+            raise ValidationError(
+                {"days": _("An extension is 1 to %(limit)s working days.") % {"limit": limit}}
+            )
         assert self.resolution_due_at is not None
         self.resolution_due_at = add_working_days(self.resolution_due_at, days)
         self.extension_used = True

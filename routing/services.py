@@ -64,7 +64,9 @@ def route_unit_for(*, commune: Unit, category: Category, target_level: str = "")
 
 def case_open(*, petition: Petition, actor: Any, now: dt.datetime) -> Case:
     """Create the case for a new petition at its routed unit (inside the caller's transaction)."""
-    unit = route_unit_for(commune=petition.commune, category=petition.category, target_level=petition.target_level)
+    unit = route_unit_for(
+        commune=petition.commune, category=petition.category, target_level=petition.target_level
+    )
     triage_due = add_working_days(now, policy_for(unit.level, petition.category_id).triage_days)
     case = Case(
         petition=petition,
@@ -119,7 +121,10 @@ def _require_text(value: str, *, field: str, max_length: int = NOTE_MAX_LENGTH, 
         raise ValidationError({field: _("This field is required.")})
     if len(text) > max_length:
         raise ValidationError(
-            {field: _("At most %(limit)s characters (you wrote %(count)s).") % {"limit": max_length, "count": len(text)}}
+            {
+                field: _("At most %(limit)s characters (you wrote %(count)s).")
+                % {"limit": max_length, "count": len(text)}
+            }
         )
     return text
 
@@ -196,7 +201,9 @@ def _actor_may_act_on(case: Case, actor: Any) -> bool:
 # --- named services, one per transition -----------------------------------------
 
 
-def case_accept(*, case_id: int, actor: User, assignee: User | None = None, expected_version: int | None = None) -> Case:
+def case_accept(
+    *, case_id: int, actor: User, assignee: User | None = None, expected_version: int | None = None
+) -> Case:
     """Accept a submitted case and assign it (a leader assigns anyone; an officer takes it)."""
     assignee = assignee or actor
     return _run(
@@ -236,8 +243,8 @@ def case_mark_duplicate(
         original = cases_visible_to(actor).filter(pk=original_id).first()
         if original is None:
             raise ValidationError({"original": _("No case you can see has that reference.")})
-        while original.duplicate_of_id is not None:
-            original = original.duplicate_of  # type: ignore[assignment]
+        while original.duplicate_of is not None:
+            original = original.duplicate_of
         return {"original": original}
 
     return _run(
@@ -266,7 +273,9 @@ def case_escalate(*, case_id: int, actor: Any, reason: str, expected_version: in
     )
 
 
-def case_transfer(*, case_id: int, actor: User, unit: Unit, reason: str, expected_version: int | None = None) -> Case:
+def case_transfer(
+    *, case_id: int, actor: User, unit: Unit, reason: str, expected_version: int | None = None
+) -> Case:
     """Hand a submitted case to a sibling unit (leader)."""
     reason = _require_text(reason, field="reason")
     return _run(
@@ -297,7 +306,13 @@ def case_return_down(
 
 
 def case_refer(
-    *, case_id: int, actor: User, agency: str, due: dt.date, note: str = "", expected_version: int | None = None
+    *,
+    case_id: int,
+    actor: User,
+    agency: str,
+    due: dt.date,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """Ask an outside agency for input; the resolution clock pauses until it replies."""
     agency = _require_text(agency, field="agency", max_length=200)
@@ -341,7 +356,9 @@ def case_reassign(*, case_id: int, actor: User, officer: User, expected_version:
     )
 
 
-def case_extend(*, case_id: int, actor: User, days: int, reason: str, expected_version: int | None = None) -> Case:
+def case_extend(
+    *, case_id: int, actor: User, days: int, reason: str, expected_version: int | None = None
+) -> Case:
     """Extend the resolution deadline once at this unit (leader); the reason is shown to the citizen."""
     reason = _require_text(reason, field="reason")
     return _run(
@@ -356,7 +373,9 @@ def case_extend(*, case_id: int, actor: User, days: int, reason: str, expected_v
     )
 
 
-def case_submit_response(*, case_id: int, actor: User, text: str, expected_version: int | None = None) -> Case:
+def case_submit_response(
+    *, case_id: int, actor: User, text: str, expected_version: int | None = None
+) -> Case:
     """Draft the response; it waits for a leader's approval."""
     text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
     return _run(

@@ -73,7 +73,14 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
         with transaction.atomic():
             rows = _locked_batch(
                 candidates,
-                ("pk", "version", "unit_id", "unit__parent_id", "unit__parent__level", "petition__category_id"),
+                (
+                    "pk",
+                    "version",
+                    "unit_id",
+                    "unit__parent_id",
+                    "unit__parent__level",
+                    "petition__category_id",
+                ),
                 batch_size,
             )
             if not rows:
@@ -159,7 +166,9 @@ def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
     total = 0
     while True:
         with transaction.atomic():
-            rows = _locked_batch(candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size)
+            rows = _locked_batch(
+                candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size
+            )
             if not rows:
                 return total
             Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(reminded_due_at=F("due_at"))

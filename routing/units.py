@@ -111,12 +111,33 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
                 existing[spec.code] = unit
                 report.created += 1
                 continue
-            wanted = (spec.name, spec.level, parent.pk if parent else None, spec.admin_code, spec.division_type, path, True)
-            current = (unit.name, unit.level, unit.parent_id, unit.admin_code, unit.division_type, unit.path, unit.is_active)
+            wanted = (
+                spec.name,
+                spec.level,
+                parent.pk if parent else None,
+                spec.admin_code,
+                spec.division_type,
+                path,
+                True,
+            )
+            current = (
+                unit.name,
+                unit.level,
+                unit.parent_id,
+                unit.admin_code,
+                unit.division_type,
+                unit.path,
+                unit.is_active,
+            )
             if wanted == current:
                 report.unchanged += 1
                 continue
-            unit.name, unit.level, unit.parent, unit.admin_code = spec.name, spec.level, parent, spec.admin_code
+            unit.name, unit.level, unit.parent, unit.admin_code = (
+                spec.name,
+                spec.level,
+                parent,
+                spec.admin_code,
+            )
             unit.division_type, unit.path, unit.is_active = spec.division_type, path, True
             to_update.append(unit)
             report.updated += 1
@@ -125,5 +146,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
         if to_update:
             Unit.objects.bulk_update(to_update, fields, batch_size=500)
         known = {spec.code for spec in specs}
-        report.deactivated = Unit.objects.filter(is_active=True).exclude(code__in=known).update(is_active=False)
+        report.deactivated = (
+            Unit.objects.filter(is_active=True).exclude(code__in=known).update(is_active=False)
+        )
     return report

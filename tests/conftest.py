@@ -12,9 +12,9 @@ from django.db import connection
 
 from petitions.models import Category
 from petitions.services import SubmissionResult, petition_submit
+from routing import services
 from routing.actors import CitizenActor
 from routing.models import Case, Level, Membership, Role, Unit
-from routing import services
 
 _counter = itertools.count(1)
 
@@ -41,16 +41,28 @@ class Tree:
 @pytest.fixture
 def tree(db: Any) -> Tree:
     central = Unit.objects.create(code="TW", name="Trung ương", level=Level.CENTRAL)
-    hanoi = Unit.objects.create(code="P01", name="Thành phố Hà Nội", level=Level.PROVINCE, parent=central, admin_code=1)
-    hcm = Unit.objects.create(code="P79", name="Thành phố Hồ Chí Minh", level=Level.PROVINCE, parent=central, admin_code=79)
-    hoan_kiem = Unit.objects.create(code="W00070", name="Phường Hoàn Kiếm", level=Level.COMMUNE, parent=hanoi, admin_code=70)
-    cua_nam = Unit.objects.create(code="W00073", name="Phường Cửa Nam", level=Level.COMMUNE, parent=hanoi, admin_code=73)
-    ben_thanh = Unit.objects.create(code="W26734", name="Phường Bến Thành", level=Level.COMMUNE, parent=hcm, admin_code=26734)
+    hanoi = Unit.objects.create(
+        code="P01", name="Thành phố Hà Nội", level=Level.PROVINCE, parent=central, admin_code=1
+    )
+    hcm = Unit.objects.create(
+        code="P79", name="Thành phố Hồ Chí Minh", level=Level.PROVINCE, parent=central, admin_code=79
+    )
+    hoan_kiem = Unit.objects.create(
+        code="W00070", name="Phường Hoàn Kiếm", level=Level.COMMUNE, parent=hanoi, admin_code=70
+    )
+    cua_nam = Unit.objects.create(
+        code="W00073", name="Phường Cửa Nam", level=Level.COMMUNE, parent=hanoi, admin_code=73
+    )
+    ben_thanh = Unit.objects.create(
+        code="W26734", name="Phường Bến Thành", level=Level.COMMUNE, parent=hcm, admin_code=26734
+    )
     return Tree(central, hanoi, hcm, hoan_kiem, cua_nam, ben_thanh)
 
 
 def make_staff(unit: Unit, role: str = Role.OFFICER, *, username: str | None = None, **extra: Any) -> User:
-    user = User.objects.create_user(username=username or f"staff{next(_counter)}", password="x-Strong-pass-42", **extra)
+    user = User.objects.create_user(
+        username=username or f"staff{next(_counter)}", password="x-Strong-pass-42", **extra
+    )
     Membership.objects.create(user=user, unit=unit, role=role)
     return User.objects.select_related("membership__unit").get(pk=user.pk)
 
@@ -118,7 +130,7 @@ def submit(tree: Tree, category: Category) -> Any:
 @pytest.fixture
 def case(submit: Any) -> Case:
     """A fresh submitted case at Phường Hoàn Kiếm."""
-    return submit().petition.case  # type: ignore[no-any-return]
+    return submit().petition.case
 
 
 def citizen_of(case: Case) -> CitizenActor:

@@ -1,0 +1,136 @@
+"""Admin for the organisation and SLA policies; cases are visible, never editable by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from routing.models import Case, CaseEvent, Membership, SLAPolicy, Unit
+from routing.selectors import case_events_visible_to, cases_visible_to
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "is_active"]
+    list_filter = ["level", "is_active"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    readonly_fields = ["path"]
+    autocomplete_fields = ["parent"]
+    show_full_result_count = False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "unit", "role", "created_at"]
+    list_filter = ["role", "unit__level"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name", "unit__code"]
+    list_select_related = ["user", "unit"]
+    autocomplete_fields = ["user", "unit"]
+
+
+@admin.register(SLAPolicy)
+class SLAPolicyAdmin(admin.ModelAdmin):
+    list_display = [
+        "level",
+        "category",
+        "triage_days",
+        "resolution_days",
+        "feedback_days",
+        "max_extension_days",
+    ]
+    list_filter = ["level"]
+    list_select_related = ["category"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The lifecycle changes only through transitions: no add, change or delete here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+TIMELINE_FIELDS: Any = [
+    "created_at",
+    "kind",
+    "actor_kind",
+    "actor",
+    "from_state",
+    "to_state",
+    "from_unit",
+    "to_unit",
+    "is_public",
+    "note",
+]
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = TIMELINE_FIELDS
+    readonly_fields = TIMELINE_FIELDS
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "id"]
+    verbose_name_plural = _("timeline")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
+        return super().get_queryset(request).select_related("actor", "from_unit", "to_unit")
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ["code", "title", "state", "unit", "assignee", "due_at", "is_overdue", "submitted_at"]
+    list_filter = ["state", "unit__level", "is_overdue", "petition__category"]
+    search_fields = ["petition__tracking_code", "petition__title"]
+    list_select_related = ["petition", "unit", "assignee"]
+    date_hierarchy = "submitted_at"
+    show_full_result_count = False
+    inlines = [CaseEventInline]
+    exclude = ["reminded_due_at"]
+
+    @admin.display(description=_("code"), ordering="petition__tracking_code")
+    def code(self, obj: Case) -> str:
+        return obj.petition.tracking_code
+
+    @admin.display(description=_("title"))
+    def title(self, obj: Case) -> str:
+        return obj.petition.title
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        return cases_visible_to(request.user).select_related("petition", "unit", "assignee")
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "case",
+        "kind",
+        "actor_kind",
+        "actor",
+        "from_state",
+        "to_state",
+        "is_public",
+    ]
+    list_filter = ["kind", "actor_kind", "is_public"]
+    list_select_related = ["case__petition", "actor"]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
+        return case_events_visible_to(request.user)
