@@ -76,7 +76,7 @@ class Petition(models.Model):
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     is_anonymous = models.BooleanField(_("anonymous"), default=False)
-    submitter_name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH, blank=True)
+    submitter_name = models.CharField(_("full name"), max_length=NAME_MAX_LENGTH, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=16, db_index=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=8, default="vi")

@@ -28,6 +28,7 @@ from petitions.models import (
     Petition,
     hash_token,
 )
+from routing.actors import CitizenActor
 from routing.models import Level, Unit, membership_of
 from routing.services import case_open
 
@@ -35,6 +36,7 @@ from routing.services import case_open
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 TEXT_MIN_LENGTH = 10
+IDEMPOTENCY_KEY_MAX_LENGTH = 80
 # Viet Nam with its islands, generously.
 LAT_RANGE = (Decimal("6"), Decimal("24"))
 LON_RANGE = (Decimal("101"), Decimal("118"))
@@ -105,7 +107,7 @@ def _resolve_commune(value: Unit | int | str | None) -> Unit | None:
         return value if value.level == Level.COMMUNE and value.is_active else None
     if value in (None, ""):
         return None
-    lookup = {"pk": value} if isinstance(value, int) else {"code": str(value)}
+    lookup = {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"code": str(value)}
     return Unit.objects.filter(level=Level.COMMUNE, is_active=True, **lookup).select_related("parent").first()
 
 
@@ -219,8 +221,7 @@ def petition_submit(
         fail("channel", _("Only staff can enter petitions received by phone or in person."))
     if language not in ("vi", "en"):
         language = "vi"
-    if len(key) > 80:
-        fail("idempotency_key", _("The idempotency key is at most 80 characters."))
+    _check_length(errors, "idempotency_key", key, IDEMPOTENCY_KEY_MAX_LENGTH)
 
     if errors:
         raise ValidationError(errors)
@@ -276,7 +277,8 @@ def petition_submit(
                 submitted_at=now,
             )
             _save_with_unique_code(petition, now)
-            case_open(petition=petition, actor=entered_by if channel == Channel.OFFICER else None, now=now)
+            actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
+            case_open(petition=petition, actor=actor, now=now)
     except IntegrityError:
         # Two retries with one key raced; the other one won.
         if key:

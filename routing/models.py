@@ -57,7 +57,7 @@ class Unit(models.Model):
         _("administrative code"),
         null=True,
         blank=True,
-        help_text=_("Province or ward code of the national administrative register."),
+        help_text=_("Province or commune code of the national administrative register."),
     )
     division_type = models.CharField(_("division type"), max_length=40, blank=True)
     path = models.CharField(_("path"), max_length=64, unique=True, editable=False)
@@ -196,11 +196,12 @@ class SLAPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} · {self.category or _('all categories')}"
+        label = self.category or _("all categories")
+        return f"{self.get_level_display()} · {label}"
 
 
 class CaseState(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", _("Awaiting triage")
     IN_PROGRESS = "in_progress", _("In progress")
     AWAITING_AGENCY = "awaiting_agency", _("Awaiting agency")
     PENDING_APPROVAL = "pending_approval", _("Pending approval")
@@ -540,6 +541,8 @@ class Case(FSMModelMixin, models.Model):
 
     @transition(field=state, source=S.RESPONDED, target=S.CLOSED, permission=is_system)
     def auto_close(self, *, now: dt.datetime) -> None:
+        if self.feedback_due_at is None or now < self.feedback_due_at:
+            raise ValidationError(_("The citizen's feedback window has not elapsed yet."))
         self.closed_at = now
         self._set_due(None)
 
@@ -583,6 +586,23 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
+class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
+    """Refuses bulk updates and deletes: the event log is append-only."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("case events are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("case events are append-only")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("case events are append-only")
+
+    def rewrite_history(self, **kwargs: Any) -> int:
+        """Change past events anyway. Only for generated demo data and data-retention anonymisation."""
+        return super().update(**kwargs)
+
+
 class CaseEvent(models.Model):
     """One row per thing that happened to a case. Never updated, never deleted."""
 
@@ -609,7 +629,9 @@ class CaseEvent(models.Model):
     is_public = models.BooleanField(_("shown to the citizen"), default=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
     case_version = models.PositiveIntegerField(_("case version"))
-    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects = CaseEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case event")

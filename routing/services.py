@@ -131,7 +131,10 @@ def _require_text(value: str, *, field: str, max_length: int = NOTE_MAX_LENGTH, 
 
 def _lock_case(case_id: int) -> Case:
     try:
-        return Case.objects.select_for_update().select_related("unit", "petition").get(pk=case_id)
+        # No joins in the locking query: PostgreSQL re-checks join conditions against the
+        # old joined rows after waiting for the lock, so a case whose unit changed
+        # meanwhile would vanish from the result. Related rows load after the lock.
+        return Case.objects.select_for_update().get(pk=case_id)
     except Case.DoesNotExist:
         raise CaseActionForbidden() from None
 
@@ -144,7 +147,7 @@ def _run(
     expected_version: int | None,
     note: str = "",
     is_public: bool,
-    data: dict[str, Any] | None = None,
+    data: dict[str, Any] | Callable[[Case], dict[str, Any]] | None = None,
     now: dt.datetime | None = None,
     kwargs_for: Callable[[Case], dict[str, Any]] | None = None,
 ) -> Case:
@@ -152,13 +155,20 @@ def _run(
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock_case(case_id)
-        if expected_version is not None and case.version != expected_version:
-            raise CaseConflict()
         method = getattr(case, action)
         from_state = case.state
-        # Jurisdiction first, so that an outsider learns nothing about the case's state.
+        # Jurisdiction first, so that an outsider learns nothing about the case.
         if not _actor_may_act_on(case, actor):
+            if (
+                expected_version is not None
+                and case.version != expected_version
+                and _was_at_actors_unit(case, actor)
+            ):
+                # The case left the actor's unit while they were looking at it.
+                raise CaseConflict(str(_("This case was moved to another unit a moment ago.")))
             raise CaseActionForbidden()
+        if expected_version is not None and case.version != expected_version:
+            raise CaseConflict()
         if not can_proceed(method):
             raise TransitionNotPossible()
         if not has_transition_perm(method, actor):
@@ -180,13 +190,18 @@ def _run(
             to_unit=case.unit,
             note=note,
             is_public=is_public,
-            data=data or {},
+            data=(data(case) if callable(data) else data) or {},
             case_version=case.version,
             created_at=now,
         )
         _after_commit(case, event)
-    logger.info("case %s: %s by %s -> %s v%s", case.pk, action, _actor_kind(actor), case.state, case.version)
+    logger.debug("case %s: %s by %s -> %s v%s", case.pk, action, _actor_kind(actor), case.state, case.version)
     return case
+
+
+def _was_at_actors_unit(case: Case, actor: Any) -> bool:
+    membership = membership_of(actor)
+    return membership is not None and case.events.filter(from_unit_id=membership.unit_id).exists()
 
 
 def _actor_may_act_on(case: Case, actor: Any) -> bool:
@@ -254,7 +269,8 @@ def case_mark_duplicate(
         expected_version=expected_version,
         note=note,
         is_public=True,
-        data={"original_id": original_id},
+        # The case the duplicate now points at (after following a chain of duplicates).
+        data=lambda case: {"original_id": case.duplicate_of_id},
         kwargs_for=kwargs_for,
     )
 

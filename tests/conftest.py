@@ -38,8 +38,8 @@ class Tree:
     ben_thanh: Unit
 
 
-@pytest.fixture
-def tree(db: Any) -> Tree:
+def build_tree() -> Tree:
+    """Central, Hà Nội (Hoàn Kiếm, Cửa Nam) and Hồ Chí Minh (Bến Thành)."""
     central = Unit.objects.create(code="TW", name="Trung ương", level=Level.CENTRAL)
     hanoi = Unit.objects.create(
         code="P01", name="Thành phố Hà Nội", level=Level.PROVINCE, parent=central, admin_code=1
@@ -54,9 +54,14 @@ def tree(db: Any) -> Tree:
         code="W00073", name="Phường Cửa Nam", level=Level.COMMUNE, parent=hanoi, admin_code=73
     )
     ben_thanh = Unit.objects.create(
-        code="W26734", name="Phường Bến Thành", level=Level.COMMUNE, parent=hcm, admin_code=26734
+        code="W26743", name="Phường Bến Thành", level=Level.COMMUNE, parent=hcm, admin_code=26743
     )
     return Tree(central, hanoi, hcm, hoan_kiem, cua_nam, ben_thanh)
+
+
+@pytest.fixture
+def tree(db: Any) -> Tree:
+    return build_tree()
 
 
 def make_staff(unit: Unit, role: str = Role.OFFICER, *, username: str | None = None, **extra: Any) -> User:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from tqdm import tqdm
 
+from routing.management.progress import progress_bar
 from routing.units import load_units
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         quiet = options["verbosity"] == 0
 
         def progress(items: Any) -> Any:
-            return tqdm(items, desc="units", unit="unit", disable=quiet, file=self.stderr)
+            return progress_bar(items, stream=self.stderr, desc="units", unit="unit", quiet=quiet)
 
         report = load_units(progress=progress)
         levels = ", ".join(f"{level}: {count}" for level, count in report.by_level.items())

@@ -1,0 +1,339 @@
+"""Settings from the environment: typed helpers that fail loudly, production mode, service switches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.env import (
+    ImproperEnvironment,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET_60 = "k3Jq9vX2mP7wL4tR8yB1nC6hF0sD5gA2zE7uI9oK4lM3xV8bN1qW6eT0rY5u"
+_SERVICE_VARIABLES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ELASTICSEARCH_URL",
+    "JOBS_BACKEND",
+    "DB_CONN_MAX_AGE",
+    "SESSION_COOKIE_AGE",
+)
+
+PRINT_SETTINGS = """
+import json
+import django
+django.setup()
+from django.conf import settings
+print(json.dumps({
+    "DEBUG": settings.DEBUG,
+    "ENGINE": settings.DATABASES["default"]["ENGINE"],
+    "DB_NAME": str(settings.DATABASES["default"].get("NAME")),
+    "DB_HOST": settings.DATABASES["default"].get("HOST", ""),
+    "CACHE": settings.CACHES["default"]["BACKEND"],
+    "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION", ""),
+    "CHANNELS": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "CHANNEL_HOSTS": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", []),
+    "SEARCH_BACKEND": settings.SEARCH_BACKEND,
+    "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
+    "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
+    "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
+    "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
+    "SECURE_HSTS_SECONDS": settings.SECURE_HSTS_SECONDS,
+}))
+"""
+
+
+def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key not in _SERVICE_VARIABLES
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    env["DJANGO_VAR_DIR"] = str(tmp_path / "var")
+    env.update(overrides)
+    return env
+
+
+def _python(tmp_path: Path, args: list[str], **overrides: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO,
+        env=_env(tmp_path, **overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _settings(tmp_path: Path, **overrides: str) -> dict[str, Any]:
+    done = _python(tmp_path, ["-c", PRINT_SETTINGS], **overrides)
+    assert done.returncode == 0, done.stderr
+    values: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return values
+
+
+# --- the typed helpers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "tru", "yes please", "enabled"])
+def test_env_bool_refuses_values_it_cannot_read(monkeypatch, raw):
+    monkeypatch.setenv("X_FLAG", raw)
+    with pytest.raises(ImproperEnvironment, match="X_FLAG"):
+        env_bool("X_FLAG", False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" on ", True),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+    ],
+)
+def test_env_bool_reads_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("X_FLAG", raw)
+    assert env_bool("X_FLAG", not expected) is expected
+
+
+@pytest.mark.parametrize("default", [True, False])
+def test_env_bool_uses_the_default_when_unset_or_empty(monkeypatch, default):
+    monkeypatch.delenv("X_FLAG", raising=False)
+    assert env_bool("X_FLAG", default) is default
+    monkeypatch.setenv("X_FLAG", "")
+    assert env_bool("X_FLAG", default) is default
+
+
+def test_improper_environment_is_a_value_error():
+    assert issubclass(ImproperEnvironment, ValueError)
+
+
+@pytest.mark.parametrize("raw", ["ten", "1.5", "10s", "0x10"])
+def test_env_int_refuses_non_integers(monkeypatch, raw):
+    monkeypatch.setenv("X_COUNT", raw)
+    with pytest.raises(ImproperEnvironment, match="X_COUNT"):
+        env_int("X_COUNT", 3)
+
+
+def test_env_int_reads_integers_and_defaults(monkeypatch):
+    monkeypatch.setenv("X_COUNT", "42")
+    assert env_int("X_COUNT", 3) == 42
+    monkeypatch.setenv("X_COUNT", "")
+    assert env_int("X_COUNT", 3) == 3
+    monkeypatch.delenv("X_COUNT")
+    assert env_int("X_COUNT", 3) == 3
+
+
+def test_env_int_enforces_the_minimum(monkeypatch):
+    monkeypatch.setenv("X_COUNT", "299")
+    with pytest.raises(ImproperEnvironment, match="at least 300"):
+        env_int("X_COUNT", 3600, minimum=300)
+    monkeypatch.setenv("X_COUNT", "300")
+    assert env_int("X_COUNT", 3600, minimum=300) == 300
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "mysql://db.example/petitions",
+        "http://db.example/petitions",
+        "db.example:5432/petitions",
+        "postgres:/x",
+    ],
+)
+def test_env_url_refuses_a_wrong_scheme(monkeypatch, raw):
+    monkeypatch.setenv("X_URL", raw)
+    with pytest.raises(ImproperEnvironment, match="X_URL"):
+        env_url("X_URL", schemes=("postgres", "postgresql"))
+
+
+def test_env_url_accepts_listed_schemes_and_unset(monkeypatch):
+    monkeypatch.setenv("X_URL", " POSTGRES://u@h:5432/db ")
+    assert env_url("X_URL", schemes=("postgres",)) == "POSTGRES://u@h:5432/db"
+    monkeypatch.setenv("X_URL", "redis://cache:6379/0")
+    assert env_url("X_URL", schemes=("redis", "rediss")) == "redis://cache:6379/0"
+    monkeypatch.delenv("X_URL")
+    assert env_url("X_URL", schemes=("redis",)) == ""
+
+
+def test_env_list_splits_and_trims(monkeypatch):
+    monkeypatch.setenv("X_HOSTS", " a.example.vn, ,b.example.vn ,")
+    assert env_list("X_HOSTS") == ["a.example.vn", "b.example.vn"]
+    monkeypatch.setenv("X_HOSTS", "  ")
+    assert env_list("X_HOSTS", ["fallback"]) == ["fallback"]
+    monkeypatch.delenv("X_HOSTS")
+    assert env_list("X_HOSTS") == []
+
+
+def test_env_str_default(monkeypatch):
+    monkeypatch.delenv("X_TEXT", raising=False)
+    assert env_str("X_TEXT", "d") == "d"
+    monkeypatch.setenv("X_TEXT", "value")
+    assert env_str("X_TEXT", "d") == "value"
+
+
+# --- production mode ---------------------------------------------------------------------------
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    done = _python(tmp_path, ["-c", "import django; django.setup()"], DJANGO_DEBUG="0")
+    assert done.returncode != 0
+    assert "ImproperEnvironment" in done.stderr
+    assert "DJANGO_SECRET_KEY" in done.stderr
+
+
+def test_production_with_a_short_secret_key_refuses_to_start(tmp_path):
+    done = _python(
+        tmp_path,
+        ["-c", "import django; django.setup()"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="short-key",
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+    )
+    assert done.returncode != 0
+    assert "DJANGO_SECRET_KEY" in done.stderr
+
+
+def test_production_without_allowed_hosts_refuses_to_start(tmp_path):
+    done = _python(
+        tmp_path, ["-c", "import django; django.setup()"], DJANGO_DEBUG="0", DJANGO_SECRET_KEY=SECRET_60
+    )
+    assert done.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in done.stderr
+    assert "DJANGO_SECRET_KEY" not in done.stderr.splitlines()[-1]
+
+
+def test_production_with_key_and_hosts_passes_the_system_check(tmp_path):
+    done = _python(
+        tmp_path,
+        ["manage.py", "check"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_60,
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn,www.petitions.example.vn",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "System check identified no issues" in done.stdout
+
+
+def test_production_passes_the_deployment_checklist(tmp_path):
+    done = _python(
+        tmp_path,
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_60,
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_production_settings_are_hardened(tmp_path):
+    values = _settings(
+        tmp_path,
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_60,
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn, www.petitions.example.vn",
+    )
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["petitions.example.vn", "www.petitions.example.vn"]
+    assert values["SESSION_COOKIE_SECURE"] is True
+    assert values["CSRF_COOKIE_SECURE"] is True
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_HSTS_SECONDS"] >= 31_536_000
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://db.example/petitions"),
+        ("REDIS_URL", "http://cache.example:6379"),
+        ("ELASTICSEARCH_URL", "ftp://search.example"),
+        ("JOBS_BACKEND", "cron"),
+        ("SESSION_COOKIE_AGE", "ten"),
+    ],
+)
+def test_a_bad_variable_stops_start_up_and_names_itself(tmp_path, variable, value):
+    done = _python(tmp_path, ["-c", "import django; django.setup()"], **{variable: value})
+    assert done.returncode != 0
+    assert "ImproperEnvironment" in done.stderr
+    assert variable in done.stderr.splitlines()[-1]
+
+
+# --- service switches ------------------------------------------------------------------------
+
+
+def test_embedded_default_uses_no_services(tmp_path):
+    values = _settings(tmp_path)
+    assert values["DEBUG"] is True
+    assert values["ENGINE"] == "django.db.backends.sqlite3"
+    assert values["DB_NAME"] == str(tmp_path / "var" / "db.sqlite3")
+    assert values["CACHE"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert values["CHANNELS"] == "channels.layers.InMemoryChannelLayer"
+    assert values["SEARCH_BACKEND"] == "database"
+
+
+def test_redis_url_switches_cache_and_channel_layer_to_redis(tmp_path):
+    values = _settings(tmp_path, REDIS_URL="redis://cache.internal:6379/2")
+    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE_LOCATION"] == "redis://cache.internal:6379/2"
+    assert values["CHANNELS"] == "channels_redis.core.RedisChannelLayer"
+    assert values["CHANNEL_HOSTS"] == ["redis://cache.internal:6379/2"]
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_database_url_selects_postgresql(tmp_path, scheme):
+    values = _settings(tmp_path, DATABASE_URL=f"{scheme}://portal:secret@db.internal:5432/petitions")
+    assert values["ENGINE"] == "django.db.backends.postgresql"
+    assert values["DB_NAME"] == "petitions"
+    assert values["DB_HOST"] == "db.internal"
+
+
+def test_elasticsearch_url_selects_the_elasticsearch_backend(tmp_path):
+    values = _settings(tmp_path, ELASTICSEARCH_URL="http://search.internal:9200")
+    assert values["SEARCH_BACKEND"] == "elasticsearch"
+
+
+# --- ASGI ------------------------------------------------------------------------------------
+
+
+def test_asgi_application_imports():
+    from channels.routing import ProtocolTypeRouter
+
+    from config.asgi import application
+
+    assert isinstance(application, ProtocolTypeRouter)
+    assert "http" in application.application_mapping
+
+
+def test_asgi_application_imports_in_production_mode(tmp_path):
+    code = (
+        "from config.asgi import application; "
+        "print(type(application).__name__, type(application.application_mapping['http']).__name__)"
+    )
+    done = _python(
+        tmp_path,
+        ["-c", code],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_60,
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ProtocolTypeRouter", "ASGIHandler"]
