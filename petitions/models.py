@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import uuid
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -143,3 +147,56 @@ class Petition(models.Model):
     @property
     def display_name(self) -> str:
         return str(_("Anonymous")) if self.is_anonymous else self.submitter_name
+
+
+def private_storage() -> FileSystemStorage:
+    """Photos are never served from a public URL: views check who asks, then stream them."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "jpg"
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+def new_upload_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Attachment(models.Model):
+    """A photo, re-encoded (no EXIF/GPS) with a thumbnail, stored under a random name.
+
+    An attachment is first *staged* (``petition`` empty, tied to the uploader's
+    session by ``session_key``) so that a form with an error elsewhere does not
+    lose the photos; a successful submission claims it.
+    """
+
+    petition = models.ForeignKey(
+        Petition,
+        verbose_name=_("petition"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    upload_token = models.CharField(max_length=40, unique=True, default=new_upload_token, editable=False)
+    session_key = models.CharField(max_length=64, blank=True, editable=False)
+    image = models.FileField(_("image"), storage=private_storage, upload_to=_attachment_path, max_length=200)
+    thumbnail = models.FileField(
+        _("thumbnail"), storage=private_storage, upload_to=_attachment_path, max_length=200
+    )
+    content_type = models.CharField(_("content type"), max_length=20)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size = models.PositiveIntegerField(_("size in bytes"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["petition", "created_at"], name="attachment_staged_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.width}×{self.height} {self.content_type}"

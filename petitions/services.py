@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,6 +24,7 @@ from petitions.models import (
     NAME_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    Attachment,
     Category,
     Channel,
     Petition,
@@ -37,6 +39,7 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 TEXT_MIN_LENGTH = 10
 IDEMPOTENCY_KEY_MAX_LENGTH = 80
+MAX_ATTACHMENTS = 5
 # Viet Nam with its islands, generously.
 LAT_RANGE = (Decimal("6"), Decimal("24"))
 LON_RANGE = (Decimal("101"), Decimal("118"))
@@ -138,6 +141,8 @@ def petition_submit(
     language: str = "vi",
     idempotency_key: str | None = None,
     entered_by: Any = None,
+    attachment_tokens: Sequence[str] = (),
+    session_key: str = "",
     now: dt.datetime | None = None,
 ) -> SubmissionResult:
     """Validate a submission, then create the petition, its routed case and first event at once.
@@ -145,6 +150,8 @@ def petition_submit(
     Raises ``ValidationError`` with a message per field (translated) and
     writes nothing when any input is wrong. With an ``idempotency_key`` a
     retried submission returns the petition created the first time.
+    ``attachment_tokens`` name photos staged by ``attachment_stage`` in the
+    same ``session_key``; they are attached to the new petition.
     """
     now = now or timezone.now()
     errors: dict[str, list[Any]] = {}
@@ -223,6 +230,10 @@ def petition_submit(
         language = "vi"
     _check_length(errors, "idempotency_key", key, IDEMPOTENCY_KEY_MAX_LENGTH)
 
+    tokens = list(dict.fromkeys(attachment_tokens))
+    if len(tokens) > MAX_ATTACHMENTS:
+        fail("photos", _("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
+
     if errors:
         raise ValidationError(errors)
     assert resolved_category is not None and resolved_commune is not None
@@ -241,6 +252,7 @@ def petition_submit(
         "lon": lon,
         "target_level": target_level,
         "channel": channel,
+        "photos": sorted(tokens),
     }
     fingerprint = _fingerprint(fields)
 
@@ -277,6 +289,8 @@ def petition_submit(
                 submitted_at=now,
             )
             _save_with_unique_code(petition, now)
+            if tokens:
+                _claim_attachments(petition, tokens, session_key)
             actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
             case_open(petition=petition, actor=actor, now=now)
     except IntegrityError:
@@ -287,6 +301,22 @@ def petition_submit(
                 return existing
         raise
     return SubmissionResult(petition=petition, token=token, created=True)
+
+
+def _claim_attachments(petition: Petition, tokens: list[str], session_key: str) -> None:
+    staged = Attachment.objects.select_for_update().filter(
+        upload_token__in=tokens, petition__isnull=True, session_key=session_key
+    )
+    order = {token: position for position, token in enumerate(tokens)}
+    found = list(staged)
+    if len(found) != len(tokens):
+        raise ValidationError(
+            {"photos": _("Some photos expired before you sent the form. Please add them again.")}
+        )
+    for attachment in found:
+        attachment.petition = petition
+        attachment.position = order[attachment.upload_token]
+    Attachment.objects.bulk_update(found, ["petition", "position"])
 
 
 def _replay(key: str, fingerprint: str) -> SubmissionResult | None:
