@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from config.env import ImproperEnvironment, env_bool, env_int, env_list, env_str, env_url
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_fsm",
+    "django_ratelimit",
     "routing",
     "petitions",
     "notifications",
@@ -60,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -77,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.portal",
             ],
         },
     },
@@ -122,8 +127,26 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The embedded default is one process, so a local-memory cache is shared by every request.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "portal.views.rate_limited"
+# If the cache (Redis) is down, let citizens through rather than refuse every submission.
+RATELIMIT_FAIL_OPEN = True
+# Behind a proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
+#: Rates for the public portal ("count/period": s, m, h, d). Keyed by client address and by phone/code.
+PORTAL_RATES = {
+    "submit_ip": env_str("RATE_SUBMIT_IP", "20/h"),
+    "submit_phone": env_str("RATE_SUBMIT_PHONE", "6/h"),
+    "track_ip": env_str("RATE_TRACK_IP", "30/h"),
+    "track_code": env_str("RATE_TRACK_CODE", "8/h"),
+    "feedback_ip": env_str("RATE_FEEDBACK_IP", "20/h"),
+    "upload_ip": env_str("RATE_UPLOAD_IP", "60/h"),
+}
+#: A submission faster than this after the form was shown is a bot (seconds).
+PORTAL_MIN_FORM_SECONDS = env_int("PORTAL_MIN_FORM_SECONDS", 3, minimum=0)
 
 # --- Search ---------------------------------------------------------------
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))
@@ -156,6 +179,7 @@ USE_TZ = True
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Citizens' photos: outside MEDIA_ROOT, never served by a static route; views authorise each request.
@@ -168,6 +192,21 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Only the site's own scripts, styles and images; no inline code, no third parties.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
@@ -177,6 +216,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# --- Notifications --------------------------------------------------------
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.transports.sms.ConsoleSmsBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cổng phản ánh, kiến nghị <no-reply@localhost>")
 
 # --- Domain ---------------------------------------------------------------
 # Public base URL used in tracking links sent by SMS and email.

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from notifications.services import notify_petition_received
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -300,6 +301,8 @@ def petition_submit(
             if existing is not None:
                 return existing
         raise
+    petition_id = petition.pk
+    transaction.on_commit(lambda: notify_petition_received(petition_id=petition_id, token=token))
     return SubmissionResult(petition=petition, token=token, created=True)
 
 

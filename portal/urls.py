@@ -7,4 +7,15 @@ from portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="portal-home"),
+    path("submit/", views.submit, name="portal-submit"),
+    path("submit/received/", views.submitted, name="portal-submitted"),
+    path("submit/photos/<str:token>/", views.staged_photo, name="portal-staged-photo"),
+    path("units/<str:province_code>/communes.json", views.communes, name="portal-communes"),
+    path("track/", views.track, name="portal-track"),
+    path("t/<str:token>/", views.track_token, name="portal-track-token"),
+    path("track/<str:code>/", views.case_page, name="portal-case"),
+    path("track/<str:code>/feedback/", views.feedback, name="portal-feedback"),
+    path("track/<str:code>/withdraw/", views.withdraw, name="portal-withdraw"),
+    path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
+    path("statistics/", views.statistics, name="portal-statistics"),
 ]

@@ -1,11 +1,419 @@
+"""Public pages: home, submit, confirmation, tracking, feedback, withdrawal, statistics."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from petitions.models import Category
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from notifications.services import tracking_url
+from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
+from petitions.models import Attachment, Petition, hash_token
+from petitions.services import MAX_ATTACHMENTS, normalize_phone, petition_submit
+from petitions.stats import (
+    last_12_months,
+    last_30_days,
+    public_breakdown,
+    public_summary,
+    published_responses,
+)
+from portal import presenters
+from portal.forms import (
+    FeedbackForm,
+    SubmitForm,
+    TrackLookupForm,
+    WithdrawForm,
+    commune_choices,
+    seconds_since_started,
+    sign_started,
+)
+from routing.actors import CitizenActor
+from routing.errors import CaseConflict
+from routing.models import Case, CaseState, Level, Unit
+from routing.selectors import case_public_events
+from routing.services import case_citizen_feedback, case_withdraw
+
+TRACKED_SESSION_KEY = "portal.tracked"
+STAGED_SESSION_KEY = "portal.staged"
+RECEIPT_SESSION_KEY = "portal.receipt"
+MAX_TRACKED = 20
 
 
+# --- rate limits ----------------------------------------------------------------------
+
+
+def _rate(name: str) -> Any:
+    def rate(group: str, request: HttpRequest) -> str:
+        return str(settings.PORTAL_RATES[name])
+
+    return rate
+
+
+def _phone_key(group: str, request: HttpRequest) -> str:
+    raw = request.POST.get("phone", "")
+    try:
+        return normalize_phone(raw)
+    except ValidationError:
+        return raw.strip()
+
+
+def _code_key(group: str, request: HttpRequest) -> str:
+    return request.POST.get("code", "").strip().upper().replace(" ", "")
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Shown instead of the page when a client sends too many requests."""
+    return render(request, "portal/429.html", status=429)
+
+
+# --- session grants ---------------------------------------------------------------------
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return str(request.session.session_key)
+
+
+def _grant(request: HttpRequest, petition: Petition) -> None:
+    tracked = [pk for pk in request.session.get(TRACKED_SESSION_KEY, []) if pk != petition.pk]
+    request.session[TRACKED_SESSION_KEY] = [petition.pk, *tracked][:MAX_TRACKED]
+
+
+def _granted_petition(request: HttpRequest, code: str) -> Petition:
+    """The petition with this code if this browser proved it may follow it; else 404."""
+    tracked = request.session.get(TRACKED_SESSION_KEY, [])
+    petition = (
+        Petition.objects.select_related(
+            "category", "commune", "province", "case__unit", "case__duplicate_of__petition"
+        )
+        .filter(tracking_code=code, pk__in=tracked)
+        .first()
+    )
+    if petition is None:
+        raise Http404
+    return petition
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    categories = Category.objects.filter(is_active=True)
-    return render(request, "portal/home.html", {"categories": categories})
+    now = timezone.now()
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "lookup_form": TrackLookupForm(),
+            "summary": public_summary(since=last_30_days(now)),
+        },
+    )
+
+
+@require_GET
+@cache_control(max_age=3600, public=True)
+def communes(request: HttpRequest, province_code: str) -> JsonResponse:
+    """Communes of a province, for the dependent select (the form also works without it)."""
+    if not Unit.objects.filter(code=province_code, level=Level.PROVINCE, is_active=True).exists():
+        raise Http404
+    return JsonResponse({"communes": [{"code": c, "name": n} for c, n in commune_choices(province_code)]})
+
+
+def _staged_tokens(request: HttpRequest) -> list[str]:
+    tokens = [t for t in request.POST.getlist("photo_tokens") if isinstance(t, str)]
+    remove = set(request.POST.getlist("remove_photos"))
+    kept = [t for t in tokens if t not in remove]
+    for token in remove:
+        attachment_discard(token=token, session_key=_session_key(request))
+    return kept
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(group="portal-submit", key="ip", rate=_rate("submit_ip"), method="POST")
+@ratelimit(group="portal-submit-phone", key=_phone_key, rate=_rate("submit_phone"), method="POST")
+def submit(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        form = SubmitForm(province_code=request.GET.get("province"))
+        if request.GET.get("province"):
+            form.initial["province"] = request.GET["province"]
+        return render(request, "portal/submit.html", {"form": form, "staged": []})
+
+    post = request.POST.copy()
+    session_key = _session_key(request)
+    if request.POST.get("website"):
+        return render(request, "portal/refused.html", status=400)
+    elapsed = seconds_since_started(request.POST.get("started", ""))
+    if elapsed is not None and elapsed < settings.PORTAL_MIN_FORM_SECONDS:
+        return render(request, "portal/refused.html", status=400)
+    expired = elapsed is None
+    if expired:
+        # Keep what was typed: show the form again with a fresh stamp instead of refusing it.
+        post["started"] = sign_started()
+    form = SubmitForm(post, request.FILES)
+
+    tokens = _staged_tokens(request)
+    photo_errors: list[str] = []
+    if form.is_valid() or "photos" in form.cleaned_data:
+        uploads = form.cleaned_data.get("photos") or []
+        for upload in uploads:
+            if len(tokens) >= MAX_ATTACHMENTS:
+                photo_errors.append(_("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
+                break
+            try:
+                tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
+            except ValidationError as exc:
+                photo_errors.append(f"{upload.name}: {' '.join(exc.messages)}")
+    staged = attachments_staged(tokens=tokens, session_key=session_key)
+    tokens = [a.upload_token for a in staged]
+
+    if "choose_province" in request.POST:
+        # Step one of the form without JavaScript: show the communes of the chosen province.
+        typed = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "choose_province")}
+        form = SubmitForm(initial=typed, province_code=request.POST.get("province"))
+        return render(request, "portal/submit.html", {"form": form, "staged": staged})
+
+    if form.is_valid() and not photo_errors and not expired:
+        data = form.cleaned_data
+        try:
+            result = petition_submit(
+                category=data["category"],
+                province=data["province"],
+                commune=data["commune"],
+                phone=data["phone"],
+                title=data["title"],
+                text=data["text"],
+                submitter_name=data["submitter_name"],
+                is_anonymous=data["is_anonymous"],
+                email=data["email"],
+                address=data["address"],
+                latitude=data["latitude"],
+                longitude=data["longitude"],
+                consent_publish=data["consent_publish"],
+                language=(get_language() or "vi")[:2],
+                attachment_tokens=tokens,
+                session_key=session_key,
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            _grant(request, result.petition)
+            request.session[RECEIPT_SESSION_KEY] = {
+                "code": result.petition.tracking_code,
+                "token": result.token,
+            }
+            return redirect("portal:portal-submitted")
+    for message in photo_errors:
+        form.add_error("photos", message)
+    if expired:
+        form.add_error(None, _("The form had expired. Check what you typed and send it again."))
+    return render(request, "portal/submit.html", {"form": form, "staged": staged}, status=400)
+
+
+@require_GET
+def staged_photo(request: HttpRequest, token: str) -> FileResponse:
+    """A thumbnail of a photo this browser uploaded into a form not yet sent."""
+    attachment = Attachment.objects.filter(
+        upload_token=token, petition__isnull=True, session_key=request.session.session_key or "-"
+    ).first()
+    if attachment is None:
+        raise Http404
+    return _file_response(attachment.thumbnail, "image/jpeg")
+
+
+@require_GET
+def submitted(request: HttpRequest) -> HttpResponse:
+    receipt = request.session.get(RECEIPT_SESSION_KEY)
+    if not receipt:
+        return redirect("portal:portal-home")
+    petition = _granted_petition(request, receipt["code"])
+    case = petition.case
+    return render(
+        request,
+        "portal/submitted.html",
+        {
+            "petition": petition,
+            "case": case,
+            "tracking_link": tracking_url(receipt["token"], petition.language)
+            if receipt.get("token")
+            else "",
+            "triage_due": presenters.deadline_words(case.triage_due_at),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(group="portal-track", key="ip", rate=_rate("track_ip"), method="POST")
+@ratelimit(group="portal-track-code", key=_code_key, rate=_rate("track_code"), method="POST")
+def track(request: HttpRequest) -> HttpResponse:
+    """Find a petition by tracking code and the phone number used."""
+    form = TrackLookupForm(request.POST or None)
+    not_found = False
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            phone = normalize_phone(form.cleaned_data["phone"])
+        except ValidationError:
+            phone = ""
+        petition = Petition.objects.filter(tracking_code=code, phone=phone).first() if phone else None
+        if petition is not None:
+            _grant(request, petition)
+            return redirect("portal:portal-case", code=petition.tracking_code)
+        # One neutral message whether the code or the phone was wrong.
+        not_found = True
+    status = 404 if not_found else (400 if request.method == "POST" else 200)
+    return render(request, "portal/track.html", {"form": form, "not_found": not_found}, status=status)
+
+
+@require_GET
+@ratelimit(group="portal-track", key="ip", rate=_rate("track_ip"))
+def track_token(request: HttpRequest, token: str) -> HttpResponse:
+    """The secret link from the SMS: remember the grant, then show the page without the token in the URL."""
+    petition = Petition.objects.filter(token_hash=hash_token(token)).first()
+    if petition is None:
+        return render(
+            request, "portal/track.html", {"form": TrackLookupForm(), "not_found": True}, status=404
+        )
+    _grant(request, petition)
+    return redirect("portal:portal-case", code=petition.tracking_code)
+
+
+def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
+    case: Case = petition.case
+    events = list(case_public_events(case))
+    original = case.duplicate_of
+    return {
+        "petition": petition,
+        "case": case,
+        "status": presenters.status_sentence(case),
+        "timeline": [(event, presenters.event_sentence(event)) for event in events],
+        "photos": list(petition.attachments.all()),
+        "original": original,
+        "can_rate": case.state == CaseState.RESPONDED,
+        "can_withdraw": case.state
+        in (
+            CaseState.SUBMITTED,
+            CaseState.IN_PROGRESS,
+            CaseState.AWAITING_AGENCY,
+            CaseState.PENDING_APPROVAL,
+            CaseState.RESPONDED,
+        ),
+        "feedback_form": FeedbackForm(),
+        "withdraw_form": WithdrawForm(),
+        "response_visible": case.responded_at is not None and bool(case.response_text),
+    }
+
+
+@require_GET
+def case_page(request: HttpRequest, code: str) -> HttpResponse:
+    petition = _granted_petition(request, code)
+    return render(request, "portal/case.html", _case_context(request, petition))
+
+
+@require_POST
+@ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
+def feedback(request: HttpRequest, code: str) -> HttpResponse:
+    petition = _granted_petition(request, code)
+    form = FeedbackForm(request.POST)
+    context = _case_context(request, petition)
+    if form.is_valid():
+        try:
+            case_citizen_feedback(
+                case_id=petition.case.pk,
+                actor=CitizenActor(petition_id=petition.pk),
+                resolved=form.cleaned_data["resolved"],
+                rating=form.cleaned_data["rating"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        except (CaseConflict, PermissionDenied) as exc:
+            context["action_error"] = str(getattr(exc, "message", exc))
+        else:
+            return redirect(reverse("portal:portal-case", kwargs={"code": code}) + "#timeline")
+    context["feedback_form"] = form
+    return render(request, "portal/case.html", context, status=400)
+
+
+@require_POST
+@ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
+def withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    petition = _granted_petition(request, code)
+    form = WithdrawForm(request.POST)
+    context = _case_context(request, petition)
+    if form.is_valid():
+        try:
+            case_withdraw(
+                case_id=petition.case.pk,
+                actor=CitizenActor(petition_id=petition.pk),
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        except (CaseConflict, PermissionDenied) as exc:
+            context["action_error"] = str(getattr(exc, "message", exc))
+        else:
+            return redirect(reverse("portal:portal-case", kwargs={"code": code}) + "#timeline")
+    context["withdraw_form"] = form
+    return render(request, "portal/case.html", context, status=400)
+
+
+def _file_response(field: Any, content_type: str) -> FileResponse:
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+@require_GET
+def photo(request: HttpRequest, code: str, pk: int, size: str) -> FileResponse:
+    """A photo of a petition, for the browser that may follow it."""
+    petition = _granted_petition(request, code)
+    attachment = petition.attachments.filter(pk=pk).first()
+    if attachment is None or size not in ("thumb", "full"):
+        raise Http404
+    if size == "thumb":
+        return _file_response(attachment.thumbnail, "image/jpeg")
+    return _file_response(attachment.image, attachment.content_type)
+
+
+@require_GET
+def statistics(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    windows = []
+    for key, label, since in (
+        ("30d", _("Last 30 days"), last_30_days(now)),
+        ("12m", _("Last 12 months"), last_12_months(now)),
+    ):
+        windows.append(
+            {
+                "key": key,
+                "label": label,
+                "summary": public_summary(since=since),
+                "by_province": public_breakdown(since=since, by="province"),
+                "by_category": public_breakdown(since=since, by="category"),
+            }
+        )
+    return render(
+        request,
+        "portal/statistics.html",
+        {"windows": windows, "responses": list(published_responses(limit=10))},
+    )

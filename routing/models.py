@@ -341,6 +341,9 @@ class Case(FSMModelMixin, models.Model):
             models.Index(fields=["assignee", "state"], name="case_assignee_state_idx"),
             models.Index(fields=["unit", "is_overdue"], name="case_unit_overdue_idx"),
             models.Index(fields=["submitted_at"], name="case_submitted_idx"),
+            models.Index(
+                fields=["-responded_at"], name="case_responded_idx", condition=Q(responded_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection
 
+from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
 from petitions.services import SubmissionResult, petition_submit
 from routing import services
@@ -20,8 +22,17 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
+def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "notifications.transports.sms.LocmemSmsBackend"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PORTAL_MIN_FORM_SECONDS = 0
+    # A cache namespace of its own per test: rate-limit counters and cached statistics
+    # never leak between tests, also when parallel workers share one Redis.
+    cache = dict(settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {**settings.CACHES, "default": cache}
+    LocmemSmsBackend.outbox.clear()
 
 
 def requires_postgres() -> Any:

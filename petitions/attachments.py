@@ -1,0 +1,160 @@
+"""Staged photos: uploaded one by one while the citizen fills in the form, claimed when it is sent.
+
+A staged attachment has no petition and belongs to the uploader's session.
+``petition_submit`` claims staged attachments by token; what is never claimed
+is removed by ``attachments_purge_stale``. Files are deleted only after the
+row's deletion has committed, so a rolled-back transaction never leaves a row
+pointing at a missing file (an orphan file, the other way round, is harmless).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.db import models, transaction
+from django.utils import timezone
+
+from petitions.images import Upload, process_image
+from petitions.models import Attachment
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH_SIZE = 500
+#: Longer than any token ``new_upload_token`` makes; anything longer is not ours.
+_TOKEN_MAX_LENGTH = 40
+
+
+def attachment_stage(*, upload: Upload | Any, session_key: str) -> Attachment:
+    """Check and re-encode an uploaded photo, store it with its thumbnail, and stage it for ``session_key``.
+
+    Raises ``ImageRejected`` (a ``ValidationError``) when the upload is not an
+    acceptable photo; nothing is stored then. The returned attachment's
+    ``upload_token`` is what the form sends back to ``petition_submit``.
+    """
+    if not session_key:
+        raise ValueError("Staging a photo needs a session key: save the session first.")
+    processed = process_image(upload)
+    attachment = Attachment(
+        petition=None,
+        session_key=session_key,
+        content_type=processed.content_type,
+        width=processed.width,
+        height=processed.height,
+        size=len(processed.content),
+    )
+    try:
+        # The names given here only carry the extension: upload_to picks a random path.
+        attachment.image.save(f"photo.{processed.extension}", ContentFile(processed.content), save=False)
+        attachment.thumbnail.save("thumbnail.jpg", ContentFile(processed.thumbnail), save=False)
+        attachment.save(force_insert=True)
+    except BaseException:
+        _delete_files(images=[attachment.image.name], thumbnails=[attachment.thumbnail.name])
+        raise
+    return attachment
+
+
+def attachments_staged(*, tokens: Sequence[str], session_key: str) -> list[Attachment]:
+    """The staged (unclaimed) attachments of ``session_key`` named by ``tokens``, in the tokens' order.
+
+    Unknown tokens, tokens of another session and claimed attachments are left out silently.
+    """
+    wanted = _clean_tokens(tokens)
+    if not wanted or not session_key:
+        return []
+    found = {
+        attachment.upload_token: attachment
+        for attachment in Attachment.objects.filter(
+            upload_token__in=wanted, petition__isnull=True, session_key=session_key
+        )
+    }
+    return [found[token] for token in wanted if token in found]
+
+
+def attachment_discard(*, token: str, session_key: str) -> bool:
+    """Delete a staged attachment of ``session_key`` and its files; False when there is none to delete.
+
+    A claimed attachment (one that belongs to a petition) is never discarded.
+    """
+    if not session_key or not _clean_tokens([token]):
+        return False
+    with transaction.atomic():
+        # The lock orders this against petition_submit claiming the same photo.
+        attachment = (
+            Attachment.objects.select_for_update()
+            .filter(upload_token=token, petition__isnull=True, session_key=session_key)
+            .first()
+        )
+        if attachment is None:
+            return False
+        images, thumbnails = [attachment.image.name], [attachment.thumbnail.name]
+        attachment.delete()
+        transaction.on_commit(partial(_delete_files, images=images, thumbnails=thumbnails))
+    return True
+
+
+def attachments_purge_stale(
+    *, older_than: dt.timedelta, now: dt.datetime | None = None, batch_size: int = PURGE_BATCH_SIZE
+) -> int:
+    """Delete staged attachments uploaded more than ``older_than`` ago, with their files; return how many.
+
+    Claimed attachments are never touched. Works in batches, each in its own
+    transaction, and skips rows that a submission is claiming at that moment.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    purged = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Attachment.objects.select_for_update(skip_locked=True)
+                .filter(petition__isnull=True, created_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", "image", "thumbnail")[:batch_size]
+            )
+            if not batch:
+                break
+            Attachment.objects.filter(pk__in=[pk for pk, _image, _thumb in batch]).delete()
+            transaction.on_commit(
+                partial(
+                    _delete_files,
+                    images=[image for _pk, image, _thumb in batch],
+                    thumbnails=[thumb for _pk, _image, thumb in batch],
+                )
+            )
+        purged += len(batch)
+        if len(batch) < batch_size:
+            break
+    return purged
+
+
+def _clean_tokens(tokens: Iterable[Any]) -> list[str]:
+    """Distinct, plausible tokens in their first-seen order."""
+    return list(
+        dict.fromkeys(
+            token for token in tokens if isinstance(token, str) and 0 < len(token) <= _TOKEN_MAX_LENGTH
+        )
+    )
+
+
+def _storage(field_name: str) -> Storage:
+    field = Attachment._meta.get_field(field_name)
+    assert isinstance(field, models.FileField)
+    return field.storage
+
+
+def _delete_files(*, images: Iterable[str | None], thumbnails: Iterable[str | None]) -> None:
+    for field_name, names in (("image", images), ("thumbnail", thumbnails)):
+        storage = _storage(field_name)
+        for name in names:
+            if not name:
+                continue
+            try:
+                storage.delete(name)
+            except OSError:
+                # The row is gone; a file left behind is only wasted space.
+                logger.warning("Could not delete attachment file %s", name, exc_info=True)

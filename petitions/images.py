@@ -1,0 +1,356 @@
+"""Citizens' photos: check what was uploaded, then keep only re-encoded pixels.
+
+An upload is trusted for nothing: not its name, not its declared content type,
+not its size. It must be a JPEG, PNG or WebP by content, within the byte and
+pixel limits, decode completely, and carry nothing but the image. What is
+stored is a fresh encoding of the pixels (no EXIF, GPS, XMP, comments or ICC),
+never the uploaded bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any, Protocol
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+#: Longest side of the stored photo; larger photos are scaled down.
+MAX_STORED_SIDE = 2560
+#: Longest side of the thumbnail.
+THUMBNAIL_SIZE = 320
+JPEG_QUALITY = 85
+#: Bytes allowed after the end of the image: some encoders pad to a word or block boundary.
+TRAILING_TOLERANCE = 16
+#: Real photos have tens of JPEG segments and at most a few thousand PNG/WebP chunks;
+#: far more is a file built to make the structure walk slow.
+MAX_STRUCTURE_ITEMS = 100_000
+
+#: Pillow's name for what the content is. MPO is a JPEG with further JPEGs after it
+#: (phones write HDR gain maps and depth maps that way) and decodes as a JPEG.
+ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+_OPEN_FORMATS = ("JPEG", "PNG", "WEBP")
+
+# Markup and archives that make a file "also something else" (see _check_structure).
+_TEXT_SIGNATURES = re.compile(rb"<script|<html|<\?php", re.IGNORECASE)
+_ZIP_SIGNATURE = b"PK\x03\x04"
+
+MESSAGES = {
+    "not_an_image": _("This file is not a JPEG, PNG or WebP photo."),
+    "too_large": _("This photo is larger than %(megabytes)s MB."),
+    "too_many_pixels": _("This photo has more than %(megapixels)s megapixels."),
+    "damaged": _("This photo is damaged or incomplete."),
+    "polyglot": _("This file contains more than a photo and was refused."),
+}
+_PARAMS: dict[str, dict[str, Any]] = {
+    "too_large": {"megabytes": MAX_UPLOAD_BYTES // (1024 * 1024)},
+    "too_many_pixels": {"megapixels": MAX_PIXELS // 1_000_000},
+}
+
+
+class ImageRejected(ValidationError):
+    """An upload that is not an acceptable photo; ``code`` says why, the message says it to the citizen."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(MESSAGES[code], code=code, params=_PARAMS.get(code))
+
+
+class Upload(Protocol):
+    """What ``process_image`` needs from an upload; Django's ``UploadedFile`` is one."""
+
+    size: int | None
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    content: bytes
+    thumbnail: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+
+def process_image(upload: Upload | IO[bytes]) -> ProcessedImage:
+    """Check an uploaded photo and re-encode it; raise ``ImageRejected`` when it is not acceptable.
+
+    Returns the stored image (JPEG, or PNG when it has transparency; longest
+    side at most ``MAX_STORED_SIDE``; EXIF orientation applied, all metadata
+    dropped; first frame of an animation) and a JPEG thumbnail.
+    """
+    data = _read_limited(upload)
+    with warnings.catch_warnings():
+        # Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice that.
+        # Scoped to this block so that the filter does not outlive the call.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = _open_checked(data)
+    try:
+        return _encode(image)
+    finally:
+        image.close()
+
+
+def _read_limited(upload: Any) -> bytes:
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > MAX_UPLOAD_BYTES:
+        raise ImageRejected("too_large")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    # The declared size may be wrong (or absent): never read more than one byte past the limit.
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageRejected("too_large")
+    return bytes(data)
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    """Identify, bound and fully decode the first frame; the returned image is loaded."""
+    try:
+        # Only the plugins we accept get to parse the bytes at all.
+        probe = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("too_many_pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error, EOFError):
+        # A file that starts like one of ours but cannot be opened was cut short or broken.
+        raise ImageRejected("damaged" if _has_accepted_signature(data) else "not_an_image") from None
+    with probe:
+        if probe.format not in ACCEPTED_FORMATS:
+            raise ImageRejected("not_an_image")
+        width, height = probe.size
+        # From the header, before a single pixel is decoded.
+        if width * height > MAX_PIXELS:
+            raise ImageRejected("too_many_pixels")
+        if width < 1 or height < 1:
+            raise ImageRejected("damaged")
+        frames = getattr(probe, "n_frames", 1) if probe.format == "MPO" else 1
+        _check_structure(data, probe.format, jpeg_streams=frames)
+        try:
+            probe.verify()
+        except Exception:  # verify() raises whatever the plugin trips on
+            raise ImageRejected("damaged") from None
+
+    # verify() leaves the image unusable: open again to decode.
+    image = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+    try:
+        if image.format in ("JPEG", "MPO") and max(width, height) > MAX_STORED_SIDE:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
+            image.draft("RGB", (MAX_STORED_SIDE, MAX_STORED_SIDE))
+        image.load()  # the first frame only; ImageFile.LOAD_TRUNCATED_IMAGES stays off
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        image.close()
+        raise ImageRejected("too_many_pixels") from None
+    except Exception:
+        image.close()
+        raise ImageRejected("damaged") from None
+    return image
+
+
+def _has_accepted_signature(data: bytes) -> bool:
+    return data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (
+        data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    )
+
+
+# --- polyglots ----------------------------------------------------------------------
+#
+# A polyglot is a file that is a valid image *and* something else: an HTML page or
+# script that a browser sniffing content would run, a PHP file a misconfigured
+# server would execute, a ZIP (a JAR, an Office document) that an archive tool or an
+# antivirus treats as one. The stored file is re-encoded and cannot carry the
+# payload, but an upload built that way is not a citizen's photo: it is an attempt
+# on whoever or whatever handles the original (proxies, scanners, an officer's
+# download), so it is refused and not quietly cleaned.
+#
+# Two checks: nothing beyond the image's declared end (bar a little padding), and no
+# markup or archive signature in the file's structure outside the compressed pixel
+# data. Compressed data is excluded on purpose: it is random-looking, and a 4-byte
+# signature such as "PK\x03\x04" turns up by chance in a few photos in a thousand at
+# 10 MB. A payload there cannot be reached by a reader without decoding the image.
+
+
+def _check_structure(data: bytes, image_format: str, *, jpeg_streams: int = 1) -> None:
+    if image_format in ("JPEG", "MPO"):
+        end, regions = _jpeg_structure(data, streams=jpeg_streams)
+    elif image_format == "PNG":
+        end, regions = _png_structure(data)
+    else:
+        end, regions = _webp_structure(data)
+    if len(data) - end > TRAILING_TOLERANCE:
+        raise ImageRejected("polyglot")
+    regions.append((end, len(data)))
+    for start, stop in regions:
+        chunk = data[start:stop]
+        if _TEXT_SIGNATURES.search(chunk) or _ZIP_SIGNATURE in chunk:
+            raise ImageRejected("polyglot")
+
+
+Regions = list[tuple[int, int]]
+
+# A marker inside entropy-coded JPEG data: 0xFF (with fill bytes) followed by anything
+# but a stuffed zero or a restart marker.
+_JPEG_MARKER = re.compile(rb"\xff+[^\x00\xd0-\xd7\xff]")
+
+
+def _jpeg_structure(data: bytes, *, streams: int) -> tuple[int, Regions]:
+    """End of the last of ``streams`` consecutive JPEG streams, and their non-entropy-coded ranges."""
+    regions: Regions = []
+    position = 0
+    for index in range(streams):
+        if index and data[position : position + 2] != b"\xff\xd8":
+            break  # an MPO whose further images are not contiguous: checked as trailing data
+        position = _jpeg_stream_end(data, position, regions)
+    return position, regions
+
+
+def _jpeg_stream_end(data: bytes, position: int, regions: Regions) -> int:
+    if data[position : position + 2] != b"\xff\xd8":
+        raise ImageRejected("damaged")
+    position += 2
+    for _count in _bounded():
+        if position >= len(data) or data[position] != 0xFF:
+            raise ImageRejected("damaged")
+        while position < len(data) and data[position] == 0xFF:
+            position += 1  # fill bytes
+        if position >= len(data):
+            raise ImageRejected("damaged")
+        marker = data[position]
+        position += 1
+        if marker == 0xD9:  # EOI
+            return position
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # no length, no payload
+            continue
+        if position + 2 > len(data):
+            raise ImageRejected("damaged")
+        (length,) = struct.unpack(">H", data[position : position + 2])
+        if length < 2 or position + length > len(data):
+            raise ImageRejected("damaged")
+        regions.append((position, position + length))
+        position += length
+        if marker == 0xDA:  # SOS: entropy-coded data runs to the next real marker
+            match = _JPEG_MARKER.search(data, position)
+            if match is None:
+                raise ImageRejected("damaged")
+            position = match.start()
+    raise ImageRejected("damaged")
+
+
+def _png_structure(data: bytes) -> tuple[int, Regions]:
+    regions: Regions = []
+    position = 8  # signature, checked by Pillow
+    for _count in _bounded():
+        if position + 12 > len(data):
+            raise ImageRejected("damaged")
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        end = position + 12 + length
+        if end > len(data):
+            raise ImageRejected("damaged")
+        if kind not in (b"IDAT", b"fdAT"):
+            regions.append((position + 4, end - 4))
+        position = end
+        if kind == b"IEND":
+            return position, regions
+    raise ImageRejected("damaged")
+
+
+def _webp_structure(data: bytes) -> tuple[int, Regions]:
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    end = 8 + riff_size
+    if end > len(data) or riff_size < 4:
+        raise ImageRejected("damaged")
+    regions: Regions = []
+    _webp_chunks(data, 12, end, regions)
+    return end, regions
+
+
+def _webp_chunks(data: bytes, position: int, end: int, regions: Regions) -> None:
+    counter = _bounded()
+    while position < end:
+        next(counter)
+        if position + 8 > end:
+            raise ImageRejected("damaged")
+        kind, length = struct.unpack("<4sI", data[position : position + 8])
+        body = position + 8
+        stop = body + length
+        if stop > end:
+            raise ImageRejected("damaged")
+        if kind == b"ANMF":
+            # 16 bytes of frame header, then the frame's own chunks.
+            regions.append((body, min(body + 16, stop)))
+            _webp_chunks(data, body + 16, stop, regions)
+        elif kind not in (b"VP8 ", b"VP8L", b"ALPH"):
+            regions.append((position, stop))
+        position = stop + (length & 1)  # chunks are padded to an even size
+
+
+def _bounded() -> Iterator[int]:
+    yield from range(MAX_STRUCTURE_ITEMS)
+    raise ImageRejected("damaged")
+
+
+# --- re-encoding --------------------------------------------------------------------
+
+_HIGH_BIT_DEPTH = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+
+
+def _encode(image: Image.Image) -> ProcessedImage:
+    try:
+        oriented = ImageOps.exif_transpose(image)
+    except Exception:  # a broken EXIF block must not cost the citizen the photo: keep it unrotated
+        oriented = image
+    if oriented.mode in _HIGH_BIT_DEPTH:
+        # 16-bit greyscale PNG: scale to 8 bits (a plain convert would clip to white).
+        oriented = oriented.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+
+    if _has_transparency(oriented):
+        stored = oriented.convert("RGBA")
+        if stored.getchannel("A").getextrema()[0] == 255:  # declared, but nothing is see-through
+            stored = stored.convert("RGB")
+    else:
+        stored = oriented.convert("RGB")
+
+    if max(stored.size) > MAX_STORED_SIDE:
+        stored.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    # convert() copies info (comment, ICC, EXIF bytes...), and savers read some of it
+    # from there: start from nothing so nothing of the upload is written back.
+    stored.info = {}
+
+    if stored.mode == "RGBA":
+        content = _save(stored, "PNG", optimize=False)
+        content_type, extension = "image/png", "png"
+        flat = Image.new("RGB", stored.size, (255, 255, 255))
+        flat.paste(stored, mask=stored.getchannel("A"))
+    else:
+        content = _save(stored, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+        content_type, extension = "image/jpeg", "jpg"
+        flat = stored.copy()
+    flat.info = {}
+    flat.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    thumbnail = _save(flat, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    return ProcessedImage(
+        content=content,
+        thumbnail=thumbnail,
+        content_type=content_type,
+        extension=extension,
+        width=stored.width,
+        height=stored.height,
+    )
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def _save(image: Image.Image, image_format: str, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, image_format, **options)
+    return buffer.getvalue()

@@ -1,0 +1,378 @@
+"""Public statistics for the citizen portal: counts, on-time rate, response times, satisfaction.
+
+Nothing here reads or returns personal data. Every number is computed in the
+database with a fixed number of queries whatever the amount of data:
+
+========================  ==========  ======
+call                      PostgreSQL  SQLite
+========================  ==========  ======
+``public_summary``        1           2
+``public_breakdown``      1           2
+a cached call             0           0
+``published_responses``   1           1       (a rendered page of results included)
+========================  ==========  ======
+
+PostgreSQL computes medians with ``percentile_cont``. SQLite, the embedded
+default, has no percentile function, so there the median falls back to one
+extra query that fetches only the response durations of answered cases and
+takes the median in Python. That is fine on one machine; production runs on
+PostgreSQL.
+
+"Received" counts petitions by the time they were submitted; a petition
+counts as "answered" once a response was published to the citizen
+(``responded_at`` is set), whatever happened afterwards. Rejected, duplicate
+and withdrawn petitions closed without a response are received but not
+answered. A citizen who was not satisfied reopens the case, which clears its
+``responded_at`` until the next response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import logging
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import NotSupportedError, connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Cast, Extract
+from django.utils import timezone, translation
+
+from petitions.models import Category
+from routing.models import Case, CaseState, Unit
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a computed statistic is served from the cache.
+PUBLIC_STATS_TIMEOUT = 300
+CACHE_KEY_PREFIX = "public-stats:v1"
+#: An ``until`` this recent means "up to now" (see ``cached_public_stats``).
+OPEN_END_TOLERANCE = dt.timedelta(minutes=1)
+
+SECONDS_PER_DAY = 86_400
+
+#: A response was published to the citizen (and not taken back by a reopening).
+ANSWERED = Q(responded_at__isnull=False)
+ON_TIME = ANSWERED & Q(responded_at__lte=F("resolution_due_at"))
+
+GROUP_FIELDS: dict[str, tuple[str, str, str]] = {
+    # by: (id, code, name) lookups from Case
+    "province": ("petition__province_id", "petition__province__code", "petition__province__name"),
+    "category": ("petition__category_id", "petition__category__code", "petition__category__name"),
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Public numbers for a set of petitions.
+
+    ``on_time_rate`` is a share (0.667 means 66.7 %), rounded to 3 decimals;
+    ``median_response_days`` is rounded to 1 decimal; ``satisfaction`` is the
+    average 1-5 rating, rounded to 1 decimal. Each is None when there is
+    nothing to measure.
+    """
+
+    received: int
+    answered: int
+    on_time: int
+    rated: int
+    on_time_rate: float | None
+    median_response_days: float | None
+    satisfaction: float | None
+
+
+@dataclass(frozen=True)
+class Row(Summary):
+    """One province or category of a breakdown: its id, code and display name, then its numbers."""
+
+    key: int
+    code: str
+    name: str
+
+
+class Median(Aggregate):
+    """``percentile_cont(0.5) WITHIN GROUP (ORDER BY ...)``: the median (PostgreSQL, Oracle; not SQLite, MySQL)."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    allow_distinct = False
+
+    def __init__(self, expression: Any, **extra: Any) -> None:
+        super().__init__(expression, output_field=FloatField(), **extra)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        raise NotSupportedError(
+            "SQLite has no percentile_cont: fetch the values and take the median in Python."
+        )
+
+    as_mysql = as_sqlite
+
+
+def _response_duration() -> ExpressionWrapper:
+    return ExpressionWrapper(F("responded_at") - F("submitted_at"), output_field=DurationField())
+
+
+def _has_percentile() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _aggregates() -> dict[str, Any]:
+    aggregates: dict[str, Any] = {
+        "received": Count("pk"),
+        "answered": Count("pk", filter=ANSWERED),
+        "on_time": Count("pk", filter=ON_TIME),
+        "rated": Count("rating"),
+        "rating_avg": Avg("rating"),
+    }
+    if _has_percentile():
+        epoch = Cast(Extract(_response_duration(), "epoch"), FloatField())
+        aggregates["median_seconds"] = Median(epoch, filter=ANSWERED)
+    return aggregates
+
+
+def _median_seconds(durations: Iterable[dt.timedelta]) -> float | None:
+    """The SQLite fallback: the median of durations fetched by one query."""
+    seconds = [duration.total_seconds() for duration in durations]
+    return statistics.median(seconds) if seconds else None
+
+
+def _summary_fields(values: dict[str, Any], median_seconds: float | None) -> dict[str, Any]:
+    answered = values["answered"] or 0
+    rating_avg = values["rating_avg"]
+    return {
+        "received": values["received"] or 0,
+        "answered": answered,
+        "on_time": values["on_time"] or 0,
+        "rated": values["rated"] or 0,
+        "on_time_rate": round(values["on_time"] / answered, 3) if answered else None,
+        "median_response_days": (
+            round(median_seconds / SECONDS_PER_DAY, 1) if answered and median_seconds is not None else None
+        ),
+        "satisfaction": round(float(rating_avg), 1) if rating_avg is not None else None,
+    }
+
+
+def _cases_submitted(since: dt.datetime, until: dt.datetime | None) -> QuerySet[Case]:
+    cases = Case.objects.filter(submitted_at__gte=since)
+    if until is not None:
+        cases = cases.filter(submitted_at__lt=until)
+    return cases.order_by()
+
+
+# --- cache -------------------------------------------------------------------
+
+
+def _key_part(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    return repr(value)
+
+
+def stats_cache_key(name: str, *args: Any, **kwargs: Any) -> str:
+    """The cache key of one call: function, arguments and the active language."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    parts = [name, language, *(_key_part(a) for a in args)]
+    # None is every optional argument's default: leaving it out makes ``until=None`` and no ``until`` one key.
+    parts += [f"{key}={_key_part(value)}" for key, value in sorted(kwargs.items()) if value is not None]
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+    return f"{CACHE_KEY_PREFIX}:{name}:{digest}"
+
+
+_MISS = object()
+
+
+def cached_public_stats(func: Callable[P, R]) -> Callable[P, R]:
+    """Serve ``func``'s result from Django's cache for ``PUBLIC_STATS_TIMEOUT`` seconds.
+
+    The key holds the arguments and the active language, so an English page
+    never gets Vietnamese names. A hit costs no query. An ``until`` less than
+    ``OPEN_END_TOLERANCE`` ago (or in the future) is taken as None, "up to
+    now": a view that passes ``until=timezone.now()`` would otherwise miss the
+    cache on every request, and the figures are minutes old anyway. If the cache itself is
+    down, the value is computed (public pages keep working) and the failure
+    is logged.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        until = kwargs.get("until")
+        if isinstance(until, dt.datetime) and until >= timezone.now() - OPEN_END_TOLERANCE:
+            # ``until=now`` would make every call a new key; it means "up to now".
+            kwargs["until"] = None
+        key = stats_cache_key(func.__name__, *args, **kwargs)
+        try:
+            hit = cache.get(key, _MISS)
+        except Exception:
+            logger.warning("public stats cache unavailable; computing %s", func.__name__, exc_info=True)
+            return func(*args, **kwargs)
+        if hit is not _MISS:
+            return cast(R, hit)
+        value = func(*args, **kwargs)
+        try:
+            cache.set(key, value, PUBLIC_STATS_TIMEOUT)
+        except Exception:
+            logger.warning("public stats cache unavailable; not storing %s", func.__name__, exc_info=True)
+        return value
+
+    return wrapper
+
+
+# --- windows -----------------------------------------------------------------
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def last_30_days(now: dt.datetime) -> dt.datetime:
+    """Start of the 30-day window: local midnight 30 days before today.
+
+    Starting at midnight keeps ``since`` (and so the cache key) the same all day.
+    """
+    return _local_midnight(timezone.localdate(now) - dt.timedelta(days=30))
+
+
+def last_12_months(now: dt.datetime) -> dt.datetime:
+    """Start of the 12-month window: local midnight of the same date a year ago (28 Feb for 29 Feb)."""
+    today = timezone.localdate(now)
+    try:
+        start = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 1, day=28)
+    return _local_midnight(start)
+
+
+# --- selectors ---------------------------------------------------------------
+
+
+@cached_public_stats
+def public_summary(*, since: dt.datetime, until: dt.datetime | None = None) -> Summary:
+    """Numbers for the petitions submitted in ``[since, until)`` (``until`` None: up to now).
+
+    One query on PostgreSQL, two on SQLite (the median); none when cached.
+    """
+    cases = _cases_submitted(since, until)
+    values = cases.aggregate(**_aggregates())
+    if _has_percentile():
+        median_seconds = values["median_seconds"]
+    else:
+        median_seconds = _median_seconds(cases.filter(ANSWERED).values_list(_response_duration(), flat=True))
+    return Summary(**_summary_fields(values, median_seconds))
+
+
+@cached_public_stats
+def public_breakdown(
+    *, since: dt.datetime, until: dt.datetime | None = None, by: Literal["province", "category"]
+) -> list[Row]:
+    """``public_summary`` per province or per category, most petitions first, empty groups left out.
+
+    Category names are in the active language (English when it starts with
+    "en", else Vietnamese). One query on PostgreSQL, two on SQLite; none when
+    cached.
+    """
+    if by not in GROUP_FIELDS:
+        raise ValueError(f"by must be 'province' or 'category', not {by!r}")
+    id_field, code_field, name_field = GROUP_FIELDS[by]
+    names = [name_field] + (["petition__category__name_en"] if by == "category" else [])
+    cases = _cases_submitted(since, until)
+    groups = list(cases.values(id_field, code_field, *names).annotate(**_aggregates()))
+
+    if _has_percentile():
+        medians = {group[id_field]: group["median_seconds"] for group in groups}
+    else:
+        durations: dict[int, list[dt.timedelta]] = defaultdict(list)
+        answered = cases.filter(ANSWERED).values_list(id_field, _response_duration())
+        for group_id, duration in answered:
+            durations[group_id].append(duration)
+        medians = {group_id: _median_seconds(values) for group_id, values in durations.items()}
+
+    english = (translation.get_language() or settings.LANGUAGE_CODE).startswith("en")
+    rows = [
+        Row(
+            key=group[id_field],
+            code=group[code_field],
+            name=group["petition__category__name_en"] if by == "category" and english else group[name_field],
+            **_summary_fields(group, medians.get(group[id_field])),
+        )
+        for group in groups
+        if group["received"]
+    ]
+    rows.sort(key=lambda row: (-row.received, row.name, row.key))
+    return rows
+
+
+#: What a public list of responses may load: no name, phone, email, address or map point.
+PUBLISHED_RESPONSE_FIELDS = (
+    "id",
+    "state",
+    "response_text",
+    "responded_at",
+    "rating",
+    "petition",
+    "petition__tracking_code",
+    "petition__title",
+    "petition__text",
+    "petition__submitted_at",
+    "petition__category",
+    "petition__category__code",
+    "petition__category__name",
+    "petition__category__name_en",
+    "petition__province",
+    "petition__province__code",
+    "petition__province__name",
+    "petition__commune",
+    "petition__commune__code",
+    "petition__commune__name",
+)
+
+
+def published_responses(
+    *,
+    limit: int = 20,
+    category: Category | int | None = None,
+    province: Unit | int | None = None,
+) -> QuerySet[Case]:
+    """The newest published responses whose citizen agreed to publication.
+
+    Cases that are responded or closed with a response, and whose petition
+    has ``consent_publish``. Only the fields of ``PUBLISHED_RESPONSE_FIELDS``
+    are loaded (personal fields stay deferred), with petition, category,
+    province and commune joined: a page of results is one query. Use
+    ``case.petition.category.display_name`` for the category in the active
+    language.
+    """
+    cases = Case.objects.filter(
+        ANSWERED,
+        state__in=(CaseState.RESPONDED, CaseState.CLOSED),
+        petition__consent_publish=True,
+    )
+    if category is not None:
+        cases = cases.filter(petition__category=category)
+    if province is not None:
+        cases = cases.filter(petition__province=province)
+    return (
+        cases.select_related("petition", "petition__category", "petition__province", "petition__commune")
+        .only(*PUBLISHED_RESPONSE_FIELDS)
+        .order_by("-responded_at", "-pk")[:limit]
+    )

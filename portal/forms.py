@@ -1,0 +1,206 @@
+"""Forms of the public portal. They parse input; the intake and case services validate it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from petitions.models import (
+    ADDRESS_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Category,
+)
+from petitions.services import MAX_ATTACHMENTS
+from routing.models import Level, Unit
+
+_STARTED_SALT = "portal.form-started"
+
+
+def sign_started() -> str:
+    return signing.TimestampSigner(salt=_STARTED_SALT).sign(str(int(timezone.now().timestamp())))
+
+
+def seconds_since_started(value: str) -> float | None:
+    """Seconds since the form was rendered, or None when the stamp is missing or forged."""
+    try:
+        raw = signing.TimestampSigner(salt=_STARTED_SALT).unsign(value, max_age=24 * 3600)
+        return timezone.now().timestamp() - int(raw)
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp", "multiple": True}),
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+def province_choices() -> list[tuple[str, str]]:
+    return list(
+        Unit.objects.filter(level=Level.PROVINCE, is_active=True).order_by("name").values_list("code", "name")
+    )
+
+
+def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
+    if not province_code:
+        return []
+    return list(
+        Unit.objects.filter(level=Level.COMMUNE, is_active=True, parent__code=province_code)
+        .order_by("name")
+        .values_list("code", "name")
+    )
+
+
+class SubmitForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("Topic"),
+        queryset=Category.objects.filter(is_active=True),
+        empty_label=_("— choose a topic —"),
+        error_messages={"required": _("Choose a topic."), "invalid_choice": _("Choose a topic.")},
+    )
+    province = forms.ChoiceField(
+        label=_("Province or city"),
+        error_messages={"required": _("Choose a province or city.")},
+    )
+    commune = forms.ChoiceField(
+        label=_("Commune, ward or special zone"),
+        required=False,
+    )
+    address = forms.CharField(
+        label=_("Address or place (optional)"),
+        required=False,
+        max_length=ADDRESS_MAX_LENGTH,
+        help_text=_("House number, street, hamlet — where the problem is."),
+    )
+    latitude = forms.DecimalField(label=_("Latitude"), required=False, max_digits=9, decimal_places=6)
+    longitude = forms.DecimalField(label=_("Longitude"), required=False, max_digits=9, decimal_places=6)
+    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False)
+    text = forms.CharField(
+        label=_("What happened, and what do you propose?"),
+        widget=forms.Textarea(attrs={"rows": 8, "maxlength": TEXT_MAX_LENGTH}),
+        max_length=TEXT_MAX_LENGTH,
+        required=False,
+    )
+    photos = MultipleImageField(
+        label=_("Photos (optional)"),
+        required=False,
+        help_text=_("Up to %(count)s photos, JPEG, PNG or WebP, 10 MB each.") % {"count": MAX_ATTACHMENTS},
+    )
+    is_anonymous = forms.BooleanField(label=_("Send without my name"), required=False)
+    submitter_name = forms.CharField(
+        label=_("Full name"),
+        required=False,
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        required=False,
+        max_length=32,
+        help_text=_("We send your tracking code by SMS. Only the unit handling your petition sees it."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.CharField(
+        label=_("Email (optional)"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    consent_publish = forms.BooleanField(
+        label=_("The response may be published on this portal, without my name or contact details."),
+        required=False,
+    )
+    # Spam defences that need no outside service: a field people never see, and a signed
+    # time stamp (bots post forms faster than people can read them).
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    started = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, province_code: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        province_field = self.fields["province"]
+        assert isinstance(province_field, forms.ChoiceField)
+        province_field.choices = [("", _("— choose a province or city —")), *province_choices()]
+        code = province_code or (self.data.get("province") if self.is_bound else None)
+        communes = commune_choices(code)
+        first = _("— choose a commune or ward —") if communes else _("— choose the province first —")
+        commune_field = self.fields["commune"]
+        assert isinstance(commune_field, forms.ChoiceField)
+        commune_field.choices = [("", first), *communes]
+        if not self.is_bound:
+            self.initial.setdefault("started", sign_started())
+
+
+class TrackLookupForm(forms.Form):
+    code = forms.CharField(
+        label=_("Tracking code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "placeholder": "PA-26-XXXXXX"}),
+        error_messages={"required": _("Enter the tracking code.")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number used"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("Enter the phone number you gave.")},
+    )
+
+    def clean_code(self) -> str:
+        return str(self.cleaned_data["code"]).strip().upper().replace(" ", "")
+
+
+class FeedbackForm(forms.Form):
+    resolved = forms.TypedChoiceField(
+        label=_("Was your matter resolved?"),
+        choices=[("yes", _("Yes, it was resolved")), ("no", _("No, it was not resolved"))],
+        widget=forms.RadioSelect,
+        coerce=lambda value: value == "yes",
+        error_messages={"required": _("Say whether your matter was resolved.")},
+    )
+    rating = forms.TypedChoiceField(
+        label=_("How do you rate the response?"),
+        choices=[(str(n), str(n)) for n in range(1, 6)],
+        widget=forms.RadioSelect,
+        coerce=int,
+        error_messages={"required": _("Choose a rating from 1 to 5.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required if the matter was not resolved: tell us what is still wrong."),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you withdraw it? (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        label=_("Yes, withdraw my petition. This cannot be undone."),
+        error_messages={"required": _("Tick the box to confirm.")},
+    )

@@ -1,0 +1,91 @@
+"""Plain-language wording of case states and events for citizens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from routing.models import Case, CaseEvent, CaseState, EventKind
+
+
+def deadline_words(moment: dt.datetime | None) -> str:
+    """'Friday 27/11/2026, 23:59' in the active language."""
+    if moment is None:
+        return ""
+    local = timezone.localtime(moment)
+    return formats.date_format(local, "l d/m/Y, H:i")
+
+
+def status_sentence(case: Case) -> str:
+    unit = case.unit.name
+    due = deadline_words(case.due_at)
+    state = case.state
+    if state == CaseState.SUBMITTED:
+        return _("Waiting for %(unit)s to review it, by %(due)s.") % {"unit": unit, "due": due}
+    if state == CaseState.IN_PROGRESS:
+        return _("%(unit)s is handling it. The response is due by %(due)s.") % {"unit": unit, "due": due}
+    if state == CaseState.AWAITING_AGENCY:
+        return _("%(unit)s is waiting for input from another agency (%(agency)s).") % {
+            "unit": unit,
+            "agency": case.agency_name,
+        }
+    if state == CaseState.PENDING_APPROVAL:
+        return _("A response has been drafted and is waiting for approval by the leaders of %(unit)s.") % {
+            "unit": unit
+        }
+    if state == CaseState.RESPONDED:
+        return _("%(unit)s has responded. Tell us by %(due)s whether this resolved your matter.") % {
+            "unit": unit,
+            "due": due,
+        }
+    if state == CaseState.CLOSED:
+        return _("This petition is closed.")
+    if state == CaseState.REJECTED:
+        return _("This petition was not accepted. The reason is shown below.")
+    if state == CaseState.DUPLICATE:
+        return _("This petition is handled together with an earlier petition on the same matter.")
+    return _("You withdrew this petition.")
+
+
+def event_sentence(event: CaseEvent) -> str:
+    kind = event.kind
+    to_unit = event.to_unit.name if event.to_unit_id and event.to_unit else ""
+    if kind == EventKind.SUBMITTED:
+        return _("Petition received and sent to %(unit)s.") % {"unit": to_unit}
+    if kind == EventKind.ACCEPT:
+        return _("Accepted for handling by %(unit)s.") % {"unit": to_unit}
+    if kind == EventKind.REJECT:
+        return _("Not accepted.")
+    if kind == EventKind.MARK_DUPLICATE:
+        return _("Merged with an earlier petition on the same matter.")
+    if kind == EventKind.ESCALATE:
+        if event.data.get("automatic"):
+            return _("Moved up to %(unit)s because it was not reviewed in time.") % {"unit": to_unit}
+        return _("Moved up to %(unit)s.") % {"unit": to_unit}
+    if kind == EventKind.TRANSFER:
+        return _("Transferred to %(unit)s.") % {"unit": to_unit}
+    if kind == EventKind.RETURN_DOWN:
+        return _("Sent to %(unit)s to handle.") % {"unit": to_unit}
+    if kind == EventKind.REFER:
+        return _("Referred to %(agency)s for input.") % {"agency": event.data.get("agency", "")}
+    if kind == EventKind.EXTEND:
+        return _("The deadline was extended by %(days)s working days.") % {"days": event.data.get("days", "")}
+    if kind == EventKind.APPROVE:
+        return _("The response was published.")
+    if kind == EventKind.CITIZEN_SATISFIED:
+        return _("You said the matter was resolved (rating %(rating)s/5).") % {
+            "rating": event.data.get("rating")
+        }
+    if kind == EventKind.CITIZEN_UNSATISFIED:
+        return _("You said the matter was not resolved (rating %(rating)s/5); it was reopened.") % {
+            "rating": event.data.get("rating")
+        }
+    if kind == EventKind.AUTO_CLOSE:
+        return _("Closed: no feedback was given within the feedback period.")
+    if kind == EventKind.WITHDRAW:
+        return _("You withdrew the petition.")
+    if kind == EventKind.NOTE:
+        return _("Message from %(unit)s.") % {"unit": to_unit}
+    return str(event.get_kind_display())

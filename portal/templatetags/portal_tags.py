@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.simple_tag
+def widget(field: BoundField, **attrs: str | bool) -> SafeString:
+    """Render a field's widget linked to its hint and error messages (WCAG 1.3.1, 3.3.1)."""
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if field.errors:
+        described.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    return field.as_widget(attrs=attrs)

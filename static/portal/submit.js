@@ -1,0 +1,62 @@
+// Progressive enhancement of the petition form; the form works without it.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  var form = document.querySelector(".petition-form");
+  if (!form) { return; }
+
+  // Province -> commune: fetch the communes instead of reloading the page.
+  var province = form.querySelector("[name=province]");
+  var commune = form.querySelector("[name=commune]");
+  var template = form.getAttribute("data-communes-url");
+  if (province && commune && template) {
+    province.addEventListener("change", function () {
+      var code = province.value;
+      commune.disabled = true;
+      while (commune.options.length > 1) { commune.remove(1); }
+      if (!code) { commune.disabled = false; return; }
+      fetch(template.replace("PROVINCE", encodeURIComponent(code)), { headers: { Accept: "application/json" } })
+        .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
+        .then(function (data) {
+          data.communes.forEach(function (item) {
+            var option = document.createElement("option");
+            option.value = item.code;
+            option.textContent = item.name;
+            commune.appendChild(option);
+          });
+          commune.options[0].textContent = commune.getAttribute("data-choose") || commune.options[0].textContent;
+        })
+        .catch(function () { form.classList.remove("js"); document.documentElement.classList.remove("js"); })
+        .finally(function () { commune.disabled = false; });
+    });
+  }
+
+  // Live character count for the text.
+  var text = form.querySelector("[name=text]");
+  var counter = document.getElementById("text-count");
+  if (text && counter) {
+    var max = parseInt(text.getAttribute("maxlength"), 10) || 10000;
+    var label = counter.getAttribute("data-label") || "{n} / {max}";
+    var update = function () {
+      counter.textContent = label.replace("{n}", text.value.length).replace("{max}", max);
+    };
+    text.addEventListener("input", update);
+    update();
+  }
+
+  // "Use my current location" fills the coordinates.
+  var locate = document.getElementById("use-location");
+  var status = document.getElementById("location-status");
+  if (locate && navigator.geolocation) {
+    locate.addEventListener("click", function () {
+      status.textContent = locate.getAttribute("data-wait") || "…";
+      navigator.geolocation.getCurrentPosition(function (position) {
+        form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
+        form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+        status.textContent = locate.getAttribute("data-done") || "✓";
+      }, function () {
+        status.textContent = locate.getAttribute("data-failed") || "✗";
+      }, { enableHighAccuracy: true, timeout: 10000 });
+    });
+  }
+})();

@@ -1,0 +1,281 @@
+"""The public submission form: success, every validation error, the no-JavaScript steps, spam defences."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from notifications.transports.sms import LocmemSmsBackend
+from petitions.models import Attachment, Petition
+from portal.forms import sign_started
+from routing.models import Case, CaseEvent
+
+URL = "/submit/"
+
+
+def _valid(tree: Any, category: Any, **overrides: Any) -> dict[str, Any]:
+    data = {
+        "category": str(category.pk),
+        "province": tree.hanoi.code,
+        "commune": tree.hoan_kiem.code,
+        "address": "12 Hàng Bông",
+        "title": "Đèn đường hỏng trên phố Hàng Bông",
+        "text": "Ba cột đèn đường không sáng từ tuần trước, buổi tối rất tối và nguy hiểm.",
+        "submitter_name": "Nguyễn Văn An",
+        "phone": "0912 345 678",
+        "email": "",
+        "latitude": "",
+        "longitude": "",
+        "started": sign_started(),
+        "website": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def _jpeg(name: str = "photo.jpg") -> io.BytesIO:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG")
+    buffer.seek(0)
+    buffer.name = name
+    return buffer
+
+
+def _counts() -> tuple[int, int, int]:
+    return Petition.objects.count(), Case.objects.count(), CaseEvent.objects.count()
+
+
+def test_form_lists_provinces_and_asks_for_the_province_first(client, tree, category):
+    response = client.get(URL)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Thành phố Hà Nội" in body
+    assert "Phường Hoàn Kiếm" not in body
+
+
+def test_choosing_a_province_without_javascript_lists_its_communes(client, tree, category):
+    data = _valid(tree, category, commune="", choose_province="1", title="Giữ nguyên tiêu đề")
+    response = client.post(URL, data)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Phường Hoàn Kiếm" in body and "Phường Cửa Nam" in body
+    assert "Phường Bến Thành" not in body
+    assert "Giữ nguyên tiêu đề" in body
+    assert 'id="error-summary"' not in body
+    assert Petition.objects.count() == 0
+
+
+def test_communes_json_lists_the_communes_of_a_province(client, tree):
+    response = client.get(reverse("portal:portal-communes", args=["P01"]))
+    assert response.status_code == 200
+    codes = {item["code"] for item in response.json()["communes"]}
+    assert codes == {"W00070", "W00073"}
+    assert client.get(reverse("portal:portal-communes", args=["W00070"])).status_code == 404
+
+
+def test_valid_submission_creates_the_petition_and_shows_the_receipt(client, tree, category):
+    response = client.post(URL, _valid(tree, category))
+    assert response.status_code == 302
+    assert response["Location"].endswith(reverse("portal:portal-submitted"))
+    petition = Petition.objects.get()
+    assert petition.case.unit == tree.hoan_kiem
+    assert petition.phone == "+84912345678"
+
+    receipt = client.get(response["Location"])
+    body = receipt.content.decode()
+    assert petition.tracking_code in body
+    assert "/t/" in body
+    assert "Phường Hoàn Kiếm" in body
+
+
+def test_receipt_is_sent_by_sms_with_code_and_link(
+    client, tree, category, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, _valid(tree, category))
+    petition = Petition.objects.get()
+    [message] = LocmemSmsBackend.outbox
+    assert message.to == "+84912345678"
+    assert petition.tracking_code in message.body
+    assert "/t/" in message.body
+
+
+def test_the_secret_link_on_the_receipt_opens_the_tracking_page(client, tree, category):
+    client.post(URL, _valid(tree, category))
+    petition = Petition.objects.get()
+    receipt = client.get(reverse("portal:portal-submitted")).content.decode()
+    link = receipt.split('id="tracking-link">')[1].split("<")[0]
+    path = link.split("127.0.0.1:8000", 1)[1]
+
+    other = client.__class__()
+    response = other.get(path)
+    assert response.status_code == 302
+    page = other.get(response["Location"])
+    assert page.status_code == 200
+    assert petition.title in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "12345", "Enter a valid phone number"),
+        ("phone", "", "Enter a valid phone number"),
+        ("title", "", "Give your petition a short title."),
+        ("text", "", "Describe the matter."),
+        ("text", "ngắn", "at least 10 characters"),
+        ("commune", "", "Choose a commune or ward from the list."),
+        ("submitter_name", "", "Enter your name."),
+        ("email", "not-an-email", "Enter a valid email address."),
+        ("latitude", "99", "The map point must be in Viet Nam."),
+        ("title", "x" * 201, "Ensure this value has at most 200 characters"),
+    ],
+)
+def test_each_invalid_field_gets_a_message_and_nothing_is_written(
+    client, tree, category, field, value, message
+):
+    before = _counts()
+    data = _valid(tree, category, **{field: value})
+    if field == "latitude":
+        data["longitude"] = "105.85"
+    response = client.post("/en" + URL, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    assert 'id="error-summary"' in body
+    assert _counts() == before
+    # What the citizen typed comes back.
+    assert "Đèn đường hỏng trên phố Hàng Bông" in body or field == "title"
+    assert "Ba cột đèn đường không sáng" in body or field == "text"
+
+
+def test_errors_are_in_vietnamese_by_default(client, tree, category):
+    response = client.post(URL, _valid(tree, category, title=""))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Give your petition a short title." not in body
+    assert 'lang="vi"' in body
+
+
+def test_anonymous_where_the_topic_does_not_allow_it_is_refused(client, tree, db):
+    from petitions.models import Category
+
+    land = Category.objects.get(code="land-housing")
+    response = client.post("/en" + URL, _valid(tree, land, is_anonymous="on", submitter_name=""))
+    assert response.status_code == 400
+    assert "This category needs your name." in response.content.decode()
+    assert Petition.objects.count() == 0
+
+
+def test_anonymous_where_allowed_keeps_no_name(client, tree, category):
+    response = client.post(URL, _valid(tree, category, is_anonymous="on", submitter_name="Tên bị bỏ"))
+    assert response.status_code == 302
+    petition = Petition.objects.get()
+    assert petition.is_anonymous and petition.submitter_name == ""
+
+
+def test_honeypot_submission_is_refused(client, tree, category):
+    response = client.post(URL, _valid(tree, category, website="http://spam.example"))
+    assert response.status_code == 400
+    assert Petition.objects.count() == 0
+
+
+def test_a_form_sent_faster_than_a_person_can_is_refused(client, tree, category, settings):
+    settings.PORTAL_MIN_FORM_SECONDS = 30
+    response = client.post(URL, _valid(tree, category))
+    assert response.status_code == 400
+    assert Petition.objects.count() == 0
+
+
+def test_an_expired_form_comes_back_filled_in_instead_of_being_lost(client, tree, category):
+    response = client.post("/en" + URL, _valid(tree, category, started="forged"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The form had expired" in body
+    assert "Đèn đường hỏng trên phố Hàng Bông" in body
+    assert Petition.objects.count() == 0
+    # The page carries a fresh stamp, so sending it again works.
+    fresh_stamp = body.split('name="started" value="')[1].split('"')[0]
+    again = client.post(URL, _valid(tree, category, started=fresh_stamp))
+    assert again.status_code == 302
+
+
+def test_photos_survive_an_error_elsewhere_and_are_attached_on_success(client, tree, category):
+    response = client.post(URL, {**_valid(tree, category, title=""), "photos": [_jpeg()]})
+    assert response.status_code == 400
+    staged = Attachment.objects.get()
+    assert staged.petition is None
+    body = response.content.decode()
+    assert f'name="photo_tokens" value="{staged.upload_token}"' in body
+    thumb = client.get(reverse("portal:portal-staged-photo", args=[staged.upload_token]))
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+
+    response = client.post(URL, {**_valid(tree, category), "photo_tokens": [staged.upload_token]})
+    assert response.status_code == 302
+    staged.refresh_from_db()
+    assert staged.petition == Petition.objects.get()
+
+
+def test_a_file_that_is_not_a_photo_is_refused_with_a_message(client, tree, category):
+    fake = io.BytesIO(b"GIF89a not really" * 10)
+    fake.name = "photo.jpg"
+    response = client.post("/en" + URL, {**_valid(tree, category), "photos": [fake]})
+    assert response.status_code == 400
+    assert "photo.jpg" in response.content.decode()
+    assert Petition.objects.count() == 0
+    assert Attachment.objects.count() == 0
+
+
+def test_another_browser_cannot_see_or_use_a_staged_photo(client, tree, category):
+    client.post(URL, {**_valid(tree, category, title=""), "photos": [_jpeg()]})
+    staged = Attachment.objects.get()
+    other = client.__class__()
+    assert other.get(reverse("portal:portal-staged-photo", args=[staged.upload_token])).status_code == 404
+    response = other.post("/en" + URL, {**_valid(tree, category), "photo_tokens": [staged.upload_token]})
+    # Unknown tokens are dropped: the petition is filed without the stranger's photo.
+    assert response.status_code == 302
+    staged.refresh_from_db()
+    assert staged.petition is None
+
+
+def test_removing_a_staged_photo_deletes_it(client, tree, category):
+    client.post(URL, {**_valid(tree, category, title=""), "photos": [_jpeg()]})
+    staged = Attachment.objects.get()
+    response = client.post(
+        URL,
+        {
+            **_valid(tree, category),
+            "photo_tokens": [staged.upload_token],
+            "remove_photos": [staged.upload_token],
+        },
+    )
+    assert response.status_code == 302
+    assert not Attachment.objects.filter(pk=staged.pk).exists()
+
+
+def test_forms_need_a_csrf_token(tree, category):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(URL, _valid(tree, category))
+    assert response.status_code == 403
+    assert Petition.objects.count() == 0
+
+
+def test_pages_carry_a_content_security_policy_allowing_only_own_scripts(client, db):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+
+
+def test_user_text_is_escaped(client, tree, category):
+    client.post(URL, _valid(tree, category, title="<script>alert(1)</script> đèn hỏng"))
+    petition = Petition.objects.get()
+    page = client.get(reverse("portal:portal-case", args=[petition.tracking_code])).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
