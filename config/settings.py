@@ -220,7 +220,7 @@ if not DEBUG:
 # --- Notifications --------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.transports.sms.ConsoleSmsBackend")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Cổng phản ánh, kiến nghị <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến nghị" <no-reply@localhost>')
 
 # --- Domain ---------------------------------------------------------------
 # Public base URL used in tracking links sent by SMS and email.

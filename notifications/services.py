@@ -40,6 +40,9 @@ def notify_petition_received(*, petition_id: int, token: str) -> None:
     for send, message in messages:
         try:
             send(message)
-        except (TransportError, OSError):
+        except Exception as exc:  # a receipt must never break the request that filed the petition
             # No personal data in logs: the petition id identifies the message.
-            logger.warning("could not send the receipt of petition %s via %s", petition_id, send.__name__)
+            kind = "temporary" if not isinstance(exc, TransportError) else type(exc).__name__
+            logger.warning(
+                "could not send the receipt of petition %s via %s (%s)", petition_id, send.__name__, kind
+            )

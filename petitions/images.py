@@ -29,7 +29,6 @@ MAX_STORED_SIDE = 2560
 THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
 #: Bytes allowed after the end of the image: some encoders pad to a word or block boundary.
-TRAILING_TOLERANCE = 16
 #: Real photos have tens of JPEG segments and at most a few thousand PNG/WebP chunks;
 #: far more is a file built to make the structure walk slow.
 MAX_STRUCTURE_ITEMS = 100_000
@@ -40,7 +39,7 @@ ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
 _OPEN_FORMATS = ("JPEG", "PNG", "WEBP")
 
 # Markup and archives that make a file "also something else" (see _check_structure).
-_TEXT_SIGNATURES = re.compile(rb"<script|<html|<\?php", re.IGNORECASE)
+_TEXT_SIGNATURES = re.compile(rb"<script|<html|<\?php|<svg|%PDF-", re.IGNORECASE)
 _ZIP_SIGNATURE = b"PK\x03\x04"
 
 MESSAGES = {
@@ -90,8 +89,11 @@ def process_image(upload: Upload | IO[bytes]) -> ProcessedImage:
     """
     data = _read_limited(upload)
     with warnings.catch_warnings():
-        # Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice that.
-        # Scoped to this block so that the filter does not outlive the call.
+        # Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice that; our own
+        # MAX_PIXELS check is stricter, this is the second guard. The filter is scoped to
+        # this block. (catch_warnings swaps a process-wide list: threads interleaving here
+        # may leave this one filter installed a little longer or drop it early; both are
+        # harmless, since MAX_PIXELS is far below Pillow's limit and is checked anyway.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = _open_checked(data)
     try:
@@ -140,18 +142,18 @@ def _open_checked(data: bytes) -> Image.Image:
             raise ImageRejected("damaged") from None
 
     # verify() leaves the image unusable: open again to decode.
-    image = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
+    image: Image.Image | None = None
     try:
+        image = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
         if image.format in ("JPEG", "MPO") and max(width, height) > MAX_STORED_SIDE:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
             image.draft("RGB", (MAX_STORED_SIDE, MAX_STORED_SIDE))
         image.load()  # the first frame only; ImageFile.LOAD_TRUNCATED_IMAGES stays off
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        image.close()
-        raise ImageRejected("too_many_pixels") from None
-    except Exception:
-        image.close()
-        raise ImageRejected("damaged") from None
+    except Exception as exc:
+        if image is not None:
+            image.close()
+        bomb = isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning)
+        raise ImageRejected("too_many_pixels" if bomb else "damaged") from None
     return image
 
 
@@ -171,11 +173,9 @@ def _has_accepted_signature(data: bytes) -> bool:
 # on whoever or whatever handles the original (proxies, scanners, an officer's
 # download), so it is refused and not quietly cleaned.
 #
-# Two checks: nothing beyond the image's declared end (bar a little padding), and no
-# markup or archive signature in the file's structure outside the compressed pixel
-# data. Compressed data is excluded on purpose: it is random-looking, and a 4-byte
-# signature such as "PK\x03\x04" turns up by chance in a few photos in a thousand at
-# 10 MB. A payload there cannot be reached by a reader without decoding the image.
+# The check: no markup, script, PDF or archive signature in the file's structure
+# outside the compressed pixel data, including anything after the image's end. Compressed data is excluded on purpose: it is random-looking, and a 4-byte
+# signature such as "PK\x03\x04" turns up by chance in about one 10 MB photo in 400. A payload there cannot be reached by a reader without decoding the image.
 
 
 def _check_structure(data: bytes, image_format: str, *, jpeg_streams: int = 1) -> None:
@@ -185,8 +185,9 @@ def _check_structure(data: bytes, image_format: str, *, jpeg_streams: int = 1) -
         end, regions = _png_structure(data)
     else:
         end, regions = _webp_structure(data)
-    if len(data) - end > TRAILING_TOLERANCE:
-        raise ImageRejected("polyglot")
+    # Data after the image's end is common in real phone photos (Samsung's SEF trailer,
+    # motion-photo videos) and is dropped by re-encoding; it is refused only when it
+    # carries markup, a script or an archive.
     regions.append((end, len(data)))
     for start, stop in regions:
         chunk = data[start:stop]

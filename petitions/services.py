@@ -144,6 +144,7 @@ def petition_submit(
     entered_by: Any = None,
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
+    notify: bool = True,
     now: dt.datetime | None = None,
 ) -> SubmissionResult:
     """Validate a submission, then create the petition, its routed case and first event at once.
@@ -301,8 +302,9 @@ def petition_submit(
             if existing is not None:
                 return existing
         raise
-    petition_id = petition.pk
-    transaction.on_commit(lambda: notify_petition_received(petition_id=petition_id, token=token))
+    if notify:
+        petition_id = petition.pk
+        transaction.on_commit(lambda: notify_petition_received(petition_id=petition_id, token=token))
     return SubmissionResult(petition=petition, token=token, created=True)
 
 

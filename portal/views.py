@@ -154,11 +154,10 @@ def submit(request: HttpRequest) -> HttpResponse:
     if request.POST.get("website"):
         return render(request, "portal/refused.html", status=400)
     elapsed = seconds_since_started(request.POST.get("started", ""))
-    if elapsed is not None and elapsed < settings.PORTAL_MIN_FORM_SECONDS:
-        return render(request, "portal/refused.html", status=400)
-    expired = elapsed is None
+    # Too fast for a person (a bot), or too old: file nothing, but show the form again
+    # with what was typed and a fresh stamp, so a real person loses nothing.
+    expired = elapsed is None or elapsed < settings.PORTAL_MIN_FORM_SECONDS
     if expired:
-        # Keep what was typed: show the form again with a fresh stamp instead of refusing it.
         post["started"] = sign_started()
     form = SubmitForm(post, request.FILES)
 
@@ -217,7 +216,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     for message in photo_errors:
         form.add_error("photos", message)
     if expired:
-        form.add_error(None, _("The form had expired. Check what you typed and send it again."))
+        form.add_error(None, _("Please check what you typed and send the form again."))
     return render(request, "portal/submit.html", {"form": form, "staged": staged}, status=400)
 
 

@@ -680,6 +680,7 @@ class _Driver:
                 channel=Channel.OFFICER if entered_by else Channel.WEB,
                 entered_by=entered_by,
                 idempotency_key=plan.key,
+                notify=False,  # demo citizens get no SMS
                 now=times[0],
             )
         except ValidationError as exc:

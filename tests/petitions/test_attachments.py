@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from PIL import Image
 
@@ -22,6 +23,7 @@ from petitions.attachments import (
 )
 from petitions.images import ImageRejected
 from petitions.models import Attachment, Petition, private_storage
+from tests.conftest import requires_postgres
 
 SESSION = "s" * 32
 OTHER_SESSION = "o" * 32
@@ -59,7 +61,11 @@ def private_root(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 def stored_files(root: Path) -> set[str]:
-    return {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+    return (
+        {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+        if root.exists()
+        else set()
+    )
 
 
 def stage(n: int = 1, session_key: str = SESSION) -> list[Attachment]:
@@ -126,7 +132,7 @@ def test_staging_needs_a_session_key(private_root, db):
 
 
 def test_staged_lists_this_sessions_unclaimed_photos_in_the_tokens_order(private_root, db):
-    first, second, third = stage(3)
+    first, _second, third = stage(3)
     (foreign,) = stage(1, session_key=OTHER_SESSION)
     tokens = [third.upload_token, "unknown", first.upload_token, foreign.upload_token, third.upload_token]
 
@@ -211,10 +217,9 @@ def test_discarding_deletes_the_row_and_its_files_after_commit(
 def test_files_are_kept_when_the_discard_is_rolled_back(private_root, db, django_capture_on_commit_callbacks):
     (attachment,) = stage(1)
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            attachment_discard(token=attachment.upload_token, session_key=SESSION)
-            raise RuntimeError("something else failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        attachment_discard(token=attachment.upload_token, session_key=SESSION)
+        raise RuntimeError("something else failed")
 
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     assert stored_files(private_root) == {attachment.image.name, attachment.thumbnail.name}
@@ -239,9 +244,7 @@ def test_another_sessions_or_a_claimed_photo_is_not_discarded(
 
 
 def _age(attachment: Attachment, hours: float) -> None:
-    Attachment.objects.filter(pk=attachment.pk).update(
-        created_at=timezone.now() - dt.timedelta(hours=hours)
-    )
+    Attachment.objects.filter(pk=attachment.pk).update(created_at=timezone.now() - dt.timedelta(hours=hours))
 
 
 @pytest.mark.parametrize("batch_size", [500, 1])
@@ -269,3 +272,56 @@ def test_purging_with_nothing_stale_purges_nothing(private_root, db):
 
     assert attachments_purge_stale(older_than=dt.timedelta(hours=1)) == 0
     assert Attachment.objects.count() == 1
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_purging_skips_a_photo_that_a_submission_is_claiming_without_waiting_for_it(private_root):
+    being_claimed, abandoned = stage(2)
+    _age(being_claimed, hours=30)
+    _age(abandoned, hours=30)
+    locked, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def claimer() -> None:
+        try:
+            with transaction.atomic():
+                Attachment.objects.select_for_update().get(pk=being_claimed.pk)
+                locked.set()
+                release.wait(timeout=10)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=claimer)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        purged = attachments_purge_stale(older_than=dt.timedelta(days=1))
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+    assert not errors
+    assert purged == 1
+    assert list(Attachment.objects.values_list("pk", flat=True)) == [being_claimed.pk]
+    assert stored_files(private_root) == {being_claimed.image.name, being_claimed.thumbnail.name}
+
+
+def test_purge_staged_photos_command_deletes_old_unsent_photos(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), (1, 2, 3)).save(buffer, "JPEG")
+    old = attachment_stage(upload=SimpleUploadedFile("a.jpg", buffer.getvalue()), session_key="s-old")
+    recent = attachment_stage(upload=SimpleUploadedFile("b.jpg", buffer.getvalue()), session_key="s-new")
+    Attachment.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(hours=30))
+
+    out = StringIO()
+    call_command("purge_staged_photos", "--hours", "24", stdout=out)
+
+    assert "Deleted 1 staged photos." in out.getvalue()
+    assert list(Attachment.objects.values_list("pk", flat=True)) == [recent.pk]

@@ -435,8 +435,26 @@ def test_a_jpeg_with_a_zip_appended_is_refused_as_a_polyglot():
     assert rejection(source).code == "polyglot"
 
 
-def test_more_than_a_few_bytes_after_the_image_are_refused_as_a_polyglot():
-    assert rejection(encode(photo(), "JPEG") + b"\x00" * 17).code == "polyglot"
+def test_a_jpeg_with_a_zip_inside_an_application_segment_is_refused_as_a_polyglot():
+    archive = zip_archive()
+    segment = b"\xff\xe9" + struct.pack(">H", len(archive) + 2) + archive  # APP9
+    source = encode(photo(), "JPEG", extra=segment)
+    assert Image.open(io.BytesIO(source)).size == (64, 48)
+
+    assert rejection(source).code == "polyglot"
+
+
+def test_a_harmless_trailer_after_the_image_is_accepted_and_dropped():
+    # Samsung phones append an "SEF" trailer; motion photos append a video.
+    source = encode(photo(), "JPEG") + b"\x00\x00SEFH" + b"\x01" * 64 + b"SEFT"
+
+    result = process_image(upload(source))
+
+    assert b"SEFH" not in result.content
+
+
+def test_a_pdf_appended_after_the_image_is_refused_as_a_polyglot():
+    assert rejection(encode(photo(), "JPEG") + b"%PDF-1.7 trailer").code == "polyglot"
 
 
 def test_a_png_with_a_script_in_a_text_chunk_is_refused_as_a_polyglot():
@@ -470,10 +488,10 @@ def test_a_webp_with_data_beyond_its_riff_size_is_refused_as_a_polyglot():
     assert rejection(source, name="a.webp").code == "polyglot"
 
 
-def test_a_multi_picture_jpeg_with_more_after_its_last_picture_is_refused_as_a_polyglot():
+def test_a_multi_picture_jpeg_with_an_archive_after_its_last_picture_is_refused_as_a_polyglot():
     source = encode(photo(), "MPO", save_all=True, append_images=[photo((32, 24))])
 
-    assert rejection(source + encode(photo(), "JPEG")).code == "polyglot"
+    assert rejection(source + b"PK\x03\x04" + b"\x00" * 40).code == "polyglot"
 
 
 def test_signatures_inside_the_compressed_pixel_data_are_not_mistaken_for_a_polyglot():
