@@ -47,7 +47,7 @@ MESSAGES = {
     "too_large": _("This photo is larger than %(megabytes)s MB."),
     "too_many_pixels": _("This photo has more than %(megapixels)s megapixels."),
     "damaged": _("This photo is damaged or incomplete."),
-    "polyglot": _("This file contains more than a photo and was refused."),
+    "polyglot": _("This file could not be accepted as a photo. Please choose another photo."),
 }
 _PARAMS: dict[str, dict[str, Any]] = {
     "too_large": {"megabytes": MAX_UPLOAD_BYTES // (1024 * 1024)},

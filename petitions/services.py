@@ -173,7 +173,7 @@ def petition_submit(
         fail("category", _("Choose a category."))
     resolved_commune = _resolve_commune(commune)
     if resolved_commune is None:
-        fail("commune", _("Choose a commune or ward from the list."))
+        fail("commune", _("Choose a commune, ward or special zone from the list."))
     elif province not in (None, ""):
         expected = province.pk if isinstance(province, Unit) else province
         if str(expected) not in {str(resolved_commune.parent_id), str(resolved_commune.parent.code)}:  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from petitions.models import (
     TITLE_MAX_LENGTH,
     Category,
 )
+from petitions.images import MAX_UPLOAD_BYTES
 from petitions.services import MAX_ATTACHMENTS
 from routing.models import Level, Unit
 
@@ -105,7 +106,6 @@ class SubmitForm(forms.Form):
     photos = MultipleImageField(
         label=_("Photos (optional)"),
         required=False,
-        help_text=_("Up to %(count)s photos, JPEG, PNG or WebP, 10 MB each.") % {"count": MAX_ATTACHMENTS},
     )
     is_anonymous = forms.BooleanField(label=_("Send without my name"), required=False)
     submitter_name = forms.CharField(
@@ -118,7 +118,7 @@ class SubmitForm(forms.Form):
         label=_("Phone number"),
         required=False,
         max_length=32,
-        help_text=_("We send your tracking code by SMS. Only the unit handling your petition sees it."),
+        help_text=_("We send your tracking code by SMS. Only the unit handling your petition can see your phone number."),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.CharField(
@@ -143,12 +143,17 @@ class SubmitForm(forms.Form):
         province_field.choices = [("", _("— choose a province or city —")), *province_choices()]
         code = province_code or (self.data.get("province") if self.is_bound else None)
         communes = commune_choices(code)
-        first = _("— choose a commune or ward —") if communes else _("— choose the province first —")
+        first = _("— choose a commune, ward or special zone —") if communes else _("— choose the province first —")
         commune_field = self.fields["commune"]
         assert isinstance(commune_field, forms.ChoiceField)
         commune_field.choices = [("", first), *communes]
         if not self.is_bound:
             self.initial.setdefault("started", sign_started())
+        # Formatted per request, so it follows the active language.
+        self.fields["photos"].help_text = _("Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each.") % {
+            "count": MAX_ATTACHMENTS,
+            "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+        }
 
 
 class TrackLookupForm(forms.Form):
@@ -159,7 +164,7 @@ class TrackLookupForm(forms.Form):
         error_messages={"required": _("Enter the tracking code.")},
     )
     phone = forms.CharField(
-        label=_("Phone number used"),
+        label=_("Phone number you gave"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
         error_messages={"required": _("Enter the phone number you gave.")},

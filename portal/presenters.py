@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from routing.models import Case, CaseEvent, CaseState, EventKind
 
@@ -71,7 +72,12 @@ def event_sentence(event: CaseEvent) -> str:
     if kind == EventKind.REFER:
         return _("Referred to %(agency)s for input.") % {"agency": event.data.get("agency", "")}
     if kind == EventKind.EXTEND:
-        return _("The deadline was extended by %(days)s working days.") % {"days": event.data.get("days", "")}
+        days = int(event.data.get("days") or 0)
+        return ngettext(
+            "The deadline was extended by %(days)s working day.",
+            "The deadline was extended by %(days)s working days.",
+            days,
+        ) % {"days": days}
     if kind == EventKind.APPROVE:
         return _("The response was published.")
     if kind == EventKind.CITIZEN_SATISFIED:

@@ -515,7 +515,7 @@ def test_signatures_inside_the_compressed_pixel_data_are_not_mistaken_for_a_poly
         ("too_large", "This photo is larger than 10 MB."),
         ("too_many_pixels", "This photo has more than 40 megapixels."),
         ("damaged", "This photo is damaged or incomplete."),
-        ("polyglot", "This file contains more than a photo and was refused."),
+        ("polyglot", "This file could not be accepted as a photo. Please choose another photo."),
     ],
 )
 def test_refusals_carry_a_code_and_a_clear_translated_message(code, message):

@@ -127,7 +127,7 @@ def test_the_secret_link_on_the_receipt_opens_the_tracking_page(client, tree, ca
         ("title", "", "Give your petition a short title."),
         ("text", "", "Describe the matter."),
         ("text", "ngắn", "at least 10 characters"),
-        ("commune", "", "Choose a commune or ward from the list."),
+        ("commune", "", "Choose a commune, ward or special zone from the list."),
         ("submitter_name", "", "Enter your name."),
         ("email", "not-an-email", "Enter a valid email address."),
         ("latitude", "99", "The map point must be in Viet Nam."),
