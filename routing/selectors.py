@@ -6,11 +6,23 @@ No view fetches a case by bare id: they go through ``cases_visible_to`` (or
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from routing.models import Case, CaseEvent, Level, Membership, Unit, membership_of
+from routing.models import (
+    FINAL_STATES,
+    OPEN_STATES,
+    Case,
+    CaseEvent,
+    CaseState,
+    Level,
+    Membership,
+    Unit,
+    membership_of,
+)
 
 
 def _is_central_admin(user: Any) -> bool:
@@ -87,3 +99,72 @@ def case_available_actions(*, case: Case, user: Any) -> list[str]:
 
 def unit_officers(unit: Unit) -> QuerySet[Membership]:
     return Membership.objects.filter(unit=unit, user__is_active=True).select_related("user")
+
+
+# --- the officers' inbox ------------------------------------------------------------
+
+INBOX_TABS = ("triage", "mine", "agency", "approval", "overdue", "open", "closed")
+_WORKING = (CaseState.IN_PROGRESS, CaseState.AWAITING_AGENCY, CaseState.PENDING_APPROVAL)
+
+
+def _tab_filter(tab: str, user: Any) -> Q:
+    return {
+        "triage": Q(state=CaseState.SUBMITTED),
+        "mine": Q(assignee_id=getattr(user, "pk", None), state__in=_WORKING),
+        "agency": Q(state=CaseState.AWAITING_AGENCY),
+        "approval": Q(state=CaseState.PENDING_APPROVAL),
+        "overdue": Q(is_overdue=True, state__in=OPEN_STATES),
+        "open": Q(state__in=OPEN_STATES),
+        "closed": Q(state__in=FINAL_STATES),
+    }[tab]
+
+
+INBOX_SORTS = {
+    "due": ("due_at", "-submitted_at", "id"),
+    "newest": ("-submitted_at", "-id"),
+    "oldest": ("submitted_at", "id"),
+}
+
+
+def inbox_cases(
+    *,
+    user: Any,
+    tab: str = "triage",
+    category_id: int | None = None,
+    commune_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    overdue: bool | None = None,
+    query: str = "",
+    sort: str = "due",
+) -> QuerySet[Case]:
+    """Cases at the user's own unit for one inbox tab, filtered and sorted, ready for a list page."""
+    if tab not in INBOX_TABS:
+        raise ValueError(f"unknown inbox tab {tab!r}")
+    cases = cases_actionable_by(user).filter(_tab_filter(tab, user))
+    if category_id:
+        cases = cases.filter(petition__category_id=category_id)
+    if commune_id:
+        cases = cases.filter(petition__commune_id=commune_id)
+    if since:
+        cases = cases.filter(submitted_at__date__gte=since)
+    if until:
+        cases = cases.filter(submitted_at__date__lte=until)
+    if overdue is not None:
+        cases = cases.filter(is_overdue=overdue)
+    text = unicodedata.normalize("NFC", query or "").strip()
+    if text:
+        cases = cases.filter(
+            Q(petition__tracking_code__iexact=text.upper())
+            | Q(petition__title__icontains=text)
+            | Q(petition__text__icontains=text)
+        )
+    return cases.select_related(
+        "petition", "petition__category", "petition__commune", "assignee", "unit"
+    ).order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["due"]))
+
+
+def inbox_counts(user: Any) -> dict[str, int]:
+    """How many cases each inbox tab holds, in one query."""
+    aggregates = {tab: Count("pk", filter=_tab_filter(tab, user)) for tab in INBOX_TABS}
+    return dict(cases_actionable_by(user).aggregate(**aggregates))
