@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("office/", include("backoffice.urls")),
     path("", include("portal.urls")),
     prefix_default_language=False,
 )

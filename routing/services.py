@@ -481,7 +481,7 @@ def case_auto_close(*, case_id: int, now: dt.datetime | None = None) -> Case:
     )
 
 
-def case_add_note(*, case_id: int, actor: User, text: str, is_public: bool) -> CaseEvent:
+def case_add_note(*, case_id: int, actor: Any, text: str, is_public: bool) -> CaseEvent:
     """Add an internal note (staff only) or a public note (shown to the citizen) to a case."""
     text = _require_text(text, field="text")
     now = timezone.now()

@@ -292,7 +292,7 @@ def test_embedded_default_uses_no_services(tmp_path):
 
 def test_redis_url_switches_cache_and_channel_layer_to_redis(tmp_path):
     values = _settings(tmp_path, REDIS_URL="redis://cache.internal:6379/2")
-    assert values["CACHE"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHE"] == "config.cache.ResilientRedisCache"
     assert values["CACHE_LOCATION"] == "redis://cache.internal:6379/2"
     assert values["CHANNELS"] == "channels_redis.core.RedisChannelLayer"
     assert values["CHANNEL_HOSTS"] == ["redis://cache.internal:6379/2"]

@@ -1,0 +1,207 @@
+"""One small form per case action. They parse input; the case services validate and act."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import User
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from routing.deadlines import policy_for
+from routing.models import Case, Level, Role, Unit
+from routing.services import NOTE_MAX_LENGTH, RESPONSE_MAX_LENGTH
+
+
+def _officers(unit: Unit) -> Any:
+    return User.objects.filter(membership__unit=unit, is_active=True).order_by("first_name", "username")
+
+
+class OfficerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class ActionForm(forms.Form):
+    """Every action form carries the case version the officer was looking at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, case: Case, user: Any, **kwargs: Any) -> None:
+        self.case = case
+        self.user = user
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = case.version
+
+
+def _reason(label: Any = None, *, required: bool = True, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Reason"),
+        required=required,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=help_text,
+    )
+
+
+PUBLIC_HINT = _("Shown to the citizen.")
+INTERNAL_HINT = _("Internal: staff only.")
+
+
+class AcceptForm(ActionForm):
+    assignee = OfficerChoiceField(label=_("Assign to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, forms.ModelChoiceField)
+        membership = self.user.membership
+        if membership.role == Role.OFFICER:
+            field.queryset = User.objects.filter(pk=self.user.pk)
+            field.help_text = _("Officers accept cases for themselves; a leader can assign anyone.")
+        else:
+            field.queryset = _officers(self.case.unit)
+        field.initial = self.user.pk
+
+
+class RejectForm(ActionForm):
+    reason = _reason(help_text=PUBLIC_HINT)
+
+
+class DuplicateForm(ActionForm):
+    original = forms.CharField(
+        label=_("Tracking code of the original petition"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "PA-26-XXXXXX"}),
+    )
+    note = _reason(_("Note"), required=False, help_text=PUBLIC_HINT)
+
+    def clean_original(self) -> str:
+        return str(self.cleaned_data["original"]).strip().upper()
+
+
+class EscalateForm(ActionForm):
+    reason = _reason(help_text=PUBLIC_HINT)
+
+
+class UnitChoiceForm(ActionForm):
+    unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none())
+    reason = _reason(help_text=PUBLIC_HINT)
+
+
+class TransferForm(UnitChoiceForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)
+        unit = self.case.unit
+        field.queryset = (
+            Unit.objects.filter(parent_id=unit.parent_id, level=unit.level, is_active=True)
+            .exclude(pk=unit.pk)
+            .order_by("name")
+        )
+        field.label = _("Transfer to")
+
+
+class ReturnDownForm(UnitChoiceForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["unit"]
+        assert isinstance(field, forms.ModelChoiceField)
+        unit = self.case.unit
+        below = Unit.objects.filter(parent=unit, is_active=True).order_by("name")
+        if unit.level == Level.PROVINCE:
+            # Suggest the commune the petition is about first.
+            below = below.order_by("name")
+        field.queryset = below
+        field.label = _("Send to")
+        field.initial = (
+            self.case.petition.commune_id if unit.level == Level.PROVINCE else self.case.petition.province_id
+        )
+
+
+class ReferForm(ActionForm):
+    agency = forms.CharField(label=_("Agency"), max_length=200)
+    due = forms.DateField(label=_("Reply expected by"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = _reason(_("Note"), required=False, help_text=PUBLIC_HINT)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["due"].initial = timezone.localdate() + dt.timedelta(days=7)
+
+
+class AgencyRepliedForm(ActionForm):
+    note = _reason(_("What the agency answered"), help_text=INTERNAL_HINT)
+
+
+class ReassignForm(ActionForm):
+    officer = OfficerChoiceField(label=_("Reassign to"), queryset=User.objects.none())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["officer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = _officers(self.case.unit).exclude(pk=self.case.assignee_id)
+
+
+class ExtendForm(ActionForm):
+    days = forms.IntegerField(label=_("Extra working days"), min_value=1)
+    reason = _reason(help_text=PUBLIC_HINT)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["days"]
+        assert isinstance(field, forms.IntegerField)
+        limit = policy_for(self.case.unit.level, self.case.petition.category_id).max_extension_days
+        field.max_value = limit
+        field.widget.attrs["max"] = limit
+        field.help_text = _("At most %(limit)s working days, once per unit.") % {"limit": limit}
+
+
+class SubmitResponseForm(ActionForm):
+    text = forms.CharField(
+        label=_("Response to the citizen"),
+        max_length=RESPONSE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("A leader of the unit approves it before the citizen sees it."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].initial = self.case.response_text
+
+
+class ApproveForm(ActionForm):
+    pass
+
+
+class SendBackForm(ActionForm):
+    note = _reason(_("What should change"), help_text=INTERNAL_HINT)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    is_public = forms.TypedChoiceField(
+        label=_("Who sees it"),
+        choices=[("0", _("Staff only (internal)")), ("1", _("The citizen too (public)"))],
+        coerce=lambda value: value == "1",
+        initial="0",
+        widget=forms.RadioSelect,
+    )
+
+
+class InboxFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    category = forms.IntegerField(required=False)
+    commune = forms.IntegerField(required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("due", _("Deadline first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))],
+    )

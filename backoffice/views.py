@@ -1,0 +1,398 @@
+"""Officers' pages: sign-in, inbox, case desk with its actions and notes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from backoffice import forms as f
+from petitions.models import Category
+from routing import services
+from routing.deadlines import working_days_between
+from routing.errors import CaseActionForbidden, CaseConflict
+from routing.models import Case, Level, Unit, membership_of
+from routing.selectors import (
+    INBOX_TABS,
+    case_available_actions,
+    case_for_user,
+    cases_visible_to,
+    inbox_cases,
+    inbox_counts,
+)
+
+PAGE_SIZE = 25
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Signed-in staff with a unit membership; anyone else is sent to sign in or refused."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if membership_of(request.user) is None or not request.user.is_active:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "backoffice/login.html"
+    redirect_authenticated_user = True
+
+
+# --- deadlines in words --------------------------------------------------------------
+
+
+def deadline_label(case: Case) -> tuple[str, str]:
+    """('due in 2 working days', 'soon') or ('overdue by 3 days', 'overdue'); words carry the meaning."""
+    if case.due_at is None:
+        return "", ""
+    now = timezone.now()
+    if case.due_at < now:
+        days = max(1, (now - case.due_at).days)
+        return _("overdue by %(days)s days") % {"days": days}, "overdue"
+    days = working_days_between(now, case.due_at)
+    if days == 0:
+        return _("due today"), "soon"
+    if days <= 1:
+        return _("due tomorrow"), "soon"
+    return _("due in %(days)s working days") % {"days": days}, "ok"
+
+
+# --- inbox ----------------------------------------------------------------------------
+
+TAB_LABELS = {
+    "triage": gettext_lazy("To triage"),
+    "mine": gettext_lazy("Mine"),
+    "agency": gettext_lazy("Awaiting agency"),
+    "approval": gettext_lazy("Waiting for approval"),
+    "overdue": gettext_lazy("Overdue"),
+    "open": gettext_lazy("All open"),
+    "closed": gettext_lazy("Closed"),
+}
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "triage")
+    if tab not in INBOX_TABS:
+        tab = "triage"
+    filters = f.InboxFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    cases = inbox_cases(
+        user=request.user,
+        tab=tab,
+        category_id=data.get("category"),
+        commune_id=data.get("commune"),
+        since=data.get("since"),
+        until=data.get("until"),
+        query=data.get("q") or "",
+        sort=data.get("sort") or "due",
+    )
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(case, *deadline_label(case)) for case in page.object_list]
+    counts = inbox_counts(request.user)
+    membership = membership_of(request.user)
+    assert membership is not None
+    communes = (
+        Unit.objects.filter(parent=membership.unit, level=Level.COMMUNE).order_by("name")
+        if membership.unit.level == Level.PROVINCE
+        else Unit.objects.none()
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "backoffice/inbox.html",
+        {
+            "tab": tab,
+            "tabs": [(key, TAB_LABELS[key], counts[key]) for key in INBOX_TABS],
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "categories": Category.objects.filter(is_active=True),
+            "communes": communes,
+            "query": query.urlencode(),
+            "unit": membership.unit,
+        },
+    )
+
+
+# --- case desk ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: Any
+    form: type[f.ActionForm]
+    run: Callable[[Case, Any, dict[str, Any], int], Case]
+    style: str = "secondary"
+
+
+def _original_id(user: Any, code: str) -> int:
+    original = (
+        cases_visible_to(user).filter(petition__tracking_code=code).values_list("pk", flat=True).first()
+    )
+    if original is None:
+        raise ValidationError({"original": _("No case you can see has that tracking code.")})
+    return int(original)
+
+
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        Action(
+            "accept",
+            gettext_lazy("Accept and assign"),
+            f.AcceptForm,
+            lambda c, u, d, v: services.case_accept(
+                case_id=c.pk, actor=u, assignee=d["assignee"], expected_version=v
+            ),
+            "primary",
+        ),
+        Action(
+            "reject",
+            gettext_lazy("Reject"),
+            f.RejectForm,
+            lambda c, u, d, v: services.case_reject(
+                case_id=c.pk, actor=u, reason=d["reason"], expected_version=v
+            ),
+            "danger",
+        ),
+        Action(
+            "mark_duplicate",
+            gettext_lazy("Mark as duplicate"),
+            f.DuplicateForm,
+            lambda c, u, d, v: services.case_mark_duplicate(
+                case_id=c.pk,
+                actor=u,
+                original_id=_original_id(u, d["original"]),
+                note=d["note"],
+                expected_version=v,
+            ),
+        ),
+        Action(
+            "escalate",
+            gettext_lazy("Escalate to the level above"),
+            f.EscalateForm,
+            lambda c, u, d, v: services.case_escalate(
+                case_id=c.pk, actor=u, reason=d["reason"], expected_version=v
+            ),
+        ),
+        Action(
+            "transfer",
+            gettext_lazy("Transfer to another unit"),
+            f.TransferForm,
+            lambda c, u, d, v: services.case_transfer(
+                case_id=c.pk, actor=u, unit=d["unit"], reason=d["reason"], expected_version=v
+            ),
+        ),
+        Action(
+            "return_down",
+            gettext_lazy("Send to a unit below"),
+            f.ReturnDownForm,
+            lambda c, u, d, v: services.case_return_down(
+                case_id=c.pk, actor=u, unit=d["unit"], reason=d["reason"], expected_version=v
+            ),
+        ),
+        Action(
+            "refer",
+            gettext_lazy("Refer to an agency"),
+            f.ReferForm,
+            lambda c, u, d, v: services.case_refer(
+                case_id=c.pk, actor=u, agency=d["agency"], due=d["due"], note=d["note"], expected_version=v
+            ),
+        ),
+        Action(
+            "agency_replied",
+            gettext_lazy("Record the agency's reply"),
+            f.AgencyRepliedForm,
+            lambda c, u, d, v: services.case_agency_replied(
+                case_id=c.pk, actor=u, note=d["note"], expected_version=v
+            ),
+            "primary",
+        ),
+        Action(
+            "reassign",
+            gettext_lazy("Reassign"),
+            f.ReassignForm,
+            lambda c, u, d, v: services.case_reassign(
+                case_id=c.pk, actor=u, officer=d["officer"], expected_version=v
+            ),
+        ),
+        Action(
+            "extend",
+            gettext_lazy("Extend the deadline"),
+            f.ExtendForm,
+            lambda c, u, d, v: services.case_extend(
+                case_id=c.pk, actor=u, days=d["days"], reason=d["reason"], expected_version=v
+            ),
+        ),
+        Action(
+            "submit_response",
+            gettext_lazy("Submit the response for approval"),
+            f.SubmitResponseForm,
+            lambda c, u, d, v: services.case_submit_response(
+                case_id=c.pk, actor=u, text=d["text"], expected_version=v
+            ),
+            "primary",
+        ),
+        Action(
+            "approve",
+            gettext_lazy("Approve and publish the response"),
+            f.ApproveForm,
+            lambda c, u, d, v: services.case_approve(case_id=c.pk, actor=u, expected_version=v),
+            "primary",
+        ),
+        Action(
+            "send_back",
+            gettext_lazy("Send the draft back"),
+            f.SendBackForm,
+            lambda c, u, d, v: services.case_send_back(
+                case_id=c.pk, actor=u, note=d["note"], expected_version=v
+            ),
+        ),
+    )
+}
+
+
+def _get_case(request: HttpRequest, pk: int) -> Case:
+    case = case_for_user(user=request.user, case_id=pk)
+    if case is None:
+        raise Http404
+    return case
+
+
+def _desk(
+    request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    membership = membership_of(user)
+    assert membership is not None
+    handles = membership.unit_id == case.unit_id
+    available = [name for name in case_available_actions(case=case, user=user) if name in ACTIONS]
+    actions = []
+    for name in available:
+        form = (bound or {}).get(name) or ACTIONS[name].form(case=case, user=user, prefix=name)
+        actions.append((ACTIONS[name], form))
+    events = case.events.select_related("actor", "from_unit", "to_unit").order_by("created_at", "id")
+    label, tone = deadline_label(case)
+    return render(
+        request,
+        "backoffice/case.html",
+        {
+            "case": case,
+            "petition": case.petition,
+            "handles": handles,
+            "actions": actions,
+            "open_action": next(iter(bound or {}), None),
+            "events": events,
+            "photos": case.petition.attachments.all() if handles else [],
+            "note_form": f.NoteForm(prefix="note"),
+            "deadline_label": label,
+            "deadline_tone": tone,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@staff_required
+def case_desk(request: HttpRequest, pk: int) -> HttpResponse:
+    return _desk(request, _get_case(request, pk))
+
+
+@require_POST
+@staff_required
+def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = _get_case(request, pk)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    membership = membership_of(request.user)
+    if membership is None or membership.unit_id != case.unit_id:
+        raise PermissionDenied
+    if action not in case_available_actions(case=case, user=request.user):
+        if request.POST.get(f"{action}-version") != str(case.version):
+            messages.warning(request, CaseConflict().message)
+        else:
+            messages.error(request, _("This action is not possible for the case in its current state."))
+        return redirect("backoffice:backoffice-case", pk=case.pk)
+    form = spec.form(request.POST, case=case, user=request.user, prefix=action)
+    if form.is_valid():
+        try:
+            spec.run(case, request.user, form.cleaned_data, form.cleaned_data["version"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except CaseActionForbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        except CaseConflict as exc:
+            messages.warning(request, exc.message)
+            return redirect("backoffice:backoffice-case", pk=case.pk)
+        else:
+            messages.success(request, _("Done: %(action)s.") % {"action": spec.label})
+            return redirect("backoffice:backoffice-case", pk=case.pk)
+    return _desk(request, case, bound={action: form}, status=400)
+
+
+@require_POST
+@staff_required
+def case_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = _get_case(request, pk)
+    form = f.NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            services.case_add_note(
+                case_id=case.pk,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                is_public=form.cleaned_data["is_public"],
+            )
+        except CaseActionForbidden as exc:
+            raise PermissionDenied(exc.message) from exc
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Note added."))
+        return redirect("backoffice:backoffice-case", pk=case.pk)
+    messages.error(request, _("Write the note first."))
+    return redirect("backoffice:backoffice-case", pk=case.pk)
+
+
+@require_GET
+@staff_required
+def case_photo(request: HttpRequest, pk: int, photo: int, size: str) -> FileResponse:
+    """Photos are for the unit handling the case only."""
+    case = _get_case(request, pk)
+    membership = membership_of(request.user)
+    if membership is None or membership.unit_id != case.unit_id or size not in ("thumb", "full"):
+        raise Http404
+    attachment = case.petition.attachments.filter(pk=photo).first()
+    if attachment is None:
+        raise Http404
+    field = attachment.thumbnail if size == "thumb" else attachment.image
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg" if size == "thumb" else attachment.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
