@@ -9,6 +9,7 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from petitions.images import MAX_UPLOAD_BYTES
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -16,7 +17,6 @@ from petitions.models import (
     TITLE_MAX_LENGTH,
     Category,
 )
-from petitions.images import MAX_UPLOAD_BYTES
 from petitions.services import MAX_ATTACHMENTS
 from routing.models import Level, Unit
 
@@ -118,7 +118,9 @@ class SubmitForm(forms.Form):
         label=_("Phone number"),
         required=False,
         max_length=32,
-        help_text=_("We send your tracking code by SMS. Only the unit handling your petition can see your phone number."),
+        help_text=_(
+            "We send your tracking code by SMS. Only the unit handling your petition can see your phone number."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     email = forms.CharField(
@@ -143,14 +145,20 @@ class SubmitForm(forms.Form):
         province_field.choices = [("", _("— choose a province or city —")), *province_choices()]
         code = province_code or (self.data.get("province") if self.is_bound else None)
         communes = commune_choices(code)
-        first = _("— choose a commune, ward or special zone —") if communes else _("— choose the province first —")
+        first = (
+            _("— choose a commune, ward or special zone —")
+            if communes
+            else _("— choose the province first —")
+        )
         commune_field = self.fields["commune"]
         assert isinstance(commune_field, forms.ChoiceField)
         commune_field.choices = [("", first), *communes]
         if not self.is_bound:
             self.initial.setdefault("started", sign_started())
         # Formatted per request, so it follows the active language.
-        self.fields["photos"].help_text = _("Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each.") % {
+        self.fields["photos"].help_text = _(
+            "Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each."
+        ) % {
             "count": MAX_ATTACHMENTS,
             "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
         }

@@ -485,7 +485,12 @@ INVALID_CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("empty text", {"text": ""}, "text", "Describe the matter."),
     ("short text", {"text": "ngắn"}, "text", "Describe the matter in at least 10 characters."),
     ("empty title", {"title": ""}, "title", "Give your petition a short title."),
-    ("unknown commune", {"commune": "W99999"}, "commune", "Choose a commune, ward or special zone from the list."),
+    (
+        "unknown commune",
+        {"commune": "W99999"},
+        "commune",
+        "Choose a commune, ward or special zone from the list.",
+    ),
     (
         "commune in another province",
         {"province": "P79"},
