@@ -8,7 +8,7 @@ PORT ?= 8000
 # Two workers: the machine has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format messages makemessages migrate demo clean
+.PHONY: run test lint format messages makemessages migrate demo clean browser-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ messages: $(STAMP)
 	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 
 makemessages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l vi -l en --ignore=.venv --ignore=tests --no-obsolete
+	$(BIN)/python manage.py makemessages -l vi -l en --ignore=.venv --ignore=tests --ignore=node_modules --no-obsolete
 
 migrate: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput -v 0
@@ -34,7 +34,15 @@ run: demo
 	@echo "Serving http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-test: $(STAMP) messages
+# axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+# The browser tests drive Debian's Chromium; install it when missing and we may.
+browser-tools: node_modules/.package-lock.json
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium missing; browser tests will be skipped"
+
+test: $(STAMP) messages browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -47,4 +55,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules
