@@ -16,7 +16,5 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     """
     path = request.get_full_path()
     active = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    links = [
-        (code, translate_url(path, code)) for code, _name in settings.LANGUAGES if code != active
-    ]
+    links = [(code, translate_url(path, code)) for code, _name in settings.LANGUAGES if code != active]
     return {"current_path": path, "language_links": links}

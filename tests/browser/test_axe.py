@@ -61,7 +61,9 @@ def responded_case(portal: Tree) -> Any:
 
 
 @pytest.mark.parametrize("device", ["phone", "desktop"])
-def test_citizen_pages_have_no_wcag_aa_violations(new_context: NewContext, responded_case: Any, device: str) -> None:
+def test_citizen_pages_have_no_wcag_aa_violations(
+    new_context: NewContext, responded_case: Any, device: str
+) -> None:
     context = new_context(**(PHONE if device == "phone" else DESKTOP))
     page = context.new_page()
     found: dict[str, str] = {}

@@ -160,7 +160,7 @@ def test_citizen_switches_to_english_and_it_stays_english(
     expect(page).to_have_url(f"{live_server.url}/en/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        t("Tell us what needs fixing in your commune", "en")
+        t("Tell us what needs fixing in your area", "en")
     )
     screenshot(page, "home-en")
 
