@@ -205,3 +205,28 @@ class InboxFilterForm(forms.Form):
         required=False,
         choices=[("due", _("Deadline first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))],
     )
+
+
+class OfficerPetitionForm(forms.Form):
+    """A petition received by phone or in person, entered by an officer."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from portal.forms import SubmitForm
+
+        province_code = kwargs.pop("province_code", None)
+        super().__init__(*args, **kwargs)
+        base = SubmitForm(*args, province_code=province_code, **kwargs)
+        for name in (
+            "category",
+            "province",
+            "commune",
+            "address",
+            "title",
+            "text",
+            "is_anonymous",
+            "submitter_name",
+            "phone",
+            "email",
+            "consent_publish",
+        ):
+            self.fields[name] = base.fields[name]

@@ -14,6 +14,7 @@ urlpatterns = [
         name="backoffice-logout",
     ),
     path("", views.inbox, name="backoffice-inbox"),
+    path("petitions/new/", views.petition_new, name="backoffice-petition-new"),
     path("cases/<int:pk>/", views.case_desk, name="backoffice-case"),
     path("cases/<int:pk>/notes/", views.case_note, name="backoffice-case-note"),
     path("cases/<int:pk>/photos/<int:photo>/<str:size>/", views.case_photo, name="backoffice-case-photo"),

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import forms as f
-from petitions.models import Category
+from petitions.models import Category, Channel
+from petitions.services import petition_submit
 from routing import services
 from routing.deadlines import working_days_between
 from routing.errors import CaseActionForbidden, CaseConflict
@@ -396,3 +397,59 @@ def case_photo(request: HttpRequest, pk: int, photo: int, size: str) -> FileResp
     response = FileResponse(handle, content_type="image/jpeg" if size == "thumb" else attachment.content_type)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@staff_required
+def petition_new(request: HttpRequest) -> HttpResponse:
+    """Enter a petition received by phone or in person, through the same intake service."""
+    membership = membership_of(request.user)
+    assert membership is not None
+    unit = membership.unit
+    province_code = request.POST.get("province") or request.GET.get("province")
+    if not province_code and unit.level != Level.CENTRAL:
+        province_code = unit.code if unit.level == Level.PROVINCE else unit.parent.code  # type: ignore[union-attr]
+    if request.method == "POST" and "choose_province" not in request.POST:
+        form = f.OfficerPetitionForm(request.POST, province_code=province_code)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = petition_submit(
+                    category=data["category"],
+                    province=data["province"],
+                    commune=data["commune"],
+                    phone=data["phone"],
+                    title=data["title"],
+                    text=data["text"],
+                    submitter_name=data["submitter_name"],
+                    is_anonymous=data["is_anonymous"],
+                    email=data["email"],
+                    address=data["address"],
+                    consent_publish=data["consent_publish"],
+                    channel=Channel.OFFICER,
+                    entered_by=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(
+                    request,
+                    _("Petition %(code)s was filed. The citizen receives the tracking code by SMS.")
+                    % {"code": result.petition.tracking_code},
+                )
+                case = result.petition.case
+                if case_for_user(user=request.user, case_id=case.pk) is not None:
+                    return redirect("backoffice:backoffice-case", pk=case.pk)
+                return redirect("backoffice:backoffice-inbox")
+        status = 400
+    else:
+        initial: dict[str, Any] = {"province": province_code}
+        if unit.level == Level.COMMUNE:
+            initial["commune"] = unit.code
+        if request.method == "POST":
+            initial.update(
+                {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "choose_province")}
+            )
+        form = f.OfficerPetitionForm(initial=initial, province_code=province_code)
+        status = 200
+    return render(request, "backoffice/petition_new.html", {"form": form}, status=status)
