@@ -120,7 +120,7 @@ Screenshot = Callable[[Page, str], None]
 def screenshot(request: pytest.FixtureRequest) -> Screenshot:
     """Save full-page screenshots into $BROWSER_SCREENSHOTS when it is set; do nothing otherwise."""
     directory = os.environ.get("BROWSER_SCREENSHOTS")
-    test = re.sub(r"[^\w.-]+", "_", request.node.name)
+    test = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
     taken = 0
 
     def take(page: Page, name: str) -> None:
