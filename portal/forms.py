@@ -86,7 +86,7 @@ class SubmitForm(forms.Form):
     )
     commune = forms.ChoiceField(
         label=_("Commune, ward or special zone"),
-        required=False,
+        error_messages={"required": _("Choose a commune, ward or special zone from the list.")},
     )
     address = forms.CharField(
         label=_("Address or place (optional)"),
@@ -96,12 +96,18 @@ class SubmitForm(forms.Form):
     )
     latitude = forms.DecimalField(label=_("Latitude"), required=False, max_digits=9, decimal_places=6)
     longitude = forms.DecimalField(label=_("Longitude"), required=False, max_digits=9, decimal_places=6)
-    title = forms.CharField(label=_("Title"), max_length=TITLE_MAX_LENGTH, required=False)
+    # Required here too, so that every missing field is reported at once (the intake
+    # service checks them again, with the same messages).
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=TITLE_MAX_LENGTH,
+        error_messages={"required": _("Give your petition a short title.")},
+    )
     text = forms.CharField(
         label=_("What happened, and what do you propose?"),
         widget=forms.Textarea(attrs={"rows": 8, "maxlength": TEXT_MAX_LENGTH}),
         max_length=TEXT_MAX_LENGTH,
-        required=False,
+        error_messages={"required": _("Describe the matter.")},
     )
     photos = MultipleImageField(
         label=_("Photos (optional)"),
@@ -116,8 +122,8 @@ class SubmitForm(forms.Form):
     )
     phone = forms.CharField(
         label=_("Phone number"),
-        required=False,
         max_length=32,
+        error_messages={"required": _("Enter a valid phone number, for example 0912 345 678.")},
         help_text=_(
             "We send your tracking code by SMS. Only the unit handling your petition can see your phone number."
         ),
@@ -153,6 +159,8 @@ class SubmitForm(forms.Form):
         commune_field = self.fields["commune"]
         assert isinstance(commune_field, forms.ChoiceField)
         commune_field.choices = [("", first), *communes]
+        # submit.js relabels the first option once it has loaded the communes.
+        commune_field.widget.attrs["data-choose"] = str(_("— choose a commune, ward or special zone —"))
         if not self.is_bound:
             self.initial.setdefault("started", sign_started())
         # Formatted per request, so it follows the active language.
@@ -162,6 +170,12 @@ class SubmitForm(forms.Form):
             "count": MAX_ATTACHMENTS,
             "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
         }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("is_anonymous") and not (data.get("submitter_name") or "").strip():
+            self.add_error("submitter_name", _("Enter your name."))
+        return data
 
 
 class TrackLookupForm(forms.Form):

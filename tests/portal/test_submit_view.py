@@ -284,3 +284,20 @@ def test_user_text_is_escaped(client, tree, category):
     page = client.get(reverse("portal:portal-case", args=[petition.tracking_code])).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_an_empty_form_reports_every_missing_field_at_once(client, tree, category):
+    response = client.post("/en" + URL, {"started": sign_started()})
+    assert response.status_code == 400
+    body = response.content.decode()
+    for message in (
+        "Choose a topic.",
+        "Choose a province or city.",
+        "Choose a commune, ward or special zone from the list.",
+        "Give your petition a short title.",
+        "Describe the matter.",
+        "Enter your name.",
+        "Enter a valid phone number",
+    ):
+        assert message in body, message
+    assert Petition.objects.count() == 0
