@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from petitions.models import Category
 from routing.deadlines import policy_for
 from routing.models import Case, Level, Role, Unit
 from routing.services import NOTE_MAX_LENGTH, RESPONSE_MAX_LENGTH
@@ -230,3 +231,23 @@ class OfficerPetitionForm(forms.Form):
             "consent_publish",
         ):
             self.fields[name] = base.fields[name]
+
+
+class ResponseTemplateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    category: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Topic"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("Every topic"),
+    )
+    text = forms.CharField(
+        label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}), max_length=RESPONSE_MAX_LENGTH
+    )
+    is_active = forms.BooleanField(label=_("Offer this template"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["category"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = Category.objects.filter(is_active=True)

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("", views.inbox, name="backoffice-inbox"),
     path("petitions/new/", views.petition_new, name="backoffice-petition-new"),
+    path("templates/", views.templates, name="backoffice-templates"),
     path("cases/<int:pk>/", views.case_desk, name="backoffice-case"),
     path("cases/<int:pk>/notes/", views.case_note, name="backoffice-case-note"),
     path("cases/<int:pk>/photos/<int:photo>/<str:size>/", views.case_photo, name="backoffice-case-photo"),

@@ -33,6 +33,7 @@ from routing.selectors import (
     cases_visible_to,
     inbox_cases,
     inbox_counts,
+    response_templates_for,
 )
 
 PAGE_SIZE = 25
@@ -289,9 +290,15 @@ def _desk(
     assert membership is not None
     handles = membership.unit_id == case.unit_id
     available = [name for name in case_available_actions(case=case, user=user) if name in ACTIONS]
+    templates = list(response_templates_for(case)) if "submit_response" in available else []
+    chosen = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
     actions = []
     for name in available:
         form = (bound or {}).get(name) or ACTIONS[name].form(case=case, user=user, prefix=name)
+        if name == "submit_response" and chosen is not None and not bound:
+            # "Insert" a template without JavaScript: the desk reloads with the draft filled in.
+            form.initial["text"] = chosen.text
+            form.fields["text"].initial = chosen.text
         actions.append((ACTIONS[name], form))
     events = case.events.select_related("actor", "from_unit", "to_unit").order_by("created_at", "id")
     label, tone = deadline_label(case)
@@ -303,7 +310,8 @@ def _desk(
             "petition": case.petition,
             "handles": handles,
             "actions": actions,
-            "open_action": next(iter(bound or {}), None),
+            "open_action": next(iter(bound or {}), None) or ("submit_response" if chosen else None),
+            "templates": templates,
             "events": events,
             "photos": case.petition.attachments.all() if handles else [],
             "note_form": f.NoteForm(prefix="note"),
@@ -453,3 +461,61 @@ def petition_new(request: HttpRequest) -> HttpResponse:
         form = f.OfficerPetitionForm(initial=initial, province_code=province_code)
         status = 200
     return render(request, "backoffice/petition_new.html", {"form": form}, status=status)
+
+
+@staff_required
+def templates(request: HttpRequest) -> HttpResponse:
+    """Response templates of the user's unit; leaders add and edit them."""
+    from routing.models import ResponseTemplate
+
+    membership = membership_of(request.user)
+    assert membership is not None
+    editing = None
+    if request.GET.get("edit"):
+        editing = ResponseTemplate.objects.filter(pk=request.GET["edit"], unit=membership.unit).first()
+    if request.method == "POST":
+        form = f.ResponseTemplateForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.response_template_save(
+                    actor=request.user,
+                    title=data["title"],
+                    text=data["text"],
+                    category=data["category"],
+                    is_active=data["is_active"],
+                    template_id=int(request.POST["template_id"]) if request.POST.get("template_id") else None,
+                )
+            except CaseActionForbidden as exc:
+                raise PermissionDenied(exc.message) from exc
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Template saved."))
+                return redirect("backoffice:backoffice-templates")
+        status = 400
+    else:
+        initial = (
+            {
+                "title": editing.title,
+                "text": editing.text,
+                "category": editing.category_id,
+                "is_active": editing.is_active,
+            }
+            if editing
+            else None
+        )
+        form = f.ResponseTemplateForm(initial=initial)
+        status = 200
+    return render(
+        request,
+        "backoffice/templates.html",
+        {
+            "form": form,
+            "editing": editing,
+            "can_edit": membership.is_leader,
+            "templates": ResponseTemplate.objects.filter(unit=membership.unit).select_related("category"),
+        },
+        status=status,
+    )

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from routing.models import Case, CaseEvent, Membership, SLAPolicy, Unit
+from routing.models import Case, CaseEvent, Membership, ResponseTemplate, SLAPolicy, Unit
 from routing.selectors import case_events_visible_to, cases_visible_to
 
 
@@ -134,3 +134,17 @@ class CaseEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CaseEvent]:
         return case_events_visible_to(request.user)
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "unit", "category", "is_active", "updated_at"]
+    list_filter = ["is_active", "category"]
+    search_fields = ["title", "text", "unit__name"]
+    list_select_related = ["unit", "category"]
+    autocomplete_fields = ["unit"]
+    readonly_fields = ["updated_by"]
+
+    def save_model(self, request: HttpRequest, obj: ResponseTemplate, form: Any, change: bool) -> None:
+        obj.updated_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

@@ -168,3 +168,15 @@ def inbox_counts(user: Any) -> dict[str, int]:
     """How many cases each inbox tab holds, in one query."""
     aggregates = {tab: Count("pk", filter=_tab_filter(tab, user)) for tab in INBOX_TABS}
     return dict(cases_actionable_by(user).aggregate(**aggregates))
+
+
+def response_templates_for(case: Case) -> QuerySet[Any]:
+    """Active templates of the case's unit and the units above it, for its category or any."""
+    from routing.models import ResponseTemplate
+
+    return (
+        ResponseTemplate.objects.filter(is_active=True, unit__code__in=case.unit.ancestor_codes)
+        .filter(Q(category__isnull=True) | Q(category_id=case.petition.category_id))
+        .select_related("unit")
+        .order_by("title")
+    )

@@ -509,3 +509,33 @@ def case_add_note(*, case_id: int, actor: Any, text: str, is_public: bool) -> Ca
         )
         _after_commit(case, event)
     return event
+
+
+def response_template_save(
+    *,
+    actor: Any,
+    title: str,
+    text: str,
+    category: Any = None,
+    is_active: bool = True,
+    template_id: int | None = None,
+) -> Any:
+    """Create or update a response template of the actor's unit (leaders only)."""
+    from routing.models import ResponseTemplate
+
+    membership = membership_of(actor)
+    if membership is None or not membership.is_leader:
+        raise CaseActionForbidden(str(_("Only leaders can edit response templates.")))
+    title = _require_text(title, field="title", max_length=120)
+    text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
+    if template_id is None:
+        template = ResponseTemplate(unit=membership.unit)
+    else:
+        found = ResponseTemplate.objects.filter(pk=template_id, unit=membership.unit).first()
+        if found is None:
+            raise CaseActionForbidden()
+        template = found
+    template.title, template.text, template.category, template.is_active = title, text, category, is_active
+    template.updated_by = actor
+    template.save()
+    return template
