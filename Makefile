@@ -40,7 +40,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 # The browser tests drive Debian's Chromium; install it when missing and we may.
 browser-tools: node_modules/.package-lock.json
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium missing; browser tests will be skipped"
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium missing; the browser tests will fail until it is installed"
 
 test: $(STAMP) messages browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from petitions.models import Category
+from portal.forms import SubmitForm
 from routing.deadlines import policy_for
 from routing.models import Case, Level, Role, Unit
 from routing.services import NOTE_MAX_LENGTH, RESPONSE_MAX_LENGTH
@@ -208,29 +209,13 @@ class InboxFilterForm(forms.Form):
     )
 
 
-class OfficerPetitionForm(forms.Form):
-    """A petition received by phone or in person, entered by an officer."""
+class OfficerPetitionForm(SubmitForm):
+    """A petition received by phone or in person: the citizen's form without photos, map point or spam guards."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from portal.forms import SubmitForm
-
-        province_code = kwargs.pop("province_code", None)
         super().__init__(*args, **kwargs)
-        base = SubmitForm(*args, province_code=province_code, **kwargs)
-        for name in (
-            "category",
-            "province",
-            "commune",
-            "address",
-            "title",
-            "text",
-            "is_anonymous",
-            "submitter_name",
-            "phone",
-            "email",
-            "consent_publish",
-        ):
-            self.fields[name] = base.fields[name]
+        for name in ("photos", "latitude", "longitude", "website", "started"):
+            del self.fields[name]
 
 
 class ResponseTemplateForm(forms.Form):

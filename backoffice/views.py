@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 from backoffice import forms as f
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
+from portal.files import attachment_response
+from portal.forms import add_service_errors
 from routing import services
 from routing.deadlines import working_days_between
 from routing.errors import CaseActionForbidden, CaseConflict
@@ -349,8 +351,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         try:
             spec.run(case, request.user, form.cleaned_data, form.cleaned_data["version"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except CaseActionForbidden as exc:
             raise PermissionDenied(exc.message) from exc
         except CaseConflict as exc:
@@ -392,19 +393,12 @@ def case_photo(request: HttpRequest, pk: int, photo: int, size: str) -> FileResp
     """Photos are for the unit handling the case only."""
     case = _get_case(request, pk)
     membership = membership_of(request.user)
-    if membership is None or membership.unit_id != case.unit_id or size not in ("thumb", "full"):
+    if membership is None or membership.unit_id != case.unit_id:
         raise Http404
     attachment = case.petition.attachments.filter(pk=photo).first()
     if attachment is None:
         raise Http404
-    field = attachment.thumbnail if size == "thumb" else attachment.image
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg" if size == "thumb" else attachment.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return attachment_response(attachment, size)
 
 
 @staff_required
@@ -437,8 +431,7 @@ def petition_new(request: HttpRequest) -> HttpResponse:
                     entered_by=request.user,
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -489,8 +482,7 @@ def templates(request: HttpRequest) -> HttpResponse:
             except CaseActionForbidden as exc:
                 raise PermissionDenied(exc.message) from exc
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, _("Template saved."))
                 return redirect("backoffice:backoffice-templates")

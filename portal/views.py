@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -28,11 +29,13 @@ from petitions.stats import (
     published_responses,
 )
 from portal import presenters
+from portal.files import attachment_response
 from portal.forms import (
     FeedbackForm,
     SubmitForm,
     TrackLookupForm,
     WithdrawForm,
+    add_service_errors,
     commune_choices,
     seconds_since_started,
     sign_started,
@@ -204,8 +207,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                 session_key=session_key,
             )
         except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            add_service_errors(form, exc)
         else:
             _grant(request, result.petition)
             request.session[RECEIPT_SESSION_KEY] = {
@@ -228,7 +230,7 @@ def staged_photo(request: HttpRequest, token: str) -> FileResponse:
     ).first()
     if attachment is None:
         raise Http404
-    return _file_response(attachment.thumbnail, "image/jpeg")
+    return attachment_response(attachment, "thumb")
 
 
 @require_GET
@@ -320,66 +322,60 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/case.html", _case_context(request, petition))
 
 
+def _citizen_action(
+    request: HttpRequest,
+    code: str,
+    form: Any,
+    context_key: str,
+    run: Callable[[Petition, dict[str, Any]], Any],
+) -> HttpResponse:
+    """Run a citizen's action on their case; on an error, show the case page with the form filled in."""
+    petition = _granted_petition(request, code)
+    action_error = ""
+    if form.is_valid():
+        try:
+            run(petition, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except (CaseConflict, PermissionDenied) as exc:
+            action_error = str(getattr(exc, "message", exc))
+        else:
+            return redirect(reverse("portal:portal-case", kwargs={"code": code}) + "#timeline")
+    context = _case_context(request, petition)
+    context.update({context_key: form, "action_error": action_error})
+    return render(request, "portal/case.html", context, status=400)
+
+
 @require_POST
 @ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
 def feedback(request: HttpRequest, code: str) -> HttpResponse:
-    petition = _granted_petition(request, code)
-    form = FeedbackForm(request.POST)
-    context = _case_context(request, petition)
-    if form.is_valid():
-        try:
-            case_citizen_feedback(
-                case_id=petition.case.pk,
-                actor=CitizenActor(petition_id=petition.pk),
-                resolved=form.cleaned_data["resolved"],
-                rating=form.cleaned_data["rating"],
-                comment=form.cleaned_data["comment"],
-            )
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
-        except (CaseConflict, PermissionDenied) as exc:
-            context["action_error"] = str(getattr(exc, "message", exc))
-        else:
-            return redirect(reverse("portal:portal-case", kwargs={"code": code}) + "#timeline")
-    context["feedback_form"] = form
-    return render(request, "portal/case.html", context, status=400)
+    return _citizen_action(
+        request,
+        code,
+        FeedbackForm(request.POST),
+        "feedback_form",
+        lambda petition, data: case_citizen_feedback(
+            case_id=petition.case.pk,
+            actor=CitizenActor(petition_id=petition.pk),
+            resolved=data["resolved"],
+            rating=data["rating"],
+            comment=data["comment"],
+        ),
+    )
 
 
 @require_POST
 @ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
 def withdraw(request: HttpRequest, code: str) -> HttpResponse:
-    petition = _granted_petition(request, code)
-    form = WithdrawForm(request.POST)
-    context = _case_context(request, petition)
-    if form.is_valid():
-        try:
-            case_withdraw(
-                case_id=petition.case.pk,
-                actor=CitizenActor(petition_id=petition.pk),
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            for field, messages in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
-        except (CaseConflict, PermissionDenied) as exc:
-            context["action_error"] = str(getattr(exc, "message", exc))
-        else:
-            return redirect(reverse("portal:portal-case", kwargs={"code": code}) + "#timeline")
-    context["withdraw_form"] = form
-    return render(request, "portal/case.html", context, status=400)
-
-
-def _file_response(field: Any, content_type: str) -> FileResponse:
-    try:
-        handle = field.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response
+    return _citizen_action(
+        request,
+        code,
+        WithdrawForm(request.POST),
+        "withdraw_form",
+        lambda petition, data: case_withdraw(
+            case_id=petition.case.pk, actor=CitizenActor(petition_id=petition.pk), reason=data["reason"]
+        ),
+    )
 
 
 @require_GET
@@ -387,11 +383,9 @@ def photo(request: HttpRequest, code: str, pk: int, size: str) -> FileResponse:
     """A photo of a petition, for the browser that may follow it."""
     petition = _granted_petition(request, code)
     attachment = petition.attachments.filter(pk=pk).first()
-    if attachment is None or size not in ("thumb", "full"):
+    if attachment is None:
         raise Http404
-    if size == "thumb":
-        return _file_response(attachment.thumbnail, "image/jpeg")
-    return _file_response(attachment.image, attachment.content_type)
+    return attachment_response(attachment, size)
 
 
 @require_GET

@@ -50,7 +50,10 @@ def seed_reference_data() -> None:
 @pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+        # Fail, not skip: a skipped browser suite would hide that nothing was checked.
+        pytest.fail(
+            f"browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium (make test does as root)"
+        )
     # Playwright's sync API keeps an asyncio loop running in this thread, and Django then
     # refuses database calls from it. Allow them while the browser runs, and only then:
     # package scope stops Playwright (and its loop) before the rest of the suite goes on.
