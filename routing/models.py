@@ -344,6 +344,10 @@ class Case(FSMModelMixin, models.Model):
             models.Index(
                 fields=["-responded_at"], name="case_responded_idx", condition=Q(responded_at__isnull=False)
             ),
+            # The dashboard's time-to-triage numbers filter on when cases were triaged.
+            models.Index(
+                fields=["triaged_at"], name="case_triaged_idx", condition=Q(triaged_at__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

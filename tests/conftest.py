@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,7 +18,7 @@ from petitions.models import Category
 from petitions.services import SubmissionResult, petition_submit
 from routing import services
 from routing.actors import CitizenActor
-from routing.models import Case, Level, Membership, Role, Unit
+from routing.models import Case, CaseState, Level, Membership, Role, Unit
 
 _counter = itertools.count(1)
 
@@ -159,7 +161,6 @@ def fresh(case: Case) -> Case:
 
 def advance(case: Case, state: str, cast: Cast) -> Case:
     """Drive a case at Hoàn Kiếm through real services into ``state``."""
-    import datetime as dt
 
     from django.utils import timezone
 
@@ -203,3 +204,73 @@ def advance(case: Case, state: str, cast: Cast) -> Case:
     result = fresh(case)
     assert result.state == state
     return result
+
+
+# --- a hand-computed week for the leaders' numbers (tests/routing/test_metrics.py) ---
+
+HCMC = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def at(day: int, hour: int = 8) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, tzinfo=HCMC)
+
+
+def shape(case: Case, **fields: object) -> None:
+    """Put a case's timestamps and state where the fixture wants them (test data only)."""
+    Case.objects.filter(pk=case.pk).update(**fields)
+
+
+@pytest.fixture
+def week(submit, tree, cast):
+    """The week of Monday 2 to Sunday 8 November 2026 in Hà Nội (and one case elsewhere).
+
+    Hoàn Kiếm: A triaged in 2 h, responded in 48 h on time, closed;
+               B triaged in 24 h, responded in 96 h, late;
+               C triaged in 6 h, in progress, overdue.
+    Cửa Nam:   D submitted before the week, triaged in 24 h and responded in 144 h (on time) in it;
+               E submitted, waiting.
+    Hà Nội:    F escalated to the province, waiting.
+    Bến Thành: G responded in the week (another province: never counted for Hà Nội).
+    """
+    cases = {name: submit().petition.case for name in "ABCDEFG"}
+    shape(
+        cases["A"],
+        state=CaseState.CLOSED,
+        submitted_at=at(2),
+        triaged_at=at(2, 10),
+        responded_at=at(4),
+        resolution_due_at=at(10),
+        closed_at=at(5),
+        due_at=None,
+    )
+    shape(
+        cases["B"],
+        state=CaseState.RESPONDED,
+        submitted_at=at(2),
+        triaged_at=at(3),
+        responded_at=at(6),
+        resolution_due_at=at(5),
+    )
+    shape(cases["C"], state=CaseState.IN_PROGRESS, submitted_at=at(3), triaged_at=at(3, 14), is_overdue=True)
+    shape(
+        cases["D"],
+        unit=tree.cua_nam,
+        state=CaseState.CLOSED,
+        submitted_at=at(1),
+        triaged_at=at(2),
+        responded_at=at(7),
+        resolution_due_at=at(12),
+        closed_at=at(8),
+    )
+    shape(cases["E"], unit=tree.cua_nam, submitted_at=at(5))
+    shape(cases["F"], unit=tree.hanoi, submitted_at=at(4))
+    shape(
+        cases["G"],
+        unit=tree.ben_thanh,
+        state=CaseState.RESPONDED,
+        submitted_at=at(2),
+        triaged_at=at(2, 9),
+        responded_at=at(3),
+        resolution_due_at=at(9),
+    )
+    return cases

@@ -1,0 +1,288 @@
+"""Response-time numbers for leaders: one unit's subtree, over a period, per unit and per topic.
+
+Definitions (the same on the dashboard, the weekly report and their exports):
+
+- *open*, *overdue*: the cases in the subtree now, whatever the period.
+- *received*: cases submitted in the period.
+- *time to triage*: from submission to acceptance, rejection or duplicate marking,
+  for cases triaged in the period. An escalated case is triaged where it ends up,
+  so the citizen's whole wait counts.
+- *time to response*: from submission to the published response, for cases
+  responded in the period. *On time*: responded by the resolution deadline in force
+  (an extension moves it, a referral to an agency pauses it).
+- percentiles interpolate linearly between ranks, like PostgreSQL's ``percentile_cont``;
+  PostgreSQL computes them in the database, other databases (the embedded SQLite)
+  in Python from the durations.
+
+Rows are per child unit of the scope with its whole subtree rolled up (a province
+row counts its communes' cases), plus the scope unit's own cases, so each level
+sees the level below it the way the organisation reports weekly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Substr, TruncDate
+
+from petitions.models import Category
+from routing.models import OPEN_STATES, Case, CaseState, Level, Unit
+
+QUANTILES = (0.5, 0.9)
+
+
+class Seconds(Func):
+    """``end - start`` in seconds, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+
+    def __init__(self, end: str, start: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_sql(self, compiler: Any, conn: Any, **extra: Any) -> Any:  # type: ignore[override]
+        if conn.vendor == "postgresql":
+            return super().as_sql(
+                compiler, conn, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - "
+            )
+        return super().as_sql(
+            compiler, conn, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday("
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate ``percentile_cont(f) WITHIN GROUP (ORDER BY x)``."""
+
+    function = "percentile_cont"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be within [0, 1]")
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (``percentile_cont``)."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * fraction
+    low = math.floor(position)
+    high = math.ceil(position)
+    if low == high:
+        return float(sorted_values[low])
+    return float(sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low))
+
+
+@dataclass
+class Row:
+    """One line of a dashboard table; durations in seconds."""
+
+    key: Any
+    label: str = ""
+    unit: Unit | None = None
+    is_own: bool = False
+    open: int = 0
+    overdue: int = 0
+    received: int = 0
+    triaged: int = 0
+    triage_p50: float | None = None
+    triage_p90: float | None = None
+    responded: int = 0
+    on_time: int = 0
+    response_p50: float | None = None
+    response_p90: float | None = None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time / self.responded if self.responded else None
+
+
+@dataclass
+class Performance:
+    scope: Unit
+    since: dt.date
+    until: dt.date  # inclusive
+    total: Row
+    units: list[Row]
+    categories: list[Row]
+    open_by_state_level: dict[str, dict[str, int]] = field(default_factory=dict)
+    daily: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, received, responded)
+
+
+def subtree_cases(scope: Unit) -> QuerySet[Case]:
+    """Every case handled in ``scope`` or below, unordered (grouped queries must not order by a column)."""
+    if scope.level == Level.CENTRAL:
+        return Case.objects.order_by()
+    return Case.objects.filter(unit__path__startswith=scope.path).order_by()
+
+
+def _bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local-time day bounds ``[since 00:00, until+1 00:00)``, aware."""
+    from django.utils import timezone
+
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(since, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start, end
+
+
+def _unit_bucket(scope: Unit, children: Sequence[Unit]) -> Any:
+    """An expression naming the child of ``scope`` a case's unit lies under (or the scope itself).
+
+    Codes of one level have one width (``P01``, ``W00070``), so the child's path is a
+    fixed-length prefix of the case unit's path; the scope's own cases yield its path.
+    """
+    widths = {len(child.path) for child in children}
+    if len(widths) > 1:  # pragma: no cover - the unit loader gives every level one code width
+        raise ValueError(f"children of {scope.code} have paths of different lengths")
+    width = widths.pop() if widths else len(scope.path)
+    return Substr("unit__path", 1, width)
+
+
+def _durations(
+    cases: QuerySet[Case], key: Any, end_field: str, start: dt.datetime, end: dt.datetime, on_time: Q | None
+) -> dict[Any, tuple[int, float | None, float | None, int]]:
+    """Per group: (count, p50, p90, on time) of ``end_field - submitted_at`` for cases ending in range."""
+    grouped = cases.filter(**{f"{end_field}__gte": start, f"{end_field}__lt": end}).annotate(g=key)
+    seconds = Seconds(end_field, "submitted_at")
+    if connection.vendor == "postgresql":
+        rows = grouped.values("g").annotate(
+            n=Count("pk"),
+            p50=PercentileCont(seconds, 0.5),
+            p90=PercentileCont(seconds, 0.9),
+            ok=Count("pk", filter=on_time) if on_time is not None else Value(0),
+        )
+        return {r["g"]: (r["n"], r["p50"], r["p90"], r["ok"]) for r in rows}
+    # No ordered-set aggregates: fetch the durations (one float per case) and rank them here.
+    flag = ExpressionWrapper(on_time if on_time is not None else Q(pk__in=[]), output_field=BooleanField())
+    samples: dict[Any, list[float]] = defaultdict(list)
+    ok: dict[Any, int] = defaultdict(int)
+    for g, value, is_ok in grouped.annotate(s=seconds, ok=flag).values_list("g", "s", "ok"):
+        samples[g].append(max(0.0, round(float(value), 3)))
+        ok[g] += bool(is_ok)
+    result = {}
+    for g, values in samples.items():
+        values.sort()
+        result[g] = (len(values), percentile(values, 0.5), percentile(values, 0.9), ok[g])
+    return result
+
+
+ON_TIME = Q(responded_at__lte=F("resolution_due_at"))
+
+
+def _rows(cases: QuerySet[Case], key: Any, start: dt.datetime, end: dt.datetime) -> dict[Any, Row]:
+    """Every number of one table, grouped by ``key`` (an expression), in three queries."""
+    counts = (
+        cases.annotate(g=key)
+        .values("g")
+        .annotate(
+            open=Count("pk", filter=Q(state__in=OPEN_STATES)),
+            overdue=Count("pk", filter=Q(state__in=OPEN_STATES, is_overdue=True)),
+            received=Count("pk", filter=Q(submitted_at__gte=start, submitted_at__lt=end)),
+        )
+    )
+    rows: dict[Any, Row] = {}
+    for r in counts:
+        rows[r["g"]] = Row(key=r["g"], open=r["open"], overdue=r["overdue"], received=r["received"])
+    for g, (n, p50, p90, _ok) in _durations(cases, key, "triaged_at", start, end, None).items():
+        row = rows.setdefault(g, Row(key=g))
+        row.triaged, row.triage_p50, row.triage_p90 = n, p50, p90
+    for g, (n, p50, p90, ok) in _durations(cases, key, "responded_at", start, end, ON_TIME).items():
+        row = rows.setdefault(g, Row(key=g))
+        row.responded, row.response_p50, row.response_p90, row.on_time = n, p50, p90, ok
+    return rows
+
+
+def _slowest_first(rows: Iterable[Row]) -> list[Row]:
+    """Slowest median response first; units without responses by their overdue count."""
+
+    def order(row: Row) -> tuple[int, float, int, str]:
+        has = row.response_p50 is not None
+        return (0 if has else 1, -(row.response_p50 or 0.0), -row.overdue, row.label)
+
+    return sorted(rows, key=order)
+
+
+def _per_day(cases: QuerySet[Case], field: str, start: dt.datetime, end: dt.datetime) -> dict[dt.date, int]:
+    """How many cases have ``field`` on each local day of the range."""
+    return dict(
+        cases.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+        .annotate(day=TruncDate(field))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+
+
+def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily: bool = True) -> Performance:
+    """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates)."""
+    start, end = _bounds(since, until)
+    cases = subtree_cases(scope)
+    children = list(Unit.objects.filter(parent=scope).order_by("name"))
+
+    total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
+    total.label = scope.name
+    total.unit = scope
+
+    by_unit = _rows(cases, _unit_bucket(scope, children), start, end)
+    unit_rows = []
+    for child in children:
+        row = by_unit.get(child.path) or Row(key=child.path)
+        row.label, row.unit = child.name, child
+        if child.is_active or row.open or row.received or row.responded:
+            unit_rows.append(row)
+    own = by_unit.get(scope.path) or Row(key=scope.path)
+    own.label, own.unit, own.is_own = scope.name, scope, True
+
+    by_category = _rows(cases, F("petition__category_id"), start, end)
+    names = dict(Category.objects.filter(pk__in=list(by_category)).values_list("pk", "name"))
+    category_rows = []
+    for pk, row in by_category.items():
+        row.label = names.get(pk, "")
+        category_rows.append(row)
+
+    open_by: dict[str, dict[str, int]] = {state: {} for state in OPEN_STATES}
+    for r in cases.filter(state__in=OPEN_STATES).values("state", "unit__level").annotate(n=Count("pk")):
+        open_by[r["state"]][r["unit__level"]] = r["n"]
+
+    daily: list[tuple[dt.date, int, int]] = []
+    if with_daily:
+        received = _per_day(cases, "submitted_at", start, end)
+        responded = _per_day(cases, "responded_at", start, end)
+        day = since
+        while day <= until:
+            daily.append((day, received.get(day, 0), responded.get(day, 0)))
+            day += dt.timedelta(days=1)
+
+    return Performance(
+        scope=scope,
+        since=since,
+        until=until,
+        total=total,
+        units=[own, *_slowest_first(unit_rows)] if scope.level != Level.COMMUNE else [own],
+        categories=_slowest_first(category_rows),
+        open_by_state_level=open_by,
+        daily=daily,
+    )
+
+
+OPEN_STATE_ORDER = [s for s in CaseState if s in OPEN_STATES]
