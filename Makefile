@@ -30,7 +30,7 @@ migrate: $(STAMP) messages
 demo: migrate
 	$(BIN)/python manage.py seed_demo
 
-run: demo
+run: demo node_modules/.package-lock.json
 	@echo "Serving http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 

@@ -236,3 +236,58 @@ class ResponseTemplateForm(forms.Form):
         field = self.fields["category"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = Category.objects.filter(is_active=True)
+
+
+PERIODS = (
+    ("7", _("Last 7 days")),
+    ("30", _("Last 30 days")),
+    ("90", _("Last 90 days")),
+    ("365", _("Last 12 months")),
+)
+LONGEST_PERIOD_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    """A dashboard period: a preset (days up to today) or from/to dates."""
+
+    period = forms.ChoiceField(
+        label=_("Period"), choices=(*PERIODS, ("custom", _("Chosen dates"))), required=False
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        today = timezone.localdate()
+        if data.get("period") == "custom" or (
+            not data.get("period") and (data.get("since") or data.get("until"))
+        ):
+            since, until = data.get("since"), data.get("until") or today
+            if since is None:
+                raise forms.ValidationError(_("Choose the first day of the period."), code="since")
+            if since > until:
+                raise forms.ValidationError(_("The period must start before it ends."), code="order")
+            if (until - since).days >= LONGEST_PERIOD_DAYS:
+                raise forms.ValidationError(
+                    _("Choose a period of at most %(days)s days.") % {"days": LONGEST_PERIOD_DAYS},
+                    code="long",
+                )
+            data["period"] = "custom"
+        else:
+            days = int(data.get("period") or 30)
+            since, until = today - dt.timedelta(days=days - 1), today
+            data["period"] = str(days)
+        data["since"], data["until"] = since, until
+        return data
+
+
+def iso_week(value: str | None, *, today: dt.date | None = None) -> dt.date:
+    """The Monday of ISO week ``2026-W47``; by default the last complete week."""
+    today = today or timezone.localdate()
+    if value:
+        try:
+            year, week = value.upper().split("-W")
+            return dt.date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            pass
+    return today - dt.timedelta(days=today.weekday() + 7)

@@ -1,21 +1,23 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from backoffice import views
+from backoffice import bulk, leaders, twofactor, views
 
 app_name = "backoffice"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="backoffice-login"),
-    path(
-        "logout/",
-        auth_views.LogoutView.as_view(next_page="backoffice:backoffice-login"),
-        name="backoffice-logout",
-    ),
+    path("login/verify/", twofactor.login_verify, name="backoffice-login-verify"),
+    path("account/two-factor/", twofactor.two_factor, name="backoffice-two-factor"),
+    path("logout/", views.LogoutView.as_view(), name="backoffice-logout"),
     path("", views.inbox, name="backoffice-inbox"),
     path("petitions/new/", views.petition_new, name="backoffice-petition-new"),
     path("templates/", views.templates, name="backoffice-templates"),
+    path("dashboard/", leaders.dashboard, name="backoffice-dashboard"),
+    path("reports/weekly/", leaders.weekly_report, name="backoffice-weekly-report"),
+    path("units/<str:code>/cases/", leaders.unit_cases, name="backoffice-unit-cases"),
+    path("export.<str:fmt>", leaders.cases_export, name="backoffice-export"),
+    path("cases/bulk/", bulk.bulk_act, name="backoffice-bulk"),
     path("cases/<int:pk>/", views.case_desk, name="backoffice-case"),
     path("cases/<int:pk>/notes/", views.case_note, name="backoffice-case-note"),
     path("cases/<int:pk>/photos/<int:photo>/<str:size>/", views.case_photo, name="backoffice-case-photo"),

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +19,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import forms as f
+from backoffice.access import original_case_id, staff_required
+from backoffice.bulk import BulkForm
+from backoffice.twofactor import confirmed_device, pending_end, pending_start, second_factor_missing
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
 from portal.files import attachment_response
@@ -27,36 +29,52 @@ from portal.forms import add_service_errors
 from routing import services
 from routing.deadlines import working_days_between
 from routing.errors import CaseActionForbidden, CaseConflict
-from routing.models import Case, Level, Unit, membership_of
+from routing.models import Case, CaseState, Level, Unit, membership_of
 from routing.selectors import (
     INBOX_TABS,
     case_available_actions,
     case_for_user,
-    cases_visible_to,
     inbox_cases,
     inbox_counts,
     response_templates_for,
+    similar_cases,
 )
 
 PAGE_SIZE = 25
 
 
-def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Signed-in staff with a unit membership; anyone else is sent to sign in or refused."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        if membership_of(request.user) is None or not request.user.is_active:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
 class LoginView(auth_views.LoginView):
+    """Password first (django-axes counts the failures); accounts with two-factor sign-in then give a code."""
+
     template_name = "backoffice/login.html"
     redirect_authenticated_user = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # A session that never gave its code signs in again instead of bouncing back to `next`.
+        self.redirect_authenticated_user = not second_factor_missing(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # A new password attempt abandons any half-finished sign-in of this session.
+        pending_end(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if confirmed_device(user) is None:
+            return super().form_valid(form)
+        # Not signed in yet: the code step (backoffice.twofactor.login_verify) does that.
+        pending_start(self.request, user=user, redirect_to=self.get_success_url())
+        return redirect("backoffice:backoffice-login-verify")
+
+
+class LogoutView(auth_views.LogoutView):
+    next_page = "backoffice:backoffice-login"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("You have signed out."))
+        return response
 
 
 # --- deadlines in words --------------------------------------------------------------
@@ -66,6 +84,10 @@ def deadline_label(case: Case) -> tuple[str, str]:
     """('due in 2 working days', 'soon') or ('overdue by 3 days', 'overdue'); words carry the meaning."""
     if case.due_at is None:
         return "", ""
+    if case.state == CaseState.RESPONDED:
+        # The citizen's feedback window, not a deadline for staff.
+        until = timezone.localtime(case.due_at).strftime("%d/%m/%Y")
+        return _("citizen's feedback until %(date)s") % {"date": until}, "waiting"
     now = timezone.now()
     if case.due_at < now:
         days = max(1, (now - case.due_at).days)
@@ -91,14 +113,11 @@ TAB_LABELS = {
 }
 
 
-@require_GET
-@staff_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    tab = request.GET.get("tab", "triage")
-    if tab not in INBOX_TABS:
-        tab = "triage"
+def filtered_cases(request: HttpRequest, tab: str, unit: Unit | None = None) -> tuple[f.InboxFilterForm, Any]:
+    """The filter form of a case list and its cases: the user's own unit, or ``unit`` read-only."""
     filters = f.InboxFilterForm(request.GET or None)
     data = filters.cleaned_data if filters.is_valid() else {}
+    membership = membership_of(request.user)
     cases = inbox_cases(
         user=request.user,
         tab=tab,
@@ -108,10 +127,37 @@ def inbox(request: HttpRequest) -> HttpResponse:
         until=data.get("until"),
         query=data.get("q") or "",
         sort=data.get("sort") or "due",
+        unit=None if unit is None or membership is None or unit.pk == membership.unit_id else unit,
     )
+    return filters, cases
+
+
+def list_query(request: HttpRequest, tab: str) -> tuple[str, str]:
+    """The list's query string without the page (for the pager), and with the tab (for exports)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    paging = query.urlencode()
+    query["tab"] = tab
+    return paging, query.urlencode()
+
+
+def _default_tab(user: Any, counts: dict[str, int]) -> str:
+    """Open the inbox where the work is: leaders' approvals, then triage, then the officer's own cases."""
+    membership = membership_of(user)
+    order = ("approval", "triage", "mine") if membership and membership.is_leader else ("triage", "mine")
+    return next((tab for tab in order if counts[tab]), "triage")
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    counts = inbox_counts(request.user)
+    tab = request.GET.get("tab") or _default_tab(request.user, counts)
+    if tab not in INBOX_TABS:
+        tab = "triage"
+    filters, cases = filtered_cases(request, tab)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(case, *deadline_label(case)) for case in page.object_list]
-    counts = inbox_counts(request.user)
     membership = membership_of(request.user)
     assert membership is not None
     communes = (
@@ -119,8 +165,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if membership.unit.level == Level.PROVINCE
         else Unit.objects.none()
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    query, export_query = list_query(request, tab)
     return render(
         request,
         "backoffice/inbox.html",
@@ -132,8 +177,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "categories": Category.objects.filter(is_active=True),
             "communes": communes,
-            "query": query.urlencode(),
+            "query": query,
+            "export_query": export_query,
             "unit": membership.unit,
+            "bulk_form": BulkForm(user=request.user) if tab != "closed" else None,
         },
     )
 
@@ -148,15 +195,6 @@ class Action:
     form: type[f.ActionForm]
     run: Callable[[Case, Any, dict[str, Any], int], Case]
     style: str = "secondary"
-
-
-def _original_id(user: Any, code: str) -> int:
-    original = (
-        cases_visible_to(user).filter(petition__tracking_code=code).values_list("pk", flat=True).first()
-    )
-    if original is None:
-        raise ValidationError({"original": _("No case you can see has that tracking code.")})
-    return int(original)
 
 
 ACTIONS: dict[str, Action] = {
@@ -187,7 +225,7 @@ ACTIONS: dict[str, Action] = {
             lambda c, u, d, v: services.case_mark_duplicate(
                 case_id=c.pk,
                 actor=u,
-                original_id=_original_id(u, d["original"]),
+                original_id=original_case_id(u, d["original"]),
                 note=d["note"],
                 expected_version=v,
             ),
@@ -297,6 +335,9 @@ def _desk(
     actions = []
     for name in available:
         form = (bound or {}).get(name) or ACTIONS[name].form(case=case, user=user, prefix=name)
+        if name == "mark_duplicate" and not bound and request.GET.get("duplicate_of"):
+            # "Mark as duplicate of this" from the similar cases, without JavaScript.
+            form.initial["original"] = request.GET["duplicate_of"][:20]
         if name == "submit_response" and chosen is not None and not bound:
             # "Insert" a template without JavaScript: the desk reloads with the draft filled in.
             form.initial["text"] = chosen.text
@@ -312,7 +353,11 @@ def _desk(
             "petition": case.petition,
             "handles": handles,
             "actions": actions,
-            "open_action": next(iter(bound or {}), None) or ("submit_response" if chosen else None),
+            "open_action": next(iter(bound or {}), None)
+            or ("submit_response" if chosen else None)
+            or ("mark_duplicate" if request.GET.get("duplicate_of") else None),
+            "similar": similar_cases(case=case, user=user),
+            "can_mark_duplicate": "mark_duplicate" in available,
             "templates": templates,
             "events": events,
             "photos": case.petition.attachments.all() if handles else [],

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.twofactor import admin_login
+
 admin.site.site_header = _("Petition portal · administration")
 admin.site.site_title = _("Petition portal administration")
 admin.site.index_title = _("Units, categories, deadlines and cases")
@@ -14,6 +16,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 urlpatterns += i18n_patterns(
+    # One sign-in for the whole site, the one that asks for the two-factor code: ahead of the admin's own.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
     path("office/", include("backoffice.urls")),
     path("", include("portal.urls")),

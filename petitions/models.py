@@ -7,6 +7,7 @@ import os
 import secrets
 import uuid
 
+import phonenumbers
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
@@ -148,6 +149,20 @@ class Petition(models.Model):
     @property
     def display_name(self) -> str:
         return str(_("Anonymous")) if self.is_anonymous else self.submitter_name
+
+    @property
+    def phone_display(self) -> str:
+        """``0912 345 678`` for Vietnamese numbers, ``+44 20 ...`` for others (stored as E.164)."""
+        try:
+            number = phonenumbers.parse(self.phone, None)
+        except phonenumbers.NumberParseException:
+            return self.phone
+        style = (
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if number.country_code == 84
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        return phonenumbers.format_number(number, style)
 
 
 class PrivateStorage(FileSystemStorage):

@@ -5,12 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.twofactor import second_factor_missing
 from routing.models import Case, CaseEvent, Membership, ResponseTemplate, SLAPolicy, Unit
 from routing.selectors import case_events_visible_to, cases_visible_to
+
+
+def _has_permission(request: HttpRequest) -> bool:
+    """Staff with two-factor sign-in must have entered their code in this session, here too.
+
+    The admin signs in through the office sign-in (config/urls.py); this refuses a session
+    that got in any other way. Set on the default site every app registers with; a site
+    subclass would need its own AdminConfig in INSTALLED_APPS.
+    """
+    return AdminSite.has_permission(admin.site, request) and not second_factor_missing(request.user)
+
+
+admin.site.has_permission = _has_permission  # type: ignore[method-assign]
 
 
 @admin.register(Unit)

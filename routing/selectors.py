@@ -10,7 +10,9 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 
 from routing.models import (
     FINAL_STATES,
@@ -137,11 +139,12 @@ def inbox_cases(
     overdue: bool | None = None,
     query: str = "",
     sort: str = "due",
+    unit: Unit | None = None,
 ) -> QuerySet[Case]:
-    """Cases at the user's own unit for one inbox tab, filtered and sorted, ready for a list page."""
+    """Cases at the user's own unit (or at ``unit``, read-only, if they may see it) for one tab, filtered and sorted."""
     if tab not in INBOX_TABS:
         raise ValueError(f"unknown inbox tab {tab!r}")
-    cases = cases_actionable_by(user).filter(_tab_filter(tab, user))
+    cases = _unit_cases(user, unit).filter(_tab_filter(tab, user))
     if category_id:
         cases = cases.filter(petition__category_id=category_id)
     if commune_id:
@@ -164,10 +167,28 @@ def inbox_cases(
     ).order_by(*INBOX_SORTS.get(sort, INBOX_SORTS["due"]))
 
 
-def inbox_counts(user: Any) -> dict[str, int]:
+def inbox_counts(user: Any, unit: Unit | None = None) -> dict[str, int]:
     """How many cases each inbox tab holds, in one query."""
     aggregates = {tab: Count("pk", filter=_tab_filter(tab, user)) for tab in INBOX_TABS}
-    return dict(cases_actionable_by(user).aggregate(**aggregates))
+    return dict(_unit_cases(user, unit).aggregate(**aggregates))
+
+
+def _unit_cases(user: Any, unit: Unit | None) -> QuerySet[Case]:
+    if unit is None:
+        return cases_actionable_by(user)
+    return cases_visible_to(user).filter(unit_id=unit.pk)
+
+
+def unit_visible_to(user: Any, code: str) -> Unit | None:
+    """The unit with ``code`` if ``user`` may read its cases (their own unit, or below it for leaders)."""
+    unit = Unit.objects.select_related("parent").filter(code=code).first()
+    membership = membership_of(user)
+    if unit is None or membership is None or not user.is_active:
+        return None
+    if unit.pk == membership.unit_id:
+        return unit
+    prefix = visible_unit_path(user)
+    return unit if prefix is not None and unit.path.startswith(prefix) else None
 
 
 def response_templates_for(case: Case) -> QuerySet[Any]:
@@ -179,4 +200,33 @@ def response_templates_for(case: Case) -> QuerySet[Any]:
         .filter(Q(category__isnull=True) | Q(category_id=case.petition.category_id))
         .select_related("unit")
         .order_by("title")
+    )
+
+
+SIMILAR_WINDOW = dt.timedelta(days=60)
+
+
+def similar_cases(*, case: Case, user: Any, limit: int = 5) -> list[Case]:
+    """Other cases the user may see about the same topic and place: open ones, or recent ones.
+
+    A stand-in for the search app's more-like-this: same topic and commune first, then the
+    rest of the province, newest first.
+    """
+    petition = case.petition
+    recent = timezone.now() - SIMILAR_WINDOW
+    return list(
+        cases_visible_to(user)
+        .exclude(pk=case.pk)
+        .filter(petition__category_id=petition.category_id, petition__province_id=petition.province_id)
+        .filter(Q(state__in=OPEN_STATES) | Q(submitted_at__gte=recent))
+        .exclude(state__in=(CaseState.DUPLICATE, CaseState.WITHDRAWN))
+        .annotate(
+            same_commune=SqlCase(
+                When(petition__commune_id=petition.commune_id, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("petition", "unit")
+        .order_by("same_commune", "-submitted_at")[:limit]
     )

@@ -1,0 +1,328 @@
+"""Leaders' pages: the dashboard of a unit's subtree, the weekly report, a unit's case list, exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from backoffice import forms as f
+from backoffice.access import leader_required, staff_required
+from backoffice.tables import (
+    PERFORMANCE_COLUMNS,
+    PERFORMANCE_FORMATS,
+    Sheet,
+    csv_response,
+    performance_values,
+    xlsx_response,
+)
+from backoffice.views import TAB_LABELS, deadline_label, filtered_cases, list_query
+from petitions.models import Category
+from routing.metrics import OPEN_STATE_ORDER, Performance, Row, unit_performance
+from routing.models import CaseState, Level, Unit, membership_of
+from routing.selectors import INBOX_TABS, inbox_counts, unit_visible_to
+
+logger = logging.getLogger(__name__)
+
+EXPORT_MAX_ROWS = 50_000
+LIST_PAGE_SIZE = 25
+
+
+def _scope(request: HttpRequest, code: str | None) -> Unit:
+    """The unit the user looks at: theirs, or one they may see below it (``?unit=CODE``); else 403."""
+    membership = membership_of(request.user)
+    assert membership is not None
+    if not code or code == membership.unit.code:
+        return membership.unit
+    unit = unit_visible_to(request.user, code)
+    if unit is None:
+        raise PermissionDenied
+    return unit
+
+
+def _breadcrumbs(scope: Unit, top: Unit) -> list[Unit]:
+    """From the leader's own unit down to ``scope``."""
+    chain = []
+    unit: Unit | None = scope
+    while unit is not None:
+        chain.append(unit)
+        if unit.pk == top.pk:
+            break
+        unit = unit.parent
+    return list(reversed(chain))
+
+
+def _chart_data(perf: Performance) -> dict[str, Any]:
+    return {
+        "volume": {
+            "labels": [formats.date_format(day, "d/m") for day, _r, _s in perf.daily],
+            "series": [
+                {"label": _("Received"), "data": [r for _d, r, _s in perf.daily]},
+                {"label": _("Responded"), "data": [s for _d, _r, s in perf.daily]},
+            ],
+        },
+        "on_time": {
+            "labels": [row.label for row in perf.units if row.responded],
+            "series": [
+                {
+                    "label": _("Responded on time (%)"),
+                    "data": [round(100 * (row.on_time_rate or 0), 1) for row in perf.units if row.responded],
+                }
+            ],
+        },
+    }
+
+
+def _levels_within(scope: Unit) -> list[Level]:
+    """The scope's level and those below it: the columns of the open-cases table."""
+    order = [Level.CENTRAL, Level.PROVINCE, Level.COMMUNE]
+    return order[order.index(Level(scope.level)) :]
+
+
+def _open_table(perf: Performance) -> list[tuple[Any, list[int], int]]:
+    levels = _levels_within(perf.scope)
+    table = []
+    for state in OPEN_STATE_ORDER:
+        counts = [perf.open_by_state_level[state].get(level, 0) for level in levels]
+        table.append((CaseState(state).label, counts, sum(counts)))
+    return table
+
+
+@require_GET
+@leader_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    membership = membership_of(request.user)
+    assert membership is not None
+    scope = _scope(request, request.GET.get("unit"))
+    query = request.GET.copy()
+    if not any(query.get(name) for name in ("period", "since", "until")):
+        query["period"] = "30"
+    period = f.PeriodForm(query)
+    if not period.is_valid():
+        context = {"period": period, "scope": scope, "crumbs": _breadcrumbs(scope, membership.unit)}
+        return render(request, "backoffice/dashboard.html", context, status=400)
+    data = period.cleaned_data
+    perf = unit_performance(scope=scope, since=data["since"], until=data["until"])
+    return render(
+        request,
+        "backoffice/dashboard.html",
+        {
+            "scope": scope,
+            "crumbs": _breadcrumbs(scope, membership.unit),
+            "period": period,
+            "perf": perf,
+            "open_table": _open_table(perf),
+            "levels": [level.label for level in _levels_within(scope)],
+            "charts": _chart_data(perf),
+            "columns": PERFORMANCE_COLUMNS,
+            "period_query": _period_query(data),
+        },
+    )
+
+
+def _period_query(data: dict[str, Any]) -> str:
+    if data["period"] == "custom":
+        return f"period=custom&since={data['since'].isoformat()}&until={data['until'].isoformat()}"
+    return f"period={data['period']}"
+
+
+# --- weekly report ----------------------------------------------------------------------
+
+
+def _report_rows(perf: Performance) -> Iterator[list[Any]]:
+    for row in perf.units:
+        yield [_("Unit"), row.unit.code if row.unit else "", _row_name(row), *performance_values(row)]
+    total = perf.total
+    yield [_("Total"), perf.scope.code, perf.scope.name, *performance_values(total)]
+    for row in perf.categories:
+        yield [_("Topic"), "", row.label, *performance_values(row)]
+
+
+def _row_name(row: Row) -> str:
+    if row.is_own and row.unit is not None and row.unit.level != Level.COMMUNE:
+        return _("%(unit)s (own cases)") % {"unit": row.label}
+    return row.label
+
+
+@require_GET
+@leader_required
+def weekly_report(request: HttpRequest) -> HttpResponseBase:
+    """The week's numbers for the leader's unit, each unit below it rolled up, and the topics."""
+    scope = _scope(request, request.GET.get("unit"))
+    week_param = request.GET.get("week")
+    monday = f.iso_week(week_param)
+    if week_param and monday.strftime("%G-W%V") != week_param.upper():
+        messages.warning(request, _("That week could not be read; showing the last complete week."))
+    sunday = monday + dt.timedelta(days=6)
+    perf = unit_performance(scope=scope, since=monday, until=sunday, with_daily=False)
+    week = monday.strftime("%G-W%V")
+    filename = f"bao-cao-tuan-{week}-{scope.code}"
+    fmt = request.GET.get("format", "html")
+    header = [_("Row"), _("Code"), _("Name"), *[c.label for c in PERFORMANCE_COLUMNS]]
+    if fmt == "csv":
+        return csv_response(filename, header, _report_rows(perf))
+    if fmt == "xlsx":
+        unit_rows = [r for r in _report_rows(perf) if r[0] != _("Topic")]
+        topic_rows = [[r[2], *r[3:]] for r in _report_rows(perf) if r[0] == _("Topic")]
+        return xlsx_response(
+            filename,
+            [
+                Sheet(_("Units"), header, unit_rows, (None, None, None, *PERFORMANCE_FORMATS)),
+                Sheet(_("Topics"), [_("Topic"), *header[3:]], topic_rows, (None, *PERFORMANCE_FORMATS)),
+            ],
+        )
+    membership = membership_of(request.user)
+    assert membership is not None
+    return render(
+        request,
+        "backoffice/weekly_report.html",
+        {
+            "scope": scope,
+            "crumbs": _breadcrumbs(scope, membership.unit),
+            "perf": perf,
+            "week": week,
+            "monday": monday,
+            "sunday": sunday,
+            "previous_week": (monday - dt.timedelta(days=7)).strftime("%G-W%V"),
+            "next_week": (monday + dt.timedelta(days=7)).strftime("%G-W%V")
+            if monday + dt.timedelta(days=7) <= timezone.localdate()
+            else None,
+            "columns": PERFORMANCE_COLUMNS,
+            "generated_at": timezone.localtime(),
+        },
+    )
+
+
+# --- a unit's case list and exports ------------------------------------------------------
+
+
+def _tab(request: HttpRequest, default: str) -> str:
+    tab = request.GET.get("tab", default)
+    return tab if tab in INBOX_TABS else default
+
+
+@require_GET
+@staff_required
+def unit_cases(request: HttpRequest, code: str) -> HttpResponse:
+    """The cases at one unit, read-only, for leaders drilling down from the dashboard."""
+    unit = _scope(request, code)
+    tab = _tab(request, "open")
+    filters, cases = filtered_cases(request, tab, unit)
+    page = Paginator(cases, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = inbox_counts(request.user, unit)
+    query, export_query = list_query(request, tab)
+    tabs = [key for key in INBOX_TABS if key != "mine"]
+    return render(
+        request,
+        "backoffice/unit_cases.html",
+        {
+            "unit": unit,
+            "tab": tab,
+            "tabs": [(key, TAB_LABELS[key], counts[key]) for key in tabs],
+            "page": page,
+            "rows": [(case, *deadline_label(case)) for case in page.object_list],
+            "filters": filters,
+            "categories": Category.objects.filter(is_active=True),
+            "query": query,
+            "export_query": export_query,
+        },
+    )
+
+
+EXPORT_COLUMNS = (
+    ("code", _("Code")),
+    ("submitted", _("Submitted")),
+    ("topic", _("Topic")),
+    ("commune", _("Commune")),
+    ("title", _("Title")),
+    ("status", _("Status")),
+    ("unit", _("Handling unit")),
+    ("assignee", _("Assignee")),
+    ("due", _("Deadline")),
+    ("overdue", _("Overdue")),
+)
+CONTACT_COLUMNS = (
+    ("name", _("Full name")),
+    ("phone", _("Phone")),
+    ("email", _("Email")),
+    ("address", _("Address")),
+)
+
+
+def _export_rows(cases: Any, *, with_contacts: bool) -> Iterator[list[Any]]:
+    for case in cases.iterator(chunk_size=2000):
+        petition = case.petition
+        row: list[Any] = [
+            petition.tracking_code,
+            timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            petition.category.display_name,
+            petition.commune.name if petition.commune else "",
+            petition.title,
+            case.get_state_display(),
+            case.unit.name,
+            (case.assignee.get_full_name() or case.assignee.username) if case.assignee else "",
+            timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "",
+            _("yes") if case.is_overdue else "",
+        ]
+        if with_contacts:
+            anonymous = petition.is_anonymous
+            row += [
+                "" if anonymous else petition.submitter_name,
+                petition.phone_display,
+                petition.email,
+                petition.address,
+            ]
+        yield row
+
+
+@require_GET
+@staff_required
+def cases_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The case list on screen (inbox or a unit's list) as CSV or XLSX.
+
+    Citizens' contact details are included only for leaders, and only for the cases of
+    their own unit: a province leader exporting a commune's list gets none.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise PermissionDenied
+    membership = membership_of(request.user)
+    assert membership is not None
+    unit = _scope(request, request.GET.get("unit"))
+    tab = _tab(request, "open")
+    _filters, cases = filtered_cases(request, tab, unit)
+    cases = cases[:EXPORT_MAX_ROWS]
+    with_contacts = membership.is_leader and unit.pk == membership.unit_id
+    header = [label for _key, label in EXPORT_COLUMNS]
+    if with_contacts:
+        header += [label for _key, label in CONTACT_COLUMNS]
+    # Who exported what, never the content: exports of personal data are audited.
+    logger.info(
+        "case export: user=%s unit=%s tab=%s format=%s contacts=%s",
+        request.user.pk,
+        unit.code,
+        tab,
+        fmt,
+        with_contacts,
+    )
+    filename = f"ho-so-{unit.code}-{tab}-{timezone.localdate().isoformat()}"
+    rows = _export_rows(cases, with_contacts=with_contacts)
+    if fmt == "csv":
+        return csv_response(filename, header, rows)
+    return xlsx_response(filename, [Sheet(_("Cases"), header, rows)])
+
+
+def export_url(unit: Unit | None, query: str, fmt: str) -> str:
+    base = reverse("backoffice:backoffice-export", args=[fmt])
+    parts = [p for p in (f"unit={unit.code}" if unit else "", query) if p]
+    return f"{base}?{'&'.join(parts)}" if parts else base

@@ -1,0 +1,143 @@
+"""Tables leaders download: the performance tables (weekly report) and case lists, as CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from routing.metrics import Row
+
+# A cell starting with one of these is a formula to spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """Numbers stay numbers; text that a spreadsheet would run as a formula is quoted."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any  # in files, where durations are plain hours
+    kind: str = "count"  # count | rate | hours
+    heading: Any = None  # on pages, where durations read "5,5 h" or "3,2 days"
+
+    @property
+    def page_label(self) -> Any:
+        return self.heading or self.label
+
+
+PERFORMANCE_COLUMNS = (
+    Column("open", _("Open now")),
+    Column("overdue", _("Overdue now")),
+    Column("received", _("Received")),
+    Column("triaged", _("Triaged")),
+    Column("triage_p50", _("Time to triage, median (hours)"), "hours", _("Time to triage, median")),
+    Column(
+        "triage_p90",
+        _("Time to triage, 90th percentile (hours)"),
+        "hours",
+        _("Time to triage, 90th percentile"),
+    ),
+    Column("responded", _("Responded")),
+    Column("on_time_rate", _("Responded on time"), "rate"),
+    Column("response_p50", _("Time to response, median (hours)"), "hours", _("Time to response, median")),
+    Column(
+        "response_p90",
+        _("Time to response, 90th percentile (hours)"),
+        "hours",
+        _("Time to response, 90th percentile"),
+    ),
+)
+
+
+def performance_values(row: Row) -> list[Any]:
+    values: list[Any] = []
+    for column in PERFORMANCE_COLUMNS:
+        value = getattr(row, column.key)
+        if column.kind == "hours" and value is not None:
+            value = round(value / 3600, 1)
+        elif column.kind == "rate" and value is not None:
+            value = round(value, 4)
+        values.append(value)
+    return values
+
+
+def _csv_stream(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return text
+
+    # A byte-order mark so that spreadsheet programs read Vietnamese as UTF-8.
+    yield "\ufeff"
+    writer.writerow([str(h) for h in header])
+    yield flush()
+    for row in rows:
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+        yield flush()
+
+
+def csv_response(
+    filename: str, header: Sequence[Any], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+@dataclass
+class Sheet:
+    title: Any
+    header: Sequence[Any]
+    rows: Iterable[Sequence[Any]]
+    formats: Sequence[str | None] = ()  # number format per column, e.g. "0.0%"
+
+
+def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
+    """A workbook written row by row (openpyxl's write-only mode keeps memory flat)."""
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for sheet in sheets:
+        ws = book.create_sheet(title=str(sheet.title)[:31])
+        header = []
+        for label in sheet.header:
+            cell = WriteOnlyCell(ws, value=str(label))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in sheet.rows:
+            cells = []
+            for index, value in enumerate(row):
+                cell = WriteOnlyCell(ws, value=safe_cell(value))
+                number_format = sheet.formats[index] if index < len(sheet.formats) else None
+                if number_format and isinstance(value, int | float):
+                    cell.number_format = number_format
+                cells.append(cell)
+            ws.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response
+
+
+PERFORMANCE_FORMATS = tuple({"rate": "0.0%", "hours": "0.0"}.get(c.kind) for c in PERFORMANCE_COLUMNS)

@@ -1,0 +1,39 @@
+"""Numbers in words for leaders' tables: durations and rates."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: float | None) -> str:
+    """``5.5 h`` under two days, ``3.2 days`` above; an em dash when there is nothing to measure."""
+    if seconds is None:
+        return "—"
+    hours = seconds / 3600
+    if hours < 48:
+        return _("%(hours)s h") % {"hours": number_format(round(hours, 1), 1)}
+    return _("%(days)s days") % {"days": number_format(round(hours / 24, 1), 1)}
+
+
+@register.filter
+def rate(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{number_format(round(100 * value, 1), 1)} %"
+
+
+@register.filter
+def cell(row: object, column: object) -> str:
+    """One performance-table cell, formatted for its column kind."""
+    value = getattr(row, column.key)  # type: ignore[attr-defined]
+    kind = column.kind  # type: ignore[attr-defined]
+    if kind == "hours":
+        return duration(value)
+    if kind == "rate":
+        return rate(value)
+    return "—" if value is None else str(value)

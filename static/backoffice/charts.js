@@ -1,0 +1,38 @@
+// Draws the dashboard charts with Chart.js from the JSON the page carries.
+// Without JavaScript (or without Chart.js) the same numbers are in the tables.
+(function () {
+  "use strict";
+  if (typeof window.Chart === "undefined") return;
+  var palette = ["#0b5cad", "#b3261e", "#1b7f3b", "#8a5a00"];
+  var dashes = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+  document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    var source = document.getElementById(canvas.dataset.source);
+    if (!source) return;
+    var data = JSON.parse(source.textContent);
+    if (!data.labels.length) return;
+    var kind = canvas.dataset.chart;
+    var datasets = data.series.map(function (series, i) {
+      return {
+        label: series.label,
+        data: series.data,
+        borderColor: palette[i % palette.length],
+        backgroundColor: kind === "bar" ? palette[i % palette.length] : "transparent",
+        borderDash: dashes[i % dashes.length],  // colour is not the only signal
+        pointStyle: ["circle", "rect", "triangle", "crossRot"][i % 4],
+        pointRadius: kind === "line" ? 3 : 0,
+        tension: 0.2
+      };
+    });
+    new window.Chart(canvas, {
+      type: kind,
+      data: { labels: data.labels, datasets: datasets },
+      options: {
+        indexAxis: kind === "bar" ? "y" : "x",
+        animation: false,
+        maintainAspectRatio: false,
+        scales: kind === "bar" ? { x: { min: 0, max: 100 } } : { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        plugins: { legend: { labels: { usePointStyle: true } } }
+      }
+    });
+  });
+})();
