@@ -216,6 +216,13 @@ class OfficerPetitionForm(SubmitForm):
         super().__init__(*args, **kwargs)
         for name in ("photos", "latitude", "longitude", "website", "started"):
             del self.fields[name]
+        # The officer fills it in for the citizen: the citizen's words in the third person.
+        self.fields["text"].label = _("What happened, and what does the citizen propose?")
+        self.fields["is_anonymous"].label = _("The citizen does not want their name recorded")
+        self.fields["phone"].help_text = _("The citizen receives the tracking code by SMS at this number.")
+        self.fields["consent_publish"].label = _(
+            "The citizen agrees that the response may be published on the portal, without name or contact details."
+        )
 
 
 class ResponseTemplateForm(forms.Form):

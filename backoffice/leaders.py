@@ -6,15 +6,18 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from backoffice import forms as f
@@ -28,8 +31,9 @@ from backoffice.tables import (
     xlsx_response,
 )
 from backoffice.views import TAB_LABELS, deadline_label, filtered_cases, list_query
+from notifications.routes import DASHBOARD_SOCKET
 from petitions.models import Category
-from routing.metrics import OPEN_STATE_ORDER, Performance, Row, unit_performance
+from routing.metrics import OPEN_STATE_ORDER, Performance, Row, unit_performance, unit_summary
 from routing.models import CaseState, Level, Unit, membership_of
 from routing.selectors import INBOX_TABS, inbox_counts, unit_visible_to
 
@@ -99,18 +103,28 @@ def _open_table(perf: Performance) -> list[tuple[Any, list[int], int]]:
     return table
 
 
+def _dashboard_period(request: HttpRequest) -> tuple[f.PeriodForm, str]:
+    """The period form of the dashboard (the last 30 days unless told), and its query for the snapshot."""
+    query = request.GET.copy()
+    if not any(query.get(name) for name in ("period", "since", "until")):
+        query["period"] = "30"
+    return f.PeriodForm(query), query.urlencode()
+
+
 @require_GET
 @leader_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request.user)
     assert membership is not None
     scope = _scope(request, request.GET.get("unit"))
-    query = request.GET.copy()
-    if not any(query.get(name) for name in ("period", "since", "until")):
-        query["period"] = "30"
-    period = f.PeriodForm(query)
+    period, live_query = _dashboard_period(request)
     if not period.is_valid():
-        context = {"period": period, "scope": scope, "crumbs": _breadcrumbs(scope, membership.unit)}
+        context = {
+            "period": period,
+            "scope": scope,
+            "crumbs": _breadcrumbs(scope, membership.unit),
+            "crumb_base": reverse("backoffice:backoffice-dashboard"),
+        }
         return render(request, "backoffice/dashboard.html", context, status=400)
     data = period.cleaned_data
     perf = unit_performance(scope=scope, since=data["since"], until=data["until"])
@@ -120,6 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "scope": scope,
             "crumbs": _breadcrumbs(scope, membership.unit),
+            "crumb_base": reverse("backoffice:backoffice-dashboard"),
             "period": period,
             "perf": perf,
             "open_table": _open_table(perf),
@@ -127,7 +142,39 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "charts": _chart_data(perf),
             "columns": PERFORMANCE_COLUMNS,
             "period_query": _period_query(data),
+            "live_socket": f"{DASHBOARD_SOCKET}?{urlencode({'unit': scope.code})}",
+            "live_query": live_query,
         },
+    )
+
+
+@require_GET
+@leader_required
+@never_cache
+def dashboard_live(request: HttpRequest) -> JsonResponse:
+    """The dashboard's summary counters and open-cases table, for its script to swap in."""
+    scope = _scope(request, request.GET.get("unit"))
+    period, _query = _dashboard_period(request)
+    if not period.is_valid():
+        return JsonResponse({"errors": period.errors.get_json_data()}, status=400)
+    data = period.cleaned_data
+    perf = unit_summary(scope=scope, since=data["since"], until=data["until"])
+    context = {
+        "perf": perf,
+        "open_table": _open_table(perf),
+        "levels": [level.label for level in _levels_within(scope)],
+    }
+    total = perf.total
+    return JsonResponse(
+        {
+            "unit": scope.code,
+            "counters": {"open": total.open, "overdue": total.overdue, "received": total.received},
+            "html": {
+                "summary": render_to_string("backoffice/_dashboard_summary.html", context, request=request),
+                "open": render_to_string("backoffice/_dashboard_open.html", context, request=request),
+            },
+        },
+        json_dumps_params={"ensure_ascii": False},
     )
 
 
@@ -164,6 +211,8 @@ def weekly_report(request: HttpRequest) -> HttpResponseBase:
     monday = f.iso_week(week_param)
     if week_param and monday.strftime("%G-W%V") != week_param.upper():
         messages.warning(request, _("That week could not be read; showing the last complete week."))
+    if monday + dt.timedelta(days=6) >= timezone.localdate():
+        messages.info(request, _("This week has not ended yet: its numbers are not final."))
     sunday = monday + dt.timedelta(days=6)
     perf = unit_performance(scope=scope, since=monday, until=sunday, with_daily=False)
     week = monday.strftime("%G-W%V")
@@ -175,9 +224,18 @@ def weekly_report(request: HttpRequest) -> HttpResponseBase:
     if fmt == "xlsx":
         unit_rows = [r for r in _report_rows(perf) if r[0] != _("Topic")]
         topic_rows = [[r[2], *r[3:]] for r in _report_rows(perf) if r[0] == _("Topic")]
+        about = [
+            [_("Unit"), f"{scope.name} ({scope.code})"],
+            [_("Week"), f"{monday.isocalendar().week}/{monday.isocalendar().year}"],
+            [_("From"), monday.strftime("%d/%m/%Y")],
+            [_("To"), sunday.strftime("%d/%m/%Y")],
+            [_("Generated on"), timezone.localtime().strftime("%d/%m/%Y %H:%M")],
+            [_("Durations"), _("in hours")],
+        ]
         return xlsx_response(
             filename,
             [
+                Sheet(_("Report"), [_("Weekly report"), ""], about),
                 Sheet(_("Units"), header, unit_rows, (None, None, None, *PERFORMANCE_FORMATS)),
                 Sheet(_("Topics"), [_("Topic"), *header[3:]], topic_rows, (None, *PERFORMANCE_FORMATS)),
             ],
@@ -190,8 +248,11 @@ def weekly_report(request: HttpRequest) -> HttpResponseBase:
         {
             "scope": scope,
             "crumbs": _breadcrumbs(scope, membership.unit),
+            "crumb_base": reverse("backoffice:backoffice-weekly-report"),
             "perf": perf,
             "week": week,
+            "week_label": _("week %(number)s/%(year)s")
+            % {"number": monday.isocalendar().week, "year": monday.isocalendar().year},
             "monday": monday,
             "sunday": sunday,
             "previous_week": (monday - dt.timedelta(days=7)).strftime("%G-W%V"),
@@ -223,6 +284,8 @@ def unit_cases(request: HttpRequest, code: str) -> HttpResponse:
     counts = inbox_counts(request.user, unit)
     query, export_query = list_query(request, tab)
     tabs = [key for key in INBOX_TABS if key != "mine"]
+    membership = membership_of(request.user)
+    assert membership is not None
     return render(
         request,
         "backoffice/unit_cases.html",
@@ -236,6 +299,10 @@ def unit_cases(request: HttpRequest, code: str) -> HttpResponse:
             "categories": Category.objects.filter(is_active=True),
             "query": query,
             "export_query": export_query,
+            # Leaders drilled down from their dashboard: the way back up.
+            "crumbs": _breadcrumbs(unit, membership.unit) if membership.is_leader else [],
+            "crumbs_link_last": True,
+            "crumb_base": reverse("backoffice:backoffice-dashboard"),
         },
     )
 
@@ -273,7 +340,7 @@ def _export_rows(cases: Any, *, with_contacts: bool) -> Iterator[list[Any]]:
             case.unit.name,
             (case.assignee.get_full_name() or case.assignee.username) if case.assignee else "",
             timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "",
-            _("yes") if case.is_overdue else "",
+            _("yes") if case.is_overdue else _("no"),
         ]
         if with_contacts:
             anonymous = petition.is_anonymous

@@ -12,7 +12,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from routing.metrics import Row
 
@@ -116,10 +117,16 @@ def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
     bold = Font(bold=True)
     for sheet in sheets:
         ws = book.create_sheet(title=str(sheet.title)[:31])
+        for index, label in enumerate(sheet.header, start=1):
+            # Wide enough for the heading (wrapped at about 30 characters), never narrower than a date.
+            ws.column_dimensions[get_column_letter(index)].width = max(12, min(32, len(str(label)) + 2))
+        if sheet.header:
+            ws.freeze_panes = "A2"
         header = []
         for label in sheet.header:
             cell = WriteOnlyCell(ws, value=str(label))
             cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             header.append(cell)
         ws.append(header)
         for row in sheet.rows:

@@ -309,6 +309,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if setup is not None:
         context["qr"] = qr_svg(setup.config_url, title=_("QR code for your authenticator app"))
         context["secret"] = _secret_in_groups(setup)
+        context["otpauth_url"] = setup.config_url  # opens the app directly on the phone itself
     return render(request, "backoffice/twofactor.html", context)
 
 

@@ -10,18 +10,21 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import forms as f
 from backoffice.access import original_case_id, staff_required
 from backoffice.bulk import BulkForm
 from backoffice.twofactor import confirmed_device, pending_end, pending_start, second_factor_missing
+from notifications.routes import INBOX_SOCKET
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
 from portal.files import attachment_response
@@ -34,6 +37,7 @@ from routing.selectors import (
     INBOX_TABS,
     case_available_actions,
     case_for_user,
+    case_moved_away_from,
     inbox_cases,
     inbox_counts,
     response_templates_for,
@@ -81,6 +85,14 @@ class LogoutView(auth_views.LogoutView):
 
 
 def deadline_label(case: Case) -> tuple[str, str]:
+    label, tone = _deadline_words(case)
+    if label and case.state == CaseState.AWAITING_AGENCY:
+        # The resolution clock is paused: this is the agency's deadline, not the unit's.
+        return _("agency's reply %(when)s") % {"when": label}, "overdue" if tone == "overdue" else "waiting"
+    return label, tone
+
+
+def _deadline_words(case: Case) -> tuple[str, str]:
     """('due in 2 working days', 'soon') or ('overdue by 3 days', 'overdue'); words carry the meaning."""
     if case.due_at is None:
         return "", ""
@@ -148,16 +160,36 @@ def _default_tab(user: Any, counts: dict[str, int]) -> str:
     return next((tab for tab in order if counts[tab]), "triage")
 
 
-@require_GET
-@staff_required
-def inbox(request: HttpRequest) -> HttpResponse:
+def _inbox_list(request: HttpRequest) -> dict[str, Any]:
+    """The inbox's tab counts and the current tab's page of cases: what the page and its snapshot share."""
     counts = inbox_counts(request.user)
     tab = request.GET.get("tab") or _default_tab(request.user, counts)
     if tab not in INBOX_TABS:
         tab = "triage"
     filters, cases = filtered_cases(request, tab)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(case, *deadline_label(case)) for case in page.object_list]
+    query, export_query = list_query(request, tab)
+    # The snapshot asks for the tab on screen: the default tab may change with the counts.
+    live_query = request.GET.copy()
+    live_query["tab"] = tab
+    return {
+        "tab": tab,
+        "counts": counts,
+        "tabs": [(key, TAB_LABELS[key], counts[key]) for key in INBOX_TABS],
+        "page": page,
+        "rows": [(case, *deadline_label(case)) for case in page.object_list],
+        "filters": filters,
+        "query": query,
+        "export_query": export_query,
+        "live_query": live_query.urlencode(),
+        "selectable": tab != "closed",
+    }
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    context = _inbox_list(request)
     membership = membership_of(request.user)
     assert membership is not None
     communes = (
@@ -165,23 +197,31 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if membership.unit.level == Level.PROVINCE
         else Unit.objects.none()
     )
-    query, export_query = list_query(request, tab)
-    return render(
-        request,
-        "backoffice/inbox.html",
+    context.update(
         {
-            "tab": tab,
-            "tabs": [(key, TAB_LABELS[key], counts[key]) for key in INBOX_TABS],
-            "page": page,
-            "rows": rows,
-            "filters": filters,
             "categories": Category.objects.filter(is_active=True),
             "communes": communes,
-            "query": query,
-            "export_query": export_query,
             "unit": membership.unit,
-            "bulk_form": BulkForm(user=request.user) if tab != "closed" else None,
-        },
+            "bulk_form": BulkForm(user=request.user) if context["selectable"] else None,
+            "live_socket": INBOX_SOCKET,
+        }
+    )
+    return render(request, "backoffice/inbox.html", context)
+
+
+@require_GET
+@staff_required
+@never_cache
+def inbox_live(request: HttpRequest) -> JsonResponse:
+    """The inbox's tab counts and case rows for its script to swap in (same filters, tab and page)."""
+    context = _inbox_list(request)
+    html = {
+        "table": render_to_string("backoffice/_case_table.html", context, request=request),
+        "pager": render_to_string("backoffice/_pager.html", context, request=request),
+    }
+    return JsonResponse(
+        {"tab": context["tab"], "counts": context["counts"], "html": html},
+        json_dumps_params={"ensure_ascii": False},
     )
 
 
@@ -378,16 +418,30 @@ def case_desk(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @staff_required
 def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    case = _get_case(request, pk)
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
     membership = membership_of(request.user)
-    if membership is None or membership.unit_id != case.unit_id:
+    assert membership is not None
+    moved = _("This case was moved to another unit a moment ago.")
+    case = case_for_user(user=request.user, case_id=pk)
+    if case is None:
+        # Staff who saw the case at their unit learn that it moved on, not "not found".
+        if case_moved_away_from(case_id=pk, unit_id=membership.unit_id):
+            messages.warning(request, moved)
+            return redirect("backoffice:backoffice-inbox")
+        raise Http404
+    stale = request.POST.get(f"{action}-version") != str(case.version)
+    if membership.unit_id != case.unit_id:
+        if stale and case_moved_away_from(case_id=pk, unit_id=membership.unit_id):
+            messages.warning(request, moved)
+            return redirect("backoffice:backoffice-case", pk=case.pk)
         raise PermissionDenied
     if action not in case_available_actions(case=case, user=request.user):
-        if request.POST.get(f"{action}-version") != str(case.version):
+        if stale:
             messages.warning(request, CaseConflict().message)
+        elif action in {t.name for t in case.get_available_state_transitions()}:  # type: ignore[attr-defined]
+            messages.error(request, _("Only a leader of the unit can do this."))
         else:
             messages.error(request, _("This action is not possible for the case in its current state."))
         return redirect("backoffice:backoffice-case", pk=case.pk)
@@ -404,6 +458,9 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return redirect("backoffice:backoffice-case", pk=case.pk)
         else:
             messages.success(request, _("Done: %(action)s.") % {"action": spec.label})
+            if case_for_user(user=request.user, case_id=case.pk) is None:
+                # Escalated or transferred out of the user's sight: back to their inbox.
+                return redirect("backoffice:backoffice-inbox")
             return redirect("backoffice:backoffice-case", pk=case.pk)
     return _desk(request, case, bound={action: form}, status=400)
 

@@ -6,7 +6,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from channels.routing import ProtocolTypeRouter
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
@@ -17,5 +19,14 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-# WebSocket routes (notifications app) are mounted here by the live-updates work.
-application = ProtocolTypeRouter({"http": django_asgi_app})
+# Imported after Django is set up: the consumers import models.
+from notifications.routes import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Sockets only from this site's own pages (Origin against ALLOWED_HOSTS), with the
+        # session and user of the browser's cookie (AuthMiddlewareStack includes the sessions).
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

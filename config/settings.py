@@ -169,6 +169,23 @@ SEARCH_INDEX_ALIAS = env_str("SEARCH_INDEX_ALIAS", "cases")
 JOBS_BACKEND = env_str("JOBS_BACKEND", "inprocess")
 if JOBS_BACKEND not in {"inprocess", "celery"}:
     raise ImproperEnvironment(f"JOBS_BACKEND must be inprocess or celery; got {JOBS_BACKEND!r}")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a job of a worker that died is run again (jobs are idempotent)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues a job must not hang when the broker is down: the rows wait in the database.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+#: Catch-up runs: work queued while the broker or the worker was down is done here.
+CELERY_BEAT_SCHEDULE = {
+    "drain-notifications": {"task": "notifications.drain", "schedule": 30.0},
+    "sweep-deadlines": {"task": "routing.sweep", "schedule": 300.0},
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -252,6 +269,10 @@ if not DEBUG:
 
 # --- Notifications --------------------------------------------------------
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.transports.sms.ConsoleSmsBackend")
+# notifications.transports.sms.HttpGatewaySmsBackend posts here with the key as a bearer token.
+SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", schemes=("http", "https"))
+SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "")
+SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến nghị" <no-reply@localhost>')
 

@@ -86,6 +86,7 @@ class Petition(models.Model):
     phone = models.CharField(_("phone (E.164)"), max_length=16, db_index=True)
     email = models.EmailField(_("email"), blank=True)
     language = models.CharField(_("language"), max_length=8, default="vi")
+    sms_opt_out = models.BooleanField(_("no SMS updates"), default=False)
 
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="petitions"

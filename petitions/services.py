@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 import unicodedata
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from notifications.services import notify_petition_received
+from notifications.outbox import enqueue_receipt
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -58,6 +59,18 @@ class SubmissionResult:
 def new_tracking_code(now: dt.datetime) -> str:
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return f"PA-{timezone.localtime(now):%y}-{body}"
+
+
+_CODE_SHAPE = re.compile(rf"^PA(\d{{2}})([A-Z0-9]{{{CODE_LENGTH}}})$")
+
+
+def normalize_tracking_code(raw: str) -> str:
+    """``pa 26 7kq3m9`` or ``PA267KQ3M9`` → ``PA-26-7KQ3M9``; anything else upper-cased and trimmed."""
+    compact = re.sub(r"[^0-9A-Za-z]", "", raw or "").upper()
+    match = _CODE_SHAPE.match(compact)
+    if match:
+        return f"PA-{match.group(1)}-{match.group(2)}"
+    return (raw or "").strip().upper()
 
 
 def normalize_text(value: Any) -> str:
@@ -295,6 +308,9 @@ def petition_submit(
                 _claim_attachments(petition, tokens, session_key)
             actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
             case_open(petition=petition, actor=actor, now=now)
+            if notify:
+                # The receipt is written with the petition: it is sent once the petition exists.
+                enqueue_receipt(petition=petition, token=token)
     except IntegrityError:
         # Two retries with one key raced; the other one won.
         if key:
@@ -302,9 +318,6 @@ def petition_submit(
             if existing is not None:
                 return existing
         raise
-    if notify:
-        petition_id = petition.pk
-        transaction.on_commit(lambda: notify_petition_received(petition_id=petition_id, token=token))
     return SubmissionResult(petition=petition, token=token, created=True)
 
 
@@ -348,3 +361,17 @@ def _save_with_unique_code(petition: Petition, now: dt.datetime, attempts: int =
             ):
                 raise
             petition.tracking_code = new_tracking_code(now)
+
+
+def petition_set_sms_updates(*, petition_id: int, enabled: bool) -> Petition:
+    """The citizen turns SMS updates about their petition on or off (email, if given, continues).
+
+    Messages already written stay as they are; from now on no SMS is written while off.
+    """
+    with transaction.atomic():
+        petition = Petition.objects.select_for_update().get(pk=petition_id)
+        if petition.sms_opt_out == (not enabled):
+            return petition
+        petition.sms_opt_out = not enabled
+        petition.save(update_fields=["sms_opt_out"])
+    return petition

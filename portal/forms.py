@@ -18,8 +18,9 @@ from petitions.models import (
     TITLE_MAX_LENGTH,
     Category,
 )
-from petitions.services import MAX_ATTACHMENTS
+from petitions.services import MAX_ATTACHMENTS, normalize_tracking_code
 from routing.models import Level, Unit
+from routing.units import name_sort_key
 
 _STARTED_SALT = "portal.form-started"
 
@@ -65,19 +66,17 @@ class MultipleImageField(forms.FileField):
 
 
 def province_choices() -> list[tuple[str, str]]:
-    return list(
-        Unit.objects.filter(level=Level.PROVINCE, is_active=True).order_by("name").values_list("code", "name")
-    )
+    rows = Unit.objects.filter(level=Level.PROVINCE, is_active=True).values_list("code", "name")
+    return sorted(rows, key=lambda row: name_sort_key(row[1]))
 
 
 def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
     if not province_code:
         return []
-    return list(
-        Unit.objects.filter(level=Level.COMMUNE, is_active=True, parent__code=province_code)
-        .order_by("name")
-        .values_list("code", "name")
+    rows = Unit.objects.filter(level=Level.COMMUNE, is_active=True, parent__code=province_code).values_list(
+        "code", "name"
     )
+    return sorted(rows, key=lambda row: name_sort_key(row[1]))
 
 
 class SubmitForm(forms.Form):
@@ -200,7 +199,7 @@ class TrackLookupForm(forms.Form):
     )
 
     def clean_code(self) -> str:
-        return str(self.cleaned_data["code"]).strip().upper().replace(" ", "")
+        return normalize_tracking_code(str(self.cleaned_data["code"]))
 
 
 class FeedbackForm(forms.Form):

@@ -14,8 +14,10 @@ urlpatterns = [
     path("track/", views.track, name="portal-track"),
     path("t/<str:token>/", views.track_token, name="portal-track-token"),
     path("track/<str:code>/", views.case_page, name="portal-case"),
+    path("track/<str:code>/live.json", views.case_live, name="portal-case-live"),
     path("track/<str:code>/feedback/", views.feedback, name="portal-feedback"),
     path("track/<str:code>/withdraw/", views.withdraw, name="portal-withdraw"),
+    path("track/<str:code>/sms/", views.sms_updates, name="portal-sms-updates"),
     path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
     path("statistics/", views.statistics, name="portal-statistics"),
 ]

@@ -6,21 +6,24 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from notifications.services import tracking_url
+from notifications.routes import track_socket
+from notifications.texts import tracking_url
 from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
 from petitions.models import Attachment, Petition, hash_token
-from petitions.services import MAX_ATTACHMENTS, normalize_phone, petition_submit
+from petitions.services import MAX_ATTACHMENTS, normalize_phone, petition_set_sms_updates, petition_submit
 from petitions.stats import (
     last_12_months,
     last_30_days,
@@ -28,7 +31,7 @@ from petitions.stats import (
     public_summary,
     published_responses,
 )
-from portal import presenters
+from portal import grants, presenters
 from portal.files import attachment_response
 from portal.forms import (
     FeedbackForm,
@@ -46,10 +49,8 @@ from routing.models import Case, CaseState, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import case_citizen_feedback, case_withdraw
 
-TRACKED_SESSION_KEY = "portal.tracked"
 STAGED_SESSION_KEY = "portal.staged"
 RECEIPT_SESSION_KEY = "portal.receipt"
-MAX_TRACKED = 20
 
 
 # --- rate limits ----------------------------------------------------------------------
@@ -89,13 +90,12 @@ def _session_key(request: HttpRequest) -> str:
 
 
 def _grant(request: HttpRequest, petition: Petition) -> None:
-    tracked = [pk for pk in request.session.get(TRACKED_SESSION_KEY, []) if pk != petition.pk]
-    request.session[TRACKED_SESSION_KEY] = [petition.pk, *tracked][:MAX_TRACKED]
+    grants.grant(request.session, petition.pk)
 
 
 def _granted_petition(request: HttpRequest, code: str) -> Petition:
     """The petition with this code if this browser proved it may follow it; else 404."""
-    tracked = request.session.get(TRACKED_SESSION_KEY, [])
+    tracked = grants.granted_ids(request.session)
     petition = (
         Petition.objects.select_related(
             "category", "commune", "province", "case__unit", "case__duplicate_of__petition"
@@ -313,6 +313,7 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "feedback_form": FeedbackForm(),
         "withdraw_form": WithdrawForm(),
         "response_visible": case.responded_at is not None and bool(case.response_text),
+        "live_socket": track_socket(petition.tracking_code),
     }
 
 
@@ -320,6 +321,27 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
 def case_page(request: HttpRequest, code: str) -> HttpResponse:
     petition = _granted_petition(request, code)
     return render(request, "portal/case.html", _case_context(request, petition))
+
+
+#: The parts of the case page that change with the case: ``portal/_case_<name>.html``.
+LIVE_FRAGMENTS = ("status", "response", "timeline", "withdraw")
+
+
+@require_GET
+@never_cache
+def case_live(request: HttpRequest, code: str) -> JsonResponse:
+    """The case page's changing parts, for its script to swap in when the case changes (same grant)."""
+    petition = _granted_petition(request, code)
+    context = _case_context(request, petition)
+    case: Case = context["case"]
+    html = {
+        name: render_to_string(f"portal/_case_{name}.html", context, request=request)
+        for name in LIVE_FRAGMENTS
+    }
+    return JsonResponse(
+        {"version": case.version, "state": case.state, "html": html},
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _citizen_action(
@@ -376,6 +398,25 @@ def withdraw(request: HttpRequest, code: str) -> HttpResponse:
             case_id=petition.case.pk, actor=CitizenActor(petition_id=petition.pk), reason=data["reason"]
         ),
     )
+
+
+@require_POST
+@ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
+def sms_updates(request: HttpRequest, code: str) -> HttpResponse:
+    """Turn SMS updates about this petition off or back on (the browser must follow the petition)."""
+    petition = _granted_petition(request, code)
+    choice = request.POST.get("sms")
+    if choice not in ("on", "off"):
+        messages.error(request, _("Choose whether to receive SMS updates."))
+    else:
+        petition_set_sms_updates(petition_id=petition.pk, enabled=choice == "on")
+        messages.success(
+            request,
+            _("You will receive SMS updates about this petition again.")
+            if choice == "on"
+            else _("You will no longer receive SMS updates about this petition."),
+        )
+    return redirect("portal:portal-case", code=petition.tracking_code)
 
 
 @require_GET

@@ -45,6 +45,7 @@ from django.db.models.functions import Substr, TruncDate
 
 from petitions.models import Category
 from routing.models import OPEN_STATES, Case, CaseState, Level, Unit
+from routing.units import name_sort_key
 
 QUANTILES = (0.5, 0.9)
 
@@ -110,6 +111,11 @@ class Row:
     on_time: int = 0
     response_p50: float | None = None
     response_p90: float | None = None
+
+    @property
+    def is_idle(self) -> bool:
+        """Nothing open, received, triaged or responded: a row the dashboard folds away."""
+        return not (self.open or self.received or self.triaged or self.responded)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -213,11 +219,17 @@ def _rows(cases: QuerySet[Case], key: Any, start: dt.datetime, end: dt.datetime)
 
 
 def _slowest_first(rows: Iterable[Row]) -> list[Row]:
-    """Slowest median response first; units without responses by their overdue count."""
+    """Slowest first: units with missed deadlines and no response at all in the period, then by
+    median time to response, then the rest by what they have overdue and open."""
 
-    def order(row: Row) -> tuple[int, float, int, str]:
-        has = row.response_p50 is not None
-        return (0 if has else 1, -(row.response_p50 or 0.0), -row.overdue, row.label)
+    def order(row: Row) -> tuple[int, float, int, int, Any]:
+        if row.response_p50 is None and row.overdue:
+            group = 0
+        elif row.response_p50 is not None:
+            group = 1
+        else:
+            group = 2
+        return (group, -(row.response_p50 or 0.0), -row.overdue, -row.open, name_sort_key(row.label))
 
     return sorted(rows, key=order)
 
@@ -237,7 +249,7 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
     """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates)."""
     start, end = _bounds(since, until)
     cases = subtree_cases(scope)
-    children = list(Unit.objects.filter(parent=scope).order_by("name"))
+    children = sorted(Unit.objects.filter(parent=scope), key=lambda unit: name_sort_key(unit.name))
 
     total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
     total.label = scope.name
@@ -260,10 +272,6 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
         row.label = names.get(pk, "")
         category_rows.append(row)
 
-    open_by: dict[str, dict[str, int]] = {state: {} for state in OPEN_STATES}
-    for r in cases.filter(state__in=OPEN_STATES).values("state", "unit__level").annotate(n=Count("pk")):
-        open_by[r["state"]][r["unit__level"]] = r["n"]
-
     daily: list[tuple[dt.date, int, int]] = []
     if with_daily:
         received = _per_day(cases, "submitted_at", start, end)
@@ -280,9 +288,37 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
         total=total,
         units=[own, *_slowest_first(unit_rows)] if scope.level != Level.COMMUNE else [own],
         categories=_slowest_first(category_rows),
-        open_by_state_level=open_by,
+        open_by_state_level=_open_by_state_level(cases),
         daily=daily,
     )
+
+
+def unit_summary(*, scope: Unit, since: dt.date, until: dt.date) -> Performance:
+    """Only the headline numbers of ``unit_performance``: the total row and open cases by state and level.
+
+    For the dashboard's live refresh, in four queries; the per-unit and per-topic tables
+    (and the charts) stay as the page was loaded.
+    """
+    start, end = _bounds(since, until)
+    cases = subtree_cases(scope)
+    total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
+    total.label, total.unit = scope.name, scope
+    return Performance(
+        scope=scope,
+        since=since,
+        until=until,
+        total=total,
+        units=[],
+        categories=[],
+        open_by_state_level=_open_by_state_level(cases),
+    )
+
+
+def _open_by_state_level(cases: QuerySet[Case]) -> dict[str, dict[str, int]]:
+    open_by: dict[str, dict[str, int]] = {state: {} for state in OPEN_STATES}
+    for r in cases.filter(state__in=OPEN_STATES).values("state", "unit__level").annotate(n=Count("pk")):
+        open_by[r["state"]][r["unit__level"]] = r["n"]
+    return open_by
 
 
 OPEN_STATE_ORDER = [s for s in CaseState if s in OPEN_STATES]

@@ -81,6 +81,17 @@ def case_for_user(*, user: Any, case_id: int) -> Case | None:
     )
 
 
+def case_moved_away_from(*, case_id: int, unit_id: int) -> bool:
+    """Whether the case was handled at ``unit_id`` and has since moved to another unit.
+
+    Lets a page tell the unit's staff, who saw the case a moment ago, that it moved
+    on, instead of a bare "not found"; nobody else learns anything from it.
+    """
+    return (
+        CaseEvent.objects.filter(case_id=case_id, from_unit_id=unit_id).exclude(to_unit_id=unit_id).exists()
+    )
+
+
 def case_events_visible_to(user: Any) -> QuerySet[CaseEvent]:
     """Events of the cases ``user`` may read (so events never leak past jurisdiction)."""
     return CaseEvent.objects.filter(case__in=cases_visible_to(user))

@@ -105,6 +105,8 @@ def _actor_kind(actor: Any) -> str:
 
 
 def _after_commit(case: Case, event: CaseEvent) -> None:
+    """Inside the transaction: let the outboxes write their rows; after commit: announce the change."""
+    signals.case_events_recorded.send(sender=Case, events=[event])
     case_id, event_id, version, kind = case.pk, event.pk, case.version, event.kind
 
     def send() -> None:

@@ -11,3 +11,8 @@ from django.dispatch import Signal
 
 #: Sent with ``case_id``, ``event_id``, ``version`` and ``kind`` after commit.
 case_event_committed = Signal()
+
+#: Sent with ``events`` (CaseEvent rows just written) INSIDE the transaction that wrote
+#: them, so receivers can write their own rows atomically with the change (the
+#: notification and indexing outboxes). Receivers must not do anything else: no I/O.
+case_events_recorded = Signal()

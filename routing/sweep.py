@@ -55,6 +55,8 @@ def _locked_batch(queryset: Any, fields: tuple[str, ...], batch_size: int) -> li
 
 
 def _announce(events: list[CaseEvent]) -> None:
+    """Inside the batch's transaction: outbox rows for the events; after commit: announce them."""
+    signals.case_events_recorded.send(sender=Case, events=events)
     payload = [(e.case_id, e.pk, e.case_version, e.kind) for e in events]
 
     def send() -> None:

@@ -21,6 +21,31 @@ CENTRAL_CODE = "TW"
 CENTRAL_NAME = "Trung ương"
 
 
+_VIETNAMESE_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+
+
+def name_sort_key(name: str) -> tuple[list[int], str]:
+    """Vietnamese alphabetical order: ``Cà Mau`` before ``Cao Bằng``, ``Đà Nẵng`` after ``Dak``.
+
+    Letters compare by base letter (ă, â, đ, ê, ô, ơ, ư are letters of their own),
+    then tone marks break ties; other characters keep their code point.
+    """
+    import unicodedata
+
+    keys = []
+    for char in unicodedata.normalize("NFD", name.lower()):
+        if unicodedata.combining(char) and char not in "\u0306\u0302\u031b":
+            continue  # tone marks: ignored here, compared last through the name itself
+        keys.append(char)
+    base = unicodedata.normalize("NFC", "".join(keys))
+    # Syllable by syllable: a space sorts before any letter ("Cà Mau" before "Cao Bằng").
+    order = [
+        -1 if c == " " else _VIETNAMESE_LETTERS.index(c) if c in _VIETNAMESE_LETTERS else 100 + ord(c)
+        for c in base
+    ]
+    return order, name
+
+
 def province_code(code: int) -> str:
     return f"P{code:02d}"
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
+from channels.layers import get_channel_layer
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import connection
+from django.utils import translation
 
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
@@ -37,8 +43,52 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     LocmemSmsBackend.outbox.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request to ``/en/...`` leaves English active in this thread: the next test starts in Vietnamese."""
+    yield
+    translation.deactivate()
+
+
 def requires_postgres() -> Any:
     return pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+
+
+def seed_reference_data() -> None:
+    """Bring back what the data migrations seeded; ``transaction=True`` flushes it after each test."""
+    for module in (
+        "petitions.migrations.0003_seed_categories",
+        "routing.migrations.0002_default_sla_policies",
+    ):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture
+def channel_layer(settings: Any) -> Iterator[Any]:
+    """A channel layer of this test's own: Redis under a fresh prefix when REDIS_URL is set, else in memory.
+
+    A real Redis, never a mock; the prefix keeps parallel workers and earlier tests out of
+    each other's groups.
+    """
+    prefix = f"test-{uuid.uuid4().hex}"
+    if settings.REDIS_URL:
+        config = {"hosts": [settings.REDIS_URL], "prefix": prefix}
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}
+        }
+    else:
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    yield get_channel_layer()
+    if settings.REDIS_URL:
+        # Not the layer's own flush(): its connections belong to whichever event loop used them
+        # (daphne's, in browser tests), and the prefix is all this test wrote under.
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
 
 
 @dataclass

@@ -37,3 +37,9 @@ def cell(row: object, column: object) -> str:
     if kind == "rate":
         return rate(value)
     return "—" if value is None else str(value)
+
+
+@register.filter
+def idle_rows(rows: list[object]) -> list[object]:
+    """Unit rows with nothing to show (folded away on the dashboard)."""
+    return [row for row in rows if getattr(row, "is_idle", False) and not getattr(row, "is_own", False)]

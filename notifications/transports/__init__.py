@@ -1,9 +1,8 @@
 """One transport per channel behind one small interface.
 
 A transport raises ``TemporaryFailure`` (worth retrying later) or
-``PermanentFailure`` (give up and record why). The durable outbox and its
-retries come with the notifications work; until then messages are sent once,
-after commit, and failures are logged.
+``PermanentFailure`` (give up and record why); ``notifications.outbox`` records
+the outcome on the message's row and retries with backoff.
 """
 
 from __future__ import annotations
@@ -28,3 +27,5 @@ class Message:
     to: str
     body: str
     subject: str = ""
+    #: Unique per message: gateways that support it drop a repeated delivery.
+    reference: str = ""

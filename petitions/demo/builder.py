@@ -884,6 +884,47 @@ def _ensure_group() -> Group:
     return group
 
 
+DEMO_RESPONSE_TEMPLATES = (
+    (
+        None,
+        "Đã xử lý xong",
+        "Kính gửi ông/bà,\n\nỦy ban đã tiếp nhận và kiểm tra nội dung phản ánh. "
+        "Vụ việc đã được xử lý xong vào ngày [ngày]: [nêu kết quả].\n\n"
+        "Trân trọng cảm ơn ông/bà đã phản ánh.",
+    ),
+    (
+        "environment",
+        "Thu gom rác thải",
+        "Kính gửi ông/bà,\n\nĐơn vị đã yêu cầu đơn vị thu gom rác thải khắc phục tại [địa điểm] "
+        "và tăng tần suất thu gom. Đề nghị ông/bà tiếp tục phản ánh nếu tình trạng tái diễn.",
+    ),
+    (
+        "transport",
+        "Sửa chữa hạ tầng giao thông",
+        "Kính gửi ông/bà,\n\nĐơn vị đã chuyển nội dung đến [cơ quan] để khảo sát và sửa chữa "
+        "[hạng mục]. Dự kiến hoàn thành trước ngày [ngày].",
+    ),
+)
+
+
+def _ensure_response_templates(staff: dict[str, _UnitStaff], categories: dict[str, Any]) -> None:
+    """A few templates per staffed unit, so "start from a template" can be tried at once."""
+    from routing.models import ResponseTemplate
+    from routing.services import response_template_save
+
+    for unit_staff in staff.values():
+        leader = unit_staff.leader
+        existing = set(
+            ResponseTemplate.objects.filter(unit__memberships__user=leader).values_list("title", flat=True)
+        )
+        for code, title, text in DEMO_RESPONSE_TEMPLATES:
+            if title in existing or (code and code not in categories):
+                continue
+            response_template_save(
+                actor=leader, title=title, text=text, category=categories.get(code) if code else None
+            )
+
+
 def _ensure_accounts(report: DemoReport) -> dict[str, _UnitStaff]:
     """Create or refresh the demo staff; return officers and leader per unit code."""
     units = {u.code: u for u in Unit.objects.filter(code__in=STAFFED_UNITS)}
@@ -942,7 +983,7 @@ def _check_units() -> dict[str, str]:
 # --- the entry point --------------------------------------------------------------------
 
 
-def build_demo(
+def _build_demo(
     *,
     petitions: int = 300,
     seed: int = 2026,
@@ -964,6 +1005,7 @@ def build_demo(
     now = timezone.now()
     with transaction.atomic():
         staff = _ensure_accounts(report)
+        _ensure_response_templates(staff, categories)
         plans = _Planner(seed=seed, categories=categories, unit_names=unit_names).plan(petitions)
         driver = _Driver(staff=staff, report=report, now=now)
         for plan in progress(plans) if progress else plans:
@@ -980,3 +1022,17 @@ def build_demo(
         for warning in report.warnings:
             stdout.write(f"warning: {warning}")
     return report
+
+
+def build_demo(
+    *,
+    petitions: int = 300,
+    seed: int = 2026,
+    stdout: _Writer | None = None,
+    progress: Callable[[Sequence[Any]], Iterable[Any]] | None = None,
+) -> DemoReport:
+    """``_build_demo`` with notifications paused: demo citizens and staff are invented people."""
+    from notifications.outbox import paused
+
+    with paused():
+        return _build_demo(petitions=petitions, seed=seed, stdout=stdout, progress=progress)

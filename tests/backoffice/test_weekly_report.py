@@ -63,7 +63,8 @@ def test_the_xlsx_has_a_units_sheet_and_a_topics_sheet(client, cast, week):
     response = client.get(URL, {"week": WEEK, "format": "xlsx"})
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.content))
-    units, topics = book.worksheets
+    about, units, topics = book.worksheets
+    assert about.cell(row=2, column=2).value == "Trung ương (TW)"
     rows = list(units.iter_rows(values_only=True))
     by_code = {row[1]: row for row in rows[1:]}
     assert set(by_code) == {"TW", "P01", "P79"}  # the two provinces, central's own cases, then the total

@@ -3,23 +3,29 @@
 The live server is Django's threaded WSGI server; with ``django.contrib.staticfiles``
 installed pytest-django serves the static files too, so pages get their CSS and JavaScript.
 Each xdist worker starts its own live server and its own browser.
+
+WSGI has no WebSockets: tests of live updates ask for ``asgi_server`` instead (through
+``server_url``), daphne serving ``config.asgi`` from a thread of the test process, so
+that it shares the test database and the in-memory channel layer.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
+from django.db import connections
 from django.utils import translation
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.conftest import Tree, build_tree
+from tests.conftest import Tree, build_tree, seed_reference_data
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -36,15 +42,6 @@ def t(message: str, language: str = "vi", **values: Any) -> str:
     with translation.override(language):
         text = translation.gettext(message)
     return text % values if values else text
-
-
-def seed_reference_data() -> None:
-    """Bring back what the data migrations seeded; ``transaction=True`` flushes it after each test."""
-    for module in (
-        "petitions.migrations.0003_seed_categories",
-        "routing.migrations.0002_default_sla_policies",
-    ):
-        importlib.import_module(module).seed(apps, None)
 
 
 @pytest.fixture(scope="package")
@@ -80,14 +77,20 @@ NewContext = Callable[..., BrowserContext]
 
 
 @pytest.fixture
-def new_context(browser: Browser, live_server: Any) -> Iterator[NewContext]:
+def server_url(live_server: Any) -> str:
+    """Where the pages are served: pytest-django's live server (``asgi_server`` for live updates)."""
+    return str(live_server.url)
+
+
+@pytest.fixture
+def new_context(browser: Browser, server_url: str) -> Iterator[NewContext]:
     """Open a fresh browser profile (own cookies); a phone unless told otherwise."""
     contexts: list[BrowserContext] = []
 
     def make(**options: Any) -> BrowserContext:
         context = browser.new_context(
             **{
-                "base_url": live_server.url,
+                "base_url": server_url,
                 "locale": "vi-VN",
                 "timezone_id": "Asia/Ho_Chi_Minh",
                 **PHONE,
@@ -109,11 +112,84 @@ def page(new_context: NewContext) -> Page:
 
 
 @pytest.fixture
-def portal(live_server: Any, settings: Any) -> Tree:
+def portal(server_url: str, settings: Any) -> Tree:
     """Reference data and the small unit tree, with tracking links pointing at the live server."""
     seed_reference_data()
-    settings.PUBLIC_BASE_URL = live_server.url
+    settings.PUBLIC_BASE_URL = server_url
     return build_tree()
+
+
+# --- daphne, for pages with WebSockets ---------------------------------------------------------
+
+
+@dataclass
+class Daphne:
+    url: str
+
+
+@pytest.fixture(scope="session")
+def _daphne() -> Iterator[Daphne]:
+    """Daphne serving config.asgi (HTTP, static files and WebSockets) on a free port, in a thread.
+
+    One per test process: Twisted's reactor runs once per process. A thread rather than a
+    process (channels' ChannelsLiveServerTestCase) because the test database may be SQLite in
+    memory, and because the in-memory channel layer only reaches sockets of its own process.
+    """
+    from daphne.server import Server  # installs the asyncio reactor before Twisted's default
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from twisted.internet import reactor as twisted_reactor
+
+    from config.asgi import application
+
+    reactor: Any = twisted_reactor
+
+    server = Server(
+        ASGIStaticFilesHandler(application),
+        endpoints=["tcp:port=0:interface=127.0.0.1"],
+        signal_handlers=False,
+        verbosity=0,
+    )
+    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.listening_addresses:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("daphne did not start listening")
+        time.sleep(0.01)
+    host, port = server.listening_addresses[0]
+    yield Daphne(url=f"http://{host}:{port}")
+    reactor.callFromThread(reactor.stop)
+    thread.join(timeout=5)
+
+
+class _EveryThread:
+    """Stands in for the thread-local store of database connections: every thread gets the same."""
+
+
+@pytest.fixture
+def asgi_server(_daphne: Daphne, transactional_db: None, channel_layer: Any) -> Iterator[Daphne]:
+    """Daphne for one test, with this test's database and channel layer.
+
+    With SQLite in memory, every thread must use the test's own connection, as Django's live
+    server does for its threads; daphne runs each request in a thread of its own, so for the
+    test's duration the connection handler hands that one connection to every thread.
+    On PostgreSQL each thread opens its own connection to the test database.
+    """
+    handler: Any = connections
+    conn: Any = handler["default"]
+    if conn.vendor != "sqlite" or not conn.is_in_memory_db():
+        yield _daphne
+        return
+    shared = _EveryThread()
+    shared.default = conn  # type: ignore[attr-defined]
+    original = handler._connections
+    conn.inc_thread_sharing()
+    handler._connections = shared
+    try:
+        yield _daphne
+    finally:
+        handler._connections = original
+        conn.dec_thread_sharing()
 
 
 Screenshot = Callable[[Page, str], None]

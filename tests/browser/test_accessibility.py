@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 
 from petitions.models import Category
 from petitions.services import SubmissionResult, petition_submit
-from portal.views import RECEIPT_SESSION_KEY, TRACKED_SESSION_KEY
+from portal.grants import TRACKED_SESSION_KEY
+from portal.views import RECEIPT_SESSION_KEY
 from routing import services
 from routing.models import Role
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, Screenshot, t

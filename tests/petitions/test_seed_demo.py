@@ -154,3 +154,15 @@ def test_every_demo_text_is_nfc_normalised() -> None:
 def test_demo_phone_prefixes_give_valid_vietnamese_mobile_numbers(prefix: str) -> None:
     for digit in "0123456789":
         assert phonenumbers.is_valid_number(phonenumbers.parse(f"0{prefix}{digit}234567", "VN"))
+
+
+def test_every_demo_unit_offers_response_templates_to_start_a_draft_from(seeded: str) -> None:
+    from routing.models import ResponseTemplate
+    from routing.selectors import response_templates_for
+
+    assert ResponseTemplate.objects.filter(unit__code="W00070", is_active=True).exists()
+    case = demo_cases().filter(unit__code="W00070").select_related("unit", "petition").first()
+    assert case is not None and response_templates_for(case).exists()
+    before = ResponseTemplate.objects.count()
+    call_command("seed_demo", petitions=DEMO_PETITIONS, stdout=io.StringIO(), stderr=io.StringIO())
+    assert ResponseTemplate.objects.count() == before  # idempotent

@@ -1,0 +1,34 @@
+"""Celery for production (``JOBS_BACKEND=celery``): a worker runs the jobs, beat the periodic ones.
+
+    celery -A config worker -l info
+    celery -A config beat -l info
+
+The broker is ``CELERY_BROKER_URL`` or else ``REDIS_URL``. Every job is also run
+periodically, so work queued while the broker or the worker was down is done when
+they are back: the outbox rows in the database are the only copy that matters.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("petitions")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.task(name="notifications.drain", ignore_result=True)
+def drain_notifications() -> None:
+    from config.jobs import run
+
+    run("notifications.drain")
+
+
+@app.task(name="routing.sweep", ignore_result=True)
+def sweep_deadlines() -> None:
+    from config.jobs import run
+
+    run("routing.sweep")

@@ -1,0 +1,223 @@
+"""Websocket consumers: a citizen's case page, an officer's inbox, a leader's dashboard.
+
+Each one authorises at connect exactly like its page, and refuses before
+accepting (the browser sees a failed handshake, learns nothing). Then it joins
+the groups ``notifications.live`` publishes to and forwards ``case.changed``
+messages: which case, its version and state. Pages fetch their own snapshot to
+show anything, so a socket never carries what its page could not show.
+
+Staff sockets also join their user's group: when the user's membership or
+account changes, they re-check their access and close if it no longer holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib import auth
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
+
+from backoffice.twofactor import second_factor_missing
+from notifications.live import case_group, subtree_group, unit_group, user_group
+from portal.grants import granted_ids
+from routing.models import Case, Membership
+from routing.selectors import unit_visible_to
+
+logger = logging.getLogger(__name__)
+
+#: Close codes after the handshake (4000-4999 are the application's). The pages' script
+#: stops on FORBIDDEN and reconnects on anything else.
+CLOSE_FORBIDDEN = 4003
+CLOSE_RECONNECT = 4009
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    """Authorise, join groups, forward case changes; subclasses say who may listen to what."""
+
+    live_groups: list[str]
+
+    def groups_for(self, *, fresh: bool) -> list[str] | None:
+        """The groups this socket may join, or None to refuse (runs in a worker thread)."""
+        raise NotImplementedError
+
+    async def _authorise(self, *, fresh: bool) -> list[str] | None:
+        return await database_sync_to_async(self.groups_for)(fresh=fresh)
+
+    async def connect(self) -> None:
+        self.live_groups = []
+        groups = await self._authorise(fresh=False)
+        if groups is None:
+            await self.close()  # before accept: the handshake fails
+            return
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:  # Redis down: no live updates now; the page retries later
+            logger.warning("live socket refused: channel layer unavailable (%s)", type(exc).__name__)
+            await self.close()
+            return
+        self.live_groups = groups
+        await self.accept()
+        await self.on_accepted()
+
+    async def on_accepted(self) -> None:
+        """Hook for a first message after the handshake."""
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.live_groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # the group expires on its own
+                break
+        self.live_groups = []
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        """Pages only listen; whatever they send is ignored."""
+
+    # --- messages from the channel layer ------------------------------------------------
+
+    async def case_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "case.changed",
+                "case": event["case"],
+                "version": event["version"],
+                "state": event["state"],
+            }
+        )
+
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        groups = await self._authorise(fresh=True)
+        if groups is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif set(groups) != set(self.live_groups):
+            # Still allowed, but to listen elsewhere (another unit): the page reconnects.
+            await self.close(code=CLOSE_RECONNECT)
+
+
+# --- the citizen's case page ----------------------------------------------------------------
+
+
+class TrackConsumer(LiveConsumer):
+    """``ws/track/<code>/``: the secret token (``?token=``) or the session's grant, like the page."""
+
+    def groups_for(self, *, fresh: bool) -> list[str] | None:
+        code = str(self.scope["url_route"]["kwargs"]["code"]).strip().upper()
+        case = (
+            Case.objects.filter(petition__tracking_code=code)
+            .select_related("petition")
+            .only("pk", "version", "state", "petition__id", "petition__token_hash")
+            .first()
+        )
+        if case is None:
+            return None
+        token = _query_param(self.scope, "token")
+        granted = case.petition_id in granted_ids(_session(self.scope, fresh=fresh))
+        if not granted and not case.petition.check_token(token):
+            return None
+        self.case_id, self.case_version, self.case_state = case.pk, case.version, case.state
+        return [case_group(case.pk)]
+
+    async def on_accepted(self) -> None:
+        # The page was rendered a moment before the socket opened: say where the case is now,
+        # so a change in between is not missed (the page ignores it if it already shows it).
+        await self.send_json(
+            {
+                "type": "case.changed",
+                "case": self.case_id,
+                "version": self.case_version,
+                "state": self.case_state,
+            }
+        )
+
+
+# --- staff pages ------------------------------------------------------------------------------
+
+
+class StaffConsumer(LiveConsumer):
+    def groups_for(self, *, fresh: bool) -> list[str] | None:
+        user: Any
+        if fresh:
+            # Load the session and user again: the ones of the handshake are what they were then.
+            session = _session(self.scope, fresh=True)
+            user = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
+        else:
+            session, user = self.scope["session"], self.scope["user"]
+        membership = staff_membership(user, session)
+        if membership is None:
+            return None
+        groups = self.staff_groups(user, membership)
+        return None if groups is None else [*groups, user_group(user.pk)]
+
+    def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
+        raise NotImplementedError
+
+
+class InboxConsumer(StaffConsumer):
+    """``ws/office/inbox/``: staff with a unit hear of the cases of their unit."""
+
+    def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
+        return [unit_group(membership.unit.code)]
+
+
+class DashboardConsumer(StaffConsumer):
+    """``ws/office/dashboard/?unit=CODE``: leaders hear of every case in the subtree they look at."""
+
+    def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
+        if not membership.is_leader:
+            return None
+        code = _query_param(self.scope, "unit")
+        # The dashboard's rule (backoffice.leaders._scope): their own unit, or one they may see below it.
+        unit = membership.unit if not code or code == membership.unit.code else unit_visible_to(user, code)
+        return None if unit is None else [subtree_group(unit.code)]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def staff_membership(user: Any, session: Any) -> Membership | None:
+    """The membership of an active staff user whose session passed sign-in, two-factor included.
+
+    The same rule as ``backoffice.access.staff_required``; django_otp's middleware, which
+    marks HTTP requests verified, does not run for websockets, so this does its part.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    _mark_verified(user, session)
+    if second_factor_missing(user):
+        return None
+    return Membership.objects.select_related("unit").filter(user_id=user.pk).first()
+
+
+def _mark_verified(user: Any, session: Any) -> None:
+    """Set ``user.otp_device`` and ``user.is_verified()`` from the session, as OTPMiddleware does."""
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY)
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    if device is not None and (device.user_id != user.pk or not device.confirmed):
+        device = None
+    user.otp_device = device
+    user.is_verified = lambda: device is not None
+
+
+def _session(scope: dict[str, Any], *, fresh: bool) -> Any:
+    session = scope.get("session")
+    if not fresh or session is None:
+        return session if session is not None else {}
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return store(session_key=session.session_key)
+
+
+def _query_param(scope: dict[str, Any], name: str) -> str:
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    values = query.get(name) or [""]
+    return values[0][:200]

@@ -1,0 +1,173 @@
+"""Live updates: after a case change commits, tell the open pages that care.
+
+Messages only say *which* case changed and its version and state; a page that
+hears of a newer version fetches its own snapshot (scoped like the page), so a
+message never carries anything its listeners may not read, and a dropped
+message costs nothing but a later refresh.
+
+Groups (valid channel-layer names: ASCII, short):
+
+- ``case.<case id>``: the citizen's tracking page of that case;
+- ``unit.<unit code>``: the inbox of the officers of that unit;
+- ``subtree.<unit code>``: leaders' dashboards of that unit, which count every
+  case in its subtree; a change is sent to the subtree group of the case's unit
+  and of every unit above it;
+- ``user.<user id>``: every socket of one staff user, told to re-check its
+  access when the user's membership or account changes.
+
+Unit groups are named by code, not id: a unit's materialised path already holds
+the codes of all its ancestors, so publishing needs one query, not two.
+
+Publishing never fails the request that made the change: if the channel layer
+(Redis) is down or slow, the failure is logged and the request carries on. Pages
+catch up when their socket reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from routing.models import CaseEvent, Membership
+from routing.signals import case_event_committed
+
+logger = logging.getLogger(__name__)
+
+#: The longest a request waits for the channel layer before giving up on a push (seconds).
+SEND_TIMEOUT = 1.0
+
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+
+
+def _key(code: str) -> str:
+    """A unit code as a group-name fragment (codes are short ASCII; anything else is hashed)."""
+    if _SAFE_KEY.match(code):
+        return code
+    return "h" + hashlib.sha256(code.encode()).hexdigest()[:32]
+
+
+def case_group(case_id: int) -> str:
+    return f"case.{int(case_id)}"
+
+
+def unit_group(code: str) -> str:
+    return f"unit.{_key(code)}"
+
+
+def subtree_group(code: str) -> str:
+    return f"subtree.{_key(code)}"
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{int(user_id)}"
+
+
+def _codes(path: str) -> list[str]:
+    """``/TW/P01/W00070/`` → ``["TW", "P01", "W00070"]``."""
+    return [code for code in path.split("/") if code]
+
+
+def groups_for_case(*, case_id: int, unit_paths: Iterable[str | None]) -> list[str]:
+    """Every group that hears of a change to a case that is (or was, a moment ago) at these units."""
+    groups = [case_group(case_id)]
+    for path in unit_paths:
+        if not path:
+            continue
+        codes = _codes(path)
+        groups.append(unit_group(codes[-1]))
+        groups.extend(subtree_group(code) for code in codes)
+    return list(dict.fromkeys(groups))
+
+
+def _send(groups: list[str], message: dict[str, Any], *, what: str) -> bool:
+    """Send ``message`` to ``groups``; log and return False if the channel layer is unavailable."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass  # the normal case: synchronous code (a request, a job, a command)
+    else:
+        # Only when synchronous database code runs inside an event loop's thread
+        # (DJANGO_ALLOW_ASYNC_UNSAFE, e.g. a browser test driving Playwright): nothing can block here.
+        logger.debug("live update %s skipped: called from inside an event loop", what)
+        return False
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+
+    async def send_all() -> None:
+        async with asyncio.timeout(SEND_TIMEOUT):
+            for group in groups:
+                await layer.group_send(group, message)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception as exc:  # a push must never fail the change that caused it
+        logger.warning("live update %s not sent: channel layer unavailable (%s)", what, type(exc).__name__)
+        return False
+    return True
+
+
+# --- case changes ---------------------------------------------------------------------------
+
+
+def publish_case_changed(
+    sender: Any, *, case_id: int, event_id: int, version: int, kind: str, **kwargs: Any
+) -> None:
+    """Receiver of ``case_event_committed``: tell the case's page, its units' inboxes and dashboards."""
+    row = (
+        CaseEvent.objects.filter(pk=event_id, case_id=case_id)
+        .values_list("case__state", "case__version", "case__unit__path", "from_unit__path", "to_unit__path")
+        .first()
+    )
+    if row is None:
+        return
+    state, current_version, unit_path, from_path, to_path = row
+    # A case moved from unit A to unit B is news to both (it leaves A's inbox, enters B's).
+    groups = groups_for_case(case_id=case_id, unit_paths=(unit_path, from_path, to_path))
+    message = {
+        "type": "case.changed",
+        "case": case_id,
+        "version": max(version, current_version),
+        "state": state,
+    }
+    _send(groups, message, what=f"for case {case_id} v{message['version']}")
+
+
+# --- access changes -------------------------------------------------------------------------
+
+
+def _announce_access_change(user_id: int) -> None:
+    def send() -> None:
+        _send([user_group(user_id)], {"type": "access.changed"}, what=f"access of user {user_id}")
+
+    transaction.on_commit(send)
+
+
+def membership_saved_or_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
+    """A user's unit or role changed: their open sockets re-check that they may still listen."""
+    _announce_access_change(instance.user_id)
+
+
+def user_saved(sender: Any, instance: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+    """Deactivation or a new password also ends a user's live updates (not the sign-in stamp)."""
+    if kwargs.get("created") or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    _announce_access_change(instance.pk)
+
+
+def connect() -> None:
+    """Connect the receivers (from ``NotificationsConfig.ready``)."""
+    case_event_committed.connect(publish_case_changed, dispatch_uid="notifications.live.case")
+    post_save.connect(membership_saved_or_deleted, sender=Membership, dispatch_uid="notifications.live.ms")
+    post_delete.connect(membership_saved_or_deleted, sender=Membership, dispatch_uid="notifications.live.md")
+    post_save.connect(user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="notifications.live.user")

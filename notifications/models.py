@@ -1,0 +1,88 @@
+"""The notification outbox: one row per message, written in the transaction that causes it."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", _("SMS")
+    EMAIL = "email", _("Email")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """A message to one recipient on one channel, and what happened to it.
+
+    Rows are written with the change that causes them (same transaction), so a
+    committed change always has its messages and a rolled-back one has none. The
+    drain (``notifications.outbox.drain``) claims rows with a lease, sends them and
+    records the outcome; a row is sent at most once by concurrent drains.
+    """
+
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    template = models.CharField(_("template"), max_length=40)
+    language = models.CharField(_("language"), max_length=8, default="vi")
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    petition = models.ForeignKey(
+        "petitions.Petition",
+        verbose_name=_("petition"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    event = models.ForeignKey(
+        "routing.CaseEvent",
+        verbose_name=_("case event"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff recipient"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    #: One message per cause, channel and recipient: writing it twice is a no-op.
+    dedupe_key = models.CharField(max_length=200, unique=True, editable=False)
+
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        indexes = [
+            # The drain's query: due rows, oldest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due_idx",
+                condition=Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.get_channel_display()} ({self.get_status_display()})"

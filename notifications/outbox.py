@@ -1,0 +1,318 @@
+"""Writing notification rows with the change that causes them, and draining them.
+
+Enqueue functions run inside the caller's transaction (they only insert rows);
+``drain`` runs in the job engine after commit, claims due rows with a lease so
+that two drains never send one row twice, sends each through its transport, and
+records the outcome: sent, retry later with backoff (temporary failure), or
+failed with the reason (permanent failure or too many attempts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import hashlib
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from notifications import texts
+from notifications.models import Channel, Notification, Status
+from notifications.transports import Message, PermanentFailure, TemporaryFailure
+from notifications.transports.email import send_email
+from notifications.transports.sms import send_sms
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+BATCH_SIZE = 100
+
+#: Public status changes citizens are told about (their own actions are not echoed back).
+CITIZEN_KINDS = {
+    "accept",
+    "reject",
+    "mark_duplicate",
+    "escalate",
+    "transfer",
+    "return_down",
+    "refer",
+    "extend",
+    "approve",
+    "auto_close",
+}
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4 … minutes after each temporary failure, at most 4 hours."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 240))
+
+
+def _key(*parts: Any) -> str:
+    raw = ":".join(str(p) for p in parts)
+    # Recipients are personal data: the key keeps only a digest of them.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _rows_for_citizen(
+    petition: Any, text: texts.Text, template: str, cause: str, event: Any = None
+) -> list[Notification]:
+    common = {"petition": petition, "event": event, "template": template, "language": petition.language}
+    rows = []
+    if not petition.sms_opt_out:
+        rows.append(
+            Notification(
+                channel=Channel.SMS,
+                recipient=petition.phone,
+                body=text.sms,
+                dedupe_key=_key(cause, Channel.SMS, petition.phone),
+                **common,
+            )
+        )
+    if petition.email:
+        rows.append(
+            Notification(
+                channel=Channel.EMAIL,
+                recipient=petition.email,
+                subject=text.subject[:200],
+                body=text.email,
+                dedupe_key=_key(cause, Channel.EMAIL, petition.email),
+                **common,
+            )
+        )
+    return rows
+
+
+def enqueue_receipt(*, petition: Any, token: str) -> int:
+    """The tracking code and secret link, by SMS (and email), written with the petition."""
+    text = texts.receipt(code=petition.tracking_code, token=token, language=petition.language)
+    rows = _rows_for_citizen(petition, text, "petition_received", f"receipt:{petition.pk}")
+    return _insert(rows)
+
+
+def enqueue_for_events(events: Iterable[Any]) -> int:
+    """Messages caused by case events, written in the events' transaction.
+
+    Citizens hear about public status changes made by staff or the system; the
+    new assignee hears about an assignment; assignees (or, without one, the unit's
+    leaders) about reminders; assignees and leaders about missed deadlines.
+    """
+    from routing.models import CaseEvent, EventKind
+
+    events = list(events)
+    wanted = [
+        e
+        for e in events
+        if (e.is_public and e.kind in CITIZEN_KINDS and e.actor_kind != "citizen")
+        or e.kind in (EventKind.ACCEPT, EventKind.REASSIGN, EventKind.REMINDER, EventKind.OVERDUE)
+    ]
+    if not wanted:
+        return 0
+    loaded = {
+        e.pk: e
+        for e in CaseEvent.objects.filter(pk__in=[e.pk for e in wanted]).select_related(
+            "case__petition", "case__assignee", "case__unit", "to_unit", "actor"
+        )
+    }
+    rows: list[Notification] = []
+    for event in (loaded[e.pk] for e in wanted if e.pk in loaded):
+        case = event.case
+        petition = case.petition
+        if event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen":
+            unit = event.to_unit.name if event.to_unit else case.unit.name
+            note = event.note if event.kind in (EventKind.REJECT, EventKind.EXTEND) else ""
+            text = texts.status_change(
+                code=petition.tracking_code, kind=event.kind, unit=unit, note=note, language=petition.language
+            )
+            rows += _rows_for_citizen(petition, text, f"case_{event.kind}", f"event:{event.pk}", event)
+        rows += _rows_for_staff(event, case, petition)
+    return _insert(rows)
+
+
+def _leaders_of(unit_id: int) -> list[Any]:
+    from django.contrib.auth.models import User
+
+    from routing.models import LEADING_ROLES
+
+    return list(
+        User.objects.filter(membership__unit_id=unit_id, membership__role__in=LEADING_ROLES, is_active=True)
+    )
+
+
+def _rows_for_staff(event: Any, case: Any, petition: Any) -> list[Notification]:
+    from routing.models import EventKind
+
+    recipients: list[Any] = []
+    if event.kind in (EventKind.ACCEPT, EventKind.REASSIGN):
+        if case.assignee and case.assignee_id != event.actor_id:
+            recipients = [case.assignee]
+        template = "case_assigned"
+    elif event.kind == EventKind.REMINDER:
+        recipients = [case.assignee] if case.assignee else _leaders_of(case.unit_id)
+        template = "deadline_reminder"
+    elif event.kind == EventKind.OVERDUE:
+        recipients = [u for u in [case.assignee, *_leaders_of(case.unit_id)] if u is not None]
+        template = "overdue_alert"
+    else:
+        return []
+    due = timezone.localtime(case.due_at).strftime("%d/%m/%Y %H:%M") if case.due_at else ""
+    text = texts.staff_message(
+        template=template,
+        code=petition.tracking_code,
+        title=petition.title,
+        case_url=f"{texts.base_url()}/office/cases/{case.pk}/",
+        due=due,
+    )
+    rows = []
+    for user in {u.pk: u for u in recipients}.values():
+        if not user.email:
+            continue
+        rows.append(
+            Notification(
+                channel=Channel.EMAIL,
+                recipient=user.email,
+                user=user,
+                event=event,
+                petition=petition,
+                template=template,
+                subject=text.subject[:200],
+                body=text.email,
+                dedupe_key=_key(f"event:{event.pk}", Channel.EMAIL, user.pk),
+            )
+        )
+    return rows
+
+
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_paused", default=False)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Write no notifications inside this block (demo data: its citizens are invented)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def _insert(rows: list[Notification]) -> int:
+    if not rows or _paused.get():
+        return 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # After commit, wake the drain; if the job engine is down the rows wait for the next one.
+    from config.jobs import enqueue_after_commit
+
+    enqueue_after_commit("notifications.drain")
+    return len(rows)
+
+
+# --- the drain ------------------------------------------------------------------------------
+
+
+@dataclass
+class DrainReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _due(now: dt.datetime) -> Any:
+    return Notification.objects.filter(
+        Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(status=Status.SENDING, lease_until__lt=now)
+    )
+
+
+def _claim(now: dt.datetime, batch_size: int) -> list[Notification]:
+    """Take up to ``batch_size`` due rows for this drain only (a lease, committed at once)."""
+    lease_until = now + LEASE
+    with transaction.atomic():
+        ids = list(
+            _due(now)
+            .select_for_update(skip_locked=True)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return []
+        # The status condition makes the claim safe on SQLite too (no row locks there:
+        # its writers are serialised, and a row claimed meanwhile no longer matches).
+        Notification.objects.filter(pk__in=ids).filter(
+            Q(status=Status.PENDING) | Q(status=Status.SENDING, lease_until__lt=now)
+        ).update(status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
+    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING, lease_until=lease_until))
+
+
+_SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
+
+
+def _send(row: Notification) -> None:
+    message = Message(
+        to=row.recipient, body=row.body, subject=row.subject, reference=f"notification-{row.pk}"
+    )
+    if row.channel == Channel.SMS:
+        send_sms(message)
+    else:
+        send_email(message)
+
+
+def _finish(row: Notification, **fields: Any) -> None:
+    """Record the outcome only if the lease is still ours (a slow drain never overwrites a newer one)."""
+    Notification.objects.filter(pk=row.pk, status=Status.SENDING, lease_until=row.lease_until).update(
+        **fields
+    )
+
+
+def drain(
+    *, batch_size: int = BATCH_SIZE, now: dt.datetime | None = None, max_batches: int = 50
+) -> DrainReport:
+    """Send due notifications in batches until none is left (or ``max_batches``)."""
+    report = DrainReport()
+    for _batch in range(max_batches):
+        moment = now or timezone.now()
+        rows = _claim(moment, batch_size)
+        if not rows:
+            break
+        report.claimed += len(rows)
+        for row in rows:
+            try:
+                _send(row)
+            except PermanentFailure as exc:
+                report.failed += 1
+                _finish(row, status=Status.FAILED, last_error=str(exc)[:500], lease_until=None)
+                logger.warning("notification %s failed permanently", row.pk)
+            except Exception as exc:  # temporary failures and anything unexpected: retry later
+                kind = "temporary" if isinstance(exc, TemporaryFailure) else type(exc).__name__
+                if row.attempts >= MAX_ATTEMPTS:
+                    report.failed += 1
+                    _finish(row, status=Status.FAILED, last_error=f"{kind}: {exc}"[:500], lease_until=None)
+                else:
+                    report.retried += 1
+                    _finish(
+                        row,
+                        status=Status.PENDING,
+                        last_error=f"{kind}: {exc}"[:500],
+                        next_attempt_at=timezone.now() + backoff(row.attempts),
+                        lease_until=None,
+                    )
+                logger.info("notification %s will be retried (%s)", row.pk, kind)
+            else:
+                report.sent += 1
+                # The secret tracking link is not kept once it has been delivered.
+                _finish(
+                    row,
+                    status=Status.SENT,
+                    sent_at=timezone.now(),
+                    last_error="",
+                    lease_until=None,
+                    body=_SECRET_LINK.sub("/t/…/", row.body),
+                )
+    return report

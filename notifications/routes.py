@@ -1,0 +1,22 @@
+"""Websocket routes (mounted by ``config.asgi`` behind origin checks, sessions and auth)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from notifications import consumers
+
+TRACK_SOCKET = "/ws/track/{code}/"
+INBOX_SOCKET = "/ws/office/inbox/"
+DASHBOARD_SOCKET = "/ws/office/dashboard/"
+
+websocket_urlpatterns = [
+    path("ws/track/<str:code>/", consumers.TrackConsumer.as_asgi(), name="ws-track"),
+    path("ws/office/inbox/", consumers.InboxConsumer.as_asgi(), name="ws-office-inbox"),
+    path("ws/office/dashboard/", consumers.DashboardConsumer.as_asgi(), name="ws-office-dashboard"),
+]
+
+
+def track_socket(code: str) -> str:
+    """The path of a case page's socket; the page's script adds the scheme and host."""
+    return TRACK_SOCKET.format(code=code)

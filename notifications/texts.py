@@ -1,0 +1,118 @@
+"""What the messages say. SMS texts fit one segment; emails say a little more.
+
+SMS bodies are sent without Vietnamese diacritics, as Vietnamese gateways and
+operators usually do: a GSM-7 segment holds 160 characters, a Unicode one only
+70, so a plain-letter message of ~120 characters costs one SMS instead of two or
+three. Emails keep the full spelling.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from routing.models import EventKind
+
+SMS_SEGMENT = 160
+
+
+def fold(text: str) -> str:
+    """``Đã nhận phản ánh`` → ``Da nhan phan anh``: plain letters for a one-segment SMS."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def base_url() -> str:
+    return str(settings.PUBLIC_BASE_URL).rstrip("/")
+
+
+def tracking_url(token: str, language: str = "vi") -> str:
+    """The secret tracking link; Vietnamese pages have no language prefix."""
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{base_url()}{prefix}/t/{token}/"
+
+
+def track_page_url(language: str = "vi") -> str:
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{base_url()}{prefix}/track/"
+
+
+@dataclass(frozen=True)
+class Text:
+    sms: str
+    subject: str
+    email: str
+
+
+def receipt(*, code: str, token: str, language: str) -> Text:
+    with translation.override(language):
+        url = tracking_url(token, language)
+        return Text(
+            sms=fold(
+                _("%(code)s: your petition was received. Follow it at %(url)s") % {"code": code, "url": url}
+            ),
+            subject=_("Petition %(code)s received") % {"code": code},
+            email=_(
+                "Your petition %(code)s was received. Follow it, and read the response when it comes, at %(url)s\n\n"
+                "Keep this link to yourself: it opens your petition without the phone number."
+            )
+            % {"code": code, "url": url},
+        )
+
+
+def _status_phrase(kind: str, unit: str) -> tuple[str, str]:
+    """(short phrase for SMS, longer sentence for email) of a public status change."""
+    phrases: dict[str, tuple[str, str]] = {
+        EventKind.ACCEPT: (_("accepted"), _("It was accepted and is being handled by %(unit)s.")),
+        EventKind.REJECT: (_("not accepted"), _("It was not accepted.")),
+        EventKind.MARK_DUPLICATE: (
+            _("merged with an earlier petition"),
+            _("It was merged with an earlier petition about the same matter, which you can follow instead."),
+        ),
+        EventKind.ESCALATE: (_("moved to %(unit)s"), _("It was moved to %(unit)s.")),
+        EventKind.TRANSFER: (_("moved to %(unit)s"), _("It was moved to %(unit)s.")),
+        EventKind.RETURN_DOWN: (_("moved to %(unit)s"), _("It was moved to %(unit)s.")),
+        EventKind.REFER: (_("waiting for an agency"), _("It was referred to an agency for its input.")),
+        EventKind.EXTEND: (_("deadline extended"), _("The deadline for handling it was extended.")),
+        EventKind.APPROVE: (_("a response is ready"), _("A response was published.")),
+        EventKind.AUTO_CLOSE: (_("closed"), _("It was closed.")),
+    }
+    short, sentence = phrases[kind]
+    return short % {"unit": unit} if "%(unit)s" in short else short, sentence % {"unit": unit}
+
+
+def status_change(*, code: str, kind: str, unit: str, note: str, language: str) -> Text:
+    with translation.override(language):
+        short, sentence = _status_phrase(kind, unit)
+        url = track_page_url(language)
+        sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
+        if len(sms) > SMS_SEGMENT:  # a long unit name: drop it rather than pay for two messages
+            short, _sentence = _status_phrase(kind, _("another unit"))
+            sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
+        body = _("About your petition %(code)s: %(sentence)s") % {"code": code, "sentence": sentence}
+        if note:
+            body += "\n\n" + note
+        body += "\n\n" + _("Follow it at %(url)s with its code and your phone number.") % {"url": url}
+        return Text(
+            sms=sms, subject=_("Petition %(code)s: %(status)s") % {"code": code, "status": short}, email=body
+        )
+
+
+def staff_message(*, template: str, code: str, title: str, case_url: str, due: str = "") -> Text:
+    """Messages to officers and leaders, in the site's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        values: dict[str, Any] = {"code": code, "title": title, "url": case_url, "due": due}
+        if template == "case_assigned":
+            subject = _("Case %(code)s was assigned to you") % values
+        elif template == "deadline_reminder":
+            subject = _("Case %(code)s is due %(due)s") % values
+        else:
+            subject = _("Case %(code)s missed its deadline (%(due)s)") % values
+        body = f"{subject}\n\n{title}\n\n{case_url}"
+        return Text(sms=fold(subject), subject=subject, email=body)

@@ -1,0 +1,85 @@
+"""The job engine: in-process after commit by default, Celery through a real Redis broker in production."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.db import transaction
+
+from config import jobs
+from config.celery import app, drain_notifications
+from notifications.models import Notification, Status
+from notifications.transports.sms import LocmemSmsBackend
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+
+def test_in_process_jobs_run_after_commit_and_not_after_a_rollback(
+    submit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        submit()
+        assert LocmemSmsBackend.outbox == []  # nothing leaves before the commit
+    assert callbacks and len(LocmemSmsBackend.outbox) == 1
+    LocmemSmsBackend.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        submit(phone="0987 654 321")
+        raise RuntimeError("rollback")
+    assert LocmemSmsBackend.outbox == []
+
+
+def test_unknown_jobs_are_refused():
+    with pytest.raises(KeyError):
+        jobs.enqueue("nope")
+
+
+@pytest.fixture
+def celery_broker(settings):
+    """Celery publishing to a queue of its own on the real Redis of this machine."""
+    settings.JOBS_BACKEND = "celery"
+    queue = f"test-jobs-{uuid.uuid4().hex}"
+    saved = (app.conf.broker_url, app.conf.task_default_queue)
+    app.conf.broker_url, app.conf.task_default_queue = REDIS_URL, queue
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client, queue
+    client.delete(queue)
+    app.conf.broker_url, app.conf.task_default_queue = saved
+    app.pool.force_close_all()
+
+
+def test_with_celery_a_change_queues_the_drain_on_the_broker_and_the_task_sends(
+    submit, celery_broker, django_capture_on_commit_callbacks
+):
+    client, queue = celery_broker
+    with django_capture_on_commit_callbacks(execute=True):
+        submit()
+    assert client.llen(queue) == 1  # the worker's job, waiting on Redis
+    [row] = Notification.objects.filter(channel="sms")
+    assert row.status == Status.PENDING and LocmemSmsBackend.outbox == []
+    drain_notifications()  # what the worker runs
+    row.refresh_from_db()
+    assert row.status == Status.SENT and len(LocmemSmsBackend.outbox) == 1
+
+
+def test_with_the_broker_down_nothing_is_lost_and_the_periodic_drain_catches_up(
+    submit, settings, django_capture_on_commit_callbacks
+):
+    settings.JOBS_BACKEND = "celery"
+    saved = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = submit()
+    finally:
+        app.conf.broker_url = saved
+        app.pool.force_close_all()
+    assert result.created
+    [row] = Notification.objects.filter(channel="sms")
+    assert row.status == Status.PENDING
+    call_command("drain_notifications", verbosity=0)
+    row.refresh_from_db()
+    assert row.status == Status.SENT and len(LocmemSmsBackend.outbox) == 1

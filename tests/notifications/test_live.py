@@ -1,0 +1,122 @@
+"""Publishing case changes to the live-update groups (notifications/live.py)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from notifications import live
+from routing import services
+from routing.models import CaseEvent, CaseState
+from tests.conftest import Cast, fresh
+
+GROUP_NAME = re.compile(r"^[a-zA-Z\d\-_.]{1,99}$")  # what channel layers accept
+
+
+def test_a_change_is_sent_to_the_case_its_unit_and_every_subtree_above_it() -> None:
+    groups = live.groups_for_case(case_id=7, unit_paths=["/TW/P01/W00070/"])
+    assert groups == ["case.7", "unit.W00070", "subtree.TW", "subtree.P01", "subtree.W00070"]
+
+
+def test_a_case_that_moved_is_news_to_both_units() -> None:
+    groups = live.groups_for_case(case_id=7, unit_paths=["/TW/P01/", "/TW/P01/W00070/", "/TW/P01/", None])
+    assert groups == ["case.7", "unit.P01", "subtree.TW", "subtree.P01", "unit.W00070", "subtree.W00070"]
+
+
+def test_group_names_are_valid_channel_layer_names_whatever_the_unit_code() -> None:
+    for code in ("W00070", "Phường Hoàn Kiếm", "x" * 200, "a/b c"):
+        for name in (live.unit_group(code), live.subtree_group(code)):
+            assert GROUP_NAME.match(name), name
+    assert live.unit_group("Phường A") != live.unit_group("Phường B")
+    assert GROUP_NAME.match(live.user_group(10**12)) and GROUP_NAME.match(live.case_group(10**12))
+
+
+def test_publishing_loads_the_case_and_its_units_in_one_query(
+    case: Any, cast: Cast, channel_layer: Any, django_assert_num_queries: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services.case_escalate(case_id=case.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
+    event = CaseEvent.objects.filter(case=case).latest("pk")
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(live, "_send", lambda groups, message, what: sent.append((groups, message)))
+    with django_assert_num_queries(1):
+        live.publish_case_changed(None, case_id=case.pk, event_id=event.pk, version=2, kind="escalate")
+    [(groups, message)] = sent
+    assert message == {"type": "case.changed", "case": case.pk, "version": 2, "state": CaseState.SUBMITTED}
+    assert {"unit.W00070", "unit.P01", "subtree.TW", "subtree.P01", "subtree.W00070"} <= set(groups)
+
+
+def test_changes_are_published_only_after_commit(
+    case: Any,
+    cast: Cast,
+    channel_layer: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(live, "_send", lambda groups, message, what: sent.append(message))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.case_accept(case_id=case.pk, actor=cast.officer)
+    assert sent == []
+    for callback in callbacks:
+        callback()
+    assert [m["version"] for m in sent] == [2]
+
+
+@pytest.fixture
+def layer_down(settings: Any) -> None:
+    # A real Redis channel layer against a port where nothing listens.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"], "prefix": "down"},
+        }
+    }
+
+
+def test_an_officer_acts_while_the_channel_layer_is_down(
+    client: Any,
+    case: Any,
+    cast: Cast,
+    layer_down: None,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client.force_login(cast.officer)
+    started = time.monotonic()
+    with (
+        caplog.at_level(logging.WARNING, logger="notifications.live"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            reverse("backoffice:backoffice-case-act", args=[case.pk, "accept"]),
+            {"accept-version": "1", "accept-assignee": str(cast.officer.pk)},
+        )
+    assert response.status_code == 302
+    assert fresh(case).state == CaseState.IN_PROGRESS
+    assert time.monotonic() - started < 1 + live.SEND_TIMEOUT
+    assert f"live update for case {case.pk} v2 not sent: channel layer unavailable" in caplog.text
+
+
+def test_a_citizen_files_a_petition_while_the_channel_layer_is_down(
+    client: Any, tree: Any, category: Any, layer_down: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    from portal.forms import sign_started
+
+    data = {
+        "category": str(category.pk),
+        "province": tree.hanoi.code,
+        "commune": tree.hoan_kiem.code,
+        "title": "Cây đổ chắn đường",
+        "text": "Một cây lớn đổ chắn ngang đường sau cơn bão, xe không qua được.",
+        "submitter_name": "Phạm Thị Mai",
+        "phone": "0912 345 678",
+        "started": sign_started(),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/submit/", data)
+    assert response.status_code == 302

@@ -1,0 +1,288 @@
+"""The notification outbox: rows written with the change, drained once, retried, recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from notifications import outbox, texts
+from notifications.models import Channel, Notification, Status
+from notifications.transports import PermanentFailure, TemporaryFailure
+from notifications.transports.sms import LocmemSmsBackend
+from routing import services
+from routing.sweep import sweep_deadlines
+from tests.conftest import advance, citizen_of, requires_postgres
+
+
+def rows(**filters: Any) -> list[Notification]:
+    return list(Notification.objects.filter(**filters).order_by("pk"))
+
+
+# --- what is written, and when -------------------------------------------------------------
+
+
+def test_the_receipt_is_written_with_the_petition_and_sent_after_commit(
+    submit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = submit(email="an@example.vn")
+    sms, email = rows(template="petition_received")
+    assert (sms.channel, email.channel) == (Channel.SMS, Channel.EMAIL)
+    assert sms.status == email.status == Status.SENT and sms.attempts == 1
+    [sent] = LocmemSmsBackend.outbox
+    assert result.petition.tracking_code in sent.body and f"/t/{result.token}/" in sent.body
+    assert sent.reference == f"notification-{sms.pk}"
+    [message] = mail.outbox
+    assert message.to == ["an@example.vn"] and result.petition.tracking_code in message.subject
+    # Once delivered, the secret link is not kept in the database.
+    sms.refresh_from_db()
+    assert result.token not in sms.body and "/t/…/" in sms.body
+
+
+def test_a_rolled_back_submission_leaves_no_notification(submit, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        submit()
+        raise RuntimeError("rollback")
+    assert rows() == [] and LocmemSmsBackend.outbox == []
+
+
+def test_english_speakers_get_english_texts(submit, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = submit(language="en")
+    [sent] = LocmemSmsBackend.outbox
+    assert "your petition was received" in sent.body and f"/en/t/{result.token}/" in sent.body
+
+
+def test_citizens_hear_of_staff_status_changes_but_not_of_internal_events_or_their_own(case, cast):
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    [accepted] = rows(template="case_accept")
+    assert accepted.channel == Channel.SMS and accepted.recipient == "+84912345678"
+    assert case.petition.tracking_code in accepted.body and "da tiep nhan" in accepted.body.lower()
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Nội bộ", is_public=False)
+    services.case_withdraw(case_id=case.pk, actor=citizen_of(case))
+    assert {n.template for n in rows()} == {"petition_received", "case_accept"}
+
+
+def test_the_published_response_and_a_rejection_reason_reach_the_citizen(submit, case, cast):
+    advance(case, "responded", cast)
+    assert rows(template="case_approve")
+    other = submit(email="binh@example.vn").petition.case
+    services.case_reject(case_id=other.pk, actor=cast.officer, reason="Không thuộc thẩm quyền của xã.")
+    email = rows(template="case_reject", channel=Channel.EMAIL)[0]
+    assert "Không thuộc thẩm quyền của xã." in email.body and other.petition.tracking_code in email.subject
+
+
+def test_a_citizen_who_opted_out_gets_email_but_no_sms(submit, cast):
+    petition = submit(email="an@example.vn").petition
+    petition.sms_opt_out = True
+    petition.save(update_fields=["sms_opt_out"])
+    services.case_accept(case_id=petition.case.pk, actor=cast.officer)
+    assert [n.channel for n in rows(template="case_accept")] == [Channel.EMAIL]
+
+
+def test_an_assignment_by_a_leader_tells_the_assignee_by_email(case, cast):
+    cast.officer2.email = "officer2@example.vn"
+    cast.officer2.save()
+    services.case_accept(case_id=case.pk, actor=cast.leader, assignee=cast.officer2)
+    [assigned] = rows(template="case_assigned")
+    assert assigned.user == cast.officer2 and assigned.recipient == "officer2@example.vn"
+    assert f"/office/cases/{case.pk}/" in assigned.body
+
+
+def test_officers_taking_a_case_themselves_are_not_told(case, cast):
+    cast.officer.email = "officer@example.vn"
+    cast.officer.save()
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    assert rows(template="case_assigned") == []
+
+
+def test_the_sweep_reminds_assignees_and_alerts_leaders_of_missed_deadlines(case, cast):
+    for user in (cast.officer, cast.leader):
+        user.email = f"{user.username}@example.vn"
+        user.save()
+    advance(case, "in_progress", cast)
+    case.refresh_from_db()
+    sweep_deadlines(now=case.due_at - dt.timedelta(hours=2))
+    [reminder] = rows(template="deadline_reminder")
+    assert reminder.user == cast.officer
+    sweep_deadlines(now=case.due_at + dt.timedelta(hours=1))
+    assert {n.user for n in rows(template="overdue_alert")} == {cast.officer, cast.leader}
+
+
+def test_nothing_is_written_while_paused(submit):
+    with outbox.paused():
+        submit()
+    assert rows() == []
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_sms_texts_fit_one_plain_segment(language):
+    receipt = texts.receipt(code="PA-26-7KQ3M9", token="x" * 43, language=language)
+    bodies = [receipt.sms]
+    for kind in outbox.CITIZEN_KINDS:
+        text = texts.status_change(
+            code="PA-26-7KQ3M9",
+            kind=kind,
+            unit="Phường Thượng Đình, Thành phố Hà Nội" * 2,
+            note="",
+            language=language,
+        )
+        bodies.append(text.sms)
+    for body in bodies:
+        assert len(body) <= texts.SMS_SEGMENT, body
+        assert body.isascii(), body
+
+
+# --- the drain ----------------------------------------------------------------------------
+
+
+class Gateway(BaseHTTPRequestHandler):
+    """A real HTTP SMS gateway on a local port: answers with ``status`` and records deliveries."""
+
+    status: ClassVar[int] = 200
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body["idempotency_key"] = self.headers["Idempotency-Key"]
+        body["auth"] = self.headers["Authorization"]
+        if Gateway.status == 200:
+            Gateway.received.append(body)
+        self.send_response(Gateway.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def gateway(settings):
+    Gateway.status, Gateway.received = 200, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    settings.SMS_BACKEND = "notifications.transports.sms.HttpGatewaySmsBackend"
+    settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
+    settings.SMS_GATEWAY_KEY = "secret-key"
+    yield Gateway
+    server.shutdown()
+    server.server_close()
+
+
+def test_gateway_down_then_up_sends_each_message_exactly_once(
+    submit, gateway, django_capture_on_commit_callbacks
+):
+    gateway.status = 503
+    with django_capture_on_commit_callbacks(execute=True):
+        submit()
+        submit(phone="0987 654 321")
+    pending = rows(channel=Channel.SMS)
+    assert [n.status for n in pending] == [Status.PENDING, Status.PENDING]
+    assert all(n.attempts == 1 and "503" in n.last_error for n in pending)
+    assert gateway.received == []
+    # Retries wait for their backoff; a drain before then sends nothing.
+    assert outbox.drain().claimed == 0
+    gateway.status = 200
+    report = outbox.drain(now=timezone.now() + dt.timedelta(minutes=2))
+    assert (report.sent, report.failed) == (2, 0)
+    assert sorted(m["to"] for m in gateway.received) == ["+84912345678", "+84987654321"]
+    assert {m["idempotency_key"] for m in gateway.received} == {f"notification-{n.pk}" for n in pending}
+    assert {m["auth"] for m in gateway.received} == {"Bearer secret-key"}
+    assert outbox.drain(now=timezone.now() + dt.timedelta(hours=1)).claimed == 0
+    assert len(gateway.received) == 2
+
+
+def test_a_permanent_failure_is_recorded_and_not_retried(submit, gateway, django_capture_on_commit_callbacks):
+    gateway.status = 400
+    with django_capture_on_commit_callbacks(execute=True):
+        submit()
+    [failed] = rows(channel=Channel.SMS)
+    assert failed.status == Status.FAILED and "400" in failed.last_error
+    assert outbox.drain(now=timezone.now() + dt.timedelta(days=1)).claimed == 0
+
+
+def test_an_unreachable_gateway_is_a_temporary_failure(submit, settings, django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "notifications.transports.sms.HttpGatewaySmsBackend"
+    settings.SMS_GATEWAY_URL = "http://127.0.0.1:9/send"  # nothing listens on the discard port
+    settings.SMS_GATEWAY_TIMEOUT = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        result = submit()
+    assert result.created
+    [row] = rows(channel=Channel.SMS)
+    assert row.status == Status.PENDING and "unreachable" in row.last_error
+
+
+def test_a_message_that_keeps_failing_gives_up_after_the_last_attempt(submit, monkeypatch):
+    """Without a drain after commit here: each drain below is one attempt."""
+
+    def broken(self, message):
+        raise TemporaryFailure("still down")
+
+    monkeypatch.setattr(LocmemSmsBackend, "send", broken)
+    submit()
+    moment = timezone.now()
+    for _attempt in range(outbox.MAX_ATTEMPTS):
+        moment += dt.timedelta(hours=5)
+        outbox.drain(now=moment)
+    [row] = rows(channel=Channel.SMS)
+    assert row.status == Status.FAILED and row.attempts == outbox.MAX_ATTEMPTS
+
+
+def test_a_drain_never_takes_rows_another_drain_holds(submit, monkeypatch):
+    def slow(self, message):
+        raise PermanentFailure("not reached")
+
+    with outbox.paused():
+        submit()
+    with transaction.atomic():
+        petition = submit(phone="0987 654 321", notify=False).petition
+        outbox.enqueue_receipt(petition=petition, token="t" * 43)
+    # A crashed drain's lease: the row is "sending" until the lease expires.
+    now = timezone.now()
+    claimed = outbox._claim(now, 10)
+    assert len(claimed) == 1 and claimed[0].status == Status.SENDING
+    assert outbox._claim(now, 10) == []
+    # After the lease, another drain takes it over and sends it once.
+    report = outbox.drain(now=now + outbox.LEASE + dt.timedelta(seconds=1))
+    assert report.sent == 1 and len(LocmemSmsBackend.outbox) == 1
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_two_drains_running_at_once_send_nothing_twice():
+    from django.db import connection
+
+    # Forty due rows, written directly so that no drain runs before the two below.
+    Notification.objects.bulk_create(
+        Notification(
+            channel=Channel.SMS, recipient=f"+849123456{i:02d}", template="t", body="x", dedupe_key=str(i)
+        )
+        for i in range(40)
+    )
+    LocmemSmsBackend.outbox.clear()
+    barrier = threading.Barrier(2)
+    reports: list[outbox.DrainReport] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            reports.append(outbox.drain(batch_size=5))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.sent for r in reports) == 40
+    assert len(LocmemSmsBackend.outbox) == 40
+    assert len({m.reference for m in LocmemSmsBackend.outbox}) == 40
