@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from petitions.models import Category
 from portal.forms import SubmitForm
 from routing.deadlines import policy_for
-from routing.models import Case, Level, Role, Unit
+from routing.models import Case, CaseState, Level, Role, Unit
 from routing.services import NOTE_MAX_LENGTH, RESPONSE_MAX_LENGTH
 
 
@@ -207,6 +208,49 @@ class InboxFilterForm(forms.Form):
         required=False,
         choices=[("due", _("Deadline first")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))],
     )
+
+
+class ValueListField(forms.Field):
+    """A repeated GET parameter (``?commune=W00070&commune=W00073``): each value checked against ``pattern``."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, pattern: str, coerce: Any = str, max_values: int = 50, **kwargs: Any) -> None:
+        self.pattern = re.compile(pattern)
+        self.coerce = coerce
+        self.max_values = max_values
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> tuple[Any, ...]:
+        values = [str(v).strip() for v in (value or []) if str(v).strip()]
+        if len(values) > self.max_values or not all(self.pattern.fullmatch(v) for v in values):
+            raise forms.ValidationError(_("Some of the chosen values are not valid."), code="invalid")
+        return tuple(self.coerce(v) for v in dict.fromkeys(values))
+
+
+SEARCH_SORTS = [("relevance", _("Best match")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+
+
+class SearchForm(forms.Form):
+    """The back-office search page: words, facet selections, dates, sort and page, all from GET."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    state = forms.MultipleChoiceField(label=_("Status"), choices=CaseState.choices, required=False)
+    category = ValueListField(label=_("Topic"), pattern=r"\d{1,9}", coerce=int)
+    level = forms.MultipleChoiceField(label=_("Level"), choices=Level.choices, required=False)
+    province = ValueListField(label=_("Province"), pattern=r"[A-Za-z0-9_-]{1,16}")
+    commune = ValueListField(label=_("Commune"), pattern=r"[A-Za-z0-9_-]{1,16}")
+    overdue = forms.TypedChoiceField(
+        label=_("Overdue"),
+        choices=[("", _("Any")), ("1", _("Overdue")), ("0", _("Not overdue"))],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+        required=False,
+    )
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(label=_("Sort"), choices=SEARCH_SORTS, required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
 
 
 class OfficerPetitionForm(SubmitForm):

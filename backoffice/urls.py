@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from backoffice import bulk, leaders, twofactor, views
+from backoffice import bulk, leaders, monitoring, search, twofactor, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -14,9 +14,11 @@ urlpatterns = [
     path("inbox/live.json", views.inbox_live, name="backoffice-inbox-live"),
     path("petitions/new/", views.petition_new, name="backoffice-petition-new"),
     path("templates/", views.templates, name="backoffice-templates"),
+    path("search/", search.search, name="backoffice-search"),
     path("dashboard/", leaders.dashboard, name="backoffice-dashboard"),
     path("dashboard/live.json", leaders.dashboard_live, name="backoffice-dashboard-live"),
     path("reports/weekly/", leaders.weekly_report, name="backoffice-weekly-report"),
+    path("monitoring/", monitoring.monitoring, name="backoffice-monitoring"),
     path("units/<str:code>/cases/", leaders.unit_cases, name="backoffice-unit-cases"),
     path("export.<str:fmt>", leaders.cases_export, name="backoffice-export"),
     path("cases/bulk/", bulk.bulk_act, name="backoffice-bulk"),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from backoffice import forms as f
 from backoffice.access import original_case_id, staff_required
 from backoffice.bulk import BulkForm
+from backoffice.search import similar_to
 from backoffice.twofactor import confirmed_device, pending_end, pending_start, second_factor_missing
 from notifications.routes import INBOX_SOCKET
 from petitions.models import Category, Channel
@@ -41,7 +42,6 @@ from routing.selectors import (
     inbox_cases,
     inbox_counts,
     response_templates_for,
-    similar_cases,
 )
 
 PAGE_SIZE = 25
@@ -396,7 +396,7 @@ def _desk(
             "open_action": next(iter(bound or {}), None)
             or ("submit_response" if chosen else None)
             or ("mark_duplicate" if request.GET.get("duplicate_of") else None),
-            "similar": similar_cases(case=case, user=user),
+            "similar": similar_to(case, user),
             "can_mark_duplicate": "mark_duplicate" in available,
             "templates": templates,
             "events": events,

@@ -32,3 +32,10 @@ def sweep_deadlines() -> None:
     from config.jobs import run
 
     run("routing.sweep")
+
+
+@app.task(name="search.drain", ignore_result=True)
+def drain_search_index() -> None:
+    from config.jobs import run
+
+    run("search.drain")

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 JOBS = {
     "notifications.drain": "notifications.outbox.drain",
     "routing.sweep": "routing.sweep.sweep_deadlines",
+    "search.drain": "search.outbox.drain",
 }
 
 

@@ -163,6 +163,9 @@ PORTAL_MIN_FORM_SECONDS = env_int("PORTAL_MIN_FORM_SECONDS", 3, minimum=0)
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))
 SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
 SEARCH_INDEX_ALIAS = env_str("SEARCH_INDEX_ALIAS", "cases")
+# Plain application/json instead of Elasticsearch 8's compatibility media type, for servers that
+# speak the same REST API but refuse that type (OpenSearch, osmem-server in the tests).
+SEARCH_ES_PLAIN_JSON = env_bool("SEARCH_ES_PLAIN_JSON", False)
 
 # --- Background jobs ------------------------------------------------------
 # "inprocess" runs jobs right after commit in the web process (embedded default).
@@ -185,6 +188,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE = {
     "drain-notifications": {"task": "notifications.drain", "schedule": 30.0},
     "sweep-deadlines": {"task": "routing.sweep", "schedule": 300.0},
+    "drain-search-index": {"task": "search.drain", "schedule": 30.0},
 }
 
 # --- Auth -----------------------------------------------------------------

@@ -30,9 +30,9 @@ class Notification(models.Model):
     records the outcome; a row is sent at most once by concurrent drains.
     """
 
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(_("sent by"), max_length=8, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
-    template = models.CharField(_("template"), max_length=40)
+    template = models.CharField(_("message"), max_length=40)
     language = models.CharField(_("language"), max_length=8, default="vi")
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))

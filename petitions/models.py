@@ -111,6 +111,8 @@ class Petition(models.Model):
 
     title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
     text = models.TextField(_("text"))
+    #: ``search.documents.fold(title + " " + text)``: what the database search backend matches against.
+    search_text = models.TextField(_("folded title and text"), blank=True, editable=False)
     target_level = models.CharField(_("addressed to level"), max_length=16, choices=Level.choices, blank=True)
     consent_publish = models.BooleanField(_("consents to publish the response"), default=False)
 

@@ -410,12 +410,18 @@ def sms_updates(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, _("Choose whether to receive SMS updates."))
     else:
         petition_set_sms_updates(petition_id=petition.pk, enabled=choice == "on")
-        messages.success(
-            request,
-            _("You will receive SMS updates about this petition again.")
-            if choice == "on"
-            else _("You will no longer receive SMS updates about this petition."),
-        )
+        if choice == "on":
+            messages.success(request, _("You will receive SMS updates about this petition again."))
+        elif petition.email:
+            messages.success(request, _("You will no longer receive SMS updates; email updates continue."))
+        else:
+            messages.warning(
+                request,
+                _(
+                    "You will no longer receive SMS updates. You gave no email address, so you will get no"
+                    " messages at all: come back to this page to follow your petition."
+                ),
+            )
     return redirect("portal:portal-case", code=petition.tracking_code)
 
 

@@ -10,9 +10,7 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from django.db.models import Case as SqlCase
-from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
-from django.utils import timezone
+from django.db.models import Count, Q, QuerySet
 
 from routing.models import (
     FINAL_STATES,
@@ -214,30 +212,5 @@ def response_templates_for(case: Case) -> QuerySet[Any]:
     )
 
 
+#: Open cases, or closed ones submitted this recently, are offered as similar (search backends).
 SIMILAR_WINDOW = dt.timedelta(days=60)
-
-
-def similar_cases(*, case: Case, user: Any, limit: int = 5) -> list[Case]:
-    """Other cases the user may see about the same topic and place: open ones, or recent ones.
-
-    A stand-in for the search app's more-like-this: same topic and commune first, then the
-    rest of the province, newest first.
-    """
-    petition = case.petition
-    recent = timezone.now() - SIMILAR_WINDOW
-    return list(
-        cases_visible_to(user)
-        .exclude(pk=case.pk)
-        .filter(petition__category_id=petition.category_id, petition__province_id=petition.province_id)
-        .filter(Q(state__in=OPEN_STATES) | Q(submitted_at__gte=recent))
-        .exclude(state__in=(CaseState.DUPLICATE, CaseState.WITHDRAWN))
-        .annotate(
-            same_commune=SqlCase(
-                When(petition__commune_id=petition.commune_id, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .select_related("petition", "unit")
-        .order_by("same_commune", "-submitted_at")[:limit]
-    )

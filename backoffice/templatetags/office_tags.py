@@ -43,3 +43,12 @@ def cell(row: object, column: object) -> str:
 def idle_rows(rows: list[object]) -> list[object]:
     """Unit rows with nothing to show (folded away on the dashboard)."""
     return [row for row in rows if getattr(row, "is_idle", False) and not getattr(row, "is_own", False)]
+
+
+@register.filter
+def index(values: list[object], position: int) -> object:
+    """``values|index:i``: the i-th item (tables beside charts)."""
+    try:
+        return values[int(position)]
+    except (IndexError, ValueError, TypeError):
+        return ""

@@ -940,7 +940,9 @@ def _ensure_accounts(report: DemoReport) -> dict[str, _UnitStaff]:
         user.email = f"{spec.username}@example.com"
         user.is_active = user.is_staff = True
         user.is_superuser = superuser
-        user.password = password
+        if created or not user.has_usable_password():
+            # Only new accounts: setting it again would sign every demo user out on each `make run`.
+            user.password = password
         user.save()
         Membership.objects.update_or_create(
             user=user, defaults={"unit": units[spec.unit_code], "role": spec.role}

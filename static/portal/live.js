@@ -88,11 +88,19 @@
           var extra = hooks.afterRefresh ? hooks.afterRefresh(data) : "";
           if (changed || extra) { announce(extra); }
         })
-        .catch(function () { /* the page keeps what it shows; the next message tries again */ })
+        .catch(function () {
+          // Signed out or the server is away: the page keeps what it shows, and says it may be old.
+          offline();
+        })
         .then(function () {
           fetching = false;
           if (fetchAgain) { fetchAgain = false; schedule(); }
         });
+    }
+
+    function offline() {
+      var words = status.getAttribute("data-live-offline");
+      if (words && status.textContent !== words) { status.textContent = words; }
     }
 
     function schedule() {
@@ -118,6 +126,7 @@
         return;
       }
       socket.onopen = function () {
+        if (status.textContent === status.getAttribute("data-live-offline")) { status.textContent = ""; }
         failures = 0;
         status.setAttribute("data-live-state", "open");
         // Changes may have happened while the socket was down: fetch the page's state again.
@@ -132,7 +141,9 @@
       socket.onclose = function (event) {
         status.setAttribute("data-live-state", "closed");
         socket = null;
-        if (stopped || event.code === FORBIDDEN) { return; }
+        if (stopped) { return; }
+        if (event.code === FORBIDDEN || failures > 0 || !event.wasClean) { offline(); }
+        if (event.code === FORBIDDEN) { return; }
         retry();
       };
     }

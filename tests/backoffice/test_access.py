@@ -371,6 +371,16 @@ ENDPOINTS: list[Endpoint] = [
             "is_active": "on",
         },
     ),
+    # Others' searches for the same words find nothing of Hoàn Kiếm's (nor its codes in facet counts).
+    Endpoint(
+        "search",
+        "backoffice-search",
+        "GET",
+        Audience.STAFF,
+        "officer",
+        params=lambda w: {"q": "hoan kiem via he", "commune": "W00070"},
+        shows=lambda w: [w.case.petition.tracking_code, "<mark>vỉa</mark> <mark>hè</mark> phố Hàng Bạc"],
+    ),
     Endpoint(
         "dashboard",
         "backoffice-dashboard",
@@ -388,6 +398,15 @@ ENDPOINTS: list[Endpoint] = [
         "leader",
         params=lambda w: {"unit": "W00070", "period": "30"},
         shows=lambda w: ['"unit": "W00070"'],
+    ),
+    Endpoint(
+        "monitoring",
+        "backoffice-monitoring",
+        "GET",
+        Audience.LEADERS,
+        "leader",
+        params=lambda w: {"unit": "W00070"},
+        shows=lambda w: ["Phường Hoàn Kiếm"],
     ),
     _weekly("html"),
     _weekly("csv"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 
 from routing import services
+from search.base import SearchUnavailable
+from search.database import DatabaseBackend
 from tests.conftest import advance
 
 
@@ -12,28 +14,45 @@ def desk(case):
     return reverse("backoffice:backoffice-case", args=[case.pk])
 
 
-def test_similar_cases_of_the_same_topic_and_place_are_listed_with_one_click_to_mark_a_duplicate(
+def test_similar_cases_sharing_title_words_are_listed_with_one_click_to_mark_a_duplicate(
     client, case, cast, submit, tree
 ):
     same_commune = submit(title="Rác thải ùn ứ phố Hàng Bông lần nữa").petition.case
-    other_commune = submit(commune=tree.cua_nam).petition.case
+    other_commune = submit(commune=tree.cua_nam).petition.case  # the very same title
     other_province = submit(commune=tree.ben_thanh).petition.case
     client.force_login(cast.officer)
     response = client.get(desk(case))
     similar = response.context["similar"]
-    assert similar == [same_commune]  # officers see their own unit's cases only
+    assert [hit.case_id for hit in similar] == [same_commune.pk]  # officers see their own unit's cases only
     body = response.content.decode()
+    assert same_commune.petition.title in body and "Phường Hoàn Kiếm" in body
     link = f"{desk(case)}?duplicate_of={same_commune.petition.tracking_code}#action-mark_duplicate"
     assert link.replace("&", "&amp;") in body or link in body
+    assert f'href="{desk(same_commune)}"' in body
     prefilled = client.get(f"{desk(case)}?duplicate_of={same_commune.petition.tracking_code}")
     assert prefilled.context["open_action"] == "mark_duplicate"
     assert same_commune.petition.tracking_code in prefilled.content.decode()
 
     client.force_login(cast.province_leader)
-    seen = client.get(desk(case)).context["similar"]
-    assert same_commune in seen and other_commune in seen and other_province not in seen
-    assert seen[0] == same_commune  # same commune first
+    seen = [hit.case_id for hit in client.get(desk(case)).context["similar"]]
+    # Most shared title words first: the same title (Cửa Nam) before the similar one.
+    assert seen == [other_commune.pk, same_commune.pk]
+    assert other_province.pk not in seen
     assert client.get(desk(case)).context["can_mark_duplicate"] is False
+
+
+def test_the_desk_opens_without_similar_cases_when_search_is_down(client, case, cast, submit, monkeypatch):
+    submit(title="Rác thải ùn ứ phố Hàng Bông lần nữa")
+
+    def down(self, **kwargs):
+        raise SearchUnavailable("search is down")
+
+    monkeypatch.setattr(DatabaseBackend, "similar", down)
+    client.force_login(cast.officer)
+    response = client.get(desk(case))
+    assert response.status_code == 200
+    assert response.context["similar"] == []
+    assert case.petition.tracking_code in response.content.decode()
 
 
 def test_a_leader_opens_the_inbox_on_what_waits_for_approval(client, case, cast):

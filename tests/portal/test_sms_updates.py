@@ -25,7 +25,8 @@ def test_a_citizen_stops_sms_updates_and_no_more_sms_are_written(client, case, c
     assert "678" in page and "0912" not in page  # only the last digits are shown
     response = client.post(url(case), {"sms": "off"}, follow=True)
     assert response.status_code == 200
-    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+    # No email address was given: the citizen is warned that nothing will reach them now.
+    assert [m.level_tag for m in response.context["messages"]] == ["warning"]
     case.petition.refresh_from_db()
     assert case.petition.sms_opt_out
     services.case_accept(case_id=case.pk, actor=cast.officer)

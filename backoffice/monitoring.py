@@ -1,0 +1,81 @@
+"""Leaders' public-opinion monitoring page: volume by topic and place, rising topics, response times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from backoffice import forms as f
+from backoffice.access import leader_required
+from backoffice.leaders import _breadcrumbs, _period_query, _scope
+from petitions.models import Category
+from routing.models import Level, Unit, membership_of
+from routing.units import name_sort_key
+from search.base import Scope, SearchUnavailable
+from search.monitoring import MonitorQuery, as_chart, monitor
+
+
+@require_GET
+@leader_required
+def monitoring(request: HttpRequest) -> HttpResponse:
+    membership = membership_of(request.user)
+    assert membership is not None
+    scope = _scope(request, request.GET.get("unit"))
+    query = request.GET.copy()
+    if not any(query.get(name) for name in ("period", "since", "until")):
+        query["period"] = "30"
+    period = f.PeriodForm(query)
+    context: dict[str, Any] = {
+        "scope": scope,
+        "period": period,
+        "crumbs": _breadcrumbs(scope, membership.unit),
+        "crumb_base": reverse("backoffice:backoffice-monitoring"),
+    }
+    if not period.is_valid():
+        return render(request, "backoffice/monitoring.html", context, status=400)
+    data = period.cleaned_data
+    places = "province" if scope.level == Level.CENTRAL else "commune"
+    try:
+        result = monitor(
+            MonitorQuery(
+                scope=Scope(path_prefix="/" if scope.level == Level.CENTRAL else scope.path),
+                since=data["since"],
+                until=data["until"],
+                places=places,
+            )
+        )
+    except SearchUnavailable:
+        context["unavailable"] = True
+        return render(request, "backoffice/monitoring.html", context, status=503)
+    categories = {c.pk: c.display_name for c in Category.objects.all()}
+    place_level = Level.PROVINCE if places == "province" else Level.COMMUNE
+    place_units = Unit.objects.filter(level=place_level, is_active=True)
+    if places == "commune":
+        place_units = place_units.filter(path__startswith=scope.path)
+    tiles = sorted(
+        ((u.name, u.code, result.volume_by_place.get(u.code, 0)) for u in place_units),
+        key=lambda tile: name_sort_key(tile[0]),
+    )
+    peak = max((n for _name, _code, n in tiles), default=0) or 1
+    context.update(
+        {
+            "result": result,
+            "period_query": _period_query(data),
+            "chart": as_chart(result, categories, other_label=_("Other topics")),
+            "tiles": [(name, code, n, min(4, (4 * n + peak - 1) // peak)) for name, code, n in tiles],
+            "places_label": _("Provinces") if places == "province" else _("Communes"),
+            "levels": [(Level(level).label, *numbers) for level, numbers in result.response_by_level.items()],
+            "satisfaction": sorted(
+                ((categories.get(pk, pk), n, average) for pk, (n, average) in result.satisfaction.items()),
+                key=lambda row: row[2] or 0,
+            ),
+            "since": data["since"],
+            "until": data["until"],
+        }
+    )
+    return render(request, "backoffice/monitoring.html", context)

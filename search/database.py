@@ -1,0 +1,329 @@
+"""The embedded search backend: folded-text matching and ORM aggregations (SQLite or PostgreSQL).
+
+Matches against ``Petition.search_text`` (``fold(title + " " + text)``, written by
+``petition_submit``): every folded query term must be contained in it, or the query
+is a tracking code. Jurisdiction is part of every query, facet counts included.
+No stemming, no scoring beyond a simple order, no more-like-this over the text, and
+every query scans the matching cases: fine for a commune or a province, slower than
+Elasticsearch on large data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import reduce
+from operator import and_, or_
+from typing import Any
+
+from django.db.models import Case as SqlCase
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Length, StrIndex
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.utils import timezone
+from django.utils.html import escape
+
+from petitions.services import normalize_tracking_code
+from routing.models import OPEN_STATES, Case, CaseState
+from routing.selectors import SIMILAR_WINDOW
+from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult
+from search.documents import fold, nfc
+
+#: Values listed per facet (most frequent first); the commune facet of the central level is long.
+FACET_SIZE = 50
+MAX_TERMS = 12
+MAX_PAGE_SIZE = 100
+SNIPPET_LENGTH = 160
+SIMILAR_MIN_WORD = 3
+#: How many candidates the database pre-selects before words are compared exactly.
+SIMILAR_CANDIDATES = 50
+
+FACET_FIELDS = {
+    "state": "state",
+    "category": "petition__category_id",
+    "level": "unit__level",
+    "province": "petition__province__code",
+    "commune": "petition__commune__code",
+    "overdue": "is_overdue",
+}
+assert set(FACET_FIELDS) == set(FACETS)
+
+_WORD = re.compile(r"\w+")
+
+_HIT_FIELDS = (
+    "pk",
+    "petition__tracking_code",
+    "petition__title",
+    "state",
+    "petition__category_id",
+    "unit__code",
+    "submitted_at",
+)
+
+
+def terms_of(text: str) -> list[str]:
+    """The folded words of a query, once each, in order: ``Ngập lụt, ngập`` → ``["ngap", "lut"]``."""
+    return list(dict.fromkeys(_WORD.findall(fold(text))))[:MAX_TERMS]
+
+
+def _scoped(scope: Scope) -> QuerySet[Case]:
+    """The cases of ``scope``; an empty scope has none. Both paths given: both apply."""
+    if scope.is_empty:
+        return Case.objects.none()
+    cases = Case.objects.all()
+    if scope.exact_path is not None:
+        cases = cases.filter(unit__path=scope.exact_path)
+    if scope.path_prefix is not None and scope.path_prefix != "/":
+        cases = cases.filter(unit__path__startswith=scope.path_prefix)
+    return cases
+
+
+def _text_match(text: str, terms: list[str]) -> Q:
+    code = Q(petition__tracking_code=normalize_tracking_code(text))
+    if not terms:
+        return code
+    return reduce(and_, (Q(petition__search_text__contains=term) for term in terms)) | code
+
+
+def _spellings(text: str) -> list[str]:
+    # PostgreSQL's icontains compares Unicode case-insensitively; SQLite's LIKE folds ASCII only,
+    # so "Đường" would miss "đường" there: the usual capitalisations are tried as well.
+    return list(dict.fromkeys((text, text.lower(), text.upper(), text.capitalize(), text.title())))
+
+
+def _relevance(text: str, terms: list[str]) -> Any:
+    """3 for the tracking code, +2 for the exact spelling in title or text, +1 when every term is in the title."""
+    spelled = reduce(
+        or_,
+        (Q(petition__title__icontains=s) | Q(petition__text__icontains=s) for s in _spellings(text)),
+    )
+    score: Any = SqlCase(
+        When(petition__tracking_code=normalize_tracking_code(text), then=Value(3)),
+        default=Value(0),
+        output_field=IntegerField(),
+    ) + SqlCase(When(spelled, then=Value(2)), default=Value(0), output_field=IntegerField())
+    if terms:
+        # search_text starts with the folded title, which is as long as the title (one folded
+        # character per Vietnamese letter): a term found first within that length is in the title.
+        in_title = reduce(
+            and_,
+            (
+                GreaterThan(StrIndex("petition__search_text", Value(term)), 0)
+                & LessThanOrEqual(StrIndex("petition__search_text", Value(term)), Length("petition__title"))
+                for term in terms
+            ),
+        )
+        score = score + SqlCase(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return score
+
+
+def _selections(query: SearchQuery) -> dict[str, Q]:
+    """The facet filters the query selects, by facet name."""
+    chosen: dict[str, Q] = {}
+    if query.states:
+        chosen["state"] = Q(state__in=query.states)
+    if query.category_ids:
+        chosen["category"] = Q(petition__category_id__in=query.category_ids)
+    if query.levels:
+        chosen["level"] = Q(unit__level__in=query.levels)
+    if query.province_codes:
+        chosen["province"] = Q(petition__province__code__in=query.province_codes)
+    if query.commune_codes:
+        chosen["commune"] = Q(petition__commune__code__in=query.commune_codes)
+    if query.overdue is not None:
+        chosen["overdue"] = Q(is_overdue=query.overdue)
+    return chosen
+
+
+def _dates(query: SearchQuery) -> Q:
+    # __date compares in the current time zone (Asia/Ho_Chi_Minh): the day the citizen saw.
+    dates = Q()
+    if query.since:
+        dates &= Q(submitted_at__date__gte=query.since)
+    if query.until:
+        dates &= Q(submitted_at__date__lte=query.until)
+    return dates
+
+
+def _facet(cases: QuerySet[Case], name: str) -> list[tuple[Any, int]]:
+    field = FACET_FIELDS[name]
+    rows = cases.values(field).annotate(n=Count("pk")).order_by("-n", field)[:FACET_SIZE]
+    return [(row[field], row["n"]) for row in rows if row[field] is not None]
+
+
+# --- highlights ----------------------------------------------------------------------------------
+
+
+def _folded_positions(text: str) -> tuple[str, list[int]]:
+    """``fold(text)`` and, for each of its characters, the index of the character of ``text`` it came from."""
+    folded = fold(text)
+    if len(folded) == len(text):
+        # Vietnamese letters fold one to one (tests/search/test_database.py checks the alphabet).
+        return folded, list(range(len(text)))
+    pieces, origin = [], []
+    for index, char in enumerate(text):
+        piece = fold(char)
+        pieces.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(pieces), origin
+
+
+def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Where the terms occur in ``text`` (on its folded form), as merged ``[start, end)`` of ``text``."""
+    folded, origin = _folded_positions(text)
+    found = []
+    for term in terms:
+        at = folded.find(term)
+        while at != -1:
+            found.append((origin[at], origin[at + len(term) - 1] + 1))
+            at = folded.find(term, at + len(term))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, terms: list[str], length: int = SNIPPET_LENGTH) -> str | None:
+    """About ``length`` characters of ``text`` around its first match, HTML-escaped, matches in ``<mark>``."""
+    text = nfc(text)
+    spans = _spans(text, terms)
+    if not spans:
+        return None
+    first = spans[0][0]
+    start = max(0, first - length // 3)
+    if start > 0:
+        # Begin at a word, not in the middle of one.
+        space = text.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(text), start + length)
+    if end < len(text):
+        space = text.rfind(" ", max(first + 1, end - 20), end)
+        end = space if space != -1 else end
+    parts = ["…" if start > 0 else ""]
+    cursor = start
+    for span_start, span_end in spans:
+        span_start, span_end = max(span_start, start), min(span_end, end)
+        if span_start >= span_end:
+            continue
+        parts += [escape(text[cursor:span_start]), "<mark>", escape(text[span_start:span_end]), "</mark>"]
+        cursor = span_end
+    parts += [escape(text[cursor:end]), "…" if end < len(text) else ""]
+    return "".join(parts)
+
+
+def _hit(row: dict[str, Any], *, score: float = 0.0, highlights: list[str] | None = None) -> Hit:
+    return Hit(
+        case_id=row["pk"],
+        code=row["petition__tracking_code"],
+        title=nfc(row["petition__title"]),
+        state=row["state"],
+        category_id=row["petition__category_id"],
+        unit_code=row["unit__code"],
+        submitted_at=row["submitted_at"],
+        score=score,
+        highlights=highlights or [],
+    )
+
+
+# --- the backend -------------------------------------------------------------------------------
+
+
+class DatabaseBackend:
+    """``search.base.SearchBackend`` over the database (see the module docstring for what it does not do)."""
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        if query.scope.is_empty:
+            return SearchResult(total=0, hits=[], facets={name: [] for name in FACETS})
+        text = " ".join(nfc(query.text).split())
+        terms = terms_of(text)
+        cases = _scoped(query.scope).filter(_dates(query))
+        if text:
+            cases = cases.filter(_text_match(text, terms))
+        chosen = _selections(query)
+        matching = cases.filter(*chosen.values())
+
+        total = matching.count()
+        page_size = min(max(query.page_size, 1), MAX_PAGE_SIZE)
+        offset = (max(query.page, 1) - 1) * page_size
+        fields: list[str] = [*_HIT_FIELDS, "petition__text"] if terms else list(_HIT_FIELDS)
+        if query.sort == "oldest":
+            ordered = matching.order_by("submitted_at", "pk")
+        elif query.sort == "relevance" and text:
+            ordered = matching.annotate(relevance=_relevance(text, terms)).order_by(
+                "-relevance", "-submitted_at", "-pk"
+            )
+            fields.append("relevance")
+        else:
+            ordered = matching.order_by("-submitted_at", "-pk")
+        rows = list(ordered.values(*fields)[offset : offset + page_size]) if offset < total else []
+
+        hits = []
+        for row in rows:
+            fragments = (
+                [highlight(row["petition__title"], terms), highlight(row["petition__text"], terms)]
+                if terms
+                else []
+            )
+            hits.append(
+                _hit(
+                    row,
+                    score=float(row.get("relevance", 0)),
+                    highlights=[fragment for fragment in fragments if fragment],
+                )
+            )
+        # A facet's counts ignore its own selection, so the other values stay offered.
+        facets = {
+            name: _facet(cases.filter(*(q for other, q in chosen.items() if other != name)), name)
+            for name in FACETS
+        }
+        return SearchResult(total=total, hits=hits, facets=facets)
+
+    def similar(self, *, case_id: int, scope: Scope, limit: int = 5) -> list[Hit]:
+        """Open and recent cases of the same province sharing the most folded title words (3+ letters).
+
+        The database picks the likeliest candidates (most of the words anywhere in title
+        or text); the words of their titles are then compared exactly.
+        """
+        visible = _scoped(scope)
+        source = visible.filter(pk=case_id).values("petition__title", "petition__province_id").first()
+        if source is None:
+            return []
+        words = _title_words(source["petition__title"])
+        if not words:
+            return []
+        contains = [Q(petition__search_text__contains=word) for word in words]
+        candidates = (
+            visible.exclude(pk=case_id)
+            .filter(petition__province_id=source["petition__province_id"])
+            .filter(Q(state__in=OPEN_STATES) | Q(submitted_at__gte=timezone.now() - SIMILAR_WINDOW))
+            .exclude(state__in=(CaseState.DUPLICATE, CaseState.WITHDRAWN))
+            .filter(reduce(or_, contains))
+            .annotate(
+                found=sum(
+                    (
+                        SqlCase(When(c, then=Value(1)), default=Value(0), output_field=IntegerField())
+                        for c in contains
+                    ),
+                    Value(0),
+                )
+            )
+            .order_by("-found", "-submitted_at", "-pk")
+            .values(*_HIT_FIELDS)[:SIMILAR_CANDIDATES]
+        )
+        scored = [(len(words & _title_words(row["petition__title"])), row) for row in candidates]
+        ranked = sorted(
+            ((shared, row) for shared, row in scored if shared),
+            key=lambda item: (-item[0], -item[1]["submitted_at"].timestamp(), -item[1]["pk"]),
+        )
+        return [_hit(row, score=float(shared)) for shared, row in ranked[:limit]]
+
+    def index(self, case_ids: list[int]) -> int:
+        # search_text is written with the petition: there is nothing to index.
+        return len(case_ids)
+
+
+def _title_words(title: str) -> set[str]:
+    return {word for word in _WORD.findall(fold(title)) if len(word) >= SIMILAR_MIN_WORD}

@@ -1,0 +1,103 @@
+"""The case document: what the index knows of a case. Never any personal data.
+
+No name, phone, email, address line, internal note or response draft reaches the
+index: only the public facts of the case (its code, title and text, topic, place,
+handling unit, state, times, deadlines, rating). Text is NFC-normalised here so
+that the index and the queries see one spelling of every Vietnamese letter.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from routing.models import Case
+
+#: Fields a document may carry; a test checks that no other field (and no personal data) appears.
+DOCUMENT_FIELDS = (
+    "case_id",
+    "code",
+    "title",
+    "text",
+    "category_id",
+    "category_code",
+    "unit_code",
+    "unit_path",
+    "level",
+    "province_code",
+    "commune_code",
+    "state",
+    "submitted_at",
+    "triaged_at",
+    "responded_at",
+    "closed_at",
+    "due_at",
+    "is_overdue",
+    "response_seconds",
+    "rating",
+    "location",
+)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text or "")
+
+
+def fold(text: str) -> str:
+    """Lowercase without diacritics: ``Ngập lụt đường`` → ``ngap lut duong``."""
+    lowered = nfc(text).lower().replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c))
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def case_document(case: Case) -> dict[str, Any]:
+    """The document of one case (``case`` with petition, its category, province and commune, and unit loaded)."""
+    petition = case.petition
+    response_seconds = (case.responded_at - case.submitted_at).total_seconds() if case.responded_at else None
+    location = (
+        {"lat": float(petition.latitude), "lon": float(petition.longitude)}
+        if petition.latitude is not None and petition.longitude is not None
+        else None
+    )
+    return {
+        "case_id": case.pk,
+        "code": petition.tracking_code,
+        "title": nfc(petition.title),
+        "text": nfc(petition.text),
+        "category_id": petition.category_id,
+        "category_code": petition.category.code,
+        "unit_code": case.unit.code,
+        "unit_path": case.unit.path,
+        "level": case.unit.level,
+        "province_code": petition.province.code if petition.province_id else None,
+        "commune_code": petition.commune.code if petition.commune_id else None,
+        "state": case.state,
+        "submitted_at": _iso(case.submitted_at),
+        "triaged_at": _iso(case.triaged_at),
+        "responded_at": _iso(case.responded_at),
+        "closed_at": _iso(case.closed_at),
+        "due_at": _iso(case.due_at),
+        "is_overdue": case.is_overdue,
+        "response_seconds": response_seconds,
+        "rating": case.rating,
+        "location": location,
+    }
+
+
+def cases_for_documents(case_ids: Iterable[int] | None = None) -> Any:
+    """The cases to index, with everything a document needs in one query per batch."""
+    cases = Case.objects.select_related(
+        "unit", "petition", "petition__category", "petition__province", "petition__commune"
+    ).order_by("pk")
+    if case_ids is not None:
+        cases = cases.filter(pk__in=list(case_ids))
+    return cases
+
+
+def documents(case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    for case in cases_for_documents(case_ids).iterator(chunk_size=chunk_size):
+        yield case_document(case)

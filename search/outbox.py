@@ -1,0 +1,99 @@
+"""Keeping the index in step with the database: rows written with each change, drained in bulk.
+
+``enqueue`` runs inside the change's transaction; ``drain`` runs after commit in the job
+engine, claims a batch with a lease, indexes it in one bulk request and removes the rows
+it indexed. If the search service is down the rows wait (with backoff) and the next
+drain catches up; nothing is lost and the rest of the site keeps working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from search.base import SearchUnavailable
+from search.models import IndexQueue
+
+logger = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+BATCH_SIZE = 500
+
+
+def enqueue(case_ids: Iterable[int]) -> None:
+    """Mark cases for (re)indexing, in the caller's transaction; wake the drain after commit."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    IndexQueue.objects.bulk_create(
+        [IndexQueue(case_id=pk, requested_at=now, next_attempt_at=now) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["case_id"],
+        update_fields=["requested_at", "next_attempt_at"],
+    )
+    from config.jobs import enqueue_after_commit
+
+    enqueue_after_commit("search.drain")
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
+
+
+@dataclass
+class DrainReport:
+    indexed: int = 0
+    waiting: int = 0
+
+
+def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetime]]:
+    due = IndexQueue.objects.filter(next_attempt_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+    with transaction.atomic():
+        rows = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("requested_at")
+            .values_list("pk", "case_id", "requested_at")[:batch_size]
+        )
+        if rows:
+            IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=now + LEASE)
+    return rows
+
+
+def drain(
+    *, batch_size: int = BATCH_SIZE, now: dt.datetime | None = None, max_batches: int = 100
+) -> DrainReport:
+    """Index waiting cases in bulk batches until none is due, or the search service is down."""
+    from search import get_backend
+
+    backend = get_backend()
+    report = DrainReport()
+    for _batch in range(max_batches):
+        moment = now or timezone.now()
+        rows = _claim(moment, batch_size)
+        if not rows:
+            break
+        try:
+            backend.index([case_id for _pk, case_id, _seen in rows])
+        except SearchUnavailable as exc:
+            waiting = IndexQueue.objects.filter(pk__in=[r[0] for r in rows])
+            waiting.update(attempts=F("attempts") + 1, lease_until=None, last_error=str(exc)[:500])
+            attempts = waiting.aggregate(most=Max("attempts"))["most"] or 1
+            waiting.update(next_attempt_at=moment + backoff(attempts))
+            report.waiting += len(rows)
+            logger.warning("search index unavailable; %s cases wait for the next drain", len(rows))
+            break
+        for pk, _case_id, seen in rows:
+            # Changed again while being indexed: keep the row (unclaimed) for the next drain.
+            if not IndexQueue.objects.filter(pk=pk, requested_at=seen).delete()[0]:
+                IndexQueue.objects.filter(pk=pk).update(lease_until=None)
+        report.indexed += len(rows)
+    return report

@@ -1,0 +1,15 @@
+"""The indexing outbox listens to case events inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.dispatch import receiver
+
+from routing.signals import case_events_recorded
+from search.outbox import enqueue
+
+
+@receiver(case_events_recorded, dispatch_uid="search.outbox")
+def queue_for_indexing(sender: Any, events: list[Any], **kwargs: Any) -> None:
+    enqueue(event.case_id for event in events)

@@ -1,0 +1,200 @@
+"""Monitoring from Elasticsearch aggregations (osmem-server) against the database version on the same data.
+
+Every number is compared with ``monitor_database`` on the hand-computed week of tests/conftest.py,
+except the percentiles of response times: Elasticsearch estimates them (t-digest) and osmem-server (as observed)
+takes the upper of the two closest ranks, where the database interpolates between them
+(``percentile_cont``). On three or four values that differs a lot (osmem: median of 24/48/96/144 h
+is 96 h, the database's 72 h), so the week's percentiles are only checked to lie between the two
+closest ranks; on a sample whose ranks fall on whole positions both agree exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import socket
+from typing import Any
+
+import pytest
+
+from petitions.models import Category, Petition
+from routing.metrics import percentile
+from routing.models import Case
+from search.base import Scope, SearchUnavailable
+from search.elastic import ElasticBackend
+from search.monitoring import Monitoring, MonitorQuery, monitor, monitor_database
+from tests.conftest import at, shape
+
+WEEK = {"since": dt.date(2026, 11, 2), "until": dt.date(2026, 11, 8)}
+H = 3600.0
+
+
+def index_all(backend: ElasticBackend) -> None:
+    backend.index(list(Case.objects.values_list("pk", flat=True)))
+    backend.refresh()
+
+
+def between_closest_ranks(value: float | None, values: list[float], fraction: float) -> bool:
+    if not values:
+        return value is None
+    position = (len(values) - 1) * fraction
+    low, high = values[math.floor(position)], values[math.ceil(position)]
+    return value is not None and low - 1e-6 <= value <= high + 1e-6
+
+
+def assert_same(elastic: Monitoring, database: Monitoring, query: MonitorQuery) -> None:
+    """Equal numbers; percentiles between the two closest ranks of the durations (see the module docstring)."""
+    assert elastic.volume_by_category == database.volume_by_category
+    assert elastic.volume_by_place == database.volume_by_place
+    assert elastic.rising == database.rising
+    assert elastic.satisfaction == database.satisfaction
+    assert set(elastic.response_by_level) == set(database.response_by_level)
+    for level, (count, p50, p90) in elastic.response_by_level.items():
+        assert count == database.response_by_level[level][0]
+        durations = sorted(
+            (case.responded_at - case.submitted_at).total_seconds()
+            for case in Case.objects.filter(unit__level=level, responded_at__isnull=False)
+            if _in(case, query)
+        )
+        assert between_closest_ranks(p50, durations, 0.5), (level, p50, durations)
+        assert between_closest_ranks(p90, durations, 0.9), (level, p90, durations)
+
+
+def _in(case: Case, query: MonitorQuery) -> bool:
+    start = at(query.since.day, 0)
+    end = at(query.until.day, 0) + dt.timedelta(days=1)
+    path = case.unit.path
+    scope = query.scope
+    in_scope = (scope.exact_path is None or path == scope.exact_path) and (
+        scope.path_prefix is None or path.startswith(scope.path_prefix)
+    )
+    assert case.responded_at is not None
+    return in_scope and start <= case.responded_at < end
+
+
+@pytest.fixture
+def rated_week(week: dict[str, Case], elastic: ElasticBackend) -> dict[str, Case]:
+    """The week with ratings (A and D 4, B 1, G 2) and titles about two topics, indexed."""
+    Case.objects.filter(pk__in=[week["A"].pk, week["D"].pk]).update(rating=4)
+    Case.objects.filter(pk=week["B"].pk).update(rating=1)
+    Case.objects.filter(pk=week["G"].pk).update(rating=2)
+    flooding = {"A": "Ngập lụt đường Láng", "C": "Ngập lụt phố Huế", "E": "Ngập lụt sau mưa lớn"}
+    for name, title in flooding.items():
+        Petition.objects.filter(pk=week[name].petition_id).update(title=title)
+    transport = Category.objects.get(code="transport")
+    Petition.objects.filter(pk=week["F"].petition_id).update(category=transport)
+    index_all(elastic)
+    return week
+
+
+@pytest.mark.parametrize(
+    ("scope", "places"),
+    [
+        ("hanoi", "commune"),
+        ("hanoi", "province"),
+        ("everything", "province"),
+        ("hoan_kiem_officer", "commune"),
+        ("cua_nam", "commune"),
+        ("hcm", "commune"),
+    ],
+)
+def test_same_numbers_as_the_database(
+    rated_week: dict[str, Case], elastic: ElasticBackend, tree: Any, scope: str, places: str
+) -> None:
+    scopes = {
+        "hanoi": Scope(path_prefix=tree.hanoi.path),
+        "everything": Scope(path_prefix="/"),
+        "hoan_kiem_officer": Scope(exact_path=tree.hoan_kiem.path),
+        "cua_nam": Scope(path_prefix=tree.cua_nam.path),
+        "hcm": Scope(path_prefix=tree.hcm.path),
+    }
+    query = MonitorQuery(scope=scopes[scope], places=places, **WEEK)
+    assert_same(elastic.monitor(query), monitor_database(query), query)
+
+
+def test_the_week_in_hanoi_by_hand(rated_week: dict[str, Case], elastic: ElasticBackend, tree: Any) -> None:
+    environment = rated_week["A"].petition.category_id
+    transport = Category.objects.get(code="transport").pk
+    result = elastic.monitor(MonitorQuery(scope=Scope(path_prefix=tree.hanoi.path), places="commune", **WEEK))
+    assert list(result.volume_by_category) == [dt.date(2026, 11, day) for day in range(2, 9)]
+    assert result.volume_by_category[dt.date(2026, 11, 2)] == {environment: 2}  # A B
+    assert result.volume_by_category[dt.date(2026, 11, 4)] == {transport: 1}  # F
+    assert result.volume_by_category[dt.date(2026, 11, 6)] == {}
+    assert result.volume_by_place == {"W00070": 5}  # all about Hoàn Kiếm; G (HCM) not counted
+    assert result.rising[0] == ("ngap lut", 3, 0)
+    assert result.response_by_level["commune"][0] == 3 and result.response_by_level["province"] == (
+        0,
+        None,
+        None,
+    )
+    assert result.satisfaction == {environment: (3, pytest.approx(3.0))}  # A 4, B 1, D 4; not G
+
+
+def test_jurisdiction_is_in_the_query(
+    rated_week: dict[str, Case], elastic: ElasticBackend, tree: Any
+) -> None:
+    officer = elastic.monitor(
+        MonitorQuery(scope=Scope(exact_path=tree.hoan_kiem.path), places="commune", **WEEK)
+    )
+    assert sum(sum(day.values()) for day in officer.volume_by_category.values()) == 3  # A B C
+    assert officer.volume_by_place == {"W00070": 3}
+    assert officer.response_by_level["commune"][0] == 2  # A B, not D (Cửa Nam) nor G (Bến Thành)
+    assert sum(rated for rated, _average in officer.satisfaction.values()) == 2
+
+    nobody = elastic.monitor(MonitorQuery(scope=Scope(), **WEEK))
+    assert nobody == monitor_database(MonitorQuery(scope=Scope(), **WEEK))
+    assert nobody.volume_by_place == {} and nobody.rising == [] and nobody.satisfaction == {}
+    assert (
+        all(day == {} for day in nobody.volume_by_category.values()) and len(nobody.volume_by_category) == 7
+    )
+    assert all(value == (0, None, None) for value in nobody.response_by_level.values())
+
+
+def test_monitor_uses_the_elasticsearch_backend(
+    rated_week: dict[str, Case], tree: Any, monkeypatch: Any
+) -> None:
+    query = MonitorQuery(scope=Scope(path_prefix=tree.hanoi.path), **WEEK)
+    monkeypatch.setattr("search.monitoring.monitor_database", lambda q: pytest.fail("database used"))
+    assert monitor(query).volume_by_place == {"P01": 5}
+
+
+def test_titles_are_read_page_by_page_up_to_the_cap(
+    rated_week: dict[str, Case], elastic: ElasticBackend, tree: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = MonitorQuery(scope=Scope(path_prefix=tree.hanoi.path), **WEEK)
+    monkeypatch.setattr("search.elastic.MONITOR_TITLE_PAGE", 2)
+    assert elastic.monitor(query).rising == monitor_database(query).rising  # 5 titles in pages of 2
+    monkeypatch.setattr("search.elastic.MONITOR_MAX_TITLES", 2)
+    # Only the newest two titles: E (5 Nov, flooding) and F (4 Nov).
+    assert elastic._titles(query.scope, "2026-11-02T00:00:00+07:00", "2026-11-09T00:00:00+07:00") == [
+        "Ngập lụt sau mưa lớn",
+        rated_week["F"].petition.title,
+    ]
+
+
+def test_percentiles_agree_on_whole_ranks(elastic: ElasticBackend, submit: Any, tree: Any) -> None:
+    """41 responses of 1..41 hours: the median and 90th percentile fall on ranks 20 and 36 exactly."""
+    for hours in range(1, 42):
+        case = submit().petition.case
+        shape(case, submitted_at=at(3), responded_at=at(3) + dt.timedelta(hours=hours))
+    index_all(elastic)
+    query = MonitorQuery(scope=Scope(path_prefix=tree.hanoi.path), **WEEK)
+    count, p50, p90 = elastic.monitor(query).response_by_level["commune"]
+    assert monitor_database(query).response_by_level["commune"] == (41, 21 * H, 37 * H)
+    assert count == 41 and p50 == pytest.approx(21 * H, rel=0.02) and p90 == pytest.approx(37 * H, rel=0.02)
+    assert percentile([float(h) for h in range(1, 42)], 0.9) == 37.0
+
+
+def test_monitor_raises_unavailable_when_elasticsearch_is_down(settings: Any, case: Case) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{port}"
+    settings.SEARCH_ES_PLAIN_JSON = True
+    with pytest.raises(SearchUnavailable):
+        ElasticBackend().monitor(MonitorQuery(scope=Scope(path_prefix="/"), **WEEK))
+
+
+def test_monitor_without_an_index_is_unavailable(elastic_url: str) -> None:
+    with pytest.raises(SearchUnavailable):
+        ElasticBackend().monitor(MonitorQuery(scope=Scope(path_prefix="/"), **WEEK))

@@ -1,0 +1,70 @@
+"""The indexing outbox: a row per changed case, written with the change, drained in bulk."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from routing import services
+from search import outbox
+from search.models import IndexQueue
+
+
+def queued() -> set[int]:
+    return set(IndexQueue.objects.values_list("case_id", flat=True))
+
+
+def test_a_new_petition_and_each_change_queue_the_case_for_indexing(case, cast):
+    assert queued() == {case.pk}
+    IndexQueue.objects.all().delete()
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    assert queued() == {case.pk}
+
+
+def test_a_rolled_back_change_queues_nothing(case, cast):
+    IndexQueue.objects.all().delete()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.case_accept(case_id=case.pk, actor=cast.officer)
+        raise RuntimeError("rollback")
+    assert queued() == set()
+
+
+def test_the_drain_indexes_after_commit_and_empties_the_queue(submit, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        submit()
+        submit(phone="0987 654 321")
+    assert queued() == set()
+
+
+def test_repeated_changes_keep_one_row_per_case(case, cast):
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Một", is_public=False)
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Hai", is_public=False)
+    assert IndexQueue.objects.filter(case_id=case.pk).count() == 1
+
+
+def test_a_change_committed_while_its_case_is_being_indexed_is_indexed_again(case, cast):
+    now = timezone.now()
+    claimed = outbox._claim(now, 10)
+    assert [case_id for _pk, case_id, _seen in claimed] == [case.pk]
+    services.case_accept(case_id=case.pk, actor=cast.officer)  # moves requested_at
+    # The drain finishing the claimed batch must not drop the newer request.
+    pk, _case_id, seen = claimed[0]
+    assert IndexQueue.objects.filter(pk=pk, requested_at=seen).delete()[0] == 0
+    report = outbox.drain(now=now + outbox.LEASE + dt.timedelta(seconds=1))
+    assert report.indexed == 1 and queued() == set()
+
+
+def test_with_the_search_service_down_rows_wait_and_the_drain_catches_up_later(case, settings):
+    settings.SEARCH_BACKEND = "elasticsearch"
+    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    report = outbox.drain()
+    assert report.waiting == 1 and report.indexed == 0
+    row = IndexQueue.objects.get(case_id=case.pk)
+    assert row.attempts == 1 and row.next_attempt_at > timezone.now() and row.last_error
+    assert outbox.drain().waiting == 0  # not due yet: nothing is retried at once
+    settings.SEARCH_BACKEND = "database"
+    assert outbox.drain(now=timezone.now() + dt.timedelta(hours=2)).indexed == 1
+    assert queued() == set()
