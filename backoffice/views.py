@@ -76,8 +76,14 @@ class LogoutView(auth_views.LogoutView):
     next_page = "backoffice:backoffice-login"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from notifications.live import announce_access_change
+
+        user_id = request.user.pk
         response = super().post(request, *args, **kwargs)
         messages.info(request, _("You have signed out."))
+        if user_id is not None:
+            # The session is gone now: the user's open pages in other tabs stop listening.
+            announce_access_change(user_id)
         return response
 
 

@@ -146,7 +146,9 @@ def publish_case_changed(
 # --- access changes -------------------------------------------------------------------------
 
 
-def _announce_access_change(user_id: int) -> None:
+def announce_access_change(user_id: int) -> None:
+    """Tell a user's open staff sockets to check their access again (after commit)."""
+
     def send() -> None:
         _send([user_group(user_id)], {"type": "access.changed"}, what=f"access of user {user_id}")
 
@@ -155,14 +157,14 @@ def _announce_access_change(user_id: int) -> None:
 
 def membership_saved_or_deleted(sender: Any, instance: Membership, **kwargs: Any) -> None:
     """A user's unit or role changed: their open sockets re-check that they may still listen."""
-    _announce_access_change(instance.user_id)
+    announce_access_change(instance.user_id)
 
 
 def user_saved(sender: Any, instance: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
     """Deactivation or a new password also ends a user's live updates (not the sign-in stamp)."""
     if kwargs.get("created") or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
-    _announce_access_change(instance.pk)
+    announce_access_change(instance.pk)
 
 
 def connect() -> None:

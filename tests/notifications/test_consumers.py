@@ -23,6 +23,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
+from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -314,6 +315,19 @@ def test_deactivating_the_account_closes_its_sockets(cast: Cast) -> None:
     async def scenario() -> None:
         socket = await _open("/ws/office/inbox/", officer)
         await database_sync_to_async(deactivate)()
+        assert await socket.receive_output(WAIT) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+    run(scenario)
+
+
+def test_signing_out_in_another_tab_closes_the_inbox_socket(cast: Cast) -> None:
+    officer = _signed_in(cast.officer)
+    other_tab = Client()
+    other_tab.cookies = officer.cookies  # the same browser, the same session
+
+    async def scenario() -> None:
+        socket = await _open("/ws/office/inbox/", officer)
+        await database_sync_to_async(other_tab.post)(reverse("backoffice:backoffice-logout"))
         assert await socket.receive_output(WAIT) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
     run(scenario)
