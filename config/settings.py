@@ -155,6 +155,7 @@ PORTAL_RATES = {
     "track_code": env_str("RATE_TRACK_CODE", "8/h"),
     "feedback_ip": env_str("RATE_FEEDBACK_IP", "20/h"),
     "upload_ip": env_str("RATE_UPLOAD_IP", "60/h"),
+    "suggest_ip": env_str("RATE_SUGGEST_IP", "300/h"),
 }
 #: A submission faster than this after the form was shown is a bot (seconds).
 PORTAL_MIN_FORM_SECONDS = env_int("PORTAL_MIN_FORM_SECONDS", 3, minimum=0)

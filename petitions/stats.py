@@ -376,3 +376,40 @@ def published_responses(
         .only(*PUBLISHED_RESPONSE_FIELDS)
         .order_by("-responded_at", "-pk")[:limit]
     )
+
+
+SUGGEST_CANDIDATES = 50
+
+
+def similar_published(title: str, *, limit: int = 3) -> list[Case]:
+    """Published responses to petitions like ``title`` (shared folded words), for a citizen typing one.
+
+    Only responses whose citizen agreed to publication, as on the statistics page; the
+    more words of the title a petition shares, the earlier it comes.
+    """
+    from search.documents import fold
+    from search.monitoring import STOPWORDS
+
+    words = {w for w in fold(title).split() if len(w) >= 3 and w not in STOPWORDS}
+    if len(words) < 2:
+        return []
+    matches = Q()
+    for word in sorted(words)[:8]:
+        matches |= Q(petition__search_text__contains=word)
+    candidates = list(
+        Case.objects.filter(
+            ANSWERED,
+            matches,
+            state__in=(CaseState.RESPONDED, CaseState.CLOSED),
+            petition__consent_publish=True,
+        )
+        .select_related("petition", "petition__category", "petition__province", "petition__commune")
+        .only(*PUBLISHED_RESPONSE_FIELDS)
+        .order_by("-responded_at", "-pk")[:SUGGEST_CANDIDATES]
+    )
+
+    def shared(case: Case) -> int:
+        return len(words & set(fold(case.petition.title).split()))
+
+    ranked = sorted((c for c in candidates if shared(c) >= 2), key=shared, reverse=True)
+    return ranked[:limit]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="portal-home"),
     path("submit/", views.submit, name="portal-submit"),
     path("submit/received/", views.submitted, name="portal-submitted"),
+    path("submit/similar.json", views.similar_answered, name="portal-similar"),
     path("submit/photos/<str:token>/", views.staged_photo, name="portal-staged-photo"),
     path("units/<str:province_code>/communes.json", views.communes, name="portal-communes"),
     path("track/", views.track, name="portal-track"),

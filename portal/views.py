@@ -12,7 +12,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.text import Truncator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
@@ -30,6 +31,7 @@ from petitions.stats import (
     public_breakdown,
     public_summary,
     published_responses,
+    similar_published,
 )
 from portal import grants, presenters
 from portal.files import attachment_response
@@ -131,6 +133,26 @@ def communes(request: HttpRequest, province_code: str) -> JsonResponse:
     if not Unit.objects.filter(code=province_code, level=Level.PROVINCE, is_active=True).exists():
         raise Http404
     return JsonResponse({"communes": [{"code": c, "name": n} for c, n in commune_choices(province_code)]})
+
+
+@require_GET
+@ratelimit(group="portal-suggest", key="ip", rate=_rate("suggest_ip"))
+def similar_answered(request: HttpRequest) -> JsonResponse:
+    """Answered petitions like the title being typed (only responses their citizens let us publish)."""
+    title = (request.GET.get("title") or "")[:200]
+    items = [
+        {
+            "code": case.petition.tracking_code,
+            "title": case.petition.title,
+            "response": Truncator(case.response_text).chars(220),
+            "date": formats.date_format(timezone.localtime(case.responded_at), "d/m/Y"),
+            "place": case.petition.commune.name if case.petition.commune else "",
+        }
+        for case in similar_published(title)
+    ]
+    response = JsonResponse({"results": items}, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = "private, max-age=60"
+    return response
 
 
 def _staged_tokens(request: HttpRequest) -> list[str]:

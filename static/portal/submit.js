@@ -60,3 +60,50 @@
     });
   }
 })();
+
+// While the title is typed: answered petitions like it (published with their citizens' consent).
+(function () {
+  "use strict";
+  var box = document.getElementById("similar-answered");
+  var title = document.querySelector(".petition-form [name=title]");
+  if (!box || !title || !window.fetch) { return; }
+  var timer = null;
+  var last = "";
+  function render(results) {
+    box.textContent = "";
+    if (!results.length) { return; }
+    var heading = document.createElement("p");
+    heading.className = "similar-heading";
+    heading.textContent = box.getAttribute("data-similar-heading");
+    var hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = box.getAttribute("data-similar-hint");
+    var list = document.createElement("ul");
+    results.forEach(function (item) {
+      var li = document.createElement("li");
+      var strong = document.createElement("strong");
+      strong.textContent = item.title;
+      var meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = " · " + item.place + " · " + item.date;
+      var answer = document.createElement("p");
+      answer.textContent = item.response;
+      li.appendChild(strong); li.appendChild(meta); li.appendChild(answer);
+      list.appendChild(li);
+    });
+    box.appendChild(heading); box.appendChild(hint); box.appendChild(list);
+  }
+  title.addEventListener("input", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(function () {
+      var text = title.value.trim();
+      if (text === last) { return; }
+      last = text;
+      if (text.split(/\s+/).length < 2) { render([]); return; }
+      fetch(box.getAttribute("data-similar-url") + "?title=" + encodeURIComponent(text), { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { results: [] }; })
+        .then(function (data) { render(data.results || []); })
+        .catch(function () { render([]); });
+    }, 400);
+  });
+})();
