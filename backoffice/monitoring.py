@@ -10,9 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from backoffice import forms as f
 from backoffice.access import leader_required
-from backoffice.leaders import _breadcrumbs, _period_query, _scope
+from backoffice.leaders import _breadcrumbs, _dashboard_period, _period_query, _scope
 from petitions.models import Category
 from routing.models import Level, Unit, membership_of
 from routing.units import name_sort_key
@@ -26,10 +25,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     membership = membership_of(request.user)
     assert membership is not None
     scope = _scope(request, request.GET.get("unit"))
-    query = request.GET.copy()
-    if not any(query.get(name) for name in ("period", "since", "until")):
-        query["period"] = "30"
-    period = f.PeriodForm(query)
+    period, _query = _dashboard_period(request)
     context: dict[str, Any] = {
         "scope": scope,
         "period": period,

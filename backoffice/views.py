@@ -521,22 +521,9 @@ def petition_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and "choose_province" not in request.POST:
         form = f.OfficerPetitionForm(request.POST, province_code=province_code)
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 result = petition_submit(
-                    category=data["category"],
-                    province=data["province"],
-                    commune=data["commune"],
-                    phone=data["phone"],
-                    title=data["title"],
-                    text=data["text"],
-                    submitter_name=data["submitter_name"],
-                    is_anonymous=data["is_anonymous"],
-                    email=data["email"],
-                    address=data["address"],
-                    consent_publish=data["consent_publish"],
-                    channel=Channel.OFFICER,
-                    entered_by=request.user,
+                    **form.submission(), channel=Channel.OFFICER, entered_by=request.user
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -90,11 +91,33 @@ def _rows_for_citizen(
     return rows
 
 
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_paused", default=False)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Write no notifications inside this block (demo data: its citizens are invented)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def enqueue_receipt(*, petition: Any, token: str) -> int:
     """The tracking code and secret link, by SMS (and email), written with the petition."""
+    if _paused.get():
+        return 0
     text = texts.receipt(code=petition.tracking_code, token=token, language=petition.language)
     rows = _rows_for_citizen(petition, text, "petition_received", f"receipt:{petition.pk}")
     return _insert(rows)
+
+
+def _tells_citizen(event: Any) -> bool:
+    return bool(event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen")
+
+
+STAFF_KINDS = {"accept", "reassign", "reminder", "overdue"}
 
 
 def enqueue_for_events(events: Iterable[Any]) -> int:
@@ -106,47 +129,52 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
     """
     from routing.models import CaseEvent, EventKind
 
-    events = list(events)
-    wanted = [
-        e
-        for e in events
-        if (e.is_public and e.kind in CITIZEN_KINDS and e.actor_kind != "citizen")
-        or e.kind in (EventKind.ACCEPT, EventKind.REASSIGN, EventKind.REMINDER, EventKind.OVERDUE)
-    ]
+    if _paused.get():
+        return 0
+    wanted = [e.pk for e in events if _tells_citizen(e) or e.kind in STAFF_KINDS]
     if not wanted:
         return 0
-    loaded = {
-        e.pk: e
-        for e in CaseEvent.objects.filter(pk__in=[e.pk for e in wanted]).select_related(
+    loaded = list(
+        CaseEvent.objects.filter(pk__in=wanted).select_related(
             "case__petition", "case__assignee", "case__unit", "to_unit", "actor"
         )
-    }
+    )
+    # Leaders of the units with reminders or missed deadlines, in one query for the whole batch.
+    leaders = _leaders_of(
+        {e.case.unit_id for e in loaded if e.kind in (EventKind.REMINDER, EventKind.OVERDUE)}
+    )
     rows: list[Notification] = []
-    for event in (loaded[e.pk] for e in wanted if e.pk in loaded):
+    for event in loaded:
         case = event.case
         petition = case.petition
-        if event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen":
+        if _tells_citizen(event):
             unit = event.to_unit.name if event.to_unit else case.unit.name
             note = event.note if event.kind in (EventKind.REJECT, EventKind.EXTEND) else ""
             text = texts.status_change(
                 code=petition.tracking_code, kind=event.kind, unit=unit, note=note, language=petition.language
             )
             rows += _rows_for_citizen(petition, text, f"case_{event.kind}", f"event:{event.pk}", event)
-        rows += _rows_for_staff(event, case, petition)
+        rows += _rows_for_staff(event, case, petition, leaders.get(case.unit_id, []))
     return _insert(rows)
 
 
-def _leaders_of(unit_id: int) -> list[Any]:
+def _leaders_of(unit_ids: set[int]) -> dict[int, list[Any]]:
+    """Active leaders of each unit, by unit id."""
     from django.contrib.auth.models import User
 
     from routing.models import LEADING_ROLES
 
-    return list(
-        User.objects.filter(membership__unit_id=unit_id, membership__role__in=LEADING_ROLES, is_active=True)
-    )
+    if not unit_ids:
+        return {}
+    by_unit: dict[int, list[Any]] = defaultdict(list)
+    for user in User.objects.filter(
+        membership__unit_id__in=unit_ids, membership__role__in=LEADING_ROLES, is_active=True
+    ).select_related("membership"):
+        by_unit[user.membership.unit_id].append(user)
+    return by_unit
 
 
-def _rows_for_staff(event: Any, case: Any, petition: Any) -> list[Notification]:
+def _rows_for_staff(event: Any, case: Any, petition: Any, leaders: list[Any]) -> list[Notification]:
     from routing.models import EventKind
 
     recipients: list[Any] = []
@@ -155,10 +183,10 @@ def _rows_for_staff(event: Any, case: Any, petition: Any) -> list[Notification]:
             recipients = [case.assignee]
         template = "case_assigned"
     elif event.kind == EventKind.REMINDER:
-        recipients = [case.assignee] if case.assignee else _leaders_of(case.unit_id)
+        recipients = [case.assignee] if case.assignee else leaders
         template = "deadline_reminder"
     elif event.kind == EventKind.OVERDUE:
-        recipients = [u for u in [case.assignee, *_leaders_of(case.unit_id)] if u is not None]
+        recipients = [u for u in [case.assignee, *leaders] if u is not None]
         template = "overdue_alert"
     else:
         return []
@@ -190,21 +218,8 @@ def _rows_for_staff(event: Any, case: Any, petition: Any) -> list[Notification]:
     return rows
 
 
-_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_paused", default=False)
-
-
-@contextlib.contextmanager
-def paused() -> Iterator[None]:
-    """Write no notifications inside this block (demo data: its citizens are invented)."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
-
-
 def _insert(rows: list[Notification]) -> int:
-    if not rows or _paused.get():
+    if not rows:
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     # After commit, wake the drain; if the job engine is down the rows wait for the next one.

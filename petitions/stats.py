@@ -387,10 +387,10 @@ def similar_published(title: str, *, limit: int = 3) -> list[Case]:
     Only responses whose citizen agreed to publication, as on the statistics page; the
     more words of the title a petition shares, the earlier it comes.
     """
-    from search.documents import fold
+    from search.database import significant_words
     from search.monitoring import STOPWORDS
 
-    words = {w for w in fold(title).split() if len(w) >= 3 and w not in STOPWORDS}
+    words = significant_words(title) - STOPWORDS
     if len(words) < 2:
         return []
     matches = Q()
@@ -409,7 +409,7 @@ def similar_published(title: str, *, limit: int = 3) -> list[Case]:
     )
 
     def shared(case: Case) -> int:
-        return len(words & set(fold(case.petition.title).split()))
+        return len(words & significant_words(case.petition.title))
 
     ranked = sorted((c for c in candidates if shared(c) >= 2), key=shared, reverse=True)
     return ranked[:limit]

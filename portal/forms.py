@@ -177,6 +177,27 @@ class SubmitForm(forms.Form):
             "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
         }
 
+    #: The fields ``petitions.services.petition_submit`` takes as they are.
+    SUBMITTED_FIELDS = (
+        "category",
+        "province",
+        "commune",
+        "phone",
+        "title",
+        "text",
+        "submitter_name",
+        "is_anonymous",
+        "email",
+        "address",
+        "latitude",
+        "longitude",
+        "consent_publish",
+    )
+
+    def submission(self) -> dict[str, Any]:
+        """The cleaned fields as ``petition_submit`` keywords (those a subclass removed are left out)."""
+        return {name: self.cleaned_data[name] for name in self.SUBMITTED_FIELDS if name in self.fields}
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if not data.get("is_anonymous") and not (data.get("submitter_name") or "").strip():

@@ -208,22 +208,9 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/submit.html", {"form": form, "staged": staged})
 
     if form.is_valid() and not photo_errors and not expired:
-        data = form.cleaned_data
         try:
             result = petition_submit(
-                category=data["category"],
-                province=data["province"],
-                commune=data["commune"],
-                phone=data["phone"],
-                title=data["title"],
-                text=data["text"],
-                submitter_name=data["submitter_name"],
-                is_anonymous=data["is_anonymous"],
-                email=data["email"],
-                address=data["address"],
-                latitude=data["latitude"],
-                longitude=data["longitude"],
-                consent_publish=data["consent_publish"],
+                **form.submission(),
                 language=(get_language() or "vi")[:2],
                 attachment_tokens=tokens,
                 session_key=session_key,

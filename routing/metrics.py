@@ -141,7 +141,7 @@ def subtree_cases(scope: Unit) -> QuerySet[Case]:
     return Case.objects.filter(unit__path__startswith=scope.path).order_by()
 
 
-def _bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def day_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Local-time day bounds ``[since 00:00, until+1 00:00)``, aware."""
     from django.utils import timezone
 
@@ -247,7 +247,7 @@ def _per_day(cases: QuerySet[Case], field: str, start: dt.datetime, end: dt.date
 
 def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily: bool = True) -> Performance:
     """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates)."""
-    start, end = _bounds(since, until)
+    start, end = day_bounds(since, until)
     cases = subtree_cases(scope)
     children = sorted(Unit.objects.filter(parent=scope), key=lambda unit: name_sort_key(unit.name))
 
@@ -299,7 +299,7 @@ def unit_summary(*, scope: Unit, since: dt.date, until: dt.date) -> Performance:
     For the dashboard's live refresh, in four queries; the per-unit and per-topic tables
     (and the charts) stay as the page was loaded.
     """
-    start, end = _bounds(since, until)
+    start, end = day_bounds(since, until)
     cases = subtree_cases(scope)
     total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
     total.label, total.unit = scope.name, scope

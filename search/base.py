@@ -83,6 +83,10 @@ class SearchBackend(Protocol):
         """(Re)index these cases (deleted ones are removed); returns how many documents were written."""
         ...
 
+    def monitor(self, query: Any) -> Any:
+        """``search.monitoring.Monitoring`` for a ``MonitorQuery``, within its scope."""
+        ...
+
 
 def scope_for(user: Any) -> Scope:
     """The search scope of a user, from the same rule as ``routing.selectors.cases_visible_to``."""

@@ -66,7 +66,7 @@ def terms_of(text: str) -> list[str]:
     return list(dict.fromkeys(_WORD.findall(fold(text))))[:MAX_TERMS]
 
 
-def _scoped(scope: Scope) -> QuerySet[Case]:
+def scoped_cases(scope: Scope) -> QuerySet[Case]:
     """The cases of ``scope``; an empty scope has none. Both paths given: both apply."""
     if scope.is_empty:
         return Case.objects.none()
@@ -239,7 +239,7 @@ class DatabaseBackend:
             return SearchResult(total=0, hits=[], facets={name: [] for name in FACETS})
         text = " ".join(nfc(query.text).split())
         terms = terms_of(text)
-        cases = _scoped(query.scope).filter(_dates(query))
+        cases = scoped_cases(query.scope).filter(_dates(query))
         if text:
             cases = cases.filter(_text_match(text, terms))
         chosen = _selections(query)
@@ -287,11 +287,11 @@ class DatabaseBackend:
         The database picks the likeliest candidates (most of the words anywhere in title
         or text); the words of their titles are then compared exactly.
         """
-        visible = _scoped(scope)
+        visible = scoped_cases(scope)
         source = visible.filter(pk=case_id).values("petition__title", "petition__province_id").first()
         if source is None:
             return []
-        words = _title_words(source["petition__title"])
+        words = significant_words(source["petition__title"])
         if not words:
             return []
         contains = [Q(petition__search_text__contains=word) for word in words]
@@ -313,17 +313,24 @@ class DatabaseBackend:
             .order_by("-found", "-submitted_at", "-pk")
             .values(*_HIT_FIELDS)[:SIMILAR_CANDIDATES]
         )
-        scored = [(len(words & _title_words(row["petition__title"])), row) for row in candidates]
+        scored = [(len(words & significant_words(row["petition__title"])), row) for row in candidates]
         ranked = sorted(
             ((shared, row) for shared, row in scored if shared),
             key=lambda item: (-item[0], -item[1]["submitted_at"].timestamp(), -item[1]["pk"]),
         )
         return [_hit(row, score=float(shared)) for shared, row in ranked[:limit]]
 
+    def monitor(self, query: Any) -> Any:
+        """Monitoring numbers from the tables (``search.monitoring.monitor_database``)."""
+        from search.monitoring import monitor_database
+
+        return monitor_database(query)
+
     def index(self, case_ids: list[int]) -> int:
         # search_text is written with the petition: there is nothing to index.
         return len(case_ids)
 
 
-def _title_words(title: str) -> set[str]:
+def significant_words(title: str) -> set[str]:
+    """The folded words of a title long enough to say something (3 letters or more)."""
     return {word for word in _WORD.findall(fold(title)) if len(word) >= SIMILAR_MIN_WORD}

@@ -15,11 +15,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Q
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
-from routing.models import Case, Level
+from routing.models import Level
 from search.base import Scope
 from search.documents import fold
 
@@ -98,25 +97,6 @@ class Monitoring:
     satisfaction: dict[int, tuple[int, float | None]] = field(default_factory=dict)
 
 
-def _scoped(scope: Scope) -> QuerySet[Case]:
-    cases = Case.objects.order_by()
-    if scope.exact_path is not None:
-        return cases.filter(unit__path=scope.exact_path)
-    if scope.path_prefix is None:
-        return cases.none()
-    if scope.path_prefix == "/":
-        return cases
-    return cases.filter(unit__path__startswith=scope.path_prefix)
-
-
-def _bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        dt.datetime.combine(since, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
-
-
 def rising_words(
     recent: Counter[str], previous: Counter[str], *, limit: int = 10, minimum: int = 2
 ) -> list[tuple[str, int, int]]:
@@ -150,10 +130,11 @@ def title_words(titles: list[str]) -> Counter[str]:
 
 def monitor_database(query: MonitorQuery) -> Monitoring:
     """The monitoring numbers from the database (the embedded default)."""
-    from routing.metrics import percentile
+    from routing.metrics import day_bounds, percentile
+    from search.database import scoped_cases
 
-    start, end = _bounds(query.since, query.until)
-    cases = _scoped(query.scope)
+    start, end = day_bounds(query.since, query.until)
+    cases = scoped_cases(query.scope).order_by()
     in_period = cases.filter(submitted_at__gte=start, submitted_at__lt=end)
     result = Monitoring()
 
@@ -231,9 +212,8 @@ def as_chart(
 
 
 def monitor(query: MonitorQuery) -> Monitoring:
-    """The configured backend's numbers; backends without native aggregations use the database."""
+    """The configured backend's numbers (Elasticsearch aggregations, or the database's)."""
     from search import get_backend
 
-    backend = get_backend()
-    native = getattr(backend, "monitor", None)
-    return native(query) if native is not None else monitor_database(query)
+    result: Monitoring = get_backend().monitor(query)
+    return result

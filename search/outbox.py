@@ -12,7 +12,10 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -27,7 +30,13 @@ BATCH_SIZE = 500
 
 
 def enqueue(case_ids: Iterable[int]) -> None:
-    """Mark cases for (re)indexing, in the caller's transaction; wake the drain after commit."""
+    """Mark cases for (re)indexing, in the caller's transaction; wake the drain after commit.
+
+    Only with Elasticsearch: the database backend searches the tables themselves, so it has
+    nothing to index and no request pays for the queue (``search_reindex`` fills a new index).
+    """
+    if settings.SEARCH_BACKEND != "elasticsearch":
+        return
     ids = sorted(set(case_ids))
     if not ids:
         return
@@ -91,9 +100,9 @@ def drain(
             report.waiting += len(rows)
             logger.warning("search index unavailable; %s cases wait for the next drain", len(rows))
             break
-        for pk, _case_id, seen in rows:
-            # Changed again while being indexed: keep the row (unclaimed) for the next drain.
-            if not IndexQueue.objects.filter(pk=pk, requested_at=seen).delete()[0]:
-                IndexQueue.objects.filter(pk=pk).update(lease_until=None)
+        # Rows whose case changed again while it was being indexed stay, released for the next batch.
+        indexed = reduce(or_, (Q(pk=pk, requested_at=seen) for pk, _case_id, seen in rows))
+        IndexQueue.objects.filter(indexed).delete()
+        IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=None)
         report.indexed += len(rows)
     return report

@@ -9,7 +9,10 @@ from django.dispatch import receiver
 from routing.signals import case_events_recorded
 from search.outbox import enqueue
 
+#: Events that change nothing a document holds (notes and reminders are not indexed).
+NOT_INDEXED = {"note", "reminder"}
+
 
 @receiver(case_events_recorded, dispatch_uid="search.outbox")
 def queue_for_indexing(sender: Any, events: list[Any], **kwargs: Any) -> None:
-    enqueue(event.case_id for event in events)
+    enqueue(event.case_id for event in events if event.kind not in NOT_INDEXED)

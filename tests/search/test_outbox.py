@@ -13,6 +13,12 @@ from search import outbox
 from search.models import IndexQueue
 
 
+@pytest.fixture(autouse=True)
+def indexing(elastic):
+    """The index is Elasticsearch (osmem-server over HTTP): the database backend queues nothing."""
+    return elastic
+
+
 def queued() -> set[int]:
     return set(IndexQueue.objects.values_list("case_id", flat=True))
 
@@ -40,8 +46,8 @@ def test_the_drain_indexes_after_commit_and_empties_the_queue(submit, django_cap
 
 
 def test_repeated_changes_keep_one_row_per_case(case, cast):
-    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Một", is_public=False)
-    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Hai", is_public=False)
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    services.case_submit_response(case_id=case.pk, actor=cast.officer, text="Đã xử lý.")
     assert IndexQueue.objects.filter(case_id=case.pk).count() == 1
 
 
@@ -58,13 +64,26 @@ def test_a_change_committed_while_its_case_is_being_indexed_is_indexed_again(cas
 
 
 def test_with_the_search_service_down_rows_wait_and_the_drain_catches_up_later(case, settings):
-    settings.SEARCH_BACKEND = "elasticsearch"
+    up = settings.ELASTICSEARCH_URL
     settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     report = outbox.drain()
     assert report.waiting == 1 and report.indexed == 0
     row = IndexQueue.objects.get(case_id=case.pk)
     assert row.attempts == 1 and row.next_attempt_at > timezone.now() and row.last_error
     assert outbox.drain().waiting == 0  # not due yet: nothing is retried at once
-    settings.SEARCH_BACKEND = "database"
+    settings.ELASTICSEARCH_URL = up  # back
     assert outbox.drain(now=timezone.now() + dt.timedelta(hours=2)).indexed == 1
+    assert queued() == set()
+
+
+def test_with_the_database_backend_nothing_is_queued(case, cast, settings):
+    settings.SEARCH_BACKEND = "database"
+    IndexQueue.objects.all().delete()
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    assert queued() == set()
+
+
+def test_notes_change_no_document_and_queue_nothing(case, cast):
+    IndexQueue.objects.all().delete()
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Nội bộ", is_public=False)
     assert queued() == set()
