@@ -16,7 +16,7 @@ from petitions.models import Category
 from routing.models import Level, Unit, membership_of
 from routing.units import name_sort_key
 from search.base import Scope, SearchUnavailable
-from search.monitoring import MonitorQuery, as_chart, monitor
+from search.monitoring import MonitorQuery, as_chart, as_place_chart, monitor
 
 
 @require_GET
@@ -53,17 +53,25 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     place_units = Unit.objects.filter(level=place_level, is_active=True)
     if places == "commune":
         place_units = place_units.filter(path__startswith=scope.path)
-    tiles = sorted(
-        ((u.name, u.code, result.volume_by_place.get(u.code, 0)) for u in place_units),
-        key=lambda tile: name_sort_key(tile[0]),
-    )
+    names = dict(place_units.values_list("code", "name"))
+    tiles = [(name, code, result.volume_by_place.get(code, 0)) for code, name in names.items()]
+    if places == "province":  # 34 provinces: all of them, in the order people look them up
+        tiles.sort(key=lambda tile: name_sort_key(tile[0]))
+        quiet = 0
+    else:  # up to ~170 communes: those with petitions, most first; the quiet ones counted
+        quiet = sum(1 for tile in tiles if not tile[2])
+        tiles = sorted(
+            (tile for tile in tiles if tile[2]), key=lambda tile: (-tile[2], name_sort_key(tile[0]))
+        )
     peak = max((n for _name, _code, n in tiles), default=0) or 1
     context.update(
         {
             "result": result,
             "period_query": _period_query(data),
             "chart": as_chart(result, categories, other_label=_("Other topics")),
+            "place_chart": as_place_chart(result, names, other_label=_("Other places")),
             "tiles": [(name, code, n, min(4, (4 * n + peak - 1) // peak)) for name, code, n in tiles],
+            "quiet_places": quiet,
             "places_label": _("Provinces") if places == "province" else _("Communes"),
             "levels": [(Level(level).label, *numbers) for level, numbers in result.response_by_level.items()],
             "satisfaction": sorted(

@@ -139,7 +139,10 @@ def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
             rows = _locked_batch(candidates, ("pk", "version", "state", "unit_id", "due_at"), batch_size)
             if not rows:
                 return total
-            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(is_overdue=True, overdue_since=now)
+            # updated_at: a reindex catches up on the cases changed while it ran.
+            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(
+                is_overdue=True, overdue_since=now, updated_at=now
+            )
             events = [
                 CaseEvent(
                     case_id=r["pk"],

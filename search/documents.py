@@ -12,7 +12,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from routing.models import Case
+from django.db.models import OuterRef, Subquery
+
+from routing.models import Case, CaseEvent
 
 #: Fields a document may carry; a test checks that no other field (and no personal data) appears.
 DOCUMENT_FIELDS = (
@@ -89,15 +91,34 @@ def case_document(case: Case) -> dict[str, Any]:
 
 
 def cases_for_documents(case_ids: Iterable[int] | None = None) -> Any:
-    """The cases to index, with everything a document needs in one query per batch."""
-    cases = Case.objects.select_related(
-        "unit", "petition", "petition__category", "petition__province", "petition__commune"
-    ).order_by("pk")
+    """The cases to index, with everything a document needs (and its version) in one query per batch.
+
+    ``index_version`` is the id of the case's latest event. Every change a document shows writes
+    an event under the case's row lock, so later changes of a case get higher ids; Elasticsearch
+    (``version_type=external_gte``) then refuses a document older than the one it holds, whatever
+    order two drains or a reindex deliver them in.
+    """
+    latest_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    cases = (
+        Case.objects.select_related(
+            "unit", "petition", "petition__category", "petition__province", "petition__commune"
+        )
+        .annotate(index_version=Subquery(latest_event))
+        .order_by("pk")
+    )
     if case_ids is not None:
         cases = cases.filter(pk__in=list(case_ids))
     return cases
 
 
-def documents(case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+def versioned_documents(
+    case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000
+) -> Iterator[tuple[dict[str, Any], int]]:
+    """(document, version) of each case; see ``cases_for_documents``."""
     for case in cases_for_documents(case_ids).iterator(chunk_size=chunk_size):
-        yield case_document(case)
+        yield case_document(case), case.index_version or 0
+
+
+def documents(case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
+    for document, _version in versioned_documents(case_ids, chunk_size=chunk_size):
+        yield document

@@ -28,13 +28,13 @@ from routing.models import OPEN_STATES, Case, CaseState, Level
 from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult, SearchUnavailable
 from search.client import get_client
-from search.documents import documents, nfc
-from search.monitoring import Monitoring, MonitorQuery, rising_words, title_words
+from search.documents import documents, nfc, versioned_documents
+from search.monitoring import CHART_PLACES, Monitoring, MonitorQuery, rising_topics
 
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
-Progress = Callable[[Iterable[Document]], Iterable[Document]]
+Progress = Callable[[Iterable[Any]], Iterable[Any]]
 
 #: Lowercase, then ASCII folding that keeps the original token next to the folded one: ``ngập`` is
 #: indexed as ``ngập`` and ``ngap`` (``đường`` as ``đường`` and ``duong``). A toneless query finds
@@ -241,10 +241,10 @@ class ElasticBackend:
         )
 
     def _bulk_build(self, index: str, progress: Progress | None) -> int:
-        docs: Iterable[Document] = documents()
+        docs: Iterable[tuple[Document, int]] = versioned_documents()
         if progress is not None:
             docs = progress(docs)
-        actions = ({"_index": index, "_id": str(doc["case_id"]), "_source": doc} for doc in docs)
+        actions = (_write(index, doc, version) for doc, version in docs)
         written = 0
         failures: list[Any] = []
         for ok, item in helpers.streaming_bulk(
@@ -263,12 +263,9 @@ class ElasticBackend:
         ids = sorted({int(pk) for pk in case_ids})
         if not ids:
             return 0
-        docs = list(documents(ids))
-        present = {doc["case_id"] for doc in docs}
-        actions: list[dict[str, Any]] = [
-            {"_op_type": "index", "_index": self.alias, "_id": str(doc["case_id"]), "_source": doc}
-            for doc in docs
-        ]
+        docs = list(versioned_documents(ids))
+        present = {doc["case_id"] for doc, _version in docs}
+        actions: list[dict[str, Any]] = [_write(self.alias, doc, version) for doc, version in docs]
         actions += [
             {"_op_type": "delete", "_index": self.alias, "_id": str(pk)} for pk in ids if pk not in present
         ]
@@ -278,7 +275,9 @@ class ElasticBackend:
             _, errors = helpers.bulk(
                 self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False, require_alias=True
             )
-        failures = [item for item in cast(list[Any], errors) if not _is_missing_delete(item)]
+        failures = [
+            item for item in cast(list[Any], errors) if not (_is_missing_delete(item) or _is_superseded(item))
+        ]
         if failures:
             message = f"{len(failures)} of {len(actions)} index actions failed; first: {failures[0]}"
             if all(_item_status(item) == 429 or _item_status(item) >= 500 for item in failures):
@@ -424,6 +423,23 @@ class ElasticBackend:
                         },
                     },
                     "places": {"terms": {"field": place, "size": MONITOR_PLACES}},
+                    "leading": {
+                        "terms": {
+                            "field": place,
+                            "size": CHART_PLACES,
+                            "order": [{"_count": "desc"}, {"_key": "asc"}],
+                        },
+                        "aggs": {
+                            "days": {
+                                "date_histogram": {
+                                    "field": "submitted_at",
+                                    "calendar_interval": "day",
+                                    "time_zone": settings.TIME_ZONE,
+                                    "min_doc_count": 0,
+                                }
+                            }
+                        },
+                    },
                 },
             },
             "responded": {
@@ -470,6 +486,13 @@ class ElasticBackend:
         result.volume_by_place = {
             str(bucket["key"]): int(bucket["doc_count"]) for bucket in found["period"]["places"]["buckets"]
         }
+        for bucket in found["period"]["leading"]["buckets"]:
+            per_day = dict.fromkeys(days, 0)
+            for sub in bucket["days"]["buckets"]:
+                day = dt.datetime.fromtimestamp(sub["key"] / 1000, zone).date()
+                if day in per_day:
+                    per_day[day] = int(sub["doc_count"])
+            result.volume_by_place_per_day[str(bucket["key"])] = per_day
         for bucket in found["responded"]["levels"]["buckets"]:
             values = bucket["seconds"]["values"]
             result.response_by_level[str(bucket["key"])] = (
@@ -485,9 +508,8 @@ class ElasticBackend:
 
         length = dt.timedelta(days=len(days))
         before = _local_midnight(query.since - length)
-        result.rising = rising_words(
-            title_words(self._titles(query.scope, start, end)),
-            title_words(self._titles(query.scope, before, start)),
+        result.rising = rising_topics(
+            self._titles(query.scope, start, end), self._titles(query.scope, before, start)
         )
         return result
 
@@ -643,6 +665,25 @@ def _facet_values(name: str, terms: dict[str, Any]) -> list[tuple[Any, int]]:
 def _item_status(item: dict[str, Any]) -> int:
     (result,) = item.values()
     return int(result.get("status", 0))
+
+
+def _write(index: str, doc: Document, version: int) -> dict[str, Any]:
+    """A bulk action writing a case's document unless the index holds a newer one (see ``cases_for_documents``)."""
+    return {
+        "_op_type": "index",
+        "_index": index,
+        "_id": str(doc["case_id"]),
+        "_source": doc,
+        "version": version,
+        "version_type": "external_gte",
+    }
+
+
+def _is_superseded(item: dict[str, Any]) -> bool:
+    """A write refused because the index already holds a newer version of the document: nothing to do."""
+    result = item.get("index") or {}
+    error = result.get("error") or {}
+    return result.get("status") == 409 and error.get("type") == "version_conflict_engine_exception"
 
 
 def _is_missing_delete(item: dict[str, Any]) -> bool:

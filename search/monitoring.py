@@ -20,58 +20,40 @@ from django.db.models.functions import TruncDate
 
 from routing.models import Level
 from search.base import Scope
-from search.documents import fold
+from search.documents import fold, nfc
 
-#: Words too common in petitions to be a topic.
-STOPWORDS = set(
-    [
-        "cua",
-        "va",
-        "cac",
-        "cho",
-        "tai",
-        "tren",
-        "duoi",
-        "trong",
-        "ngoai",
-        "voi",
-        "khong",
-        "co",
-        "mot",
-        "nhung",
-        "nay",
-        "khi",
-        "den",
-        "tu",
-        "theo",
-        "duoc",
-        "nhieu",
-        "rat",
-        "da",
-        "dang",
-        "se",
-        "bi",
-        "lam",
-        "nguoi",
-        "dan",
-        "xin",
-        "de",
-        "nghi",
-        "phan",
-        "anh",
-        "kien",
-        "viec",
-        "ve",
-        "o",
-        "la",
-        "thi",
-        "ma",
-        "nen",
-        "cung",
-        "hay",
-    ]
+#: Words too common in petitions to be a topic, as spelled (``cho`` is a function word, ``chờ`` is not).
+STOPWORD_TEXT = (
+    "của và các cho tại trên dưới trong ngoài với không có một những này khi đến từ theo được nhiều "
+    "rất đã đang sẽ bị làm người dân xin đề nghị phản ánh kiến việc về ở là thì mà nên cũng hay tôi "
+    "gây cần chưa lắp thêm quá"
 )
-_SYLLABLE = re.compile(r"[a-z0-9]+")
+STOPWORDS = frozenset(STOPWORD_TEXT.split())
+#: The same, typed without tone marks.
+FOLDED_STOPWORDS = frozenset(fold(word) for word in STOPWORDS)
+#: Common words of petitions. Cutting a title into two-syllable terms, these come first, so that
+#: ``cống thoát nước tắc nghẽn bốc mùi`` gives ``thoát nước``, ``tắc nghẽn``, ``bốc mùi`` even when
+#: every pair of it is equally frequent (elsewhere the pairs seen in most titles win).
+LEXICON_WORDS = (
+    "ngập lụt, ngập úng, thoát nước, tắc nghẽn, bốc mùi, rác thải, ô nhiễm, tiếng ồn, khói bụi, chất thải, "
+    "nước thải, nước máy, nước sạch, cấp nước, mất nước, cây xanh, chiếu sáng, công cộng, đèn đường, "
+    "vỉa hè, lòng đường, lấn chiếm, ổ gà, hố ga, giao thông, tín hiệu, giảm tốc, nhà chờ, xe buýt, xe tải, "
+    "xe máy, đua xe, an toàn, nguy hiểm, xuống cấp, sụt lún, sạt lở, mưa lớn, mưa bão, bão lũ, thi công, "
+    "xây dựng, sai phép, trật tự, đô thị, quy hoạch, giải phóng, mặt bằng, bồi thường, định cư, đất đai, "
+    "chứng nhận, sử dụng, đăng ký, kinh doanh, căn cước, cư trú, tạm trú, khai sinh, khai tử, kết hôn, "
+    "hồ sơ, thủ tục, hành chính, trực tuyến, bộ phận, tiếp nhận, xác nhận, chứng thực, lệ phí, học phí, "
+    "trợ cấp, bảo hiểm, y tế, cao tuổi, thất nghiệp, hộ nghèo, cận nghèo, thương binh, xã hội, trẻ em, "
+    "học sinh, giáo viên, trường học, mầm non, bán trú, lạm thu, dạy thêm, bắt nạt, khuyết tật, sức khỏe, "
+    "bệnh viện, tiêm chủng, vắc xin, xuất huyết, ngộ độc, thực phẩm, vệ sinh, an ninh, trộm cắp, mất trộm, "
+    "tụ tập, ban đêm, phòng cháy, chữa cháy, cháy nổ, văn hóa, tham nhũng, nhũng nhiễu, thái độ, cán bộ, "
+    "công chức, hỗ trợ, khẩn cấp, điện lực, mất điện, nghĩa trang, chăn nuôi, thủy lợi, kênh mương, "
+    "tranh chấp, khiếu nại, tố cáo, cho vay, nặng lãi, đòi nợ, hàng rong, du khách, phát thanh, ùn ứ, "
+    "thu gom, tập kết, giữ xe, bên cạnh, điểm dừng, nứt tường, tư thục, trông trẻ, nhà ở, nhà trọ, cổng trường, phòng học, phòng khám, nhà thuốc, hoạt động"
+)
+LEXICON = {fold(word.strip()) for word in LEXICON_WORDS.split(",")}
+_SYLLABLE = re.compile(r"\w+")
+#: How many places get a line of their own in the volume-by-place chart.
+CHART_PLACES = 5
 
 
 @dataclass(frozen=True)
@@ -89,7 +71,9 @@ class Monitoring:
     volume_by_category: dict[dt.date, dict[int, int]] = field(default_factory=dict)
     #: province or commune code → count (where the petitions are about)
     volume_by_place: dict[str, int] = field(default_factory=dict)
-    #: (word, recent count, previous count), fastest growing first
+    #: the places with most petitions (at most ``CHART_PLACES``): code → {day: count}, every day
+    volume_by_place_per_day: dict[str, dict[dt.date, int]] = field(default_factory=dict)
+    #: (topic as spelled, recent count, previous count), fastest growing first
     rising: list[tuple[str, int, int]] = field(default_factory=list)
     #: level → (responded, p50 seconds, p90 seconds)
     response_by_level: dict[str, tuple[int, float | None, float | None]] = field(default_factory=dict)
@@ -97,34 +81,69 @@ class Monitoring:
     satisfaction: dict[int, tuple[int, float | None]] = field(default_factory=dict)
 
 
-def rising_words(
-    recent: Counter[str], previous: Counter[str], *, limit: int = 10, minimum: int = 2
+def rising_topics(
+    recent_titles: list[str], previous_titles: list[str], *, limit: int = 10, minimum: int = 2
 ) -> list[tuple[str, int, int]]:
-    """Words much more frequent now than in the previous period of the same length.
+    """Two-syllable topics much more frequent in the recent titles than in the previous period's.
 
-    Score: (recent + 1) / (previous + 1), words seen at least ``minimum`` times now.
+    Vietnamese words are mostly two syllables (``ngập lụt``, ``rác thải``), so topics are pairs
+    of neighbouring syllables, folded so that spellings with and without tone marks count
+    together, and shown in their most common spelling. Each title is cut into pairs that do not
+    overlap, the pairs seen in the most titles of both periods first: in ``xuống cấp nguy hiểm
+    sau mưa`` the words ``xuống cấp``, ``nguy hiểm`` and ``sau mưa`` win over the junk across
+    their boundaries (``cấp nguy``, ``hiểm sau``). Pairs with a function word (``của``, ``và``…)
+    are no topic; a petition repeating a term is one voice.
     """
-    scored = [(word, count, previous.get(word, 0)) for word, count in recent.items() if count >= minimum]
-    scored.sort(key=lambda item: ((item[1] + 1) / (item[2] + 1), item[1]), reverse=True)
-    return [item for item in scored if item[1] > item[2]][:limit]
+    recent = [_pairs(title) for title in recent_titles]
+    previous = [_pairs(title) for title in previous_titles]
+    seen: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for pairs in itertools.chain(recent, previous):
+        seen.update({folded for _position, folded, _spelling in pairs})
+        for _position, folded, spelling in pairs:
+            spellings[folded][spelling] += 1
+    now = _segmented(recent, seen)
+    before = _segmented(previous, seen)
+    scored = [(term, count, before.get(term, 0)) for term, count in now.items() if count >= minimum]
+    scored.sort(key=lambda item: ((item[1] + 1) / (item[2] + 1), item[1], item[0]), reverse=True)
+    return [
+        (spellings[term].most_common(1)[0][0], count, earlier)
+        for term, count, earlier in scored
+        if count > earlier
+    ][:limit]
 
 
-def title_words(titles: list[str]) -> Counter[str]:
-    """Two-syllable terms of the titles, folded, each once per title.
+def _pairs(title: str) -> list[tuple[int, str, str]]:
+    """(position, folded pair, spelled pair) of a title's neighbouring syllables, function words left out."""
+    syllables = _SYLLABLE.findall(nfc(title).lower())
+    folded = [fold(syllable) for syllable in syllables]
+    return [
+        (i, f"{folded[i]} {folded[i + 1]}", f"{syllables[i]} {syllables[i + 1]}")
+        for i in range(len(syllables) - 1)
+        if _is_term(syllables[i], folded[i]) and _is_term(syllables[i + 1], folded[i + 1])
+    ]
 
-    Vietnamese words are mostly two syllables (``ngập lụt``, ``rác thải``), so pairs of
-    neighbouring syllables name topics far better than single syllables do; pairs with a
-    function word (``của``, ``và``…) are dropped. A petition repeating a term is one voice.
-    """
+
+def _is_term(syllable: str, folded: str) -> bool:
+    if syllable == folded:  # typed without tone marks: compare without them
+        return folded not in FOLDED_STOPWORDS and len(folded) > 1 and not folded.isdigit()
+    return syllable not in STOPWORDS
+
+
+def _segmented(titles: list[list[tuple[int, str, str]]], seen: Counter[str]) -> Counter[str]:
+    """Per title, the non-overlapping pairs taken most common first; counted once per title."""
     counts: Counter[str] = Counter()
-    for title in titles:
-        syllables = _SYLLABLE.findall(fold(title))
-        pairs = {
-            f"{a} {b}"
-            for a, b in itertools.pairwise(syllables)
-            if a not in STOPWORDS and b not in STOPWORDS and len(a) > 1 and len(b) > 1
-        }
-        counts.update(pairs)
+    for pairs in titles:
+        taken: set[int] = set()
+        chosen: set[str] = set()
+        for position, folded, _spelling in sorted(
+            pairs, key=lambda p: (p[1] not in LEXICON, -seen[p[1]], p[0])
+        ):
+            if position in taken or position + 1 in taken:
+                continue
+            taken.update((position, position + 1))
+            chosen.add(folded)
+        counts.update(chosen)
     return counts
 
 
@@ -154,12 +173,22 @@ def monitor_database(query: MonitorQuery) -> Monitoring:
     result.volume_by_place = dict(
         in_period.values_list(place).annotate(n=Count("pk")).values_list(place, "n")
     )
+    leading = top_places(result.volume_by_place)
+    result.volume_by_place_per_day = {code: dict.fromkeys(result.volume_by_category, 0) for code in leading}
+    for code, day, n in (
+        in_period.filter(**{f"{place}__in": leading})
+        .annotate(day=TruncDate("submitted_at"))
+        .values_list(place, "day")
+        .annotate(n=Count("pk"))
+        .values_list(place, "day", "n")
+    ):
+        result.volume_by_place_per_day[code][day] = n
 
     length = end - start
     previous = cases.filter(submitted_at__gte=start - length, submitted_at__lt=start)
-    result.rising = rising_words(
-        title_words(list(in_period.values_list("petition__title", flat=True))),
-        title_words(list(previous.values_list("petition__title", flat=True))),
+    result.rising = rising_topics(
+        list(in_period.values_list("petition__title", flat=True)),
+        list(previous.values_list("petition__title", flat=True)),
     )
 
     durations: dict[str, list[float]] = defaultdict(list)
@@ -180,6 +209,31 @@ def monitor_database(query: MonitorQuery) -> Monitoring:
     ):
         result.satisfaction[row["petition__category_id"]] = (row["n"], row["average"])
     return result
+
+
+def top_places(volume_by_place: dict[str, int]) -> list[str]:
+    """The codes of the places with most petitions, most first (ties by code), at most ``CHART_PLACES``."""
+    ranked = sorted(volume_by_place.items(), key=lambda item: (-item[1], item[0]))
+    return [code for code, n in ranked[:CHART_PLACES] if n]
+
+
+def as_place_chart(
+    monitoring: Monitoring, names: dict[str, Any], *, other_label: Any = "…"
+) -> dict[str, Any]:
+    """The volume-by-place chart's data: one line per leading place, the rest summed as "other"."""
+    days = list(monitoring.volume_by_category)
+    lines = {
+        str(names.get(code, code)): [per_day.get(d, 0) for d in days]
+        for code, per_day in monitoring.volume_by_place_per_day.items()
+    }
+    others = [
+        sum(monitoring.volume_by_category[d].values()) - sum(data[i] for data in lines.values())
+        for i, d in enumerate(days)
+    ]
+    series: list[dict[str, Any]] = [{"label": label, "data": data} for label, data in lines.items()]
+    if any(others):
+        series.append({"label": str(other_label), "data": others})
+    return {"labels": [d.strftime("%d/%m") for d in days], "series": series}
 
 
 def as_chart(

@@ -3,8 +3,10 @@
 (function () {
   "use strict";
   if (typeof window.Chart === "undefined") return;
-  var palette = ["#0b5cad", "#b3261e", "#1b7f3b", "#8a5a00"];
-  var dashes = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+  // Six series at most (five and "other"); each differs in colour, dash and marker.
+  var palette = ["#0b5cad", "#b3261e", "#1b7f3b", "#8a5a00", "#6a3d9a", "#00686b"];
+  var dashes = [[], [6, 4], [2, 3], [10, 3, 2, 3], [12, 4], [4, 2, 4, 6]];
+  var points = ["circle", "rect", "triangle", "crossRot", "rectRot", "star"];
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var source = document.getElementById(canvas.dataset.source);
     if (!source) return;
@@ -18,7 +20,7 @@
         borderColor: palette[i % palette.length],
         backgroundColor: kind === "bar" ? palette[i % palette.length] : "transparent",
         borderDash: dashes[i % dashes.length],  // colour is not the only signal
-        pointStyle: ["circle", "rect", "triangle", "crossRot"][i % 4],
+        pointStyle: points[i % points.length],
         pointRadius: kind === "line" ? 3 : 0,
         tension: 0.2
       };

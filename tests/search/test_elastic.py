@@ -20,7 +20,7 @@ from routing.models import Case
 from search import get_backend
 from search.base import FACETS, Scope, SearchQuery, SearchUnavailable, scope_for
 from search.client import PlainJsonNode, get_client
-from search.documents import DOCUMENT_FIELDS, documents
+from search.documents import DOCUMENT_FIELDS, versioned_documents
 from search.elastic import MAPPINGS, ElasticBackend, IndexingFailed
 from tests.conftest import advance, shape
 
@@ -82,6 +82,24 @@ def test_index_removes_cases_that_no_longer_exist(elastic: ElasticBackend, case:
     assert elastic.index([case.pk, 987654]) == 1
     elastic.refresh()
     assert ids(elastic.search(SearchQuery(scope=EVERYTHING))) == [case.pk]
+
+
+def test_a_stale_document_never_overwrites_a_newer_one(
+    elastic: ElasticBackend, case: Case, cast: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow drain built the document before the case was accepted and delivers it after a
+    # quicker drain wrote the accepted one: the index keeps the newer document.
+    stale = list(versioned_documents([case.pk]))
+    advance(case, "in_progress", cast)
+    assert elastic.index([case.pk]) == 1
+    monkeypatch.setattr("search.elastic.versioned_documents", lambda ids: iter(stale))
+    assert elastic.index([case.pk]) == 1  # refused as superseded: not a failure to retry
+    elastic.refresh()
+    [hit] = elastic.search(SearchQuery(scope=EVERYTHING)).hits
+    assert hit.state == "in_progress"
+    # The same version again (a retried batch, the reindex catching up) is accepted.
+    monkeypatch.undo()
+    assert elastic.index([case.pk]) == 1
 
 
 # --- text -------------------------------------------------------------------------------
@@ -278,11 +296,11 @@ def test_no_personal_data_in_any_indexed_document(elastic: ElasticBackend, submi
 def test_a_document_with_a_field_beyond_the_mapping_is_refused(
     elastic: ElasticBackend, case: Case, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def leaky(case_ids: Any) -> Iterator[dict[str, Any]]:
-        for document in documents(case_ids):
-            yield {**document, "phone": "+84912345678"}
+    def leaky(case_ids: Any) -> Iterator[tuple[dict[str, Any], int]]:
+        for document, version in versioned_documents(case_ids):
+            yield {**document, "phone": "+84912345678"}, version
 
-    monkeypatch.setattr("search.elastic.documents", leaky)
+    monkeypatch.setattr("search.elastic.versioned_documents", leaky)
     with pytest.raises(IndexingFailed, match="strict"):
         elastic.index([case.pk])
     elastic.refresh()

@@ -46,6 +46,7 @@ def assert_same(elastic: Monitoring, database: Monitoring, query: MonitorQuery) 
     """Equal numbers; percentiles between the two closest ranks of the durations (see the module docstring)."""
     assert elastic.volume_by_category == database.volume_by_category
     assert elastic.volume_by_place == database.volume_by_place
+    assert elastic.volume_by_place_per_day == database.volume_by_place_per_day
     assert elastic.rising == database.rising
     assert elastic.satisfaction == database.satisfaction
     assert set(elastic.response_by_level) == set(database.response_by_level)
@@ -121,7 +122,7 @@ def test_the_week_in_hanoi_by_hand(rated_week: dict[str, Case], elastic: Elastic
     assert result.volume_by_category[dt.date(2026, 11, 4)] == {transport: 1}  # F
     assert result.volume_by_category[dt.date(2026, 11, 6)] == {}
     assert result.volume_by_place == {"W00070": 5}  # all about Hoàn Kiếm; G (HCM) not counted
-    assert result.rising[0] == ("ngap lut", 3, 0)
+    assert result.rising[0] == ("ngập lụt", 3, 0)
     assert result.response_by_level["commune"][0] == 3 and result.response_by_level["province"] == (
         0,
         None,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import pytest
 
 from routing.models import Case
 from search.base import Scope
-from search.monitoring import MonitorQuery, monitor_database, rising_words, title_words
+from search.monitoring import MonitorQuery, monitor_database, rising_topics
 
 H = 3600.0
 WEEK = {"since": dt.date(2026, 11, 2), "until": dt.date(2026, 11, 8)}
@@ -30,8 +29,11 @@ def test_volume_by_place_and_jurisdiction(week, tree):
     )
     # Places are where petitions are about (all at Hoàn Kiếm in the fixture), inside Hà Nội's subtree only.
     assert province.volume_by_place == {"W00070": 5}
+    per_day = {day.day: n for day, n in province.volume_by_place_per_day["W00070"].items()}
+    assert per_day == {2: 2, 3: 1, 4: 1, 5: 1, 6: 0, 7: 0, 8: 0}
     national = monitor_database(MonitorQuery(scope=Scope(path_prefix="/"), **WEEK))
     assert national.volume_by_place == {"P01": 6}  # G is handled in HCM but about Hoàn Kiếm
+    assert list(national.volume_by_place_per_day) == ["P01"]
     nobody = monitor_database(MonitorQuery(scope=Scope(), **WEEK))
     assert nobody.volume_by_place == {} and nobody.rising == []
 
@@ -52,9 +54,23 @@ def test_satisfaction_by_topic(week, tree, category):
 
 
 def test_rising_topics_are_two_syllable_terms_growing_against_the_period_before():
-    recent = title_words(["Ngập lụt đường Láng", "Ngập lụt phố Huế", "Ngập lụt sau mưa", "Rác thải ùn ứ"])
-    previous = title_words(["Rác thải ùn ứ", "Rác thải chưa thu gom"])
-    rising = rising_words(recent, previous)
-    assert rising[0] == ("ngap lut", 3, 0)
-    assert all(term != "rac thai" for term, _now, _before in rising)  # 1 now vs 2 before: falling
-    assert title_words(["Đề nghị của người dân"]) == Counter()  # function words make no topic
+    rising = rising_topics(
+        ["Ngập lụt đường Láng", "ngap lut pho Hue", "Ngập lụt sau mưa", "Rác thải ùn ứ"],
+        ["Rác thải ùn ứ", "Rác thải chưa thu gom"],
+    )
+    # Typed with or without tone marks, one topic, shown as most citizens spelled it.
+    assert rising[0] == ("ngập lụt", 3, 0)
+    assert all(term != "rác thải" for term, _now, _before in rising)  # 1 now vs 2 before: falling
+    assert rising_topics(["Đề nghị của người dân", "De nghi cua nguoi dan"], []) == []  # function words
+
+
+def test_titles_are_cut_into_words_not_pairs_across_word_boundaries():
+    titles = ["Nhà ở xuống cấp nguy hiểm sau mưa lớn"] * 3 + ["Ổ gà nguy hiểm trên đường Trần Phú"] * 2
+    terms = [term for term, _now, _before in rising_topics(titles, [])]
+    assert {"xuống cấp", "nguy hiểm", "mưa lớn"} <= set(terms)
+    assert not {"cấp nguy", "hiểm sau"} & set(terms)
+    # ``chờ`` (wait) is a word, ``cho`` (for) a function word: folding must not confuse them.
+    assert {term for term, *_counts in rising_topics(["Đề nghị lắp nhà chờ xe buýt"] * 2, [])} == {
+        "nhà chờ",
+        "xe buýt",
+    }
