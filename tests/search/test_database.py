@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.utils import timezone
 
 from petitions.models import Category, Petition
 from routing.models import Case, CaseState
 from search.base import FACETS, Scope, SearchBackend, SearchQuery, scope_for
-from search.database import DatabaseBackend, highlight
+from search.database import DatabaseBackend, highlight, scoped_cases
 from search.documents import fold, nfc
-from tests.conftest import Cast, Tree, shape
+from tests.conftest import Cast, Tree, requires_postgres, shape
 
 backend: SearchBackend = DatabaseBackend()  # mypy checks the protocol here
 EVERYTHING = Scope(path_prefix="/")
@@ -326,3 +327,16 @@ def test_similar_cases_of_a_case_outside_the_scope_are_none(submit, cast: Cast, 
 def test_indexing_is_nothing_to_do_for_the_database(place):
     assert backend.index([c.pk for c in place.values()]) == 4
     assert backend.index([]) == 0
+
+
+@requires_postgres()
+def test_on_postgresql_a_trigram_index_answers_the_word_patterns(submit) -> None:
+    submit(title="Ngập lụt đường Láng")
+    query = scoped_cases(Scope(path_prefix="/")).filter(petition__search_text__contains="ngap lut")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned anyway
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "petition_search_text_trgm_idx" in plan
+    assert query.count() == 1
