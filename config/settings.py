@@ -156,7 +156,11 @@ PORTAL_RATES = {
     "feedback_ip": env_str("RATE_FEEDBACK_IP", "20/h"),
     "upload_ip": env_str("RATE_UPLOAD_IP", "60/h"),
     "suggest_ip": env_str("RATE_SUGGEST_IP", "300/h"),
+    # Open311 calls without an API key (calls with one count against their partner's own rate).
+    "open311_ip": env_str("RATE_OPEN311_IP", "300/h"),
 }
+#: Who Open311 partners write to (for an API key, or help), shown in /open311/discovery.json.
+OPEN311_CONTACT = env_str("OPEN311_CONTACT", "")
 #: A submission faster than this after the form was shown is a bot (seconds).
 PORTAL_MIN_FORM_SECONDS = env_int("PORTAL_MIN_FORM_SECONDS", 3, minimum=0)
 

@@ -14,6 +14,8 @@ admin.site.index_title = _("Units, categories, deadlines and cases")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
+    # Open311 GeoReport v2 for partners' applications: fixed URLs, no language prefix.
+    path("open311/", include("portal.open311.urls")),
 ]
 urlpatterns += i18n_patterns(
     # One sign-in for the whole site, the one that asks for the two-factor code: ahead of the admin's own.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import uuid
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
@@ -23,6 +25,7 @@ TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 10_000
 NAME_MAX_LENGTH = 120
 ADDRESS_MAX_LENGTH = 255
+MEDIA_URL_MAX_LENGTH = 500
 
 
 class Category(models.Model):
@@ -43,6 +46,15 @@ class Category(models.Model):
         _("anonymous submissions allowed"),
         default=False,
         help_text=_("Citizens may leave their name out (they still give a phone number to follow the case)."),
+    )
+    keywords = models.CharField(
+        _("keywords"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "Comma-separated other words for this category, in any language. Open311 clients show them"
+            " to help people pick a category."
+        ),
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -69,6 +81,91 @@ class Channel(models.TextChoices):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+_RATE_SHAPE = re.compile(r"^[1-9][0-9]*/([1-9][0-9]*)?[smhd]$")
+
+
+def validate_rate(value: str) -> None:
+    """A django-ratelimit rate: ``120/h``, ``10/m``, ``1000/d``, ``30/5m``."""
+    if not _RATE_SHAPE.match(value or ""):
+        raise ValidationError(
+            _("Write a rate as a number of requests per period, for example 120/h, 10/m or 1000/d."),
+            code="invalid_rate",
+        )
+
+
+class Partner(models.Model):
+    """An organisation whose application files and follows petitions through Open311 with an API key."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    contact_email = models.EmailField(_("contact email"))
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("An inactive partner's keys are refused.")
+    )
+    rate_limit = models.CharField(
+        _("rate limit"),
+        max_length=16,
+        default="120/h",
+        validators=[validate_rate],
+        help_text=_("Requests allowed per key, for example 120/h (per hour), 10/m (per minute), 1000/d."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+#: The part of a key shown in the admin and in logs, to tell keys apart; the rest is never stored.
+KEY_PREFIX_LENGTH = 8
+
+
+class PartnerKeyQuerySet(models.QuerySet["PartnerKey"]):
+    def usable(self) -> PartnerKeyQuerySet:
+        return self.filter(is_active=True, partner__is_active=True)
+
+
+class PartnerKey(models.Model):
+    """One API key of a partner. Only its SHA-256 and its first characters are stored.
+
+    A partner may hold several keys, so that a key can be replaced without a pause:
+    create the new one, let the partner switch, deactivate the old one.
+    """
+
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.CASCADE, related_name="keys"
+    )
+    label = models.CharField(
+        _("label"), max_length=100, blank=True, help_text=_("What the key is for, e.g. the mobile app.")
+    )
+    prefix = models.CharField(_("key starts with"), max_length=KEY_PREFIX_LENGTH, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    objects = PartnerKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.prefix}…"
+
+    @staticmethod
+    def generate() -> str:
+        return secrets.token_urlsafe(30)
+
+    def set_key(self, key: str) -> None:
+        self.prefix = key[:KEY_PREFIX_LENGTH]
+        self.key_hash = hash_token(key)
 
 
 class Petition(models.Model):
@@ -117,6 +214,17 @@ class Petition(models.Model):
     consent_publish = models.BooleanField(_("consents to publish the response"), default=False)
 
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
+    partner = models.ForeignKey(
+        Partner,
+        verbose_name=_("filed by partner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="petitions",
+    )
+    #: A link sent by an Open311 client (e.g. a photo on the partner's servers). Stored and shown
+    #: to staff and echoed to the filing partner only; the portal never fetches it.
+    media_url = models.URLField(_("media link"), max_length=MEDIA_URL_MAX_LENGTH, blank=True)
     entered_by = models.ForeignKey(
         "auth.User",
         verbose_name=_("entered by"),

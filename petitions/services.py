@@ -15,7 +15,7 @@ from typing import Any
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,12 +23,15 @@ from django.utils.translation import gettext_lazy as _
 from notifications.outbox import enqueue_receipt
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
+    MEDIA_URL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Attachment,
     Category,
     Channel,
+    Partner,
+    PartnerKey,
     Petition,
     hash_token,
 )
@@ -106,6 +109,9 @@ def _parse_coordinate(value: Any, bounds: tuple[Decimal, Decimal]) -> Decimal | 
     return number
 
 
+_validate_media_url = URLValidator(schemes=["http", "https"])
+
+
 def _fingerprint(fields: dict[str, Any]) -> str:
     canonical = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -156,6 +162,8 @@ def petition_submit(
     language: str = "vi",
     idempotency_key: str | None = None,
     entered_by: Any = None,
+    partner: Partner | None = None,
+    media_url: str = "",
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
     notify: bool = True,
@@ -168,6 +176,8 @@ def petition_submit(
     retried submission returns the petition created the first time.
     ``attachment_tokens`` name photos staged by ``attachment_stage`` in the
     same ``session_key``; they are attached to the new petition.
+    ``partner`` is the Open311/API partner filing on the citizen's behalf;
+    ``media_url`` a link it sent (http or https, stored, never fetched).
     """
     now = now or timezone.now()
     errors: dict[str, list[Any]] = {}
@@ -223,6 +233,13 @@ def petition_submit(
         fail("text", _("Describe the matter in at least %(count)s characters.") % {"count": TEXT_MIN_LENGTH})
     _check_length(errors, "text", text, TEXT_MAX_LENGTH)
     _check_length(errors, "address", address, ADDRESS_MAX_LENGTH)
+    media_url = normalize_text(media_url)
+    if media_url:
+        try:
+            _validate_media_url(media_url)
+        except ValidationError:
+            fail("media_url", _("Enter a valid web address starting with http:// or https://."))
+        _check_length(errors, "media_url", media_url, MEDIA_URL_MAX_LENGTH)
 
     lat = lon = None
     try:
@@ -242,6 +259,8 @@ def petition_submit(
         fail("channel", _("Unknown channel."))
     if channel == Channel.OFFICER and membership_of(entered_by) is None:
         fail("channel", _("Only staff can enter petitions received by phone or in person."))
+    if partner is not None and not partner.is_active:
+        fail("partner", _("This partner may not file petitions."))
     if language not in ("vi", "en"):
         language = "vi"
     _check_length(errors, "idempotency_key", key, IDEMPOTENCY_KEY_MAX_LENGTH)
@@ -270,6 +289,11 @@ def petition_submit(
         "channel": channel,
         "photos": sorted(tokens),
     }
+    # Only when present, so that fingerprints stored before these fields existed still match.
+    if partner is not None:
+        fields["partner"] = partner.pk
+    if media_url:
+        fields["media_url"] = media_url
     fingerprint = _fingerprint(fields)
 
     if key:
@@ -302,6 +326,8 @@ def petition_submit(
                 target_level=target_level,
                 consent_publish=bool(consent_publish),
                 channel=channel,
+                partner=partner,
+                media_url=media_url,
                 entered_by=entered_by if channel == Channel.OFFICER else None,
                 submitted_at=now,
             )
@@ -377,3 +403,25 @@ def petition_set_sms_updates(*, petition_id: int, enabled: bool) -> Petition:
         petition.sms_opt_out = not enabled
         petition.save(update_fields=["sms_opt_out"])
     return petition
+
+
+#: ``last_used_at`` is written at most this often per key, so a busy partner does not write on every call.
+KEY_USE_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def partner_key_authenticate(*, key: str, now: dt.datetime | None = None) -> PartnerKey | None:
+    """The active key (of an active partner) that ``key`` is, with its partner; None for anything else.
+
+    Records when the key was last used (to the minute).
+    """
+    key = (key or "").strip()
+    if not key or len(key) > 200:
+        return None
+    found = PartnerKey.objects.usable().select_related("partner").filter(key_hash=hash_token(key)).first()
+    if found is None:
+        return None
+    now = now or timezone.now()
+    if found.last_used_at is None or found.last_used_at < now - KEY_USE_RESOLUTION:
+        PartnerKey.objects.filter(pk=found.pk).update(last_used_at=now)
+        found.last_used_at = now
+    return found

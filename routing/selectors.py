@@ -10,14 +10,16 @@ import datetime as dt
 import unicodedata
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from routing.models import (
     FINAL_STATES,
     OPEN_STATES,
+    ActorKind,
     Case,
     CaseEvent,
     CaseState,
+    EventKind,
     Level,
     Membership,
     Unit,
@@ -214,3 +216,100 @@ def response_templates_for(case: Case) -> QuerySet[Any]:
 
 #: Open cases, or closed ones submitted this recently, are offered as similar (search backends).
 SIMILAR_WINDOW = dt.timedelta(days=60)
+
+
+# --- Open311 ------------------------------------------------------------------------------
+
+#: Public events whose note explains a status to the world (not the citizen's own words).
+STATUS_NOTE_KINDS = (
+    EventKind.REJECT,
+    EventKind.MARK_DUPLICATE,
+    EventKind.ESCALATE,
+    EventKind.TRANSFER,
+    EventKind.RETURN_DOWN,
+    EventKind.REFER,
+    EventKind.EXTEND,
+    EventKind.NOTE,
+)
+
+#: What an Open311 answer reads: never the citizen's name, phone or email.
+OPEN311_FIELDS = (
+    "id",
+    "state",
+    "version",
+    "submitted_at",
+    "updated_at",
+    "closed_at",
+    "due_at",
+    "resolution_due_at",
+    "responded_at",
+    "response_text",
+    "unit__id",
+    "unit__name",
+    "petition__id",
+    "petition__tracking_code",
+    "petition__title",
+    "petition__text",
+    "petition__channel",
+    "petition__address",
+    "petition__latitude",
+    "petition__longitude",
+    "petition__media_url",
+    "petition__consent_publish",
+    "petition__partner",
+    "petition__submitted_at",
+    "petition__category__id",
+    "petition__category__code",
+    "petition__category__name",
+    "petition__category__name_en",
+    "petition__commune__id",
+    "petition__commune__name",
+    "petition__province__id",
+    "petition__province__name",
+)
+
+
+def open311_published() -> Q:
+    """Cases whose citizen agreed to publication (and did not withdraw the petition)."""
+    return Q(petition__consent_publish=True) & ~Q(state=CaseState.WITHDRAWN)
+
+
+def open311_cases(*, partner_id: int | None, codes: list[str] | None = None) -> QuerySet[Case]:
+    """Cases for Open311 answers, with what they show loaded in two queries whatever their number.
+
+    Without ``codes``: the published cases, plus those the partner filed. With
+    ``codes`` (tracking codes): those cases whoever filed them; the caller shows
+    only their status unless ``open311_disclosure`` allows more.
+    """
+    if codes is not None:
+        cases = Case.objects.filter(petition__tracking_code__in=codes)
+    else:
+        visible = open311_published()
+        if partner_id is not None:
+            visible |= Q(petition__partner_id=partner_id)
+        cases = Case.objects.filter(visible)
+    notes = (
+        CaseEvent.objects.filter(is_public=True, kind__in=STATUS_NOTE_KINDS)
+        .exclude(actor_kind=ActorKind.CITIZEN)
+        .exclude(note="")
+        .only("id", "case_id", "kind", "note", "created_at")
+        .order_by("created_at", "id")
+    )
+    return (
+        cases.select_related(
+            "unit", "petition", "petition__category", "petition__commune", "petition__province"
+        )
+        .only(*OPEN311_FIELDS)
+        .prefetch_related(Prefetch("events", queryset=notes, to_attr="status_note_events"))
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def open311_disclosure(case: Case, partner_id: int | None) -> str:
+    """How much of a case an Open311 caller sees: ``own`` (the filing partner), ``public`` or ``status``."""
+    petition = case.petition
+    if partner_id is not None and petition.partner_id == partner_id:
+        return "own"
+    if petition.consent_publish and case.state != CaseState.WITHDRAWN:
+        return "public"
+    return "status"
