@@ -56,12 +56,19 @@ INSTALLED_APPS = [
     "search",
     "portal",
     "backoffice",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # /api/ takes its language from Accept-Language (the pages take it from the URL prefix).
+    "api.middleware.ApiLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -163,6 +170,43 @@ PORTAL_RATES = {
 OPEN311_CONTACT = env_str("OPEN311_CONTACT", "")
 #: A submission faster than this after the form was shown is a bot (seconds).
 PORTAL_MIN_FORM_SECONDS = env_int("PORTAL_MIN_FORM_SECONDS", 3, minimum=0)
+
+# --- JSON API (api/) ---------------------------------------------------------
+# Public endpoints reuse PORTAL_RATES; staff tokens have a rate of their own per user.
+API_RATES = {
+    "staff_user": env_str("RATE_API_STAFF", "1200/h"),
+}
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 25, minimum=1)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.StaffTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsActiveStaff"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.StaffUserThrottle"],
+    # JSON only: no browsable API (its pages would need inline scripts the CSP refuses).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Petition portal API",
+    "DESCRIPTION": "File and follow citizen petitions; read and act on cases. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStateEnum": "routing.models.CaseState",
+        "LevelEnum": "routing.models.Level",
+        "EventKindEnum": "routing.models.EventKind",
+        "ErrorCodeEnum": "api.errors.ERROR_CODE_CHOICES",
+    },
+    # Swagger UI from our own static files (drf-spectacular-sidecar): the CSP allows no third party.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
+}
 
 # --- Search ---------------------------------------------------------------
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))

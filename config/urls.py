@@ -14,6 +14,7 @@ admin.site.index_title = _("Units, categories, deadlines and cases")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("api.urls")),
     # Open311 GeoReport v2 for partners' applications: fixed URLs, no language prefix.
     path("open311/", include("portal.open311.urls")),
 ]

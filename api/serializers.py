@@ -1,0 +1,353 @@
+"""What the API reads and writes. Explicit fields only, so the OpenAPI schema says exactly what is sent.
+
+Output serializers take plain model instances (or the dicts ``api.presenters``
+builds) and never reach for related rows that the selectors did not load.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from routing.models import ActorKind, CaseState, EventKind, Level
+from routing.services import NOTE_MAX_LENGTH
+
+#: The case actions of the back office (backoffice.views.ACTIONS), by name; the API runs the same ones.
+ACTION_CHOICES = [
+    ("accept", "accept"),
+    ("reject", "reject"),
+    ("mark_duplicate", "mark_duplicate"),
+    ("escalate", "escalate"),
+    ("transfer", "transfer"),
+    ("return_down", "return_down"),
+    ("refer", "refer"),
+    ("agency_replied", "agency_replied"),
+    ("reassign", "reassign"),
+    ("extend", "extend"),
+    ("submit_response", "submit_response"),
+    ("approve", "approve"),
+    ("send_back", "send_back"),
+]
+
+Serializer = serializers.Serializer[Any]
+
+
+class NullableChoiceField(serializers.ChoiceField):
+    """A choice stored as a blank string when unset; the API sends null instead of ``""``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
+# --- reference data --------------------------------------------------------------------------
+
+
+class CategorySerializer(Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField(source="display_name", help_text="In the request's language.")
+    name_vi = serializers.CharField(source="name")
+    name_en = serializers.CharField()
+    description = serializers.CharField()
+    allows_anonymous = serializers.BooleanField()
+    default_level = NullableChoiceField(
+        choices=Level.choices, help_text="Petitions of this category go straight to this level."
+    )
+
+
+class ProvinceSerializer(Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    division_type = serializers.CharField()
+    admin_code = serializers.IntegerField(allow_null=True)
+
+
+class CommuneSerializer(ProvinceSerializer):
+    province_code = serializers.CharField(source="parent.code")
+
+
+class UnitRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+
+
+class PublicUnitSerializer(Serializer):
+    name = serializers.CharField()
+    level = serializers.ChoiceField(choices=Level.choices)
+
+
+class UserRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: Any) -> str:
+        return str(user.get_full_name() or user.username)
+
+
+# --- public: submitting and tracking ----------------------------------------------------------
+
+
+def _reference(max_length: int, help_text: str, **kwargs: Any) -> serializers.RegexField:
+    """A code (or id) of a category or unit: letters, digits, ``-`` and ``_``; an id within 64 bits."""
+    return serializers.RegexField(
+        r"^(?:[0-9]{1,18}|[A-Za-z0-9_-]*[A-Za-z_-][A-Za-z0-9_-]*)$",
+        max_length=max_length,
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+class PetitionSubmitSerializer(Serializer):
+    """A petition as a citizen (or a partner app on their behalf) files it. Photos are not taken by the API."""
+
+    category = _reference(40, "Category code (or id), from /categories/.")
+    commune = _reference(16, "Commune code (or id), from /provinces/{code}/communes/.")
+    province = _reference(
+        16, "Optional: checked against the commune.", required=False, allow_blank=True, default=""
+    )
+    phone = serializers.CharField(
+        max_length=32, help_text="Vietnamese or international number; stored E.164."
+    )
+    submitter_name = serializers.CharField(
+        max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    is_anonymous = serializers.BooleanField(
+        required=False, default=False, help_text="Only for categories that allow it."
+    )
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    address = serializers.CharField(
+        max_length=ADDRESS_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    latitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    longitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    target_level = serializers.ChoiceField(
+        choices=Level.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Address a level directly.",
+    )
+    consent_publish = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The citizen agrees that the response may be published without name or contact details.",
+    )
+
+
+class SubmissionSerializer(Serializer):
+    tracking_code = serializers.CharField()
+    token = serializers.CharField(
+        allow_null=True,
+        help_text="The secret tracking token: shown once. Null when an idempotent retry returned an earlier petition.",
+    )
+    tracking_url = serializers.CharField(allow_null=True, help_text="The citizen's private tracking link.")
+    created = serializers.BooleanField(
+        help_text="False when an idempotent retry returned an earlier petition."
+    )
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    unit = PublicUnitSerializer()
+    submitted_at = serializers.DateTimeField()
+    triage_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class TimelineEntrySerializer(Serializer):
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    created_at = serializers.DateTimeField()
+    sentence = serializers.CharField(help_text="What happened, worded for the citizen.")
+    note = serializers.CharField(help_text="A public note or reason; may be empty.")
+
+
+class PublicResponseSerializer(Serializer):
+    text = serializers.CharField()
+    responded_at = serializers.DateTimeField()
+    unit = serializers.CharField()
+
+
+class OriginalPetitionSerializer(Serializer):
+    tracking_code = serializers.CharField()
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    state_label = serializers.CharField()
+    response = serializers.CharField(allow_null=True)
+
+
+class PublicCaseSerializer(Serializer):
+    """What the citizen's tracking page shows; nothing internal."""
+
+    tracking_code = serializers.CharField()
+    version = serializers.IntegerField()
+    title = serializers.CharField()
+    text = serializers.CharField()
+    category = serializers.CharField()
+    province = serializers.CharField()
+    commune = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    state_label = serializers.CharField()
+    status = serializers.CharField(help_text="The status in one sentence.")
+    unit = PublicUnitSerializer()
+    due_at = serializers.DateTimeField(allow_null=True)
+    timeline = TimelineEntrySerializer(many=True)
+    response = PublicResponseSerializer(allow_null=True)
+    original = OriginalPetitionSerializer(
+        allow_null=True, help_text="For a duplicate: the petition it joined."
+    )
+    rating = serializers.IntegerField(allow_null=True)
+
+
+# --- staff: cases ------------------------------------------------------------------------------
+
+
+class CaseFilterSerializer(Serializer):
+    """Query parameters of the case list (all optional, combined with AND)."""
+
+    state = serializers.ListField(
+        child=serializers.ChoiceField(choices=CaseState.choices),
+        required=False,
+        max_length=len(CaseState.values),
+        help_text="Repeat for several states.",
+    )
+    category = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Category id."
+    )
+    level = serializers.ChoiceField(
+        choices=Level.choices, required=False, help_text="Level of the handling unit."
+    )
+    unit = serializers.RegexField(r"^[A-Za-z0-9_-]{1,16}$", required=False, help_text="Handling unit code.")
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+    assigned_to_me = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Tracking code, or words of the title or text.",
+    )
+    submitted_since = serializers.DateField(required=False, help_text="On or after this day.")
+    submitted_until = serializers.DateField(required=False, help_text="On or before this day.")
+
+
+class CategoryRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+
+
+class CaseSummarySerializer(Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField(help_text="Send it back with an action (optimistic concurrency).")
+    tracking_code = serializers.CharField(source="petition.tracking_code")
+    title = serializers.CharField(source="petition.title")
+    category = CategoryRefSerializer(source="petition.category")
+    commune = UnitRefSerializer(source="petition.commune")
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    state_label = serializers.CharField(source="get_state_display")
+    unit = UnitRefSerializer()
+    assignee = UserRefSerializer(allow_null=True)
+    submitted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    is_overdue = serializers.BooleanField()
+
+
+class ContactSerializer(Serializer):
+    name = serializers.CharField(source="submitter_name")
+    is_anonymous = serializers.BooleanField()
+    phone = serializers.CharField()
+    email = serializers.CharField()
+    address = serializers.CharField()
+
+
+class EventSerializer(Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    kind_label = serializers.CharField(source="get_kind_display")
+    created_at = serializers.DateTimeField()
+    actor = UserRefSerializer(allow_null=True)
+    actor_kind = serializers.ChoiceField(choices=ActorKind.choices)
+    from_state = NullableChoiceField(choices=CaseState.choices)
+    to_state = NullableChoiceField(choices=CaseState.choices)
+    from_unit = UnitRefSerializer(allow_null=True)
+    to_unit = UnitRefSerializer(allow_null=True)
+    note = serializers.CharField()
+    is_public = serializers.BooleanField(help_text="Shown to the citizen.")
+    case_version = serializers.IntegerField()
+
+
+class DuplicateRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    tracking_code = serializers.CharField(source="petition.tracking_code")
+
+
+class CaseDetailSerializer(CaseSummarySerializer):
+    text = serializers.CharField(source="petition.text")
+    province = UnitRefSerializer(source="petition.province")
+    channel = serializers.CharField(source="petition.channel")
+    target_level = NullableChoiceField(source="petition.target_level", choices=Level.choices)
+    latitude = serializers.FloatField(source="petition.latitude", allow_null=True)
+    longitude = serializers.FloatField(source="petition.longitude", allow_null=True)
+    triaged_at = serializers.DateTimeField(allow_null=True)
+    responded_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    triage_due_at = serializers.DateTimeField(allow_null=True)
+    resolution_due_at = serializers.DateTimeField(allow_null=True)
+    agency_due_at = serializers.DateTimeField(allow_null=True)
+    feedback_due_at = serializers.DateTimeField(allow_null=True)
+    extension_used = serializers.BooleanField()
+    agency_name = serializers.CharField()
+    response_text = serializers.CharField(help_text="The drafted or published response.")
+    rating = serializers.IntegerField(allow_null=True)
+    citizen_comment = serializers.CharField()
+    duplicate_of = DuplicateRefSerializer(allow_null=True)
+    handles = serializers.SerializerMethodField(help_text="True when the caller's unit handles the case now.")
+    contact = serializers.SerializerMethodField(
+        help_text="The citizen's contact details: only for staff of the unit handling the case, else null."
+    )
+    available_actions = serializers.SerializerMethodField(
+        help_text="Actions the caller may run now: POST /api/v1/cases/{id}/{action}/."
+    )
+    events = serializers.SerializerMethodField(help_text="The whole timeline, internal events included.")
+
+    def get_handles(self, case: Any) -> bool:
+        return bool(self.context.get("handles"))
+
+    @extend_schema_field(ContactSerializer(allow_null=True))
+    def get_contact(self, case: Any) -> dict[str, Any] | None:
+        if not self.context.get("handles"):
+            return None
+        return dict(ContactSerializer(case.petition).data)
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ACTION_CHOICES)))
+    def get_available_actions(self, case: Any) -> list[str]:
+        return list(self.context.get("available_actions", []))
+
+    @extend_schema_field(EventSerializer(many=True))
+    def get_events(self, case: Any) -> list[dict[str, Any]]:
+        return list(EventSerializer(self.context.get("events", []), many=True).data)
+
+
+class NoteSerializer(Serializer):
+    text = serializers.CharField(max_length=NOTE_MAX_LENGTH)
+    is_public = serializers.BooleanField(
+        required=False, default=False, help_text="Shown to the citizen when true; staff only otherwise."
+    )
+
+
+class ActionResultSerializer(Serializer):
+    id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=CaseState.choices)
+    unit = UnitRefSerializer()
+    case = CaseDetailSerializer(
+        allow_null=True, help_text="The case after the action; null when it left the caller's sight."
+    )

@@ -1,0 +1,70 @@
+"""Rate limits of the API, counted on the shared cache by django-ratelimit like the portal's.
+
+Public endpoints reuse ``settings.PORTAL_RATES`` (per client address, and per phone
+number or tracking code); staff tokens have ``settings.API_RATES["staff_user"]`` per user.
+Over the limit the API answers 429 with the ``throttled`` error and a Retry-After header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django_ratelimit.core import _get_ip, get_usage
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from api.auth import is_active_staff
+
+
+def _django_request(request: Request | HttpRequest) -> HttpRequest:
+    return request._request if isinstance(request, Request) else request
+
+
+def check_rate(
+    request: Request | HttpRequest,
+    *,
+    group: str,
+    rate: str,
+    key: str | Callable[[str, HttpRequest], str],
+    increment: bool = True,
+) -> None:
+    """Count this request in ``group`` (unless ``increment`` is false); raise 429 when over ``rate``."""
+    usage = get_usage(_django_request(request), group=group, key=key, rate=rate, increment=increment)
+    if usage is not None and usage["should_limit"]:
+        wait = max(1, int(usage["time_left"]))
+        raise exceptions.Throttled(
+            wait=wait, detail=_("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait}
+        )
+
+
+def client_ip(group: str, request: HttpRequest) -> str:
+    """The client address as the portal's limits see it (``RATELIMIT_IP_META_KEY`` behind a proxy)."""
+    try:
+        return str(_get_ip(request))
+    except KeyError:  # a server that passes no client address (a Unix socket, a test client)
+        return "unknown"
+
+
+def portal_rate(name: str) -> str:
+    return str(settings.PORTAL_RATES[name])
+
+
+class StaffUserThrottle(BaseThrottle):
+    """Per staff user, for every request made with a staff token (public requests are not counted here)."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not is_active_staff(user):
+            return True
+        check_rate(
+            request,
+            group="api-staff-user",
+            rate=str(settings.API_RATES["staff_user"]),
+            key=lambda group, req: str(user.pk),
+        )
+        return True

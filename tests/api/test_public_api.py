@@ -1,0 +1,202 @@
+"""Public endpoints: reference data, filing a petition (same intake, same validation) and following it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.test import APIClient
+
+from petitions.models import Channel, Petition
+from routing import services
+from routing.models import Case
+from tests.conftest import Cast, Tree, advance
+
+VALID = {
+    "category": "environment",
+    "commune": "W00070",
+    "phone": "0912 345 678",
+    "submitter_name": "Nguyễn Văn An",
+    "title": "Rác thải ùn ứ trên phố Hàng Bông",
+    "text": "Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+}
+
+
+def file(api: APIClient, **extra: Any) -> Any:
+    headers = {key: extra.pop(key) for key in list(extra) if key.startswith("HTTP_")}
+    return api.post("/api/v1/petitions/", {**VALID, **extra}, format="json", **headers)
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+
+def test_categories_are_listed_in_the_requested_language(api: APIClient, db: Any) -> None:
+    vi = {c["code"]: c for c in api.get("/api/v1/categories/").json()}
+    en = {c["code"]: c for c in api.get("/api/v1/categories/", HTTP_ACCEPT_LANGUAGE="en").json()}
+    assert vi["environment"]["name"] == vi["environment"]["name_vi"]
+    assert en["environment"]["name"] == en["environment"]["name_en"] != vi["environment"]["name"]
+
+
+def test_provinces_then_their_communes(api: APIClient, tree: Tree) -> None:
+    provinces = api.get("/api/v1/provinces/").json()
+    assert [p["code"] for p in provinces] == ["P01", "P79"]
+    communes = api.get("/api/v1/provinces/P01/communes/").json()
+    assert {c["code"] for c in communes} == {"W00070", "W00073"}
+    assert {c["province_code"] for c in communes} == {"P01"}
+
+
+def test_communes_of_an_unknown_province_are_not_found(api: APIClient, tree: Tree) -> None:
+    response = api.get("/api/v1/provinces/W00070/communes/")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+# --- filing ------------------------------------------------------------------------------------------
+
+
+def test_a_petition_filed_by_api_gets_a_code_a_token_and_a_case(api: APIClient, tree: Tree) -> None:
+    response = file(api)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    petition = Petition.objects.get(tracking_code=body["tracking_code"])
+    assert petition.channel == Channel.API
+    assert petition.phone == "+84912345678"
+    assert petition.check_token(body["token"])
+    assert body["tracking_url"].endswith(f"/t/{body['token']}/")
+    assert body["created"] is True
+    assert body["state"] == "submitted"
+    assert body["unit"] == {"name": "Phường Hoàn Kiếm", "level": "commune"}
+
+
+def test_the_language_of_the_request_is_the_petitions_language(api: APIClient, tree: Tree) -> None:
+    body = file(api, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert Petition.objects.get(tracking_code=body["tracking_code"]).language == "en"
+    assert "/en/t/" in body["tracking_url"]
+
+
+def test_the_intake_services_validation_answers_per_field(api: APIClient, tree: Tree) -> None:
+    response = file(api, category="no-such-topic", phone="12", commune="W26743", province="P01")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_failed"
+    assert set(error["fields"]) == {"category", "phone", "commune"}
+    assert error["fields"]["commune"] == ["Xã/phường này không thuộc tỉnh/thành phố đã chọn."]
+    assert not Petition.objects.exists()
+
+
+def test_validation_messages_follow_accept_language(api: APIClient, tree: Tree) -> None:
+    vi = file(api, phone="12").json()["error"]["fields"]["phone"]
+    en = file(api, phone="12", HTTP_ACCEPT_LANGUAGE="en").json()["error"]["fields"]["phone"]
+    assert en == ["Enter a valid phone number, for example 0912 345 678."]
+    assert vi != en
+
+
+def test_missing_and_mistyped_fields_are_validation_errors(api: APIClient, tree: Tree) -> None:
+    response = api.post("/api/v1/petitions/", {"title": ["not", "text"], "latitude": "north"}, format="json")
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert {"category", "commune", "phone", "title", "text", "latitude"} <= set(fields)
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_petition(api: APIClient, tree: Tree) -> None:
+    first = file(api, HTTP_IDEMPOTENCY_KEY="app-42-retry")
+    again = file(api, HTTP_IDEMPOTENCY_KEY="app-42-retry")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["tracking_code"] == first.json()["tracking_code"]
+    assert again.json()["token"] is None and again.json()["created"] is False
+    assert Petition.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_other_input_is_refused(api: APIClient, tree: Tree) -> None:
+    file(api, HTTP_IDEMPOTENCY_KEY="app-42-retry")
+    response = file(api, title="Một tiêu đề khác hẳn", HTTP_IDEMPOTENCY_KEY="app-42-retry")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"idempotency_key"}
+    assert Petition.objects.count() == 1
+
+
+def test_filing_needs_no_csrf_token_and_ignores_an_authorization_header(tree: Tree) -> None:
+    api = APIClient(enforce_csrf_checks=True)
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert file(api).status_code == 201
+
+
+# --- following -------------------------------------------------------------------------------------
+
+
+def track(api: APIClient, code: str, token: str | None) -> Any:
+    headers = {"HTTP_X_TRACKING_TOKEN": token} if token is not None else {}
+    return api.get(f"/api/v1/track/{code}/", **headers)
+
+
+def test_the_citizen_follows_the_petition_with_code_and_token(
+    api: APIClient, submit: Any, cast: Cast
+) -> None:
+    result = submit()
+    case = advance(result.petition.case, "in_progress", cast)
+    services.case_add_note(
+        case_id=case.pk, actor=cast.officer, text="Đã liên hệ công ty môi trường.", is_public=True
+    )
+    services.case_add_note(
+        case_id=case.pk, actor=cast.officer, text="Nội bộ: người dân hay gọi.", is_public=False
+    )
+    body = track(api, result.petition.tracking_code, result.token).json()
+    assert body["state"] == "in_progress"
+    assert body["status"].startswith("Phường Hoàn Kiếm")
+    assert [entry["kind"] for entry in body["timeline"]] == ["submitted", "accept", "note"]
+    assert body["timeline"][-1]["note"] == "Đã liên hệ công ty môi trường."
+    assert body["response"] is None
+
+
+def test_tracking_shows_nothing_internal(api: APIClient, submit: Any, cast: Cast) -> None:
+    result = submit(email="an@example.com", address="12 Hàng Bông")
+    case = advance(result.petition.case, "pending_approval", cast)
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Ghi chú nội bộ", is_public=False)
+    response = track(api, result.petition.tracking_code, result.token)
+    text = response.content.decode()
+    for secret in (
+        "Ghi chú nội bộ",
+        "Đã xử lý xong.",
+        "+84912345678",
+        "an@example.com",
+        cast.officer.username,
+    ):
+        assert secret not in text
+    assert "submit_response" not in {entry["kind"] for entry in response.json()["timeline"]}
+
+
+def test_tracking_shows_the_published_response(api: APIClient, submit: Any, cast: Cast) -> None:
+    result = submit()
+    advance(result.petition.case, "responded", cast)
+    body = track(api, result.petition.tracking_code.lower().replace("-", " "), result.token).json()
+    assert body["response"]["text"] == "Đã xử lý xong."
+    assert body["response"]["unit"] == "Phường Hoàn Kiếm"
+
+
+def test_a_duplicate_shows_the_petition_it_joined(api: APIClient, submit: Any, cast: Cast) -> None:
+    result = submit()
+    advance(result.petition.case, "duplicate", cast)
+    body = track(api, result.petition.tracking_code, result.token).json()
+    original = Case.objects.get(pk=result.petition.case.pk).duplicate_of
+    assert body["original"]["tracking_code"] == original.petition.tracking_code
+
+
+def test_a_wrong_token_or_code_is_not_found_either_way(api: APIClient, submit: Any) -> None:
+    result = submit()
+    other = submit(phone="0987 654 321")
+    for code, token in (
+        (result.petition.tracking_code, other.token),
+        (result.petition.tracking_code, ""),
+        (result.petition.tracking_code, None),
+        ("PA-26-ZZZZZZ", result.token),
+    ):
+        response = track(api, code, token)
+        assert response.status_code == 404
+        assert response.json() == {
+            "error": {"code": "not_found", "message": response.json()["error"]["message"]}
+        }
+
+
+def test_the_token_in_the_query_string_is_not_accepted(api: APIClient, submit: Any) -> None:
+    result = submit()
+    response = api.get(f"/api/v1/track/{result.petition.tracking_code}/?token={result.token}")
+    assert response.status_code == 404
