@@ -39,3 +39,17 @@ def drain_search_index() -> None:
     from config.jobs import run
 
     run("search.drain")
+
+
+@app.task(name="petitions.retention", ignore_result=True)
+def anonymise_old_petitions() -> None:
+    from config.jobs import run
+
+    run("petitions.retention")
+
+
+@app.task(name="petitions.purge_staged", ignore_result=True)
+def purge_staged_photos() -> None:
+    from config.jobs import run
+
+    run("petitions.purge_staged")

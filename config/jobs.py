@@ -23,6 +23,8 @@ JOBS = {
     "notifications.drain": "notifications.outbox.drain",
     "routing.sweep": "routing.sweep.sweep_deadlines",
     "search.drain": "search.outbox.drain",
+    "petitions.retention": "petitions.retention.petitions_anonymise",
+    "petitions.purge_staged": "petitions.attachments.attachments_purge_stale",
 }
 
 

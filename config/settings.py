@@ -61,9 +61,16 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "django_guid",
+    "django_prometheus",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before the host check and the HTTPS redirect (probes come from inside).
+    "config.health.HealthMiddleware",
+    # A request id (X-Request-ID, kept from the proxy when valid) on every log line of the request.
+    "django_guid.middleware.guid_middleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -80,6 +87,7 @@ MIDDLEWARE = [
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns lockouts raised by sign-in into a response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -238,7 +246,11 @@ CELERY_BEAT_SCHEDULE = {
     "drain-notifications": {"task": "notifications.drain", "schedule": 30.0},
     "sweep-deadlines": {"task": "routing.sweep", "schedule": 300.0},
     "drain-search-index": {"task": "search.drain", "schedule": 30.0},
+    "purge-staged-photos": {"task": "petitions.purge_staged", "schedule": 3600.0},
+    "anonymise-old-petitions": {"task": "petitions.retention", "schedule": 86400.0},
 }
+# Petitions whose case ended this many days ago lose their citizen's personal data (petitions.retention).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 5 * 365, minimum=30)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -287,6 +299,37 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Citizens' photos: outside MEDIA_ROOT, never served by a static route; views authorise each request.
 PRIVATE_MEDIA_ROOT = Path(env_str("DJANGO_PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production: hashed file names, so the proxy may cache static files for good.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    },
+}
+# Uploaded files on S3-compatible object storage (django-storages) instead of the file system:
+# citizens' photos under "private/" (never public: views stream them after checking who asks).
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET")
+if MEDIA_S3_BUCKET:
+    _S3_OPTIONS = {
+        "bucket_name": MEDIA_S3_BUCKET,
+        "endpoint_url": env_str("MEDIA_S3_ENDPOINT_URL") or None,
+        "region_name": env_str("MEDIA_S3_REGION") or None,
+        "access_key": env_str("MEDIA_S3_ACCESS_KEY") or None,
+        "secret_key": env_str("MEDIA_S3_SECRET_KEY") or None,
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3_OPTIONS, "location": "media"},
+    }
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_S3_OPTIONS, "location": "private"},
+    }
 
 # --- Security -------------------------------------------------------------
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
@@ -327,6 +370,12 @@ SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", schemes=("http", "https"))
 SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến nghị" <no-reply@localhost>')
 
 # --- Domain ---------------------------------------------------------------
@@ -334,10 +383,39 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 PETITION_CODE_PREFIX = "PA"
 
+# /readyz reports the jobs as degraded when outbox rows have been due this long (no worker draining).
+READY_BACKLOG_SECONDS = env_int("READY_BACKLOG_SECONDS", 300, minimum=30)
+
+DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": True, "RETURN_HEADER": True}
+
+# /metrics (Prometheus): needs "Authorization: Bearer <METRICS_TOKEN>"; without a token, open in debug only.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# One JSON object per line in production (plain text in development), with the request id, and
+# without personal data (config.logs.Redact).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperEnvironment("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "redact": {"()": "config.logs.Redact"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "config.logs.Json",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

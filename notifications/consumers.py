@@ -26,6 +26,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from backoffice.twofactor import second_factor_missing
+from config.metrics import OPEN_WEBSOCKETS
 from notifications.live import case_group, subtree_group, unit_group, user_group
 from portal.grants import granted_ids
 from routing.models import Case, Membership
@@ -43,6 +44,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Authorise, join groups, forward case changes; subclasses say who may listen to what."""
 
     live_groups: list[str]
+    #: The label of this page's sockets in the ``portal_websockets_open`` metric.
+    metric_page = "other"
 
     def groups_for(self, *, fresh: bool) -> list[str] | None:
         """The groups this socket may join, or None to refuse (runs in a worker thread)."""
@@ -66,12 +69,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.live_groups = groups
         await self.accept()
+        OPEN_WEBSOCKETS.labels(page=self.metric_page).inc()
+        self.counted = True
         await self.on_accepted()
 
     async def on_accepted(self) -> None:
         """Hook for a first message after the handshake."""
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            OPEN_WEBSOCKETS.labels(page=self.metric_page).dec()
+            self.counted = False
         for group in self.live_groups:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -110,6 +118,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 class TrackConsumer(LiveConsumer):
     """``ws/track/<code>/``: the secret token (``?token=``) or the session's grant, like the page."""
+
+    metric_page = "track"
 
     def groups_for(self, *, fresh: bool) -> list[str] | None:
         code = str(self.scope["url_route"]["kwargs"]["code"]).strip().upper()
@@ -166,12 +176,16 @@ class StaffConsumer(LiveConsumer):
 class InboxConsumer(StaffConsumer):
     """``ws/office/inbox/``: staff with a unit hear of the cases of their unit."""
 
+    metric_page = "inbox"
+
     def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
         return [unit_group(membership.unit.code)]
 
 
 class DashboardConsumer(StaffConsumer):
     """``ws/office/dashboard/?unit=CODE``: leaders hear of every case in the subtree they look at."""
+
+    metric_page = "dashboard"
 
     def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
         if not membership.is_leader:

@@ -99,7 +99,10 @@ def attachment_discard(*, token: str, session_key: str) -> bool:
 
 
 def attachments_purge_stale(
-    *, older_than: dt.timedelta, now: dt.datetime | None = None, batch_size: int = PURGE_BATCH_SIZE
+    *,
+    older_than: dt.timedelta = dt.timedelta(hours=24),
+    now: dt.datetime | None = None,
+    batch_size: int = PURGE_BATCH_SIZE,
 ) -> int:
     """Delete staged attachments uploaded more than ``older_than`` ago, with their files; return how many.
 

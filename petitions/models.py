@@ -11,7 +11,7 @@ import uuid
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -234,6 +234,8 @@ class Petition(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    #: When retention removed the citizen's personal data (petitions.retention); null until then.
+    anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("petition")
@@ -291,8 +293,14 @@ class PrivateStorage(FileSystemStorage):
         return os.path.abspath(self.base_location)
 
 
-def private_storage() -> FileSystemStorage:
-    """Photos are never served from a public URL: views check who asks, then stream them."""
+def private_storage() -> Storage:
+    """Photos are never served from a public URL: views check who asks, then stream them.
+
+    On the file system under ``PRIVATE_MEDIA_ROOT``, or the ``private`` storage of
+    ``STORAGES`` when one is configured (S3-compatible object storage, private ACL).
+    """
+    if "private" in settings.STORAGES:
+        return storages["private"]
     return PrivateStorage()
 
 

@@ -86,3 +86,12 @@ def test_with_the_broker_down_nothing_is_lost_and_the_periodic_drain_catches_up(
     call_command("drain_notifications", verbosity=0)
     row.refresh_from_db()
     assert row.status == Status.SENT and len(LocmemSmsBackend.outbox) == 1
+
+
+def test_every_job_has_a_celery_task_and_a_place_in_the_schedule(settings):
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    for name in jobs.JOBS:
+        assert name in app.tasks, f"no Celery task for {name}"
+        assert name in scheduled, f"{name} is not run periodically"
+        assert callable(jobs.job_function(name))

@@ -403,3 +403,26 @@ def test_a_leader_demoted_to_officer_loses_the_dashboard_socket(cast: Cast) -> N
         assert await socket.receive_output(WAIT) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
 
     run(scenario)
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+def test_open_sockets_are_counted_per_page_for_prometheus(submit) -> None:
+    from config.metrics import OPEN_WEBSOCKETS
+
+    result = submit()
+    gauge = OPEN_WEBSOCKETS.labels(page="track")
+    before = gauge._value.get()
+
+    async def scenario() -> None:
+        first = await _open(_track(result, result.token))
+        second = await _open(_track(result, result.token))
+        assert gauge._value.get() == before + 2
+        assert await _refused(_track(result, "wrong-token"))
+        assert gauge._value.get() == before + 2  # refused sockets are not open
+        await first.disconnect()
+        await second.disconnect()
+
+    run(scenario)
+    assert gauge._value.get() == before

@@ -443,3 +443,25 @@ def test_search_raises_unavailable_quickly_when_elasticsearch_is_down(
 def test_search_without_an_index_is_unavailable(elastic_url: str) -> None:
     with pytest.raises(SearchUnavailable):
         ElasticBackend().search(SearchQuery(scope=EVERYTHING))
+
+
+# --- readiness --------------------------------------------------------------------------------
+
+
+def test_readiness_reports_elasticsearch_up(client: Any, db: Any, elastic: ElasticBackend) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["elasticsearch"]["status"] == "ok"
+
+
+def test_readiness_reports_elasticsearch_down_as_degraded(
+    client: Any, db: Any, elastic_url: str, settings: Any
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{port}"
+    response = client.get("/readyz")
+    assert response.status_code == 200  # the site works without search
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["elasticsearch"]["status"] == "degraded"

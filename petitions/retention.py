@@ -1,0 +1,98 @@
+"""Data retention: petitions closed long ago keep what statistics need and lose what identifies a citizen.
+
+``petitions_anonymise`` takes petitions whose case ended (closed, rejected, duplicate, withdrawn)
+more than ``RETENTION_DAYS`` ago and, in set-based batches:
+
+- blanks the name, phone, email and address, drops the exact location, marks the petition
+  anonymous and stamps ``anonymised_at``;
+- deletes the photos (rows and files);
+- blanks what citizens wrote in the timeline (their withdrawal reasons and feedback comments:
+  ``CaseEvent.rewrite_history``, the one sanctioned exception to the append-only log);
+- blanks the recipient and text of the notifications sent about them.
+
+Title, text, topic, place (province and commune), units, times, states, ratings and staff notes
+stay: they are the organisation's record and its statistics. Each batch is one transaction over
+rows locked with SKIP LOCKED, so two runs at once share the work and a second run finds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from petitions.attachments import _delete_files
+from petitions.models import Attachment, Petition
+from routing.models import FINAL_STATES, ActorKind, CaseEvent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RetentionReport:
+    petitions: int = 0
+    photos: int = 0
+
+
+def _delete_photos(photos: list[tuple[str, str]]) -> None:
+    _delete_files(images=(image for image, _thumb in photos), thumbnails=(thumb for _image, thumb in photos))
+
+
+def retention_cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.datetime:
+    return (now or timezone.now()) - dt.timedelta(days=settings.RETENTION_DAYS if days is None else days)
+
+
+def petitions_due_for_anonymisation(*, cutoff: dt.datetime) -> object:
+    """Petitions whose case ended before ``cutoff`` and that still hold personal data."""
+    return Petition.objects.filter(
+        anonymised_at__isnull=True,
+        case__state__in=FINAL_STATES,
+        case__closed_at__lt=cutoff,
+    )
+
+
+def petitions_anonymise(
+    *, now: dt.datetime | None = None, days: int | None = None, batch_size: int = 1000
+) -> RetentionReport:
+    """Anonymise every petition due (see the module docstring); returns how many and how many photos."""
+    now = now or timezone.now()
+    cutoff = retention_cutoff(now=now, days=days)
+    report = RetentionReport()
+    while True:
+        with transaction.atomic():
+            ids = list(
+                petitions_due_for_anonymisation(cutoff=cutoff)  # type: ignore[attr-defined]
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return report
+            photos = list(Attachment.objects.filter(petition_id__in=ids).values_list("image", "thumbnail"))
+            Attachment.objects.filter(petition_id__in=ids).delete()
+            Petition.objects.filter(pk__in=ids).update(
+                submitter_name="",
+                phone="",
+                email="",
+                address="",
+                latitude=None,
+                longitude=None,
+                media_url="",
+                is_anonymous=True,
+                anonymised_at=now,
+            )
+            CaseEvent.objects.filter(case__petition_id__in=ids, actor_kind=ActorKind.CITIZEN).exclude(
+                note=""
+            ).rewrite_history(note="")
+            from notifications.models import Notification
+
+            Notification.objects.filter(petition_id__in=ids).update(recipient="", body="", subject="")
+            transaction.on_commit(partial(_delete_photos, photos))
+        report.petitions += len(ids)
+        report.photos += len(photos)
+        logger.info("anonymised %s petitions (%s photos)", len(ids), len(photos))

@@ -1,0 +1,90 @@
+"""Logs: one JSON object per line with the request id, and no personal data whatever a request carries."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import logging.config
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from config.logs import redact
+from portal.forms import sign_started
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """The project's logging configuration in production form (JSON), writing to a buffer."""
+    stream = io.StringIO()
+    config: dict[str, Any] = copy.deepcopy(django_settings.LOGGING)
+    config["handlers"]["console"]["formatter"] = "json"
+    config["handlers"]["console"]["stream"] = stream
+    config["root"]["level"] = "INFO"
+    logging.config.dictConfig(config)
+    try:
+        yield stream
+    finally:
+        logging.config.dictConfig(django_settings.LOGGING)
+
+
+def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+def test_redaction_hides_tokens_phones_and_emails_but_keeps_ids():
+    assert redact("Not Found: /t/Zx8_kQ2mN5pL7rT9/") == "Not Found: /t/[token]/"
+    assert (
+        redact("GET /ws/track/PA-7K2M9Q/?token=Zx8_kQ2m&x=1") == "GET /ws/track/PA-7K2M9Q/?token=[token]&x=1"
+    )
+    assert redact("SMS to +84912345678 failed") == "SMS to [phone] failed"
+    assert redact("gọi 0912 345 678 hoặc 0912.345.678") == "gọi [phone] hoặc [phone]"
+    assert redact("from an.nguyen+pa@example.com.vn") == "from [email]"
+    assert redact("notification 1234 failed for case 98765 (PA-7K2M9Q)") == (
+        "notification 1234 failed for case 98765 (PA-7K2M9Q)"
+    )
+
+
+def test_requests_log_json_lines_with_their_request_id_and_no_personal_data(
+    client, tree, category, json_log, settings
+):
+    settings.SMS_BACKEND = "notifications.transports.sms.ConsoleSmsBackend"
+    personal = ["Nguyễn Thị Hoa", "0987654321", "987654321", "hoa.nguyen@example.com"]
+    response = client.post(
+        "/submit/",
+        {
+            "category": str(category.pk),
+            "province": tree.hanoi.code,
+            "commune": tree.hoan_kiem.code,
+            "address": "12 Hàng Bông",
+            "title": "Đèn đường hỏng",
+            "text": "Ba cột đèn không sáng.",
+            "submitter_name": "Nguyễn Thị Hoa",
+            "phone": "0987 654 321",
+            "email": "hoa.nguyen@example.com",
+            "started": sign_started(),
+            "website": "",
+        },
+        HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef",
+    )
+    assert response.status_code == 302
+    secret = "Qw3rTy-uIoP_aSdFgHjKl"
+    assert client.get(f"/t/{secret}/").status_code == 404  # Django logs "Not Found: <path>"
+    logging.getLogger("portal").warning("citizen %s wrote from %s", "hoa.nguyen@example.com", "+84987654321")
+
+    records = lines(json_log)
+    assert records, "nothing was logged"
+    for record in records:
+        assert {"time", "level", "logger", "message", "request_id"} <= set(record)
+    text = json_log.getvalue()
+    for value in [*personal, secret]:
+        assert value not in text
+    not_found = [r for r in records if r["message"].startswith("Not Found")]
+    assert not_found and not_found[0]["message"] == "Not Found: /t/[token]/"
+    assert not_found[0]["request_id"] and len(not_found[0]["request_id"]) == 32
+    # The proxy's request id is kept (and sent back) so one request can be followed across services.
+    assert response["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
