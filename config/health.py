@@ -76,10 +76,12 @@ def _redis() -> str:
 def _elasticsearch() -> str:
     from search.client import get_client
 
-    health = get_client().options(request_timeout=TIMEOUT_SECONDS, max_retries=0).cluster.health()
-    status = str(health.get("status", "unknown"))
+    client = get_client().options(request_timeout=TIMEOUT_SECONDS, max_retries=0)
+    status = str(client.cluster.health().get("status", "unknown"))
     if status == "red":
         raise RuntimeError("cluster status red")
+    if not client.indices.exists_alias(name=settings.SEARCH_INDEX_ALIAS):
+        raise RuntimeError(f"no index behind {settings.SEARCH_INDEX_ALIAS}: run manage.py search_init")
     return f"cluster {status}"
 
 

@@ -227,6 +227,8 @@ SEARCH_ES_PLAIN_JSON = env_bool("SEARCH_ES_PLAIN_JSON", False)
 # --- Background jobs ------------------------------------------------------
 # "inprocess" runs jobs right after commit in the web process (embedded default).
 JOBS_BACKEND = env_str("JOBS_BACKEND", "inprocess")
+# In-process only: after a drain leaves rows waiting (gateway or search down), run it again when due.
+JOBS_INPROCESS_CATCH_UP = env_bool("JOBS_INPROCESS_CATCH_UP", True)
 if JOBS_BACKEND not in {"inprocess", "celery"}:
     raise ImproperEnvironment(f"JOBS_BACKEND must be inprocess or celery; got {JOBS_BACKEND!r}")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"

@@ -331,3 +331,14 @@ def drain(
                     body=_SECRET_LINK.sub("/t/…/", row.body),
                 )
     return report
+
+
+def next_due() -> dt.datetime | None:
+    """When the next message waiting to be sent is due (None when nothing waits)."""
+    first: dt.datetime | None = (
+        Notification.objects.filter(status=Status.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    return first

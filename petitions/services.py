@@ -38,7 +38,7 @@ from petitions.models import (
 from routing.actors import CitizenActor
 from routing.models import Level, Unit, membership_of
 from routing.services import case_open
-from search.documents import fold
+from search.documents import search_text as search_words
 
 #: No 0/O, 1/I/L: codes are read out over the phone and typed from SMS.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -322,7 +322,7 @@ def petition_submit(
                 longitude=lon,
                 title=title,
                 text=text,
-                search_text=fold(f"{title} {text}"),
+                search_text=search_words(title, text),
                 target_level=target_level,
                 consent_publish=bool(consent_publish),
                 channel=channel,

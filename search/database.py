@@ -1,8 +1,8 @@
-"""The embedded search backend: folded-text matching and ORM aggregations (SQLite or PostgreSQL).
+"""The embedded search backend: folded-word matching and ORM aggregations (SQLite or PostgreSQL).
 
-Matches against ``Petition.search_text`` (``fold(title + " " + text)``, written by
-``petition_submit``): every folded query term must be contained in it, or the query
-is a tracking code. Jurisdiction is part of every query, facet counts included.
+Matches against ``Petition.search_text`` (``search.documents.search_text``, written by
+``petition_submit``: the folded words of title and text, each between spaces): every
+folded query word must be one of its words, or the query is a tracking code. Jurisdiction is part of every query, facet counts included.
 No stemming, no scoring beyond a simple order, no more-like-this over the text, and
 every query scans the matching cases: fine for a commune or a province, slower than
 Elasticsearch on large data.
@@ -18,8 +18,8 @@ from typing import Any
 
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Length, StrIndex
-from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.db.models.functions import StrIndex
+from django.db.models.lookups import GreaterThan, LessThan
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -28,13 +28,14 @@ from routing.models import OPEN_STATES, Case, CaseState
 from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult
 from search.documents import fold, nfc
+from search.similarity import similarity, title_words
 
 #: Values listed per facet (most frequent first); the commune facet of the central level is long.
 FACET_SIZE = 50
 MAX_TERMS = 12
 MAX_PAGE_SIZE = 100
 SNIPPET_LENGTH = 160
-SIMILAR_MIN_WORD = 3
+SIMILAR_MIN_WORD = 3  # significant_words (the portal's suggestions)
 #: How many candidates the database pre-selects before words are compared exactly.
 SIMILAR_CANDIDATES = 50
 
@@ -78,11 +79,22 @@ def scoped_cases(scope: Scope) -> QuerySet[Case]:
     return cases
 
 
+_CODE_SUFFIX = re.compile(r"^[a-z0-9]{6}$")
+
+
+def _word(term: str) -> Q:
+    """``term`` as a whole word of the title or text (not inside another word)."""
+    return Q(petition__search_text__contains=f" {term} ")
+
+
 def _text_match(text: str, terms: list[str]) -> Q:
     code = Q(petition__tracking_code=normalize_tracking_code(text))
+    if len(terms) == 1 and _CODE_SUFFIX.match(terms[0]):
+        # The last part of a tracking code, as read out on the phone: "9HRVXG".
+        code |= Q(petition__tracking_code__endswith=f"-{terms[0].upper()}")
     if not terms:
         return code
-    return reduce(and_, (Q(petition__search_text__contains=term) for term in terms)) | code
+    return reduce(and_, (_word(term) for term in terms)) | code
 
 
 def _spellings(text: str) -> list[str]:
@@ -92,7 +104,8 @@ def _spellings(text: str) -> list[str]:
 
 
 def _relevance(text: str, terms: list[str]) -> Any:
-    """3 for the tracking code, +2 for the exact spelling in title or text, +1 when every term is in the title."""
+    """3 for the tracking code, +2 for the exact spelling in title or text, +1 when the words are
+    next to each other as typed, +1 when every word is in the title."""
     spelled = reduce(
         or_,
         (Q(petition__title__icontains=s) | Q(petition__text__icontains=s) for s in _spellings(text)),
@@ -102,14 +115,17 @@ def _relevance(text: str, terms: list[str]) -> Any:
         default=Value(0),
         output_field=IntegerField(),
     ) + SqlCase(When(spelled, then=Value(2)), default=Value(0), output_field=IntegerField())
+    if len(terms) > 1:
+        phrase = Q(petition__search_text__contains=f" {' '.join(terms)} ")
+        score = score + SqlCase(When(phrase, then=Value(1)), default=Value(0), output_field=IntegerField())
     if terms:
-        # search_text starts with the folded title, which is as long as the title (one folded
-        # character per Vietnamese letter): a term found first within that length is in the title.
+        # search_text is " title words | text words ": a word found before the bar is in the title.
+        bar = StrIndex("petition__search_text", Value(" | "))
         in_title = reduce(
             and_,
             (
-                GreaterThan(StrIndex("petition__search_text", Value(term)), 0)
-                & LessThanOrEqual(StrIndex("petition__search_text", Value(term)), Length("petition__title"))
+                GreaterThan(StrIndex("petition__search_text", Value(f" {term} ")), 0)
+                & LessThan(StrIndex("petition__search_text", Value(f" {term} ")), bar)
                 for term in terms
             ),
         )
@@ -173,10 +189,8 @@ def _spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
     folded, origin = _folded_positions(text)
     found = []
     for term in terms:
-        at = folded.find(term)
-        while at != -1:
-            found.append((origin[at], origin[at + len(term) - 1] + 1))
-            at = folded.find(term, at + len(term))
+        for match in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", folded):
+            found.append((origin[match.start()], origin[match.end() - 1] + 1))
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
         if merged and start <= merged[-1][1]:
@@ -282,19 +296,21 @@ class DatabaseBackend:
         return SearchResult(total=total, hits=hits, facets=facets)
 
     def similar(self, *, case_id: int, scope: Scope, limit: int = 5) -> list[Hit]:
-        """Open and recent cases of the same province sharing the most folded title words (3+ letters).
+        """Open and recent cases of the same province whose titles are about the same thing.
 
-        The database picks the likeliest candidates (most of the words anywhere in title
-        or text); the words of their titles are then compared exactly.
+        The database picks the likeliest candidates (most of the title's words, folded, as whole
+        words anywhere in title or text); their titles are then compared word by word as spelled
+        (``search.similarity``), so that sharing a common word is not taken for a duplicate.
         """
         visible = scoped_cases(scope)
         source = visible.filter(pk=case_id).values("petition__title", "petition__province_id").first()
         if source is None:
             return []
-        words = significant_words(source["petition__title"])
+        mine = title_words(source["petition__title"])
+        words = {fold(word) for word in mine.syllables}
         if not words:
             return []
-        contains = [Q(petition__search_text__contains=word) for word in words]
+        contains = [_word(word) for word in sorted(words)[:MAX_TERMS]]
         candidates = (
             visible.exclude(pk=case_id)
             .filter(petition__province_id=source["petition__province_id"])
@@ -313,12 +329,12 @@ class DatabaseBackend:
             .order_by("-found", "-submitted_at", "-pk")
             .values(*_HIT_FIELDS)[:SIMILAR_CANDIDATES]
         )
-        scored = [(len(words & significant_words(row["petition__title"])), row) for row in candidates]
+        scored = [(similarity(mine, title_words(row["petition__title"])), row) for row in candidates]
         ranked = sorted(
-            ((shared, row) for shared, row in scored if shared),
+            ((score, row) for score, row in scored if score),
             key=lambda item: (-item[0], -item[1]["submitted_at"].timestamp(), -item[1]["pk"]),
         )
-        return [_hit(row, score=float(shared)) for shared, row in ranked[:limit]]
+        return [_hit(row, score=float(score)) for score, row in ranked[:limit]]
 
     def monitor(self, query: Any) -> Any:
         """Monitoring numbers from the tables (``search.monitoring.monitor_database``)."""

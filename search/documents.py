@@ -8,6 +8,7 @@ that the index and the queries see one spelling of every Vietnamese letter.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -50,6 +51,24 @@ def fold(text: str) -> str:
     """Lowercase without diacritics: ``Ngập lụt đường`` → ``ngap lut duong``."""
     lowered = nfc(text).lower().replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(c))
+
+
+_WORD = re.compile(r"\w+")
+
+
+def folded_words(text: str) -> list[str]:
+    """The words of ``text`` without tone marks or case: ``Nắp hố-ga, vỡ!`` → ``["nap", "ho", "ga", "vo"]``."""
+    return _WORD.findall(fold(text))
+
+
+def search_text(title: str, text: str) -> str:
+    """What the database search matches against (``Petition.search_text``): whole folded words.
+
+    ``" nap ho ga vo | mua lon ... "``: the title's words, a bar, the text's words, each word
+    between spaces, so that ``LIKE '% ho ga %'`` finds the words ``hố ga`` and not ``phố gần``,
+    and a word found before the bar is in the title.
+    """
+    return f" {' '.join(folded_words(title))} | {' '.join(folded_words(text))} "
 
 
 def _iso(value: Any) -> str | None:

@@ -150,8 +150,13 @@ def _unavailable_on_failure(action: str) -> Iterator[None]:
         yield
     except TransportError as exc:  # refused, timed out, TLS: the cluster is not answering
         raise SearchUnavailable(f"Elasticsearch did not answer ({action}): {exc}") from exc
+    except NotFoundError as exc:
+        raise SearchUnavailable(
+            f"Elasticsearch cannot {action}: the index is missing; run manage.py search_init "
+            f"(and search_reindex to fill it): {exc}"
+        ) from exc
     except ApiError as exc:
-        if isinstance(exc, NotFoundError) or exc.meta.status >= 500 or exc.meta.status == 429:
+        if exc.meta.status >= 500 or exc.meta.status == 429:
             raise SearchUnavailable(f"Elasticsearch cannot {action}: {exc}") from exc
         raise
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from search.documents import fold, nfc
 STOPWORD_TEXT = (
     "của và các cho tại trên dưới trong ngoài với không có một những này khi đến từ theo được nhiều "
     "rất đã đang sẽ bị làm người dân xin đề nghị phản ánh kiến việc về ở là thì mà nên cũng hay tôi "
-    "gây cần chưa lắp thêm quá"
+    "gây cần chưa lắp thêm quá sau trước giữa gần"
 )
 STOPWORDS = frozenset(STOPWORD_TEXT.split())
 #: The same, typed without tone marks.
@@ -48,12 +49,14 @@ LEXICON_WORDS = (
     "tụ tập, ban đêm, phòng cháy, chữa cháy, cháy nổ, văn hóa, tham nhũng, nhũng nhiễu, thái độ, cán bộ, "
     "công chức, hỗ trợ, khẩn cấp, điện lực, mất điện, nghĩa trang, chăn nuôi, thủy lợi, kênh mương, "
     "tranh chấp, khiếu nại, tố cáo, cho vay, nặng lãi, đòi nợ, hàng rong, du khách, phát thanh, ùn ứ, "
-    "thu gom, tập kết, giữ xe, bên cạnh, điểm dừng, nứt tường, tư thục, trông trẻ, nhà ở, nhà trọ, cổng trường, phòng học, phòng khám, nhà thuốc, hoạt động"
+    "thu gom, tập kết, giữ xe, bên cạnh, điểm dừng, nứt tường, tư thục, trông trẻ, sắp xếp, đơn vị, hướng dẫn, nhà ở, nhà trọ, cổng trường, phòng học, phòng khám, nhà thuốc, hoạt động"
 )
 LEXICON = {fold(word.strip()) for word in LEXICON_WORDS.split(",")}
 _SYLLABLE = re.compile(r"\w+")
 #: How many places get a line of their own in the volume-by-place chart.
 CHART_PLACES = 5
+#: Longer periods are charted per week (a year of daily points cannot be read).
+CHART_DAILY_MAX = 92
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,28 @@ def rising_topics(
             spellings[folded][spelling] += 1
     now = _segmented(recent, seen)
     before = _segmented(previous, seen)
-    scored = [(term, count, before.get(term, 0)) for term, count in now.items() if count >= minimum]
-    scored.sort(key=lambda item: ((item[1] + 1) / (item[2] + 1), item[1], item[0]), reverse=True)
-    return [
-        (spellings[term].most_common(1)[0][0], count, earlier)
-        for term, count, earlier in scored
-        if count > earlier
-    ][:limit]
+    scored = [
+        (term, len(titles), len(before.get(term, ())))
+        for term, titles in now.items()
+        if len(titles) >= minimum and len(titles) > len(before.get(term, ()))
+    ]
+    # Growth weighed by how sure it is: 6 against 1 rises more than 3 against 0.
+    scored.sort(
+        key=lambda item: ((item[1] - item[2]) / math.sqrt(item[2] + 1), item[1], seen[item[0]], item[0]),
+        reverse=True,
+    )
+    topics: list[tuple[str, int, int]] = []
+    voices: list[frozenset[int]] = []
+    for term, count, earlier in scored:
+        # Several words of the same few titles are one topic: the best of them speaks for it.
+        titles = frozenset(now[term])
+        if any(len(titles & other) >= 0.8 * len(titles | other) for other in voices):
+            continue
+        voices.append(titles)
+        topics.append((spellings[term].most_common(1)[0][0], count, earlier))
+        if len(topics) == limit:
+            break
+    return topics
 
 
 def _pairs(title: str) -> list[tuple[int, str, str]]:
@@ -130,21 +148,19 @@ def _is_term(syllable: str, folded: str) -> bool:
     return syllable not in STOPWORDS
 
 
-def _segmented(titles: list[list[tuple[int, str, str]]], seen: Counter[str]) -> Counter[str]:
-    """Per title, the non-overlapping pairs taken most common first; counted once per title."""
-    counts: Counter[str] = Counter()
-    for pairs in titles:
+def _segmented(titles: list[list[tuple[int, str, str]]], seen: Counter[str]) -> dict[str, set[int]]:
+    """Per title, the non-overlapping pairs taken most common first: term → the titles it is in."""
+    found: dict[str, set[int]] = defaultdict(set)
+    for index, pairs in enumerate(titles):
         taken: set[int] = set()
-        chosen: set[str] = set()
         for position, folded, _spelling in sorted(
             pairs, key=lambda p: (p[1] not in LEXICON, -seen[p[1]], p[0])
         ):
             if position in taken or position + 1 in taken:
                 continue
             taken.update((position, position + 1))
-            chosen.add(folded)
-        counts.update(chosen)
-    return counts
+            found[folded].add(index)
+    return found
 
 
 def monitor_database(query: MonitorQuery) -> Monitoring:
@@ -217,23 +233,31 @@ def top_places(volume_by_place: dict[str, int]) -> list[str]:
     return [code for code, n in ranked[:CHART_PLACES] if n]
 
 
+def chart_buckets(days: list[dt.date]) -> list[tuple[str, list[dt.date]]]:
+    """The chart's points: one per day, or one per week (from its Monday) for periods over 92 days."""
+    if len(days) <= CHART_DAILY_MAX:
+        return [(day.strftime("%d/%m"), [day]) for day in days]
+    weeks: dict[dt.date, list[dt.date]] = {}
+    for day in days:
+        weeks.setdefault(day - dt.timedelta(days=day.weekday()), []).append(day)
+    return [(max(start, week[0]).strftime("%d/%m"), week) for start, week in weeks.items()]
+
+
 def as_place_chart(
     monitoring: Monitoring, names: dict[str, Any], *, other_label: Any = "…"
 ) -> dict[str, Any]:
     """The volume-by-place chart's data: one line per leading place, the rest summed as "other"."""
-    days = list(monitoring.volume_by_category)
+    buckets = chart_buckets(list(monitoring.volume_by_category))
     lines = {
-        str(names.get(code, code)): [per_day.get(d, 0) for d in days]
+        str(names.get(code, code)): [sum(per_day.get(d, 0) for d in days) for _label, days in buckets]
         for code, per_day in monitoring.volume_by_place_per_day.items()
     }
-    others = [
-        sum(monitoring.volume_by_category[d].values()) - sum(data[i] for data in lines.values())
-        for i, d in enumerate(days)
-    ]
+    totals = [sum(sum(monitoring.volume_by_category[d].values()) for d in days) for _label, days in buckets]
+    others = [total - sum(data[i] for data in lines.values()) for i, total in enumerate(totals)]
     series: list[dict[str, Any]] = [{"label": label, "data": data} for label, data in lines.items()]
     if any(others):
         series.append({"label": str(other_label), "data": others})
-    return {"labels": [d.strftime("%d/%m") for d in days], "series": series}
+    return {"labels": [label for label, _days in buckets], "series": series}
 
 
 def as_chart(
@@ -244,25 +268,23 @@ def as_chart(
     for per_day in monitoring.volume_by_category.values():
         totals.update(per_day)
     leading = [pk for pk, _n in totals.most_common(top)]
-    days = list(monitoring.volume_by_category)
+    buckets = chart_buckets(list(monitoring.volume_by_category))
+
+    def count(days: list[dt.date], wanted: Any) -> int:
+        return sum(n for d in days for pk, n in monitoring.volume_by_category[d].items() if wanted(pk))
+
     series = [
-        {
-            "label": str(categories.get(pk, pk)),
-            "data": [monitoring.volume_by_category[d].get(pk, 0) for d in days],
-        }
+        {"label": str(categories.get(pk, pk)), "data": [count(days, pk.__eq__) for _label, days in buckets]}
         for pk in leading
     ]
     if len(totals) > len(leading):
         series.append(
             {
                 "label": str(other_label),
-                "data": [
-                    sum(n for pk, n in monitoring.volume_by_category[d].items() if pk not in leading)
-                    for d in days
-                ],
+                "data": [count(days, lambda pk: pk not in leading) for _label, days in buckets],
             }
         )
-    return {"labels": [d.strftime("%d/%m") for d in days], "series": series}
+    return {"labels": [label for label, _days in buckets], "series": series}
 
 
 def monitor(query: MonitorQuery) -> Monitoring:

@@ -106,3 +106,9 @@ def drain(
         IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=None)
         report.indexed += len(rows)
     return report
+
+
+def next_due() -> dt.datetime | None:
+    """When the next waiting row is due (None when nothing waits)."""
+    first = IndexQueue.objects.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    return first

@@ -35,6 +35,8 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.SMS_BACKEND = "notifications.transports.sms.LocmemSmsBackend"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.PORTAL_MIN_FORM_SECONDS = 0
+    # A catch-up timer would outlive the test that armed it (tests/config/test_jobs.py turns it on).
+    settings.JOBS_INPROCESS_CATCH_UP = False
     # A cache namespace of its own per test: rate-limit counters and cached statistics
     # never leak between tests, also when parallel workers share one Redis.
     cache = dict(settings.CACHES["default"])

@@ -64,13 +64,13 @@ def test_the_central_leader_sees_every_province_as_a_tile(client, cast: Cast, we
 
 
 def test_rising_words_are_shown_as_citizens_spelled_them(client, cast: Cast, submit, tree: Tree):
-    for _n in range(3):
-        submit(title="Cống thoát nước tắc nghẽn bốc mùi")
+    for title in ["Cống thoát nước tắc nghẽn bốc mùi"] * 2 + ["Kênh nước thải bốc mùi"] * 2:
+        submit(title=title)
     client.force_login(cast.leader)
     html = client.get(URL).content.decode()
-    rising = re.findall(r"<li><strong>(.*?)</strong>", html)
-    assert {"thoát nước", "tắc nghẽn", "bốc mùi"} <= set(rising)
-    assert "nước tắc" not in rising
+    rising = re.findall(r'<li><a href="[^"]*">(.*?)</a>', html)
+    assert {"bốc mùi", "thoát nước"} <= set(rising)
+    assert "nước tắc" not in rising and "mùi" not in rising
 
 
 def test_a_leader_cannot_look_at_another_province(client, cast: Cast, week, tree: Tree):
@@ -109,3 +109,21 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_volume(client, ca
     with CaptureQueriesContext(connection) as many:
         client.get(URL)
     assert len(many) == len(few)
+
+
+def test_the_dates_button_shows_the_chosen_dates_whatever_the_list_says(client, cast: Cast, week):
+    client.force_login(cast.province_leader)
+    # The list still says "last 30 days"; the dates' own button sends period=custom after it.
+    response = client.get(URL_EN + "?period=30&since=2026-11-02&until=2026-11-08&period=custom")
+    assert response.status_code == 200
+    assert "Petitions submitted from 02/11/2026 to 08/11/2026" in response.content.decode()
+    # The list's own button sends only the list: the last 30 days.
+    response = client.get(URL_EN + "?period=7&since=2026-11-02&until=2026-11-08")
+    assert "Petitions submitted from 02/11/2026" not in response.content.decode()
+
+
+def test_tiles_and_rising_words_lead_further(client, cast: Cast, week, tree: Tree):
+    client.force_login(cast.central_leader)
+    html = client.get(URL, WEEK).content.decode()
+    assert f'href="?unit={tree.hanoi.code}&amp;period=custom&amp;since=2026-11-02&amp;until=2026-11-08"' in html
+    assert client.get(URL, {**WEEK, "unit": tree.hanoi.code}).status_code == 200

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -95,3 +97,47 @@ def test_every_job_has_a_celery_task_and_a_place_in_the_schedule(settings):
         assert name in app.tasks, f"no Celery task for {name}"
         assert name in scheduled, f"{name} is not run periodically"
         assert callable(jobs.job_function(name))
+
+
+@contextlib.contextmanager
+def _no_timers_left() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for timer in list(jobs._timers.values()):
+            timer.cancel()
+        jobs._timers.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_process_a_drain_that_left_messages_waiting_runs_again_when_they_are_due(submit, settings):
+    import time
+
+    from django.utils import timezone
+
+    from tests.notifications.test_outbox import gateway_server
+
+    settings.JOBS_INPROCESS_CATCH_UP = True
+    with gateway_server(settings) as down, _no_timers_left():
+        down.status = 503
+        submit()  # the receipt SMS fails after commit; a catch-up timer is armed for its retry
+        [row] = Notification.objects.filter(channel="sms")
+        assert row.status == Status.PENDING and row.attempts == 1
+        assert "notifications.drain" in jobs._timers
+        jobs._timers.pop("notifications.drain").cancel()  # its retry is a minute away; bring it closer
+        Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
+        down.status = 200
+        assert jobs.catch_up_later("notifications.drain") == jobs.CATCH_UP_MIN_SECONDS
+        for _tick in range(50):
+            if Notification.objects.get(pk=row.pk).status == Status.SENT:
+                break
+            time.sleep(0.1)
+        assert Notification.objects.get(pk=row.pk).status == Status.SENT
+        assert len(down.received) == 1
+        assert jobs.catch_up_later("notifications.drain") is None  # nothing waits any more
+
+
+def test_with_celery_the_scheduler_catches_up_not_a_timer(settings):
+    settings.JOBS_INPROCESS_CATCH_UP = True
+    settings.JOBS_BACKEND = "celery"
+    assert jobs.catch_up_later("notifications.drain") is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -163,8 +165,9 @@ class Gateway(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def gateway(settings):
+@contextlib.contextmanager
+def gateway_server(settings: Any) -> Iterator[type[Gateway]]:
+    """An SMS gateway on a port of its own, and the settings pointing at it."""
     Gateway.status, Gateway.received = 200, []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -172,9 +175,17 @@ def gateway(settings):
     settings.SMS_BACKEND = "notifications.transports.sms.HttpGatewaySmsBackend"
     settings.SMS_GATEWAY_URL = f"http://127.0.0.1:{server.server_port}/send"
     settings.SMS_GATEWAY_KEY = "secret-key"
-    yield Gateway
-    server.shutdown()
-    server.server_close()
+    try:
+        yield Gateway
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def gateway(settings):
+    with gateway_server(settings) as server:
+        yield server
 
 
 def test_gateway_down_then_up_sends_each_message_exactly_once(

@@ -16,7 +16,7 @@ from petitions.models import Category, Petition
 from routing.models import Case, CaseState
 from search.base import FACETS, Scope, SearchBackend, SearchQuery, scope_for
 from search.database import DatabaseBackend, highlight, scoped_cases
-from search.documents import fold, nfc
+from search.documents import fold, nfc, search_text
 from tests.conftest import Cast, Tree, requires_postgres, shape
 
 backend: SearchBackend = DatabaseBackend()  # mypy checks the protocol here
@@ -68,10 +68,10 @@ def test_every_vietnamese_letter_folds_to_exactly_one_character():
 def test_the_petition_stores_its_folded_title_and_text(submit):
     petition = submit(title="Ngập lụt đường Hàng Bông", text="Nước ngập sâu ở ĐƯỜNG Hàng Bông.").petition
     petition.refresh_from_db()
-    assert petition.search_text == "ngap lut duong hang bong nuoc ngap sau o duong hang bong."
+    assert petition.search_text == " ngap lut duong hang bong | nuoc ngap sau o duong hang bong "
 
 
-def test_the_migration_fills_in_the_folded_text_of_earlier_petitions(submit):
+def test_the_migrations_fill_in_the_folded_words_of_earlier_petitions(submit):
     petitions = [submit(title=f"Đèn đường hỏng số {n}").petition for n in range(3)]
     Petition.objects.update(search_text="")
     migration = importlib.import_module("petitions.migrations.0006_petition_search_text")
@@ -79,6 +79,23 @@ def test_the_migration_fills_in_the_folded_text_of_earlier_petitions(submit):
     for petition in petitions:
         petition.refresh_from_db()
         assert petition.search_text == fold(f"{petition.title} {petition.text}")
+    # 0009 rewrote them as whole words, as petition_submit writes them now.
+    importlib.import_module("petitions.migrations.0009_search_text_whole_words").rewrite(apps, None)
+    for petition in petitions:
+        petition.refresh_from_db()
+        assert petition.search_text == search_text(petition.title, petition.text)
+
+
+def test_words_match_whole_not_inside_other_words(submit):
+    manhole = submit(title="Nắp hố ga vỡ giữa lòng đường").petition.case
+    submit(title="Cửa hàng gas không bảo đảm phòng cháy")
+    submit(title="Phố gần chợ mất điện")
+    result = search(text="ho ga", sort="relevance")
+    assert codes(result) == [code_of(manhole)]
+    assert result.hits[0].highlights == ["Nắp <mark>hố</mark> <mark>ga</mark> vỡ giữa lòng đường"]
+    assert codes(search(text="hố ga")) == [code_of(manhole)]
+    # The last part of the tracking code, as read out on the phone.
+    assert codes(search(text=code_of(manhole).rsplit("-", 1)[1].lower())) == [code_of(manhole)]
 
 
 # --- matching and ranking ---------------------------------------------------------------------
@@ -286,17 +303,18 @@ def test_highlights_survive_text_whose_folding_changes_its_length():
 # --- similar cases ------------------------------------------------------------------------------
 
 
-def test_similar_cases_share_title_words_in_the_same_province_and_scope(submit, cast: Cast, tree: Tree):
+def test_similar_cases_are_about_the_same_thing_in_the_same_province_and_scope(submit, cast: Cast, tree: Tree):
     case = submit(title="Rác thải ùn ứ trên phố Hàng Bông").petition.case
-    most = submit(title="Phố Hàng Bông rác thải ùn ứ lần nữa").petition.case  # rac thai pho hang bong
-    fewer = submit(commune=tree.cua_nam, title="Rác thải ở chợ Cửa Nam").petition.case  # rac thai
-    short_words_only = submit(title="Ùn ứ ở đó").petition.case  # only words under 3 letters
+    most = submit(title="Phố Hàng Bông rác thải ùn ứ lần nữa").petition.case  # 5 pairs, 7 words
+    toneless = submit(title="rac thai un u pho hang bong").petition.case  # typed without tone marks
+    same_topic_elsewhere = submit(commune=tree.cua_nam, title="Rác thải ở chợ Cửa Nam").petition.case
     unrelated = submit(title="Đèn chiếu sáng hỏng").petition.case
+    other_spelling = submit(title="Rắc thái ụn ư phở hăng bống").petition.case  # other words, same letters
     other_province = submit(commune=tree.ben_thanh, title="Rác thải ùn ứ trên phố Hàng Bông").petition.case
     duplicate = submit(title="Rác thải phố Hàng Bông").petition.case
     withdrawn = submit(title="Rác thải phố Hàng Bông").petition.case
     old_closed = submit(title="Rác thải phố Hàng Bông").petition.case
-    old_open = submit(title="Rác thải phố Hàng Gai cũ").petition.case  # rac thai pho hang
+    old_open = submit(title="Rác thải phố Hàng Gai cũ").petition.case  # rác thải, phố hàng
     shape(duplicate, state=CaseState.DUPLICATE)
     shape(withdrawn, state=CaseState.WITHDRAWN)
     long_ago = timezone.now() - dt.timedelta(days=61)
@@ -304,17 +322,34 @@ def test_similar_cases_share_title_words_in_the_same_province_and_scope(submit, 
     shape(old_open, state=CaseState.IN_PROGRESS, submitted_at=long_ago)
 
     seen = backend.similar(case_id=case.pk, scope=scope_for(cast.province_leader), limit=5)
-    assert [hit.case_id for hit in seen] == [most.pk, old_open.pk, fewer.pk]
-    assert [hit.score for hit in seen] == [5.0, 4.0, 2.0]
-    assert seen[0].code == code_of(most) and seen[0].unit_code == "W00070"
-    excluded = {case, short_words_only, unrelated, other_province, duplicate, withdrawn, old_closed}
+    assert [hit.case_id for hit in seen] == [toneless.pk, most.pk, old_open.pk]  # a tie: newest first
+    assert [hit.score for hit in seen] == [22.0, 22.0, 10.0]
+    assert seen[1].code == code_of(most) and seen[1].unit_code == "W00070"
+    excluded = {
+        case,
+        same_topic_elsewhere,  # garbage too, but one shared word pair of a longer title: not a duplicate
+        unrelated,
+        other_spelling,
+        other_province,
+        duplicate,
+        withdrawn,
+        old_closed,
+    }
     assert not {c.pk for c in excluded} & {hit.case_id for hit in seen}
 
     # The officer of Hoàn Kiếm is offered Hoàn Kiếm's cases only; a recent closed case counts.
     shape(most, state=CaseState.CLOSED)
     mine = backend.similar(case_id=case.pk, scope=scope_for(cast.officer))
-    assert [hit.case_id for hit in mine] == [most.pk, old_open.pk]
-    assert backend.similar(case_id=case.pk, scope=scope_for(cast.officer), limit=1)[0].case_id == most.pk
+    assert [hit.case_id for hit in mine] == [toneless.pk, most.pk, old_open.pk]
+    assert backend.similar(case_id=case.pk, scope=scope_for(cast.officer), limit=1)[0].case_id == toneless.pk
+
+
+def test_similar_titles_sharing_one_common_word_are_not_suggested(submit, cast: Cast):
+    case = submit(title="Trạm y tế thiếu vắc xin tiêm chủng").petition.case
+    submit(title="Chất thải y tế bị vứt chung với rác sinh hoạt")
+    submit(title="Chậm cấp giấy chứng nhận đăng ký hộ kinh doanh")
+    twin = submit(title="Trạm y tế phường thiếu vắc xin tiêm chủng cho trẻ").petition.case
+    assert [hit.case_id for hit in backend.similar(case_id=case.pk, scope=scope_for(cast.officer))] == [twin.pk]
 
 
 def test_similar_cases_of_a_case_outside_the_scope_are_none(submit, cast: Cast, tree: Tree):

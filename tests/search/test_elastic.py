@@ -440,8 +440,8 @@ def test_search_raises_unavailable_quickly_when_elasticsearch_is_down(
     assert time.monotonic() - started < 3
 
 
-def test_search_without_an_index_is_unavailable(elastic_url: str) -> None:
-    with pytest.raises(SearchUnavailable):
+def test_search_without_an_index_is_unavailable_and_says_what_to_run(elastic_url: str) -> None:
+    with pytest.raises(SearchUnavailable, match="search_init"):
         ElasticBackend().search(SearchQuery(scope=EVERYTHING))
 
 
@@ -457,6 +457,8 @@ def test_readiness_reports_elasticsearch_up(client: Any, db: Any, elastic: Elast
 def test_readiness_reports_elasticsearch_down_as_degraded(
     client: Any, db: Any, elastic_url: str, settings: Any
 ) -> None:
+    missing = client.get("/readyz").json()["checks"]["elasticsearch"]
+    assert missing["status"] == "degraded" and "search_init" in missing["detail"]  # up, but no index yet
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

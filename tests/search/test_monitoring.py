@@ -8,7 +8,7 @@ import pytest
 
 from routing.models import Case
 from search.base import Scope
-from search.monitoring import MonitorQuery, monitor_database, rising_topics
+from search.monitoring import Monitoring, MonitorQuery, as_chart, as_place_chart, monitor_database, rising_topics
 
 H = 3600.0
 WEEK = {"since": dt.date(2026, 11, 2), "until": dt.date(2026, 11, 8)}
@@ -65,12 +65,37 @@ def test_rising_topics_are_two_syllable_terms_growing_against_the_period_before(
 
 
 def test_titles_are_cut_into_words_not_pairs_across_word_boundaries():
-    titles = ["Nhà ở xuống cấp nguy hiểm sau mưa lớn"] * 3 + ["Ổ gà nguy hiểm trên đường Trần Phú"] * 2
+    titles = (
+        ["Nhà ở xuống cấp nguy hiểm sau mưa lớn"] * 3
+        + ["Ổ gà nguy hiểm trên đường Trần Phú"] * 2
+        + ["Chung cư xuống cấp"] * 2
+        + ["Mưa lớn gây ngập"] * 2
+    )
     terms = [term for term, _now, _before in rising_topics(titles, [])]
     assert {"xuống cấp", "nguy hiểm", "mưa lớn"} <= set(terms)
-    assert not {"cấp nguy", "hiểm sau"} & set(terms)
+    assert not {"cấp nguy", "hiểm sau", "sau mưa"} & set(terms)
     # ``chờ`` (wait) is a word, ``cho`` (for) a function word: folding must not confuse them.
-    assert {term for term, *_counts in rising_topics(["Đề nghị lắp nhà chờ xe buýt"] * 2, [])} == {
-        "nhà chờ",
-        "xe buýt",
-    }
+    assert rising_topics(["Đề nghị lắp nhà chờ"] * 2, []) == [("nhà chờ", 2, 0)]
+
+
+def test_the_words_of_one_repeated_title_are_one_topic_and_surer_growth_ranks_first():
+    recent = ["Hướng dẫn thủ tục sau sắp xếp đơn vị hành chính chưa rõ"] * 3
+    recent += ["Phòng khám hoạt động không phép"] * 6
+    rising = rising_topics(recent, ["Phòng khám hoạt động không phép"])
+    assert rising[0][0] in {"phòng khám", "hoạt động"}  # 6 against 1 is surer than 3 against 0
+    assert len(rising) == 2  # one word per group of titles
+
+
+def test_long_periods_are_charted_per_week_with_the_same_totals():
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(120)]
+    monitoring = Monitoring(volume_by_category={day: {1: 1, 2: day.day % 2} for day in days})
+    monitoring.volume_by_place_per_day = {"P01": dict.fromkeys(days, 1)}
+    chart = as_chart(monitoring, {1: "Môi trường", 2: "Giao thông"})
+    assert chart["labels"][:2] == ["01/01", "05/01"]  # Thursday 1 January, then from Monday 5
+    assert len(chart["labels"]) == 18
+    assert [sum(series["data"]) for series in chart["series"]] == [120, sum(d.day % 2 for d in days)]
+    places = as_place_chart(monitoring, {"P01": "Hà Nội"}, other_label="Khác")
+    assert places["labels"] == chart["labels"]
+    assert sum(places["series"][0]["data"]) == 120 and places["series"][1]["label"] == "Khác"
+    short = as_chart(Monitoring(volume_by_category={day: {1: 1} for day in days[:92]}), {1: "Môi trường"})
+    assert len(short["labels"]) == 92

@@ -87,3 +87,15 @@ def test_notes_change_no_document_and_queue_nothing(case, cast):
     IndexQueue.objects.all().delete()
     services.case_add_note(case_id=case.pk, actor=cast.officer, text="Nội bộ", is_public=False)
     assert queued() == set()
+
+
+def test_the_drain_command_catches_up_by_hand(case, settings):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("search_drain", stdout=out)
+    assert out.getvalue().strip() == "indexed 1, still waiting 0"
+    assert queued() == set()
+    assert outbox.next_due() is None
