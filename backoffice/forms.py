@@ -229,12 +229,53 @@ class ValueListField(forms.Field):
 
 
 SEARCH_SORTS = [("relevance", _("Best match")), ("newest", _("Newest first")), ("oldest", _("Oldest first"))]
+SEARCH_TEXT_MAX_LENGTH = 200
+SEARCH_MAX_PAGE = 10_000
+
+
+def default_search_sort(text: str) -> str:
+    """Best match when there are words to match, else the newest cases first."""
+    return "relevance" if text.strip() else "newest"
+
+
+class PageNumberField(forms.Field):
+    """A page number from a link: anything else (``abc``, ``0``) is the first page, without a message."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        try:
+            number = int(str(value).strip())
+        except (TypeError, ValueError):
+            return None
+        return min(max(number, 1), SEARCH_MAX_PAGE)
 
 
 class SearchForm(forms.Form):
-    """The back-office search page: words, facet selections, dates, sort and page, all from GET."""
+    """The back-office search page: words, facet selections, dates, sort and page, all from GET.
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    Words that are too long and a period that ends before it starts are *refusals*: the page
+    says so and searches nothing (``refusals``). Other values it does not understand are left
+    out of the search with a message.
+    """
+
+    q = forms.CharField(
+        label=_("Words or tracking code"),
+        required=False,
+        max_length=SEARCH_TEXT_MAX_LENGTH,
+        error_messages={
+            "max_length": _(
+                "Search words can be at most %(limit_value)d characters long (this search has "
+                "%(show_value)d). Use a few words or a tracking code."
+            )
+        },
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("e.g. ngập lụt, PA-26-7KQ3M9"), "autocomplete": "off"}
+        ),
+    )
     state = forms.MultipleChoiceField(label=_("Status"), choices=CaseState.choices, required=False)
     category = ValueListField(label=_("Topic"), pattern=r"\d{1,9}", coerce=int)
     level = forms.MultipleChoiceField(label=_("Level"), choices=Level.choices, required=False)
@@ -250,7 +291,44 @@ class SearchForm(forms.Form):
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(label=_("Sort"), choices=SEARCH_SORTS, required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+    #: The order the page's sort list showed by itself, i.e. the default for the words on that
+    #: page. A list left at it means "the default" again, so words typed on the empty page
+    #: (which shows "newest first") sort by best match.
+    default_sort = forms.ChoiceField(choices=SEARCH_SORTS, required=False, widget=forms.HiddenInput)
+    page = PageNumberField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("sort") and data.get("sort") == data.get("default_sort"):
+            data["sort"] = ""
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error(
+                "until", forms.ValidationError(_("The period must start before it ends."), code="order")
+            )
+        return data
+
+    @property
+    def refusals(self) -> list[str]:
+        """Why nothing may be searched (too many words, a period ending before it starts)."""
+        if not self.is_bound:
+            return []
+        messages = [str(message) for message in self.errors.get("q", [])]
+        if self.has_error("until", "order"):
+            messages.append(str(_("The period must start before it ends.")))
+        return messages
+
+    @property
+    def left_out(self) -> list[str]:
+        """Messages about values that are left out of the search (the search still runs)."""
+        if not self.is_bound:
+            return []
+        return [
+            str(message)
+            for name, messages in self.errors.items()
+            if name != "q" and not (name == "until" and self.has_error("until", "order"))
+            for message in messages
+        ]
 
 
 class OfficerPetitionForm(SubmitForm):
@@ -306,6 +384,11 @@ class PeriodForm(forms.Form):
     )
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "custom" comes from the dates' own button (backoffice/_period_form.html), not the list.
+        self.fields["period"].widget.choices = PERIODS
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -155,7 +155,7 @@ def _query(data: dict[str, Any], user: Any, page: int) -> SearchQuery:
         since=data.get("since"),
         until=data.get("until"),
         overdue=data.get("overdue"),
-        sort=data.get("sort") or ("relevance" if text.strip() else "newest"),
+        sort=data.get("sort") or f.default_search_sort(text),
         page=page,
         page_size=PAGE_SIZE,
     )
@@ -233,7 +233,26 @@ def search(request: HttpRequest) -> HttpResponse:
     form = f.SearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else getattr(form, "cleaned_data", {})
     categories = {c.pk: c.display_name for c in Category.objects.all()}
-    context: dict[str, Any] = {"form": form, "sorts": f.SEARCH_SORTS, "scope_note": _scope_note(request.user)}
+    text = data.get("q") or ""
+    if form.has_error("q"):
+        text = str(form.data.get("q") or "")  # refused, but the sort list still shows what words mean
+    context: dict[str, Any] = {
+        "form": form,
+        "sorts": f.SEARCH_SORTS,
+        "scope_note": _scope_note(request.user),
+        "refusals": form.refusals,
+        "period_refused": form.has_error("until", "order"),
+        "left_out": form.left_out,
+        "default_sort": f.default_search_sort(text),
+        "sort": data.get("sort") or f.default_search_sort(text),
+    }
+    if context["refusals"]:
+        # Searching without the words (or with an impossible period) would list cases as if
+        # they matched: search nothing and say why. Selected filters stay selected.
+        selected = _unit_names([value for name in ("province", "commune") for value in _selected(data, name)])
+        empty = SearchResult(total=0, hits=[])
+        context.update({"result": empty, "rows": [], "facets": _facets(empty, data, categories, selected)})
+        return render(request, "backoffice/search.html", context)
     try:
         backend = get_backend()
         query = _query(data, request.user, data.get("page") or 1)

@@ -391,6 +391,10 @@ def _desk(
         actions.append((ACTIONS[name], form))
     events = case.events.select_related("actor", "from_unit", "to_unit").order_by("created_at", "id")
     label, tone = deadline_label(case)
+    # The case a duplicate points at, only if this reader may see it (it may have moved since).
+    original = (
+        case_for_user(user=user, case_id=case.duplicate_of_id) if case.duplicate_of_id is not None else None
+    )
     return render(
         request,
         "backoffice/case.html",
@@ -410,6 +414,7 @@ def _desk(
             "note_form": f.NoteForm(prefix="note"),
             "deadline_label": label,
             "deadline_tone": tone,
+            "original": original,
         },
         status=status,
     )

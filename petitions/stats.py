@@ -31,7 +31,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import logging
+import operator
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -51,8 +54,12 @@ from django.db.models import (
     FloatField,
     Q,
     QuerySet,
+    Value,
+    When,
 )
-from django.db.models.functions import Cast, Extract
+from django.db.models import Case as SqlCase
+from django.db.models.functions import Cast, Extract, Length, StrIndex
+from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone, translation
 
 from petitions.models import Category
@@ -378,38 +385,143 @@ def published_responses(
     )
 
 
-SUGGEST_CANDIDATES = 50
+#: How many answered petitions the database pre-selects (most title words first) before words are compared.
+SUGGEST_CANDIDATES = 100
+#: The title's words looked for in the database (the rest are still compared in Python).
+SUGGEST_MAX_WORDS = 8
+#: A shared two-syllable term (``hố ga``, ``ngập nước``) is worth this much more than its two words.
+SUGGEST_PAIR_WEIGHT = 2
+#: Function words that ``search.monitoring.STOPWORDS`` keeps (it is tuned for topics): they say when,
+#: how or where, not what (``sau mưa`` is "after rain"), so two titles sharing them are not alike.
+SUGGEST_FUNCTION_TEXT = (
+    "sau trước vào ra như do vì nhưng hoặc lại rồi còn đó kia nào gì ai hơn vẫn hết suốt lúc gần đâu nay"
+)
+SUGGEST_FUNCTION_WORDS = frozenset(SUGGEST_FUNCTION_TEXT.split())
+_SYLLABLE = re.compile(r"\w+")
+
+#: A word of the citizen's title as it is compared: ``("spelled", "hố")`` or ``("folded", "ho")``.
+WordKey = tuple[Literal["spelled", "folded"], str]
+
+
+@dataclass(frozen=True)
+class TitleWords:
+    """The meaningful words of a title being typed, and its neighbouring pairs of them."""
+
+    words: frozenset[WordKey]
+    pairs: frozenset[tuple[WordKey, WordKey]]
+
+
+def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+    from search.documents import fold
+    from search.monitoring import STOPWORDS
+
+    spelled = STOPWORDS | SUGGEST_FUNCTION_WORDS
+    return spelled, frozenset(fold(word) for word in spelled)
+
+
+def _syllables(title: str) -> list[tuple[str, str]]:
+    """(as spelled, lowercase; folded) per syllable of a title."""
+    from search.documents import fold, nfc
+
+    return [(syllable, fold(syllable)) for syllable in _SYLLABLE.findall(nfc(title).lower())]
+
+
+def title_words(title: str) -> TitleWords:
+    """What of a citizen's title is compared with the answered petitions.
+
+    Vietnamese syllables are short (``hố``, ``ga``, ``vỡ``), so two letters are enough; function
+    words and numbers are left out. A title typed mostly with tone marks is compared as spelled
+    (``ga`` is then a drain, not ``gà``, a chicken); words typed without marks in a title typed
+    without them are compared folded, so ``ngap nuoc`` finds ``ngập nước``. Folded, a function
+    word may be a content word too (``den``: ``đến`` or ``đèn``): such a word counts only in a
+    pair with a meaningful one (``den duong``).
+    """
+    spelled_stop, folded_stop = _function_words()
+    syllables = _syllables(title)
+    marked = sum(1 for spelled, folded in syllables if spelled != folded)
+    with_marks = marked * 2 >= len(syllables) > 0
+    keys: list[WordKey | None] = []
+    weak: set[WordKey] = set()
+    for spelled, folded in syllables:
+        key: WordKey | None = None
+        if folded.isdigit():
+            pass
+        elif spelled != folded or with_marks:
+            if spelled not in spelled_stop and (len(spelled) >= 2 or spelled != folded):
+                key = ("spelled", spelled)
+        elif len(folded) >= 2 and folded not in spelled_stop:
+            key = ("folded", folded)
+            if folded in folded_stop:
+                weak.add(("folded", folded))
+        keys.append(key)
+    pairs = {
+        (a, b)
+        for a, b in itertools.pairwise(keys)
+        if a is not None and b is not None and not (a in weak and b in weak)
+    }
+    words = frozenset(key for key in keys if key is not None and key not in weak)
+    return TitleWords(words=words, pairs=frozenset(pairs))
+
+
+def _matches(key: WordKey, syllable: tuple[str, str]) -> bool:
+    kind, word = key
+    return word == (syllable[0] if kind == "spelled" else syllable[1])
+
+
+def likeness(wanted: TitleWords, title: str) -> int:
+    """How alike ``title`` is to the title being typed: shared words, plus more for shared pairs; 0: nothing shared."""
+    syllables = _syllables(title)
+    shared = sum(1 for key in wanted.words if any(_matches(key, s) for s in syllables))
+    if not shared:
+        return 0
+    pairs = sum(
+        1
+        for first, second in wanted.pairs
+        if any(_matches(first, a) and _matches(second, b) for a, b in itertools.pairwise(syllables))
+    )
+    return shared + SUGGEST_PAIR_WEIGHT * pairs
 
 
 def similar_published(title: str, *, limit: int = 3) -> list[Case]:
-    """Published responses to petitions like ``title`` (shared folded words), for a citizen typing one.
+    """Published responses to petitions like ``title``, for a citizen typing one.
 
-    Only responses whose citizen agreed to publication, as on the statistics page; the
-    more words of the title a petition shares, the earlier it comes.
+    Only responses whose citizen agreed to publication, as on the statistics page, with the
+    fields of ``PUBLISHED_RESPONSE_FIELDS`` (no personal data). A petition must share at least
+    one meaningful word of the title (``title_words``); those sharing more, and two-syllable
+    terms above all, come first, then the newest response. One query.
     """
-    from search.database import significant_words
-    from search.monitoring import STOPWORDS
+    from search.documents import fold
 
-    words = significant_words(title) - STOPWORDS
-    if len(words) < 2:
+    wanted = title_words(title)
+    if not wanted.words:
         return []
-    matches = Q()
-    for word in sorted(words)[:8]:
-        matches |= Q(petition__search_text__contains=word)
+    folded = sorted({fold(word) for _kind, word in wanted.words}, key=len, reverse=True)[:SUGGEST_MAX_WORDS]
+    # ``search_text`` starts with the folded title, as long as the title: a word found before
+    # that length is a title word. Substrings match too (``ga`` in ``ngap``); words are compared
+    # exactly below, this only picks and orders the candidates.
+    in_title = [
+        GreaterThan(StrIndex("petition__search_text", Value(word)), 0)
+        & LessThanOrEqual(StrIndex("petition__search_text", Value(word)), Length("petition__title"))
+        for word in folded
+    ]
+    title_hits = functools.reduce(
+        operator.add,
+        (SqlCase(When(condition, then=Value(1)), default=Value(0)) for condition in in_title),
+    )
     candidates = list(
         Case.objects.filter(
             ANSWERED,
-            matches,
+            functools.reduce(operator.or_, in_title),
             state__in=(CaseState.RESPONDED, CaseState.CLOSED),
             petition__consent_publish=True,
         )
+        .annotate(title_hits=title_hits)
         .select_related("petition", "petition__category", "petition__province", "petition__commune")
         .only(*PUBLISHED_RESPONSE_FIELDS)
-        .order_by("-responded_at", "-pk")[:SUGGEST_CANDIDATES]
+        .order_by("-title_hits", "-responded_at", "-pk")[:SUGGEST_CANDIDATES]
     )
-
-    def shared(case: Case) -> int:
-        return len(words & significant_words(case.petition.title))
-
-    ranked = sorted((c for c in candidates if shared(c) >= 2), key=shared, reverse=True)
-    return ranked[:limit]
+    scored = [(likeness(wanted, case.petition.title), case) for case in candidates]
+    scored = [(score, case) for score, case in scored if score > 0]
+    # Candidates come newest response first; a stable sort keeps that order among equals.
+    scored.sort(key=lambda item: -item[0])
+    return [case for _score, case in scored[:limit]]

@@ -169,12 +169,28 @@ class SubmitForm(forms.Form):
         commune_field.widget.attrs["data-choose"] = str(_("— choose a commune, ward or special zone —"))
         if not self.is_bound:
             self.initial.setdefault("started", sign_started())
+        self.fields["submitter_name"].help_text = self._name_hint()
         # Formatted per request, so it follows the active language.
         self.fields["photos"].help_text = _(
             "Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each."
         ) % {
             "count": MAX_ATTACHMENTS,
             "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+        }
+
+    def _name_hint(self) -> str:
+        """When the name, marked required, may be left out: anonymous petitions, in the topics that allow them."""
+        topics = list(Category.objects.filter(is_active=True).only("name", "name_en", "allows_anonymous"))
+        needing = [topic.display_name for topic in topics if not topic.allows_anonymous]
+        if len(needing) == len(topics):
+            return ""
+        # The checkbox's own label, so that the hint names it as the citizen sees it.
+        anonymous = self.fields["is_anonymous"].label
+        if not needing:
+            return _("Not needed if you tick “%(anonymous)s”.") % {"anonymous": anonymous}
+        return _("Not needed if you tick “%(anonymous)s”, except for these topics: %(topics)s.") % {
+            "anonymous": anonymous,
+            "topics": ", ".join(needing),
         }
 
     #: The fields ``petitions.services.petition_submit`` takes as they are.

@@ -135,21 +135,30 @@ def communes(request: HttpRequest, province_code: str) -> JsonResponse:
     return JsonResponse({"communes": [{"code": c, "name": n} for c, n in commune_choices(province_code)]})
 
 
+#: Characters of a suggested response shown before "read the whole response".
+SUGGESTION_EXCERPT_CHARS = 220
+
+
 @require_GET
 @ratelimit(group="portal-suggest", key="ip", rate=_rate("suggest_ip"))
 def similar_answered(request: HttpRequest) -> JsonResponse:
     """Answered petitions like the title being typed (only responses their citizens let us publish)."""
     title = (request.GET.get("title") or "")[:200]
-    items = [
-        {
-            "code": case.petition.tracking_code,
-            "title": case.petition.title,
-            "response": Truncator(case.response_text).chars(220),
-            "date": formats.date_format(timezone.localtime(case.responded_at), "d/m/Y"),
-            "place": case.petition.commune.name if case.petition.commune else "",
-        }
-        for case in similar_published(title)
-    ]
+    items = []
+    for case in similar_published(title):
+        excerpt = Truncator(case.response_text).chars(SUGGESTION_EXCERPT_CHARS)
+        items.append(
+            {
+                "code": case.petition.tracking_code,
+                "title": case.petition.title,
+                "response": excerpt,
+                # No public page shows one petition's response, so the whole (published) text
+                # comes along when the excerpt is cut, for the page to unfold.
+                "full_response": case.response_text if excerpt != case.response_text else "",
+                "date": formats.date_format(timezone.localtime(case.responded_at), "d/m/Y"),
+                "place": case.petition.commune.name if case.petition.commune else "",
+            }
+        )
     response = JsonResponse({"results": items}, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, max-age=60"
     return response

@@ -1,9 +1,15 @@
-"""Numbers in words for leaders' tables: durations and rates."""
+"""Numbers in words for leaders' tables (durations and rates), and the back office's language switch."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from django import template
+from django.conf import settings
+from django.urls import translate_url
 from django.utils.formats import number_format
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -52,3 +58,32 @@ def index(values: list[object], position: int) -> object:
         return values[int(position)]
     except (IndexError, ValueError, TypeError):
         return ""
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    code: str
+    name: str  # in the language itself, as people look for it
+    next_url: str  # this page in that language
+    is_current: bool
+
+
+@register.simple_tag(takes_context=True)
+def language_choices(context: dict[str, Any]) -> list[LanguageChoice]:
+    """Every language with this page's address in it.
+
+    Back-office addresses carry the language (``/office/`` Vietnamese, ``/en/office/``
+    English), so ``set_language`` is given the page's address in the chosen language.
+    """
+    request = context.get("request")
+    path = request.get_full_path() if request is not None else "/"
+    active = get_language() or settings.LANGUAGE_CODE
+    return [
+        LanguageChoice(
+            code=code,
+            name=get_language_info(code)["name_local"],
+            next_url=translate_url(path, code),
+            is_current=code == active,
+        )
+        for code, _name in settings.LANGUAGES
+    ]

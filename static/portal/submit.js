@@ -87,8 +87,26 @@
       meta.className = "meta";
       meta.textContent = " · " + item.place + " · " + item.date;
       var answer = document.createElement("p");
+      answer.className = "excerpt";
       answer.textContent = item.response;
       li.appendChild(strong); li.appendChild(meta); li.appendChild(answer);
+      if (item.full_response) {
+        // The excerpt was cut: the whole published response unfolds in place.
+        var details = document.createElement("details");
+        var summary = document.createElement("summary");
+        summary.textContent = box.getAttribute("data-similar-more");
+        var more = document.createElement("span");
+        more.className = "visually-hidden";
+        more.textContent = " (" + item.title + ")";
+        summary.appendChild(more);
+        details.appendChild(summary);
+        item.full_response.split(/\n\s*\n/).forEach(function (paragraph) {
+          var p = document.createElement("p");
+          p.textContent = paragraph;
+          details.appendChild(p);
+        });
+        li.appendChild(details);
+      }
       list.appendChild(li);
     });
     box.appendChild(heading); box.appendChild(hint); box.appendChild(list);
@@ -99,7 +117,8 @@
       var text = title.value.trim();
       if (text === last) { return; }
       last = text;
-      if (text.split(/\s+/).length < 2) { render([]); return; }
+      // One word is enough ("ngập"); Vietnamese syllables can have two letters ("hố").
+      if (text.length < 2) { render([]); return; }
       fetch(box.getAttribute("data-similar-url") + "?title=" + encodeURIComponent(text), { headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : { results: [] }; })
         .then(function (data) { render(data.results || []); })

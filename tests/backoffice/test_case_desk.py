@@ -107,3 +107,34 @@ def test_the_inbox_lists_cases_with_deadline_words_and_bounded_queries(
     assert response.status_code == 200
     assert "due in 3 working days" in body
     assert "Page 1 of 2" in body
+
+
+def test_a_duplicate_links_to_the_case_it_duplicates_only_while_the_reader_may_see_it(
+    client, submit, cast, tree
+):
+    original = submit(title="Đèn đường hỏng ngõ 5 Hàng Bông").petition.case
+    copy = submit(title="Đèn đường ngõ 5 không sáng").petition.case
+    services.case_mark_duplicate(case_id=copy.pk, actor=cast.officer, original_id=original.pk)
+    desk = reverse("backoffice:backoffice-case", args=[copy.pk])
+    link = reverse("backoffice:backoffice-case", args=[original.pk])
+    client.force_login(cast.officer)
+    body = client.get("/en" + desk).content.decode()
+    assert "Duplicate of" in body
+    assert f'<a class="code" href="/en{link}">{original.petition.tracking_code}</a>' in body
+
+    # The original moved to another commune: its code and title are no longer this officer's to read.
+    Case.objects.filter(pk=original.pk).update(unit=tree.cua_nam)
+    body = client.get("/en" + desk).content.decode()
+    assert "Duplicate of" in body and "another case" in body
+    assert original.petition.tracking_code not in body
+    assert original.petition.title not in body
+    assert f'href="/en{link}"' not in body
+    # A leader above both communes still sees it.
+    client.force_login(cast.province_leader)
+    assert original.petition.tracking_code in client.get(desk).content.decode()
+
+
+def test_a_case_that_is_no_duplicate_says_nothing_about_one(client, case, cast):
+    client.force_login(cast.officer)
+    body = client.get("/en" + reverse("backoffice:backoffice-case", args=[case.pk])).content.decode()
+    assert "Duplicate of" not in body

@@ -58,3 +58,11 @@ def test_only_staff_can_enter_petitions(client, cast, tree, category):
     client.force_login(cast.outsider)
     assert client.post(URL, _data(tree, category)).status_code == 403
     assert Petition.objects.count() == 0
+
+
+def test_the_citizens_name_is_marked_required_as_on_the_portal(client, cast, db):
+    client.force_login(cast.officer)
+    body = client.get("/en" + URL).content.decode()
+    label = body[body.index('<label for="id_submitter_name">') :]
+    assert label[: label.index("</label>")].endswith('<span class="req">(required)</span>')
+    assert "Send without my name" in body

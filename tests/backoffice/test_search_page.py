@@ -82,7 +82,10 @@ def test_another_units_officer_sees_nothing_of_hoan_kiem(client, cast: Cast, hoa
     code = hoan_kiem[0].petition.tracking_code
     by_code = client.get(URL, {"q": code})
     assert hits(by_code) == []
-    assert by_code.content.decode().count(code) == 1  # the search box, echoing the question
+    body = by_code.content.decode()
+    # Only the question is echoed: in the search box, and in the header's language switch (this page in the other language).
+    assert body[body.index("<main") :].count(code) == 1
+    assert body[: body.index("<main")].count(code) == body.count('name="next" type="hidden"')
 
 
 def test_leaders_search_their_subtree(client, cast: Cast, hoan_kiem, elsewhere):
@@ -187,3 +190,79 @@ def test_the_page_costs_the_same_queries_for_five_or_sixty_cases(
         response = client.get(URL, {"q": "rac thai"})
     assert response.context["result"].total == 60
     assert len(response.context["rows"]) == 25
+
+
+def test_words_typed_on_the_empty_page_sort_by_best_match_and_the_list_shows_it(client, cast: Cast, submit):
+    client.force_login(cast.officer)
+    empty = client.get("/en" + URL)
+    body = empty.content.decode()
+    assert '<option value="newest" selected>' in body
+    assert 'name="default_sort" value="newest"' in body
+    # The form as the empty page sends it: the list still at "newest first".
+    submit(title="Ngập lụt kéo dài", text="Đường Hàng Bông ngập.")
+    best = submit(title="Ngập lụt đường Hàng Bông").petition.tracking_code
+    response = client.get("/en" + URL, {"q": "ngập lụt đường", "sort": "newest", "default_sort": "newest"})
+    assert response.context["sort"] == "relevance"
+    assert hits(response)[0] == best
+    body = response.content.decode()
+    assert '<option value="relevance" selected>' in body
+    assert 'name="default_sort" value="relevance"' in body
+
+
+def test_a_sort_chosen_on_purpose_is_kept_when_the_words_change(client, cast: Cast, submit):
+    made = [submit(title=f"Đèn đường hỏng số {n}").petition.tracking_code for n in range(3)]
+    client.force_login(cast.officer)
+    chosen = client.get(URL, {"q": "den duong", "sort": "oldest", "default_sort": "newest"})
+    assert hits(chosen) == made
+    newest = client.get(URL, {"q": "den duong", "sort": "newest", "default_sort": "relevance"})
+    assert newest.context["sort"] == "newest" and hits(newest) == made[::-1]
+    # Words cleared with the list left at its default: the newest cases first again.
+    cleared = client.get(URL, {"q": "", "sort": "relevance", "default_sort": "relevance"})
+    assert cleared.context["sort"] == "newest"
+
+
+def test_the_search_box_is_capped_and_a_longer_query_searches_nothing(client, cast: Cast, hoan_kiem):
+    client.force_login(cast.officer)
+    body = client.get(URL).content.decode()
+    assert re.search(r'<input type="search" name="q"[^>]* maxlength="200"', body)
+    response = client.get("/en" + URL, {"q": "rác thải " * 375})
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    body = response.content.decode()
+    assert "Nothing was searched" in body
+    assert "Search words can be at most 200 characters long (this search has 3374)" in body
+    assert 'aria-invalid="true"' in body
+    for case in hoan_kiem:
+        assert case.petition.tracking_code not in body
+    assert "Some filters were not understood" not in body
+
+
+def test_a_page_that_is_not_a_number_shows_the_first_page_without_a_message(client, cast: Cast, hoan_kiem):
+    client.force_login(cast.officer)
+    for page in ("abc", "0", "-3", "1e9"):
+        response = client.get(URL, {"q": "rac thai", "page": page})
+        assert response.status_code == 200, page
+        assert hits(response) == [hoan_kiem[0].petition.tracking_code], page
+        body = response.content.decode()
+        assert 'role="alert"' not in body, page
+        assert "Nhập một số" not in body, page
+
+
+def test_a_period_ending_before_it_starts_is_refused_with_a_message(client, cast: Cast, hoan_kiem):
+    client.force_login(cast.officer)
+    response = client.get(URL, {"q": "rac thai", "since": "2026-03-10", "until": "2026-03-01"})
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    body = response.content.decode()
+    assert "Ngày bắt đầu phải trước ngày kết thúc." in body
+    assert 'aria-describedby="id_until_error"' in body
+    english = client.get("/en" + URL, {"since": "2026-03-10", "until": "2026-03-01"}).content.decode()
+    assert "The period must start before it ends." in english
+    assert "cases found" not in english
+
+
+def test_the_results_come_before_the_filters_in_the_page(client, cast: Cast, hoan_kiem):
+    client.force_login(cast.officer)
+    body = client.get(URL, {"q": "rac thai"}).content.decode()
+    assert body.index('class="hits"') < body.index('id="search-filters"')
+    assert 'href="#search-filters"' in body

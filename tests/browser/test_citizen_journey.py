@@ -179,3 +179,42 @@ def test_citizen_switches_back_to_vietnamese_from_an_english_page(
 
     expect(page).to_have_url(f"{live_server.url}/submit/", timeout=2_000)
     expect(page.locator("html")).to_have_attribute("lang", "vi")
+
+
+def test_citizen_typing_a_short_title_sees_an_answered_petition_and_reads_its_whole_response(
+    page: Page, portal: Tree, screenshot: Screenshot
+) -> None:
+    from petitions.services import petition_submit
+
+    whole = (
+        "Phường đã thay nắp hố ga mới ngay trong ngày. "
+        + "Tổ công tác đã kiểm tra toàn tuyến đường và thay thêm ba nắp đã nứt. " * 4
+        + "Đơn vị thi công bảo hành trong 12 tháng."
+    )
+    case = petition_submit(
+        category=Category.objects.get(code="transport"),
+        commune=portal.hoan_kiem,
+        phone="0912 345 678",
+        submitter_name="Nguyễn Văn An",
+        title="Nắp hố ga vỡ giữa lòng đường",
+        text="Nắp hố ga trước số 12 Hàng Bông bị vỡ, xe máy dễ sụt bánh.",
+        consent_publish=True,
+        notify=False,
+    ).petition.case
+    officer = make_staff(portal.hoan_kiem)
+    services.case_accept(case_id=case.pk, actor=officer)
+    services.case_submit_response(case_id=case.pk, actor=officer, text=whole)
+    services.case_approve(case_id=case.pk, actor=make_staff(portal.hoan_kiem, Role.LEADER))
+
+    page.goto("/submit/")
+    page.locator("#id_title").fill("Nắp hố ga bị vỡ")  # "hố", "ga", "vỡ": two letters each
+    suggestion = page.locator("#similar-answered li")
+    expect(suggestion).to_have_count(1)
+    expect(suggestion.locator("strong")).to_have_text("Nắp hố ga vỡ giữa lòng đường")
+    expect(suggestion.locator(".excerpt")).to_contain_text("…")
+    expect(suggestion).not_to_contain_text("Nguyễn Văn An")
+    details = suggestion.locator("details")
+    details.locator("summary").click()
+    expect(details).to_contain_text("Đơn vị thi công bảo hành trong 12 tháng.")
+    expect(suggestion.locator(".excerpt")).to_be_hidden()
+    screenshot(page, "similar-answered-unfolded")

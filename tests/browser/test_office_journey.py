@@ -16,7 +16,7 @@ from petitions.models import Category
 from petitions.services import petition_submit
 from routing import services
 from routing.models import Case, CaseState, Role
-from tests.browser.conftest import DESKTOP, NewContext, Screenshot, t
+from tests.browser.conftest import DESKTOP, PHONE, NewContext, Screenshot, t
 from tests.browser.test_accessibility import AXE, WCAG_TAGS, _describe
 from tests.conftest import Tree, make_staff
 
@@ -255,3 +255,41 @@ def test_officer_answers_leader_approves_and_the_citizen_reads_the_response(
     case.refresh_from_db()
     assert (case.state, case.assignee_id) == (CaseState.RESPONDED, officer.pk)
     assert not audit.found, "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(audit.found)
+
+
+def test_search_results_come_before_the_filters_on_a_phone_and_beside_them_on_a_desktop(
+    new_context: NewContext, portal: Tree, audit: Audit, screenshot: Screenshot
+) -> None:
+    make_staff(portal.hoan_kiem, username="officer.search")
+    for number in range(3):
+        petition_submit(
+            category=Category.objects.get(code="environment"),
+            commune=portal.hoan_kiem,
+            phone=PHONE_NUMBER,
+            submitter_name="Nguyễn Văn An",
+            title=f"Rác thải ùn ứ ngõ {number}",
+            text="Rác không được thu gom ba ngày nay.",
+            notify=False,
+        )
+    for name, options in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = new_context(**options).new_page()
+        _sign_in(page, "officer.search")
+        page.goto("/office/search/")
+        page.locator("#id_q").fill("rác thải")
+        page.locator(".filters").get_by_role("button", name=t("Search")).click()
+        expect(page.locator("#id_sort")).to_have_value("relevance")
+        first_hit = page.locator(".hits li").first.bounding_box()
+        filters = page.locator("#search-filters").bounding_box()
+        assert first_hit and filters
+        if name == "phone":
+            assert first_hit["y"] < 844 and first_hit["y"] < filters["y"], (first_hit, filters)
+            expect(page.get_by_role("link", name=t("Narrow the results with filters"))).to_be_visible()
+        else:
+            assert filters["x"] < first_hit["x"] and abs(filters["y"] - first_hit["y"]) < 100, (
+                first_hit,
+                filters,
+            )
+            expect(page.get_by_role("link", name=t("Narrow the results with filters"))).to_be_hidden()
+        screenshot(page, f"search-{name}")
+        audit(page, f"search-{name}")
+    assert not audit.found, "\n".join(audit.found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -301,3 +302,28 @@ def test_an_empty_form_reports_every_missing_field_at_once(client, tree, categor
     ):
         assert message in body, message
     assert Petition.objects.count() == 0
+
+
+def test_the_name_is_marked_required_and_says_when_it_may_be_left_out(client, db):
+    body = client.get("/en" + URL).content.decode()
+    label = re.search(r'<label for="id_submitter_name">(.*?)</label>', body, re.S)
+    assert label and "(required)" in label.group(1)
+    hint = re.search(r'<p class="hint" id="id_submitter_name_helptext">(.*?)</p>', body, re.S)
+    assert hint
+    assert "Send without my name" in hint.group(1)
+    # The topics that refuse anonymous petitions are named; the others are not.
+    assert "Land and housing" in hint.group(1) and "Social welfare" in hint.group(1)
+    assert "Environment and sanitation" not in hint.group(1)
+    assert re.search(
+        r'<input[^>]*name="submitter_name"[^>]*aria-describedby="id_submitter_name_helptext"', body
+    )
+
+
+def test_a_name_left_out_without_asking_for_anonymity_is_refused_under_its_required_mark(
+    client, tree, category
+):
+    response = client.post("/en" + URL, _valid(tree, category, submitter_name=""))
+    assert response.status_code == 400
+    body = response.content.decode()
+    field = body[body.index('<label for="id_submitter_name">') :]
+    assert field.index("(required)") < field.index("Enter your name.")
