@@ -8,7 +8,14 @@ import pytest
 
 from routing.models import Case
 from search.base import Scope
-from search.monitoring import Monitoring, MonitorQuery, as_chart, as_place_chart, monitor_database, rising_topics
+from search.monitoring import (
+    Monitoring,
+    MonitorQuery,
+    as_chart,
+    as_place_chart,
+    monitor_database,
+    rising_topics,
+)
 
 H = 3600.0
 WEEK = {"since": dt.date(2026, 11, 2), "until": dt.date(2026, 11, 8)}
