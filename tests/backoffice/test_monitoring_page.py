@@ -125,5 +125,7 @@ def test_the_dates_button_shows_the_chosen_dates_whatever_the_list_says(client, 
 def test_tiles_and_rising_words_lead_further(client, cast: Cast, week, tree: Tree):
     client.force_login(cast.central_leader)
     html = client.get(URL, WEEK).content.decode()
-    assert f'href="?unit={tree.hanoi.code}&amp;period=custom&amp;since=2026-11-02&amp;until=2026-11-08"' in html
+    assert (
+        f'href="?unit={tree.hanoi.code}&amp;period=custom&amp;since=2026-11-02&amp;until=2026-11-08"' in html
+    )
     assert client.get(URL, {**WEEK, "unit": tree.hanoi.code}).status_code == 200

@@ -303,7 +303,9 @@ def test_highlights_survive_text_whose_folding_changes_its_length():
 # --- similar cases ------------------------------------------------------------------------------
 
 
-def test_similar_cases_are_about_the_same_thing_in_the_same_province_and_scope(submit, cast: Cast, tree: Tree):
+def test_similar_cases_are_about_the_same_thing_in_the_same_province_and_scope(
+    submit, cast: Cast, tree: Tree
+):
     case = submit(title="Rác thải ùn ứ trên phố Hàng Bông").petition.case
     most = submit(title="Phố Hàng Bông rác thải ùn ứ lần nữa").petition.case  # 5 pairs, 7 words
     toneless = submit(title="rac thai un u pho hang bong").petition.case  # typed without tone marks
@@ -349,7 +351,9 @@ def test_similar_titles_sharing_one_common_word_are_not_suggested(submit, cast: 
     submit(title="Chất thải y tế bị vứt chung với rác sinh hoạt")
     submit(title="Chậm cấp giấy chứng nhận đăng ký hộ kinh doanh")
     twin = submit(title="Trạm y tế phường thiếu vắc xin tiêm chủng cho trẻ").petition.case
-    assert [hit.case_id for hit in backend.similar(case_id=case.pk, scope=scope_for(cast.officer))] == [twin.pk]
+    assert [hit.case_id for hit in backend.similar(case_id=case.pk, scope=scope_for(cast.officer))] == [
+        twin.pk
+    ]
 
 
 def test_similar_cases_of_a_case_outside_the_scope_are_none(submit, cast: Cast, tree: Tree):

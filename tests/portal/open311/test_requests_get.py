@@ -248,7 +248,10 @@ def test_dates_with_offsets_or_utc_are_understood(client, file_request, api_key)
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z", "locale": "en"}, "90 days"),
+        (
+            {"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-05-01T00:00:00Z", "locale": "en"},
+            "90 days",
+        ),
         ({"start_date": "yesterday"}, "start_date"),
         ({"end_date": "2026-13-45"}, "end_date"),
         ({"start_date": "2026-05-01", "end_date": "2026-04-01"}, "end_date"),
