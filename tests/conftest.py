@@ -125,6 +125,12 @@ def build_tree() -> Tree:
 
 
 @pytest.fixture
+def seeded(transactional_db: Any) -> None:
+    """``transaction=True`` tests start from empty tables: the reference data first (request it before ``submit``)."""
+    seed_reference_data()
+
+
+@pytest.fixture
 def tree(db: Any) -> Tree:
     return build_tree()
 

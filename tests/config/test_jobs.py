@@ -109,14 +109,6 @@ def _no_timers_left() -> Iterator[None]:
         jobs._timers.clear()
 
 
-@pytest.fixture
-def seeded(transactional_db):
-    """transaction=True tests start from empty tables: the categories first, before ``submit``."""
-    from tests.conftest import seed_reference_data
-
-    seed_reference_data()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_in_process_a_drain_that_left_messages_waiting_runs_again_when_they_are_due(seeded, submit, settings):
     import time

@@ -107,7 +107,7 @@ def test_the_command_counts_first_and_then_anonymises(old_case: Case):
 
 @requires_postgres()
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_once_share_the_work(submit: Any, cast: Cast, settings: Any):
+def test_two_runs_at_once_share_the_work(seeded: None, submit: Any, cast: Cast, settings: Any):
     settings.RETENTION_DAYS = 30
     for n in range(6):
         case = advance(submit(phone=f"0987 000 00{n}").petition.case, CaseState.REJECTED, cast)
