@@ -5,7 +5,8 @@ staff of the unit currently handling the petition's case.
 
 An API key is shown once, on the page answering its creation (never in a
 message, cookie or session); only its SHA-256 and its first characters are
-stored.
+stored. Keys are never deleted, so a partner with keys (or with petitions it
+filed) cannot be deleted either: it is deactivated instead.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +94,36 @@ class PartnerAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "new_key_link"]
     fields = ["name", "contact_email", "is_active", "rate_limit", "created_at", "new_key_link"]
     inlines = [PartnerKeyInline]
+
+    @staticmethod
+    def _deletable(obj: Partner) -> bool:
+        # Keys are never deleted (their history stays) and petitions keep who filed them (PROTECT).
+        return not obj.keys.exists() and not obj.petitions.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not self._deletable(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        # Bulk deletion would offer, then refuse, partners with keys: delete one at a time, from its page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is not None and not self._deletable(obj) and "is_active" in form.base_fields:
+            field = form.base_fields["is_active"]
+            field.help_text = format_lazy(
+                "{} {}",
+                field.help_text,
+                _(
+                    "This partner has API keys or filed petitions, so it cannot be deleted:"
+                    " untick active instead."
+                ),
+            )
+        return form
 
     @admin.display(description=_("API keys"))
     def new_key_link(self, obj: Partner) -> str:

@@ -114,6 +114,19 @@ def service_attributes() -> list[dict[str, Any]]:
             ),
             "values": _yes_no(),
         },
+        {
+            "variable": True,
+            "code": "language",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "datatype_description": _(
+                "Without it, Vietnamese. The language of the answers (locale, Accept-Language) is the"
+                " caller's and does not change this."
+            ),
+            "order": 5,
+            "description": _("The language of the messages the citizen receives (SMS and email)."),
+            "values": [{"key": "vi", "name": _("Vietnamese")}, {"key": "en", "name": _("English")}],
+        },
     ]
 
 

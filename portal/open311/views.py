@@ -3,9 +3,11 @@
 Every view answers in JSON or XML (the URL's extension), errors included, in
 the specification's shape. Calls are authenticated by an ``api_key`` parameter
 (required to file, optional to read) and rate limited per key at its partner's
-rate, or per client address without a key. What a request shows depends on who
-asks (``routing.selectors.open311_disclosure``); names, phone numbers and
-email addresses are never part of an answer.
+rate, or per client address without a key. POST bodies must be form-encoded
+(a 415 otherwise), and filing is also limited per citizen's phone number, as
+on the portal. What a request shows depends on who asks
+(``routing.selectors.open311_disclosure``); names, phone numbers and email
+addresses are never part of an answer.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
-from petitions.models import Category, Channel, PartnerKey
+from petitions.models import Category, Channel, PartnerKey, Petition
 from petitions.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    normalize_phone,
     normalize_text,
     normalize_tracking_code,
     partner_key_authenticate,
@@ -47,7 +50,8 @@ from routing.selectors import open311_cases
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 #: When this endpoint last changed in a way clients should know about (discovery's ``changeset``).
-CHANGESET = "2026-11-21T00:00:00+07:00"
+#: A constant: bump it by hand with every such change (clients compare it to what they saw last).
+CHANGESET = "2026-11-21T17:00:00+07:00"
 
 TITLE_FROM_DESCRIPTION_LENGTH = 120
 MAX_WINDOW = dt.timedelta(days=90)
@@ -76,6 +80,10 @@ PARAMETER_OF_FIELD = {
 
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_-]+)\](\[\])?$")
 _TRUE = {"true", "1", "yes", "on"}
+#: What a POST body may be: the specification's form encoding (``request.POST`` reads nothing else).
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+#: The languages a citizen's receipt and later messages can be written in (``attribute[language]``).
+CITIZEN_LANGUAGES = ("vi", "en")
 
 
 # --- the frame every view runs in -------------------------------------------------------------
@@ -115,9 +123,13 @@ def _rate_limited(request: HttpRequest, key: PartnerKey | None) -> int | None:
     return max(int(usage["time_left"]), 1)
 
 
-def _too_many(fmt: str, wait: int) -> HttpResponse:
+def _form_encoded(request: HttpRequest) -> bool:
+    return (request.content_type or "").lower() in FORM_CONTENT_TYPES
+
+
+def _too_many(fmt: str, wait: int, description: str | None = None) -> HttpResponse:
     response = error_response(
-        fmt, 429, _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait}
+        fmt, 429, description or _("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait}
     )
     response["Retry-After"] = str(wait)
     return response
@@ -152,6 +164,20 @@ def open311_view(*methods: str, key_required_for: tuple[str, ...] = ()) -> Calla
                 )
                 response["Allow"] = ", ".join(methods)
                 return response
+            if request.method == "POST" and not _form_encoded(request):
+                # A JSON body would be read as no parameters at all ("an API key is needed"):
+                # say what is wrong instead. Counted against the address like calls without a key.
+                wait = _rate_limited(request, None)
+                if wait is not None:
+                    return _too_many(fmt, wait)
+                return error_response(
+                    fmt,
+                    415,
+                    _(
+                        "The body must be form-encoded (Content-Type: application/x-www-form-urlencoded"
+                        " or multipart/form-data); parameters sent as JSON or XML are not read."
+                    ),
+                )
             raw_key = _api_key(request)
             key = partner_key_authenticate(key=raw_key) if raw_key else None
             if raw_key and key is None:
@@ -191,16 +217,22 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
 
 @open311_view("GET")
 def discovery(request: HttpRequest, *, fmt: str, key: PartnerKey | None) -> HttpResponse:
-    contact = settings.OPEN311_CONTACT or _(
-        "The portal's administrators, through the organisation's official channels."
-    )
+    if settings.OPEN311_CONTACT:
+        contact = settings.OPEN311_CONTACT
+        # The sentence brings its own full stop.
+        key_service = _(
+            "Partner organisations ask for an API key at %(contact)s. Reading needs no key; filing requests does."
+        ) % {"contact": contact.strip().rstrip(".")}
+    else:
+        contact = _("The portal's administrators, through the organisation's official channels.")
+        key_service = _(
+            "Partner organisations ask the portal's administrators for an API key, through the organisation's"
+            " official channels. Reading needs no key; filing requests does."
+        )
     document = {
         "changeset": CHANGESET,
         "contact": contact,
-        "key_service": _(
-            "Partner organisations ask for an API key at %(contact)s. Reading needs no key; filing requests does."
-        )
-        % {"contact": contact},
+        "key_service": key_service,
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -387,6 +419,47 @@ def _idempotency_key(request: HttpRequest, key: PartnerKey) -> str | None:
     return prefixed
 
 
+def _citizen_language(value: str) -> str:
+    """The language of the citizen's receipt and later messages: ``attribute[language]``, else Vietnamese.
+
+    Never the caller's language (``locale``, Accept-Language): a partner's server that reads
+    English answers still files for citizens who read Vietnamese.
+    """
+    code = normalize_text(value).lower().replace("_", "-").split("-")[0]
+    if not code:
+        return settings.LANGUAGE_CODE
+    if code not in CITIZEN_LANGUAGES:
+        raise BadRequest(_("attribute[language]: use %(codes)s.") % {"codes": ", ".join(CITIZEN_LANGUAGES)})
+    return code
+
+
+def _is_replay(idempotency_key: str | None) -> bool:
+    """A retry of a request already filed: ``petition_submit`` answers with it (or refuses other content)."""
+    return idempotency_key is not None and Petition.objects.filter(idempotency_key=idempotency_key).exists()
+
+
+def _phone_wait(request: HttpRequest, phone: str) -> int | None:
+    """Count a submission for this phone as the portal and the JSON API do; seconds to wait if over.
+
+    A number that is not a phone number is not counted: ``petition_submit`` refuses it, so no
+    message can be sent to it.
+    """
+    try:
+        normalized = normalize_phone(normalize_text(phone))
+    except ValidationError:
+        return None
+    usage = get_usage(
+        request,
+        group="open311-submit-phone",
+        key=lambda group, request: normalized,
+        rate=settings.PORTAL_RATES["submit_phone"],
+        increment=True,
+    )
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(int(usage["time_left"]), 1)
+
+
 def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResponse:
     post = request.POST
     service_code = normalize_text(post.get("service_code"))
@@ -419,8 +492,25 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
     except BadRequest as exc:
         errors.extend(exc.descriptions)
         idempotency_key = None
+    language = settings.LANGUAGE_CODE
+    try:
+        language = _citizen_language(attributes.get("language", ""))
+    except BadRequest as exc:
+        errors.extend(exc.descriptions)
     if errors:
         return error_response(fmt, 400, *errors)
+
+    # Each submission texts the citizen: the portal's per-phone limit applies here too. A retry
+    # of a request already filed sends nothing and always gets its answer back.
+    if not _is_replay(idempotency_key):
+        wait = _phone_wait(request, post.get("phone", ""))
+        if wait is not None:
+            return _too_many(
+                fmt,
+                wait,
+                _("phone: too many requests for this phone number. Try again in %(seconds)s seconds.")
+                % {"seconds": wait},
+            )
 
     # Vietnamese names are written family name first.
     name = " ".join(
@@ -446,7 +536,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
             channel=Channel.OPEN311,
             partner=key.partner,
             media_url=post.get("media_url", ""),
-            language=translation.get_language() or settings.LANGUAGE_CODE,
+            language=language,
             idempotency_key=idempotency_key,
         )
     except ValidationError as exc:

@@ -6,7 +6,7 @@ import re
 
 from django.urls import reverse
 
-from petitions.models import Partner, PartnerKey, hash_token
+from petitions.models import Channel, Partner, PartnerKey, hash_token
 from tests.portal.open311.conftest import BASE, post_request, request_data
 
 KEY_ON_PAGE = re.compile(r'<code id="new-api-key">([A-Za-z0-9_-]{30,})</code>')
@@ -79,3 +79,50 @@ def test_staff_without_admin_rights_cannot_manage_keys(client, cast, partner):
     client.force_login(cast.officer)
     response = client.get(reverse("admin:petitions_partnerkey_add"))
     assert response.status_code in (302, 403)
+
+
+DEACTIVATE_INSTEAD = "cannot be deleted: untick active instead"
+
+
+def _change_page(client, partner) -> str:
+    url = reverse("admin:petitions_partner_change", args=[partner.pk])
+    response = client.get(url, headers={"Accept-Language": "en"})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_partner_with_keys_offers_no_delete_and_says_to_deactivate(client, cast, partner, api_key):
+    client.force_login(cast.superuser)
+    delete = reverse("admin:petitions_partner_delete", args=[partner.pk])
+    page = _change_page(client, partner)
+    assert delete not in page and 'class="deletelink"' not in page
+    assert DEACTIVATE_INSTEAD in page
+    assert client.get(delete).status_code == 403
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Partner.objects.filter(pk=partner.pk).exists() and PartnerKey.objects.exists()
+
+
+def test_a_partner_that_filed_petitions_cannot_be_deleted_either(client, cast, submit, partner):
+    submit(channel=Channel.OPEN311, partner=partner)
+    client.force_login(cast.superuser)
+    delete = reverse("admin:petitions_partner_delete", args=[partner.pk])
+    page = _change_page(client, partner)
+    assert delete not in page and DEACTIVATE_INSTEAD in page
+    assert client.get(delete).status_code == 403
+
+
+def test_a_partner_without_keys_or_petitions_can_be_deleted(client, cast, partner):
+    client.force_login(cast.superuser)
+    delete = reverse("admin:petitions_partner_delete", args=[partner.pk])
+    page = _change_page(client, partner)
+    assert delete in page and DEACTIVATE_INSTEAD not in page
+    confirm = client.get(delete)
+    assert confirm.status_code == 200
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Partner.objects.exists()
+
+
+def test_the_partner_list_offers_no_bulk_delete(client, cast, partner, api_key):
+    client.force_login(cast.superuser)
+    page = client.get(reverse("admin:petitions_partner_changelist")).content.decode()
+    assert "delete_selected" not in page

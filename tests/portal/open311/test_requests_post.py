@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 
 from notifications.models import Notification
 from petitions.models import Channel, Partner, PartnerKey, Petition
 from routing.models import CaseState
-from tests.portal.open311.conftest import errors, make_key, parse, post_request, request_data, xml_items
+from tests.portal.open311.conftest import (
+    BASE,
+    errors,
+    make_key,
+    parse,
+    post_request,
+    request_data,
+    xml_items,
+)
 
 
 def test_a_partner_files_a_request_that_becomes_a_routed_petition(client, tree, partner, api_key):
@@ -247,3 +257,142 @@ def test_posting_needs_no_csrf_token(tree, api_key):
 
     strict = Client(enforce_csrf_checks=True)
     assert post_request(strict, request_data(tree, api_key)).status_code == 201
+
+
+# --- a body that is not form-encoded ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_json_body_is_refused_as_not_form_encoded_rather_than_as_missing_a_key(client, tree, api_key, fmt):
+    response = client.post(
+        f"{BASE}/requests.{fmt}", json.dumps(request_data(tree, api_key)), content_type="application/json"
+    )
+    assert response.status_code == 415
+    [(code, description)] = errors(response, fmt)
+    assert code == 415
+    assert "application/x-www-form-urlencoded" in description and "api_key" not in description
+    assert not Petition.objects.exists()
+
+
+def test_a_body_of_another_type_is_refused_too(client, tree, api_key):
+    response = client.generic(
+        "POST", f"{BASE}/requests.json", urlencode(request_data(tree, api_key)), content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert not Petition.objects.exists()
+
+
+def test_a_multipart_body_is_form_encoded_too(client, tree, api_key):
+    response = client.post(f"{BASE}/requests.json", request_data(tree, api_key))  # multipart/form-data
+    assert response.status_code == 201
+    assert Petition.objects.count() == 1
+
+
+# --- the citizen's language is not the caller's ------------------------------------------------------
+
+
+def _sms(petition: Petition) -> Notification:
+    return Notification.objects.get(petition_id=petition.pk, channel="sms")
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"), [("?locale=en", {}), ("", {"Accept-Language": "en"}), ("?locale=en_US", {})]
+)
+def test_a_caller_reading_english_files_for_a_citizen_texted_in_vietnamese(
+    client, tree, api_key, query, headers
+):
+    response = client.post(
+        f"{BASE}/requests.json{query}",
+        urlencode(request_data(tree, api_key)),
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+    assert response.status_code == 201
+    # The answer is in the caller's language ...
+    assert response["Content-Language"] == "en"
+    assert parse(response, "json")[0]["service_notice"].startswith("Received.")
+    # ... the citizen's messages in Vietnamese.
+    petition = Petition.objects.get()
+    assert petition.language == "vi"
+    sms = _sms(petition)
+    assert sms.language == "vi" and "your petition was received" not in sms.body
+
+
+def test_a_locale_sent_in_the_body_does_not_choose_the_citizens_language_either(client, tree, api_key):
+    assert post_request(client, request_data(tree, api_key, locale="en")).status_code == 201
+    assert Petition.objects.get().language == "vi"
+
+
+def test_the_citizens_language_is_chosen_with_the_language_attribute(client, tree, api_key):
+    data = request_data(tree, api_key, **{"attribute[language]": "en"})
+    response = post_request(client, data, **{"Accept-Language": "vi"})
+    assert response.status_code == 201
+    assert response["Content-Language"] == "vi"
+    petition = Petition.objects.get()
+    assert petition.language == "en"
+    assert "your petition was received" in _sms(petition).body
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_an_unknown_citizen_language_is_a_400_naming_the_attribute(client, tree, api_key, fmt):
+    data = request_data(tree, api_key, **{"attribute[language]": "fr"})
+    response = post_request(client, data, fmt=fmt)
+    assert response.status_code == 400
+    [(code, description)] = errors(response, fmt)
+    assert code == 400 and description.startswith("attribute[language]: ")
+    assert not Petition.objects.exists()
+
+
+# --- the per-phone limit -------------------------------------------------------------------------------
+
+
+def test_a_phone_gets_at_most_the_portals_hourly_number_of_requests(client, tree, api_key, settings):
+    assert settings.PORTAL_RATES["submit_phone"] == "6/h"  # the default the portal and the API apply
+    statuses = [post_request(client, request_data(tree, api_key)).status_code for _ in range(8)]
+    assert statuses == [201] * 6 + [429] * 2
+    assert Petition.objects.count() == 6
+    assert Notification.objects.filter(channel="sms").count() == 6
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_over_the_phone_limit_is_a_429_with_retry_after(client, tree, api_key, settings, fmt):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "2/h"}
+    for _ in range(2):
+        assert post_request(client, request_data(tree, api_key), fmt=fmt).status_code == 201
+    # The same number written another way is the same phone.
+    response = post_request(client, request_data(tree, api_key, phone="+84 912 345 678"), fmt=fmt)
+    assert response.status_code == 429
+    [(code, description)] = errors(response, fmt)
+    assert code == 429 and description.startswith("phone: ")
+    assert int(response["Retry-After"]) >= 1
+    assert Petition.objects.count() == 2
+    # Another phone, through the same key, still gets through.
+    assert post_request(client, request_data(tree, api_key, phone="0987 654 321"), fmt=fmt).status_code == 201
+
+
+def test_the_phone_limit_counts_across_partners(client, tree, api_key, other_key, settings):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "1/h"}
+    assert post_request(client, request_data(tree, api_key)).status_code == 201
+    assert post_request(client, request_data(tree, other_key)).status_code == 429
+
+
+def test_an_idempotent_retry_is_answered_even_over_the_phone_limit(client, tree, api_key, settings):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "1/h"}
+    data = request_data(tree, api_key)
+    first = post_request(client, data, **{"Idempotency-Key": "req-7"})
+    assert first.status_code == 201
+    assert post_request(client, data).status_code == 429  # a new request for this phone
+    for _ in range(3):
+        again = post_request(client, data, **{"Idempotency-Key": "req-7"})
+        assert again.status_code == 200
+        assert parse(again, "json") == parse(first, "json")
+    assert Petition.objects.count() == 1
+    assert Notification.objects.filter(channel="sms").count() == 1
+
+
+def test_an_invalid_phone_is_a_400_not_a_429(client, tree, api_key, settings):
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "1/h"}
+    for _ in range(3):
+        response = post_request(client, request_data(tree, api_key, phone="12"))
+        assert response.status_code == 400
+        assert errors(response, "json")[0][1].startswith("phone: ")

@@ -29,6 +29,21 @@ def test_services_json_lists_active_categories_with_the_specifications_fields(cl
     assert misconduct["group"] != environment["group"]  # handled by the province
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_service_is_described_by_its_categorys_description(client, tree, fmt):
+    Category.objects.filter(code="environment").update(description="Rác thải, nước thải, ô nhiễm không khí.")
+    Category.objects.filter(code="transport").update(description="")
+    response = client.get(f"{BASE}/services.{fmt}")
+    if fmt == "json":
+        services = {service["service_code"]: service for service in parse(response, "json")}
+        assert services["environment"]["description"] == "Rác thải, nước thải, ô nhiễm không khí."
+        assert services["transport"]["description"] is None
+    else:
+        items = {item["service_code"]: item for item in xml_items(parse(response, "xml"), "service")}
+        assert items["environment"]["description"] == "Rác thải, nước thải, ô nhiễm không khí."
+        assert items["transport"]["description"] == ""
+
+
 def test_services_xml_is_well_formed_with_one_service_element_each(client, tree):
     response = client.get(f"{BASE}/services.xml")
     root = parse(response, "xml")
@@ -63,15 +78,18 @@ def test_service_definition_json_declares_the_commune_and_other_attributes(clien
     definition = parse(response, "json")
     assert definition["service_code"] == "environment"
     attributes = {attribute["code"]: attribute for attribute in definition["attributes"]}
-    assert list(attributes) == ["commune", "province", "title", "consent_publish"]
+    assert list(attributes) == ["commune", "province", "title", "consent_publish", "language"]
     commune = attributes["commune"]
     assert commune["required"] is True and commune["variable"] is True and commune["datatype"] == "string"
     assert "/units/P01/communes.json" in commune["datatype_description"]
-    assert [attribute["order"] for attribute in definition["attributes"]] == [1, 2, 3, 4]
+    assert [attribute["order"] for attribute in definition["attributes"]] == [1, 2, 3, 4, 5]
     province = attributes["province"]
     assert province["datatype"] == "singlevaluelist" and province["required"] is False
     assert {"key": "P01", "name": "Thành phố Hà Nội"} in province["values"]
     assert [value["key"] for value in attributes["consent_publish"]["values"]] == ["true", "false"]
+    language = attributes["language"]
+    assert language["datatype"] == "singlevaluelist" and language["required"] is False
+    assert [value["key"] for value in language["values"]] == ["vi", "en"]
 
 
 def test_service_definition_xml_nests_attributes_and_values(client, tree):
@@ -84,6 +102,7 @@ def test_service_definition_xml_nests_attributes_and_values(client, tree):
         "province",
         "title",
         "consent_publish",
+        "language",
     ]
     assert attributes[0].findtext("required") == "true"
     keys = [value.findtext("key") for value in attributes[1].find("values").findall("value")]
