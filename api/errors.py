@@ -4,10 +4,17 @@ Codes are stable (clients branch on them); messages are translated into the
 request's language (``Accept-Language``: Vietnamese by default, or English).
 Every error the API returns goes through ``exception_handler``, including
 errors raised by the case and intake services.
+
+Django REST framework's own messages are never shown: its Vietnamese catalog
+is almost empty, and some of its messages mix languages (the 429 appended
+"Expected available in N seconds."). Its exceptions get our messages by class
+(``exception_handler``), and the per-field messages of its serializer fields
+ours by error code (``validated``).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -15,9 +22,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 
@@ -56,6 +64,25 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=message, code=code)
 
 
+class Throttled(ApiError):
+    """Over a rate limit: 429 with Retry-After (``wait`` seconds)."""
+
+    def __init__(self, wait: int) -> None:
+        self.wait = max(1, int(wait))
+        super().__init__(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            code=THROTTLED,
+            message=_("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": self.wait},
+        )
+
+
+class CredentialsRefused(exceptions.AuthenticationFailed):
+    """Our own 401 (a staff token or partner key we refuse), with our own message.
+
+    An ``AuthenticationFailed`` so that DRF answers 401 with WWW-Authenticate.
+    """
+
+
 class Conflict(ApiError):
     def __init__(self, message: str | None = None, *, code: str = CONFLICT) -> None:
         super().__init__(
@@ -91,19 +118,92 @@ ErrorDetailSerializer = inline_serializer(
 ErrorSerializer = inline_serializer("Error", {"error": ErrorDetailSerializer})
 
 
+def _payload(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        error["fields"] = fields
+    return {"error": error}
+
+
 _DESCRIPTIONS = {
     400: "validation_failed: the input is not valid (see `fields`).",
-    401: "not_authenticated: no valid staff token.",
+    401: "not_authenticated: no valid staff token (or a partner key that is not valid).",
     403: "permission_denied: the token's user may not do this.",
     404: "not_found: no such resource, or not one the caller may see.",
     409: "conflict (the case changed since `version`) or transition_not_allowed (not in its current state).",
+    415: "unsupported_media_type: the body is not JSON (send Content-Type: application/json).",
     429: "throttled: too many requests; see Retry-After.",
+}
+
+#: One example per status, as the API answers it in English (Accept-Language: en).
+_EXAMPLES: dict[int, list[tuple[str, dict[str, Any]]]] = {
+    400: [
+        (
+            "validation_failed",
+            _payload(
+                VALIDATION_FAILED,
+                "Some of the input is not valid. See the messages per field.",
+                {
+                    "title": ["Give your petition a short title."],
+                    "phone": ["Enter a valid phone number, for example 0912 345 678."],
+                },
+            ),
+        )
+    ],
+    401: [
+        (
+            "not_authenticated",
+            _payload(
+                NOT_AUTHENTICATED,
+                "Send the API token of an active staff member: Authorization: Token <key>.",
+            ),
+        )
+    ],
+    403: [
+        (
+            "permission_denied",
+            _payload(PERMISSION_DENIED, "Only staff of the unit handling this case can act on it."),
+        )
+    ],
+    404: [("not_found", _payload(NOT_FOUND, "Nothing was found at this address."))],
+    409: [
+        (
+            "conflict",
+            _payload(
+                CONFLICT,
+                "Someone else updated this case a moment ago. Review its current state and try again.",
+            ),
+        ),
+        (
+            "transition_not_allowed",
+            _payload(
+                TRANSITION_NOT_ALLOWED, "This action is not possible for the case in its current state."
+            ),
+        ),
+    ],
+    415: [
+        (
+            "unsupported_media_type",
+            _payload(UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON, with Content-Type: application/json."),
+        )
+    ],
+    429: [("throttled", _payload(THROTTLED, "Too many requests. Try again in 1218 seconds."))],
 }
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
-    """The documented error responses of an operation (all share one schema)."""
-    return {code: OpenApiResponse(ErrorSerializer, description=_DESCRIPTIONS[code]) for code in statuses}
+    """The documented error responses of an operation (all share one schema, each status its example)."""
+    return {
+        code: OpenApiResponse(
+            ErrorSerializer,
+            description=_DESCRIPTIONS[code],
+            examples=[
+                OpenApiExample(name, value=value, status_codes=[code], response_only=True)
+                for name, value in _EXAMPLES[code]
+            ],
+        )
+        for code in statuses
+    }
 
 
 # --- turning exceptions into responses ------------------------------------------------------
@@ -128,13 +228,6 @@ def field_errors(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": _messages(detail)}
 
 
-def _payload(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields is not None:
-        error["fields"] = fields
-    return {"error": error}
-
-
 def error_response(
     status_code: int, code: str, message: str, fields: dict[str, list[str]] | None = None
 ) -> Response:
@@ -154,9 +247,131 @@ def _django_validation_detail(exc: DjangoValidationError) -> Any:
     return exc.message_dict if hasattr(exc, "error_dict") else exc.messages
 
 
+# --- our words for DRF's field messages --------------------------------------------------------
+
+
+def _field_message(field: Any, code: str | None, fallback: str) -> str:
+    """Our message for DRF's error ``code`` on ``field`` (its limits and choices filled in)."""
+    if code == "required":
+        return _("This field is required.")
+    if code == "null":
+        return _("This field may not be null.")
+    if code == "blank":
+        return _("This field may not be blank.")
+    if code in ("null_characters_not_allowed", "surrogate_characters_not_allowed"):
+        return _("This text contains characters that are not allowed.")
+    is_list = isinstance(field, serializers.ListField | serializers.ListSerializer)
+    if code == "max_length":
+        count = getattr(field, "max_length", None)
+        if is_list:
+            return _("At most %(count)s items.") % {"count": count}
+        return _("At most %(count)s characters.") % {"count": count}
+    if code == "min_length":
+        count = getattr(field, "min_length", None)
+        if is_list:
+            return _("At least %(count)s items.") % {"count": count}
+        return _("At least %(count)s characters.") % {"count": count}
+    if code == "max_value":
+        return _("At most %(value)s.") % {"value": getattr(field, "max_value", None)}
+    if code == "min_value":
+        return _("At least %(value)s.") % {"value": getattr(field, "min_value", None)}
+    if code in ("max_string_length", "overflow"):
+        return _("This number is too large.")
+    if code == "invalid_choice":
+        choices = ", ".join(str(choice) for choice in getattr(field, "choices", {}))
+        return _("Choose one of: %(choices)s.") % {"choices": choices}
+    if code in ("not_a_list", "empty"):
+        return _("Send a list of values.") if code == "not_a_list" else _("This list may not be empty.")
+    if code in ("not_a_dict", "datetime", "date", "invalid"):
+        return _invalid_message(field, code)
+    return fallback
+
+
+def _invalid_message(field: Any, code: str) -> str:
+    if isinstance(field, serializers.Serializer | serializers.DictField) or code == "not_a_dict":
+        return _("Send a JSON object with the fields of this operation.")
+    if isinstance(field, serializers.BooleanField):
+        return _("Send true or false.")
+    if isinstance(field, serializers.IntegerField):
+        return _("Send a whole number.")
+    if isinstance(field, serializers.FloatField):
+        return _("Send a number.")
+    if isinstance(field, serializers.DateTimeField) or code == "date":
+        return _("Send a date and time, for example 2026-11-21T09:30:00+07:00.")
+    if isinstance(field, serializers.DateField):
+        return _("Send a date, for example 2026-11-21.")
+    if isinstance(field, serializers.RegexField):
+        return _("This value is not in the expected form.")
+    return _("Send text.")
+
+
+def _translate(field: Any, detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return {key: _translate(_child(field, key), value) for key, value in detail.items()}
+    if isinstance(detail, list | tuple):
+        return [_translate(field, item) for item in detail]
+    return _field_message(field, getattr(detail, "code", None), str(detail))
+
+
+def _child(field: Any, key: Any) -> Any:
+    if isinstance(field, serializers.ListField):
+        return field.child
+    if isinstance(field, serializers.ListSerializer):
+        return field.child
+    if isinstance(field, serializers.Serializer) and key != api_settings.NON_FIELD_ERRORS_KEY:
+        return field.fields.get(key, field)
+    return field
+
+
+def validated(serializer: serializers.BaseSerializer[Any]) -> Any:
+    """``serializer.validated_data``, or a 400 with every message of every field in our words."""
+    if not serializer.is_valid():
+        raise exceptions.ValidationError(_translate(serializer, serializer.errors))
+    return serializer.validated_data
+
+
+# --- turning exceptions into responses ------------------------------------------------------
+
+
+def _not_json_fields(exc: exceptions.ParseError) -> dict[str, list[str]]:
+    # DRF's detail is English ("JSON parse error - Expecting value: line 1 column 2 (char 1)"): keep the place.
+    place = re.search(r"line (\d+) column (\d+)", str(exc.detail))
+    if place is None:
+        return {"non_field_errors": [_("The request body is not valid JSON.")]}
+    message = _("The request body is not valid JSON (line %(line)s, column %(column)s).") % {
+        "line": place.group(1),
+        "column": place.group(2),
+    }
+    return {"non_field_errors": [message]}
+
+
+def _drf_error(exc: exceptions.APIException) -> tuple[str, str]:
+    """The stable code and our message for one of DRF's own exceptions (never its English detail)."""
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return NOT_AUTHENTICATED, _(
+            "Send the API token of an active staff member: Authorization: Token <key>."
+        )
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        return NOT_AUTHENTICATED, _("This API token is not valid.")
+    if isinstance(exc, exceptions.PermissionDenied):
+        return PERMISSION_DENIED, _("You may not do this.")
+    if isinstance(exc, exceptions.NotFound):
+        return NOT_FOUND, _("Nothing was found at this address.")
+    if isinstance(exc, exceptions.MethodNotAllowed):
+        return METHOD_NOT_ALLOWED, _("This method is not allowed here.")
+    if isinstance(exc, exceptions.NotAcceptable):
+        return NOT_ACCEPTABLE, _("This API answers in JSON only (Accept: application/json).")
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        return UNSUPPORTED_MEDIA_TYPE, _("Send the body as JSON, with Content-Type: application/json.")
+    if isinstance(exc, exceptions.Throttled):
+        return THROTTLED, _("Too many requests. Try again later.")
+    if exc.status_code == 400:
+        return VALIDATION_FAILED, _("Some of the input is not valid. See the messages per field.")
+    return PERMISSION_DENIED, _("You may not do this.")
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler for the API: every error in the one format, with a stable code."""
-    headers: dict[str, str] = {}
     if isinstance(exc, DjangoValidationError):
         return validation_response(_django_validation_detail(exc))
     if isinstance(exc, exceptions.ValidationError):
@@ -173,43 +388,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's 500 handling (logged, no details shown)
-
-    if isinstance(exc, ApiError):
-        code = exc.error_code
-    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
-        code = NOT_AUTHENTICATED
-        # APIView.handle_exception chose 401 with this header (or 403 without an authenticator).
-        auth_header = getattr(exc, "auth_header", None)
-        if auth_header:
-            headers["WWW-Authenticate"] = str(auth_header)
-    elif isinstance(exc, exceptions.PermissionDenied):
-        code = PERMISSION_DENIED
-    elif isinstance(exc, exceptions.NotFound):
-        code = NOT_FOUND
-    elif isinstance(exc, exceptions.MethodNotAllowed):
-        code = METHOD_NOT_ALLOWED
-    elif isinstance(exc, exceptions.NotAcceptable):
-        code = NOT_ACCEPTABLE
-    elif isinstance(exc, exceptions.UnsupportedMediaType):
-        code = UNSUPPORTED_MEDIA_TYPE
-    elif isinstance(exc, exceptions.Throttled):
-        code = THROTTLED
-        wait = getattr(exc, "wait", None)
-        if wait is not None:
-            headers["Retry-After"] = str(max(1, int(wait)))
-    elif isinstance(exc, exceptions.ParseError):
+    if isinstance(exc, exceptions.ParseError):
         return error_response(
             status.HTTP_400_BAD_REQUEST,
             VALIDATION_FAILED,
             _("The request body is not valid JSON."),
-            {"non_field_errors": [str(exc.detail)]},
+            _not_json_fields(exc),
         )
+
+    if isinstance(exc, ApiError):
+        code, message = exc.error_code, " ".join(_messages(exc.detail))
+    elif isinstance(exc, CredentialsRefused):
+        code, message = NOT_AUTHENTICATED, " ".join(_messages(exc.detail))
     else:
-        code = VALIDATION_FAILED if exc.status_code == 400 else PERMISSION_DENIED
-    message = " ".join(_messages(exc.detail))
+        code, message = _drf_error(exc)
     response = error_response(exc.status_code, code, message)
-    for name, value in headers.items():
-        response[name] = value
+    # APIView.handle_exception chose 401 with this header (or 403 without an authenticator).
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        response["WWW-Authenticate"] = str(auth_header)
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        response["Retry-After"] = str(max(1, int(wait)))
     return response
 
 

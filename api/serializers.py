@@ -6,31 +6,38 @@ builds) and never reach for related rows that the selectors did not load.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from routing.models import ActorKind, CaseState, EventKind, Level
 from routing.services import NOTE_MAX_LENGTH
 
-#: The case actions of the back office (backoffice.views.ACTIONS), by name; the API runs the same ones.
+#: The case actions of the back office (backoffice.views.ACTIONS) as the API names them: by the path
+#: segment of their endpoint, POST /api/v1/cases/{id}/{action}/ (``api.actions.url_segment``).
 ACTION_CHOICES = [
     ("accept", "accept"),
     ("reject", "reject"),
-    ("mark_duplicate", "mark_duplicate"),
+    ("mark-duplicate", "mark-duplicate"),
     ("escalate", "escalate"),
     ("transfer", "transfer"),
-    ("return_down", "return_down"),
+    ("return-down", "return-down"),
     ("refer", "refer"),
-    ("agency_replied", "agency_replied"),
+    ("agency-replied", "agency-replied"),
     ("reassign", "reassign"),
     ("extend", "extend"),
-    ("submit_response", "submit_response"),
+    ("submit-response", "submit-response"),
     ("approve", "approve"),
-    ("send_back", "send_back"),
+    ("send-back", "send-back"),
 ]
+#: The languages a citizen can be written to in (SMS and email), with the petition's tracking link.
+CITIZEN_LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 
 Serializer = serializers.Serializer[Any]
 
@@ -97,23 +104,52 @@ class UserRefSerializer(Serializer):
 # --- public: submitting and tracking ----------------------------------------------------------
 
 
+#: A code, an id or a national register code of a category or unit: letters, digits, ``-`` and ``_``;
+#: a number within 64 bits.
+REFERENCE = re.compile(r"^(?:[0-9]{1,18}|[A-Za-z0-9_-]*[A-Za-z_-][A-Za-z0-9_-]*)$")
+
+
 def _reference(max_length: int, help_text: str, **kwargs: Any) -> serializers.RegexField:
-    """A code (or id) of a category or unit: letters, digits, ``-`` and ``_``; an id within 64 bits."""
-    return serializers.RegexField(
-        r"^(?:[0-9]{1,18}|[A-Za-z0-9_-]*[A-Za-z_-][A-Za-z0-9_-]*)$",
-        max_length=max_length,
-        help_text=help_text,
-        **kwargs,
-    )
+    return serializers.RegexField(REFERENCE, max_length=max_length, help_text=help_text, **kwargs)
+
+
+def _types_only(field: serializers.Field) -> None:
+    """Relax ``field`` to a check of its JSON type: presence, blanks, lengths and shapes are left to the service."""
+    field.required = False
+    field.allow_null = True
+    if field.default is empty:
+        field.default = None
+    if hasattr(field, "allow_blank"):
+        field.allow_blank = True
+    # Kept: text with NUL or lone surrogate characters cannot be stored (PostgreSQL refuses it).
+    field.validators = [
+        validator
+        for validator in field.validators
+        if isinstance(validator, ProhibitNullCharactersValidator | ProhibitSurrogateCharactersValidator)
+    ]
 
 
 class PetitionSubmitSerializer(Serializer):
-    """A petition as a citizen (or a partner app on their behalf) files it. Photos are not taken by the API."""
+    """A petition as a citizen (or a partner app on their behalf) files it. Photos are not taken by the API.
+
+    The fields say what a valid petition is (for the schema). The view builds it with
+    ``context={"types_only": True}``: then only the JSON types are checked here, and the
+    intake service (``petition_submit``) checks everything else, answering every field's
+    problem at once in the portal's own words.
+    """
 
     category = _reference(40, "Category code (or id), from /categories/.")
-    commune = _reference(16, "Commune code (or id), from /provinces/{code}/communes/.")
+    commune = _reference(
+        16,
+        "Commune code (or id), from /provinces/{code}/communes/; or its national register code when "
+        "it starts with 0 (00070: a number without a leading 0 is an id).",
+    )
     province = _reference(
-        16, "Optional: checked against the commune.", required=False, allow_blank=True, default=""
+        16,
+        "Optional, checked against the commune: province code (or id), or its national register code "
+        "when it starts with 0 (01).",
+        required=False,
+        allow_blank=True,
     )
     phone = serializers.CharField(
         max_length=32, help_text="Vietnamese or international number; stored E.164."
@@ -144,6 +180,20 @@ class PetitionSubmitSerializer(Serializer):
         default=False,
         help_text="The citizen agrees that the response may be published without name or contact details.",
     )
+    language = serializers.ChoiceField(
+        choices=CITIZEN_LANGUAGES,
+        required=False,
+        default="vi",
+        help_text="The citizen's language: of the SMS/email receipt, later messages and the tracking link. "
+        "Accept-Language does not change it; it only chooses the language of the API's answer.",
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        if self.context.get("types_only"):
+            for field in fields.values():
+                _types_only(field)
+        return fields
 
 
 class SubmissionSerializer(Serializer):
@@ -314,7 +364,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
         help_text="The citizen's contact details: only for staff of the unit handling the case, else null."
     )
     available_actions = serializers.SerializerMethodField(
-        help_text="Actions the caller may run now: POST /api/v1/cases/{id}/{action}/."
+        help_text="Actions the caller may run now, named as their endpoints: POST /api/v1/cases/{id}/{action}/."
     )
     events = serializers.SerializerMethodField(help_text="The whole timeline, internal events included.")
 

@@ -1,8 +1,10 @@
 """Rate limits of the API, counted on the shared cache by django-ratelimit like the portal's.
 
 Public endpoints reuse ``settings.PORTAL_RATES`` (per client address, and per phone
-number or tracking code); staff tokens have ``settings.API_RATES["staff_user"]`` per user.
-Over the limit the API answers 429 with the ``throttled`` error and a Retry-After header.
+number or tracking code), unless the call carries a partner key (``X-API-Key``):
+then it counts against that key at its partner's own rate (``Partner.rate_limit``)
+instead of the address's. Staff tokens have ``settings.API_RATES["staff_user"]`` per
+user. Over a limit the API answers 429 with the ``throttled`` error and Retry-After.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from django_ratelimit.core import _get_ip, get_usage
-from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from api.auth import is_active_staff
+from api.auth import is_active_staff, partner_key_of
+from api.errors import Throttled
+
+#: One budget per partner key across the public endpoints that count calls (filing, tracking).
+PARTNER_GROUP = "api-partner-key"
 
 
 def _django_request(request: Request | HttpRequest) -> HttpRequest:
@@ -36,10 +40,21 @@ def check_rate(
     """Count this request in ``group`` (unless ``increment`` is false); raise 429 when over ``rate``."""
     usage = get_usage(_django_request(request), group=group, key=key, rate=rate, increment=increment)
     if usage is not None and usage["should_limit"]:
-        wait = max(1, int(usage["time_left"]))
-        raise exceptions.Throttled(
-            wait=wait, detail=_("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait}
+        raise Throttled(wait=int(usage["time_left"]))
+
+
+def check_caller_rate(request: Request, *, group: str, address_rate: str) -> None:
+    """Count a public call: against its partner key at the partner's rate, or else against the address."""
+    partner_key = partner_key_of(request)
+    if partner_key is not None:
+        check_rate(
+            request,
+            group=PARTNER_GROUP,
+            rate=partner_key.partner.rate_limit,
+            key=lambda group, req: str(partner_key.pk),
         )
+    else:
+        check_rate(request, group=group, rate=address_rate, key=client_ip)
 
 
 def client_ip(group: str, request: HttpRequest) -> str:

@@ -13,12 +13,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -26,9 +32,20 @@ from rest_framework.response import Response
 
 from api import actions, errors
 from api import serializers as s
+from api.actions import url_segment
+from api.auth import PartnerKeyAuthentication, partner_key_of
 from api.presenters import public_case
-from api.selectors import CODE_SHAPE, MAX_ID, api_case, api_case_events, api_cases, petition_by_code_and_token
-from api.throttling import check_rate, client_ip, portal_rate
+from api.selectors import (
+    MAX_ID,
+    api_case,
+    api_case_events,
+    api_cases,
+    api_province,
+    petition_by_code_and_token,
+    petition_idempotency_key_used,
+    unit_code_by_national_code,
+)
+from api.throttling import check_caller_rate, check_rate, portal_rate
 from backoffice.views import ACTIONS, Action
 from notifications.texts import tracking_url
 from petitions.models import Category, Channel
@@ -61,8 +78,8 @@ CASE_ID = OpenApiParameter(
 
 
 def _public(view: Callable[..., Any]) -> Callable[..., Any]:
-    """No account: no authentication is even attempted (a stray Authorization header changes nothing)."""
-    return authentication_classes([])(permission_classes([AllowAny])(view))
+    """No account; an optional partner key (X-API-Key). A stray Authorization header changes nothing."""
+    return authentication_classes([PartnerKeyAuthentication])(permission_classes([AllowAny])(view))
 
 
 # --- public: reference data -------------------------------------------------------------------
@@ -72,7 +89,7 @@ def _public(view: Callable[..., Any]) -> Callable[..., Any]:
     tags=[PUBLIC],
     operation_id="categories_list",
     summary="Categories a petition can be filed under",
-    responses={200: s.CategorySerializer(many=True), **errors.error_responses(429)},
+    responses={200: s.CategorySerializer(many=True), **errors.error_responses(401, 429)},
 )
 @api_view(["GET"])
 @_public
@@ -85,7 +102,7 @@ def categories(request: Request) -> Response:
     tags=[PUBLIC],
     operation_id="provinces_list",
     summary="Provinces and centrally governed cities",
-    responses={200: s.ProvinceSerializer(many=True), **errors.error_responses(429)},
+    responses={200: s.ProvinceSerializer(many=True), **errors.error_responses(401, 429)},
 )
 @api_view(["GET"])
 @_public
@@ -98,17 +115,20 @@ def provinces(request: Request) -> Response:
     tags=[PUBLIC],
     operation_id="provinces_communes_list",
     summary="Communes, wards and special zones of a province",
-    parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, description="Province code, e.g. P01.")],
-    responses={200: s.CommuneSerializer(many=True), **errors.error_responses(404, 429)},
+    parameters=[
+        OpenApiParameter(
+            "code",
+            str,
+            OpenApiParameter.PATH,
+            description="Province code (P01) or its national register code (01).",
+        )
+    ],
+    responses={200: s.CommuneSerializer(many=True), **errors.error_responses(401, 404, 429)},
 )
 @api_view(["GET"])
 @_public
 def communes(request: Request, code: str) -> Response:
-    province = (
-        Unit.objects.filter(level=Level.PROVINCE, is_active=True, code=code).first()
-        if CODE_SHAPE.fullmatch(code)
-        else None
-    )
+    province = api_province(code)
     if province is None:
         raise errors.not_found()
     rows = Unit.objects.filter(parent=province, level=Level.COMMUNE, is_active=True).order_by(
@@ -132,37 +152,125 @@ def _phone_key(phone: str) -> Callable[[str, HttpRequest], str]:
     return key
 
 
+def _reference(value: Any, *, max_length: int, level: str | None = None) -> str | None:
+    """A category or unit reference as ``petition_submit`` reads it; None when not given.
+
+    A zero-padded number (``00070``, ``01``) is the unit's national register code, as in
+    Open311 (``petition_submit`` reads a number as an id). Anything shaped like no code at all
+    becomes ``?``, which matches nothing, so the service answers with its own message.
+    """
+    if value in (None, ""):
+        return None
+    value = str(value).strip()
+    if len(value) > max_length or not s.REFERENCE.fullmatch(value):
+        return "?"
+    if level is not None and value.isdigit() and value.startswith("0"):
+        return unit_code_by_national_code(level=level, national_code=value) or "?"
+    return value
+
+
+def _submission_input(data: dict[str, Any]) -> dict[str, Any]:
+    """The serializer's output (types checked) as ``petition_submit`` takes it; it checks the rest."""
+    given = {name: value for name, value in data.items() if value is not None}
+    return {
+        "phone": "",
+        "title": "",
+        "text": "",
+        **given,
+        "category": _reference(given.get("category"), max_length=40),
+        "commune": _reference(given.get("commune"), max_length=16, level=Level.COMMUNE),
+        "province": _reference(given.get("province"), max_length=16, level=Level.PROVINCE),
+        "language": given.get("language") or "vi",
+    }
+
+
+EXAMPLE_PETITION = {
+    "category": "environment",
+    "commune": "W00070",
+    "phone": "0912 345 678",
+    "submitter_name": "Nguyễn Văn An",
+    "title": "Rác thải ùn ứ trên phố Hàng Bông",
+    "text": "Rác thải sinh hoạt trước số 12 Hàng Bông không được thu gom ba ngày nay, gây mùi hôi.",
+    "address": "12 Hàng Bông, Hoàn Kiếm, Hà Nội",
+    "latitude": 21.0301,
+    "longitude": 105.8489,
+    "consent_publish": True,
+    "language": "vi",
+}
+EXAMPLE_SUBMISSION = {
+    "tracking_code": "PA-26-7KQ3M9",
+    "token": "q8Vd3kR2xN5mT7pL1cZ9wY4bH6jF0sA2eU8gK3nP5rQ",
+    "tracking_url": "https://gopy.example.gov.vn/t/q8Vd3kR2xN5mT7pL1cZ9wY4bH6jF0sA2eU8gK3nP5rQ/",
+    "created": True,
+    "state": "submitted",
+    "unit": {"name": "Phường Hoàn Kiếm", "level": "commune"},
+    "submitted_at": "2026-11-21T09:30:00+07:00",
+    "triage_due_at": "2026-11-24T09:30:00+07:00",
+}
+
+
 @extend_schema(
     tags=[PUBLIC],
     operation_id="petitions_create",
     summary="File a petition",
-    description="The same intake as the portal's form: same validation, routing, tracking code and token. "
-    "Keep the returned token: it is the only way to follow the petition by API, and it is not stored.",
+    description="The same intake as the portal's form: same validation (every field's problem in one "
+    "answer, except input of the wrong JSON type, which is answered first), routing, tracking code and "
+    "token. Keep the returned token: it is the only way to follow the petition by API, and it is not "
+    "stored. A retry with the Idempotency-Key of a petition already filed is answered even over the "
+    "rate limit.",
     parameters=[IDEMPOTENCY_KEY_HEADER],
     request=s.PetitionSubmitSerializer,
+    examples=[
+        OpenApiExample("A petition", value=EXAMPLE_PETITION, request_only=True),
+    ],
     responses={
-        201: OpenApiResponse(s.SubmissionSerializer, description="Filed."),
-        200: OpenApiResponse(
-            s.SubmissionSerializer, description="An idempotent retry: the earlier petition."
+        201: OpenApiResponse(
+            s.SubmissionSerializer,
+            description="Filed.",
+            examples=[
+                OpenApiExample("Filed", value=EXAMPLE_SUBMISSION, status_codes=[201], response_only=True)
+            ],
         ),
-        **errors.error_responses(400, 429),
+        200: OpenApiResponse(
+            s.SubmissionSerializer,
+            description="An idempotent retry: the earlier petition (created false, token null).",
+            examples=[
+                OpenApiExample(
+                    "An idempotent retry",
+                    value={**EXAMPLE_SUBMISSION, "created": False, "token": None, "tracking_url": None},
+                    status_codes=[200],
+                    response_only=True,
+                )
+            ],
+        ),
+        **errors.error_responses(400, 401, 415, 429),
     },
 )
 @api_view(["POST"])
 @_public
 def petition_create(request: Request) -> Response:
-    check_rate(request, group="api-submit", rate=portal_rate("submit_ip"), key=client_ip)
-    serializer = s.PetitionSubmitSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    check_rate(
-        request, group="api-submit-phone", rate=portal_rate("submit_phone"), key=_phone_key(data["phone"])
-    )
+    idempotency_key = request.headers.get("Idempotency-Key")
+    # A retry of a petition already filed is answered whatever the limits: it files nothing (the
+    # service returns the earlier petition or refuses other input), and a client that timed out
+    # would otherwise lose the only answer with its petition's tracking code.
+    replay = petition_idempotency_key_used(idempotency_key)
+    if not replay:
+        check_caller_rate(request, group="api-submit", address_rate=portal_rate("submit_ip"))
+    serializer = s.PetitionSubmitSerializer(data=request.data, context={"types_only": True})
+    data = _submission_input(errors.validated(serializer))
+    if not replay:
+        check_rate(
+            request,
+            group="api-submit-phone",
+            rate=portal_rate("submit_phone"),
+            key=_phone_key(str(data["phone"])),
+        )
+    partner_key = partner_key_of(request)
     result = petition_submit(
         **data,
         channel=Channel.API,
-        language=(get_language() or "vi")[:2],
-        idempotency_key=request.headers.get("Idempotency-Key"),
+        partner=partner_key.partner if partner_key is not None else None,
+        idempotency_key=idempotency_key,
     )
     petition = result.petition
     case: Case = petition.case
@@ -192,12 +300,12 @@ def petition_create(request: Request) -> Response:
         OpenApiParameter("code", str, OpenApiParameter.PATH, description="Tracking code, e.g. PA-26-7KQ3M9."),
         TRACKING_TOKEN_HEADER,
     ],
-    responses={200: s.PublicCaseSerializer, **errors.error_responses(404, 429)},
+    responses={200: s.PublicCaseSerializer, **errors.error_responses(401, 404, 429)},
 )
 @api_view(["GET"])
 @_public
 def track(request: Request, code: str) -> Response:
-    check_rate(request, group="api-track", rate=portal_rate("track_ip"), key=client_ip)
+    check_caller_rate(request, group="api-track", address_rate=portal_rate("track_ip"))
     normalized = normalize_tracking_code(code)[:16]
 
     def code_key(group: str, request: HttpRequest) -> str:
@@ -254,6 +362,16 @@ class CaseCursorPagination(CursorPagination):
 
         self.page_size = settings.API_PAGE_SIZE
 
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise errors.ApiError(
+                status_code=status.HTTP_404_NOT_FOUND,
+                code=errors.NOT_FOUND,
+                message=_("This cursor is not valid: follow the next or previous address as given."),
+            ) from None
+
 
 CasePageSerializer = inline_serializer(
     "CasePage",
@@ -284,9 +402,7 @@ def case_list(request: Request) -> Response:
     raw: dict[str, Any] = {key: params.get(key) for key in params if key != "state"}
     if "state" in params:
         raw["state"] = params.getlist("state")
-    filters = s.CaseFilterSerializer(data=raw)
-    filters.is_valid(raise_exception=True)
-    data = filters.validated_data
+    data = errors.validated(s.CaseFilterSerializer(data=raw))
     cases = api_cases(
         user=request.user,
         states=data.get("state") or (),
@@ -314,7 +430,9 @@ def _case_or_404(request: Request, pk: int) -> Case:
 def _case_detail(request: Request, case: Case) -> dict[str, Any]:
     membership = membership_of(request.user)
     handles = membership is not None and membership.unit_id == case.unit_id
-    available = [name for name in case_available_actions(case=case, user=request.user) if name in ACTIONS]
+    available = [
+        url_segment(name) for name in case_available_actions(case=case, user=request.user) if name in ACTIONS
+    ]
     context = {"handles": handles, "available_actions": available, "events": list(api_case_events(case))}
     return dict(s.CaseDetailSerializer(case, context=context).data)
 
@@ -339,18 +457,14 @@ def case_detail(request: Request, pk: int) -> Response:
     description="Staff of the handling unit only. Public notes are shown to the citizen.",
     parameters=[CASE_ID],
     request=s.NoteSerializer,
-    responses={201: s.EventSerializer, **errors.error_responses(400, 401, 403, 404, 429)},
+    responses={201: s.EventSerializer, **errors.error_responses(400, 401, 403, 404, 415, 429)},
 )
 @api_view(["POST"])
 def case_note(request: Request, pk: int) -> Response:
     case = _case_or_404(request, pk)
-    serializer = s.NoteSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
+    data = errors.validated(s.NoteSerializer(data=request.data))
     event = services.case_add_note(
-        case_id=case.pk,
-        actor=request.user,
-        text=serializer.validated_data["text"],
-        is_public=serializer.validated_data["is_public"],
+        case_id=case.pk, actor=request.user, text=data["text"], is_public=data["is_public"]
     )
     event = CaseEvent.objects.select_related("actor", "from_unit", "to_unit").get(pk=event.pk)
     return Response(s.EventSerializer(event).data, status=status.HTTP_201_CREATED)
@@ -367,9 +481,8 @@ def _run_action(request: Request, pk: int, action: Action) -> Response:
         if 0 < pk <= MAX_ID and case_moved_away_from(case_id=pk, unit_id=membership.unit_id):
             raise errors.Conflict(moved)
         raise errors.not_found()
-    serializer = actions.REQUEST_SERIALIZERS[action.name](data=request.data)
-    serializer.is_valid(raise_exception=True)
-    stale = serializer.validated_data["version"] != case.version
+    validated = errors.validated(actions.REQUEST_SERIALIZERS[action.name](data=request.data))
+    stale = validated["version"] != case.version
     if membership.unit_id != case.unit_id:
         if stale and case_moved_away_from(case_id=pk, unit_id=membership.unit_id):
             raise errors.Conflict(moved)
@@ -391,7 +504,7 @@ def _run_action(request: Request, pk: int, action: Action) -> Response:
             _("This action is not possible for the case in its current state."),
             code=errors.TRANSITION_NOT_ALLOWED,
         )
-    form = actions.bind_form(action, case=case, user=request.user, validated=serializer.validated_data)
+    form = actions.bind_form(action, case=case, user=request.user, validated=validated)
     if not form.is_valid():
         details = form.errors.get_json_data()
         return errors.validation_response(
@@ -424,7 +537,10 @@ def _action_view(action: Action) -> Callable[..., Any]:
         description=actions.DESCRIPTIONS.get(action.name, ""),
         parameters=[CASE_ID],
         request=actions.REQUEST_SERIALIZERS[action.name],
-        responses={200: s.ActionResultSerializer, **errors.error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            200: s.ActionResultSerializer,
+            **errors.error_responses(400, 401, 403, 404, 409, 415, 429),
+        },
     )(api_view(["POST"])(view))
     return decorated
 

@@ -13,11 +13,22 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("petitions")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@setup_logging.connect
+def _log_like_the_web(**kwargs: object) -> None:
+    """Worker and beat log through ``settings.LOGGING`` (JSON, request ids, redaction), not Celery's own."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @app.task(name="notifications.drain", ignore_result=True)
@@ -53,3 +64,10 @@ def purge_staged_photos() -> None:
     from config.jobs import run
 
     run("petitions.purge_staged")
+
+
+@app.task(name="housekeeping", ignore_result=True)
+def housekeeping() -> None:
+    from config.jobs import run
+
+    run("housekeeping")

@@ -60,5 +60,8 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
         return ""
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
     if scheme not in schemes:
-        raise ImproperEnvironment(f"{name} must start with one of {', '.join(schemes)}://; got {raw!r}")
+        # Never the value itself: URLs carry passwords.
+        raise ImproperEnvironment(
+            f"{name} must start with one of {', '.join(schemes)}://; got {scheme or 'no scheme'}"
+        )
     return raw

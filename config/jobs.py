@@ -28,6 +28,7 @@ JOBS = {
     "search.drain": "search.outbox.drain",
     "petitions.retention": "petitions.retention.petitions_anonymise",
     "petitions.purge_staged": "petitions.attachments.attachments_purge_stale",
+    "housekeeping": "config.housekeeping.housekeeping",
 }
 
 

@@ -8,6 +8,7 @@ email addresses before any handler sees the record.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from typing import Any
@@ -55,6 +56,10 @@ class Json(JsonFormatter):
         kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
         kwargs.setdefault("timestamp", False)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """ISO 8601 in UTC, whatever the server's zone: ``2026-11-21T10:07:38.738+00:00``."""
+        return dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(timespec="milliseconds")
 
     def formatException(self, ei: object) -> str:
         return redact(super().formatException(ei))  # type: ignore[arg-type]

@@ -1,7 +1,7 @@
-"""Prometheus metrics at ``/metrics``: django-prometheus's request and database metrics plus the portal's own.
+"""Prometheus metrics at ``/metrics``: django-prometheus's request metrics plus the portal's own.
 
-Request latency per view, response codes and database query counts come from django-prometheus's
-middleware and database wrappers. The portal adds what an operator watches: open WebSockets (per
+Request latency per view and response codes come from django-prometheus's middleware (its
+database wrappers are not used: the database engines stay Django's own). The portal adds what an operator watches: open WebSockets (per
 process, updated by the consumers), the outbox backlogs and the overdue cases (read from the
 database at scrape time, a few indexed counts).
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +24,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+#: Production mode as configured (the test runner turns DEBUG off, this stays as the environment says).
+PRODUCTION_MODE = not DEBUG
 
 _DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "corsheaders",
     "django_guid",
     "django_prometheus",
 ]
@@ -70,6 +74,8 @@ MIDDLEWARE = [
     "config.health.HealthMiddleware",
     # A request id (X-Request-ID, kept from the proxy when valid) on every log line of the request.
     "django_guid.middleware.guid_middleware",
+    # CORS for the public APIs (/api/, /open311/), before anything that may answer (preflights included).
+    "corsheaders.middleware.CorsMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,6 +156,8 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "petitions")},
         }
     }
+    # Django's own Redis cache increments atomically; django-ratelimit only knows django-redis by name.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -185,6 +193,24 @@ API_RATES = {
     "staff_user": env_str("RATE_API_STAFF", "1200/h"),
 }
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 25, minimum=1)
+# Browsers and PWAs may call the JSON API and Open311 from any origin. No credentials: both
+# authenticate by header (staff token, partner key, tracking token), never by cookie, so a foreign
+# page gains nothing from a visitor's session. The site's pages send no CORS headers.
+CORS_URLS_REGEX = r"^/(api|open311)/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "accept-language",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-api-key",
+    "x-request-id",
+    "x-tracking-token",
+]
+CORS_EXPOSE_HEADERS = ["Content-Language", "Retry-After", "X-Request-ID", "WWW-Authenticate"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.StaffTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.auth.IsActiveStaff"],
@@ -198,7 +224,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Petition portal API",
-    "DESCRIPTION": "File and follow citizen petitions; read and act on cases. See docs/api.md.",
+    # The description (what a partner needs to know) and `servers` are set by api.schema.finish.
+    "DESCRIPTION": "",
+    # 3.1: a nullable reference is `oneOf: [$ref, {type: null}]`, which strict validators accept.
+    "OAS_VERSION": "3.1.0",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
@@ -214,6 +243,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayOperationId": False},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.finish"],
 }
 
 # --- Search ---------------------------------------------------------------
@@ -244,12 +274,16 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 #: Catch-up runs: work queued while the broker or the worker was down is done here.
+# The drains run often on intervals; the rest at fixed times (crontab), so that a restarted
+# scheduler does not postpone them by a whole interval (a daily job would never run with daily deploys).
+CELERY_TIMEZONE = "Asia/Ho_Chi_Minh"
 CELERY_BEAT_SCHEDULE = {
     "drain-notifications": {"task": "notifications.drain", "schedule": 30.0},
-    "sweep-deadlines": {"task": "routing.sweep", "schedule": 300.0},
     "drain-search-index": {"task": "search.drain", "schedule": 30.0},
-    "purge-staged-photos": {"task": "petitions.purge_staged", "schedule": 3600.0},
-    "anonymise-old-petitions": {"task": "petitions.retention", "schedule": 86400.0},
+    "sweep-deadlines": {"task": "routing.sweep", "schedule": crontab(minute="*/5")},
+    "purge-staged-photos": {"task": "petitions.purge_staged", "schedule": crontab(minute=15)},
+    "anonymise-old-petitions": {"task": "petitions.retention", "schedule": crontab(hour=2, minute=30)},
+    "housekeeping": {"task": "housekeeping", "schedule": crontab(hour=3, minute=0)},
 }
 # Petitions whose case ended this many days ago lose their citizen's personal data (petitions.retention).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 5 * 365, minimum=30)
@@ -270,6 +304,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 # Failed-login throttling: 5 failures for one username from one address lock it for 15 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+#: Sign-in logs (addresses, user agents) are deleted after this many days (config.housekeeping).
+AXES_ACCESS_LOG_DAYS = env_int("AXES_ACCESS_LOG_DAYS", 90, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -366,9 +402,18 @@ if not DEBUG:
     CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 # --- Notifications --------------------------------------------------------
+# In production the transports are chosen on purpose: the console ones would print citizens'
+# numbers, links and messages to the log instead of sending them.
+if not DEBUG and not (env_str("SMS_BACKEND") and env_str("EMAIL_BACKEND")):
+    raise ImproperEnvironment(
+        "Production mode (DJANGO_DEBUG=0) needs SMS_BACKEND and EMAIL_BACKEND, e.g. "
+        "notifications.transports.sms.HttpGatewaySmsBackend and django.core.mail.backends.smtp.EmailBackend"
+    )
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.transports.sms.ConsoleSmsBackend")
 # notifications.transports.sms.HttpGatewaySmsBackend posts here with the key as a bearer token.
 SMS_GATEWAY_URL = env_url("SMS_GATEWAY_URL", schemes=("http", "https"))
+if SMS_BACKEND.endswith("HttpGatewaySmsBackend") and not SMS_GATEWAY_URL:
+    raise ImproperEnvironment("SMS_BACKEND is the HTTP gateway: set SMS_GATEWAY_URL (and SMS_GATEWAY_KEY)")
 SMS_GATEWAY_KEY = env_str("SMS_GATEWAY_KEY", "")
 SMS_GATEWAY_TIMEOUT = env_int("SMS_GATEWAY_TIMEOUT", 10, minimum=1)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -382,13 +427,24 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến 
 
 # --- Domain ---------------------------------------------------------------
 # Public base URL used in tracking links sent by SMS and email.
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
+if not DEBUG and not env_str("PUBLIC_BASE_URL"):
+    raise ImproperEnvironment(
+        "Production mode (DJANGO_DEBUG=0) needs PUBLIC_BASE_URL, the address in the links sent to citizens"
+    )
 PETITION_CODE_PREFIX = "PA"
 
 # /readyz reports the jobs as degraded when outbox rows have been due this long (no worker draining).
 READY_BACKLOG_SECONDS = env_int("READY_BACKLOG_SECONDS", 300, minimum=30)
 
-DJANGO_GUID = {"GUID_HEADER_NAME": "X-Request-ID", "VALIDATE_GUID": True, "RETURN_HEADER": True}
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    # Not django-guid's own Access-Control-Expose-Headers (it would replace the list CORS_EXPOSE_HEADERS
+    # gives, X-Request-ID included, and expose it on the site's pages too).
+    "EXPOSE_HEADER": False,
+}
 
 # /metrics (Prometheus): needs "Authorization: Bearer <METRICS_TOKEN>"; without a token, open in debug only.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
@@ -420,4 +476,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # django-guid says at INFO that each request got an id: noise.
+    "loggers": {"django_guid": {"level": "WARNING"}},
 }

@@ -4,11 +4,13 @@
 more than ``RETENTION_DAYS`` ago and, in set-based batches:
 
 - blanks the name, phone, email and address, drops the exact location, marks the petition
-  anonymous and stamps ``anonymised_at``;
+  anonymous and stamps ``anonymised_at``; phone numbers and email addresses written into the
+  title or text are replaced by ``[phone]`` / ``[email]`` (``config.logs.redact``);
 - deletes the photos (rows and files);
 - blanks what citizens wrote in the timeline (their withdrawal reasons and feedback comments:
   ``CaseEvent.rewrite_history``, the one sanctioned exception to the append-only log);
-- blanks the recipient and text of the notifications sent about them.
+- blanks the recipient and text of the notifications sent about them, and cancels those
+  still waiting to be sent.
 
 Title, text, topic, place (province and commune), units, times, states, ratings and staff notes
 stay: they are the organisation's record and its statistics. Each batch is one transaction over
@@ -26,9 +28,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.logs import redact
 from petitions.attachments import _delete_files
 from petitions.models import Attachment, Petition
 from routing.models import FINAL_STATES, ActorKind, CaseEvent
+from search.documents import search_text
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +41,17 @@ logger = logging.getLogger(__name__)
 class RetentionReport:
     petitions: int = 0
     photos: int = 0
+
+
+def _redact_writing(ids: list[int]) -> None:
+    """Phone numbers and emails the citizen wrote into the title or text (one update per such petition)."""
+    changed = []
+    for petition in Petition.objects.filter(pk__in=ids).only("pk", "title", "text"):
+        title, text = redact(petition.title), redact(petition.text)
+        if (title, text) != (petition.title, petition.text):
+            petition.title, petition.text, petition.search_text = title, text, search_text(title, text)
+            changed.append(petition)
+    Petition.objects.bulk_update(changed, ["title", "text", "search_text"])
 
 
 def _delete_photos(photos: list[tuple[str, str]]) -> None:
@@ -75,6 +90,7 @@ def petitions_anonymise(
                 return report
             photos = list(Attachment.objects.filter(petition_id__in=ids).values_list("image", "thumbnail"))
             Attachment.objects.filter(petition_id__in=ids).delete()
+            _redact_writing(ids)
             Petition.objects.filter(pk__in=ids).update(
                 submitter_name="",
                 phone="",
@@ -89,8 +105,11 @@ def petitions_anonymise(
             CaseEvent.objects.filter(case__petition_id__in=ids, actor_kind=ActorKind.CITIZEN).exclude(
                 note=""
             ).rewrite_history(note="")
-            from notifications.models import Notification
+            from notifications.models import Notification, Status
 
+            Notification.objects.filter(
+                petition_id__in=ids, status__in=[Status.PENDING, Status.SENDING]
+            ).update(status=Status.FAILED, last_error="cancelled: the petition's personal data was removed")
             Notification.objects.filter(petition_id__in=ids).update(recipient="", body="", subject="")
             transaction.on_commit(partial(_delete_photos, photos))
         report.petitions += len(ids)

@@ -8,8 +8,12 @@
 # database.dump, files.tar.gz and SHA256SUMS, and prints that folder. Safe while the portal runs:
 # pg_dump reads one consistent snapshot; files are only ever added (a photo uploaded during the
 # backup may be in the archive without its petition, never the reverse for older petitions).
-# docs/operations.md: how often, where to keep copies, how to restore.
+# The backup holds personal data: every folder and file it writes is private to its owner
+# (umask 077: folders 700, files 600). In the compose deployment, run it through the `backup`
+# service (pg_dump 16, the server's version). docs/operations.md: how often, where to keep
+# copies, how to restore.
 set -euo pipefail
+umask 077
 
 dest_root=${1:?usage: scripts/backup.sh DESTINATION_DIR}
 : "${DATABASE_URL:?DATABASE_URL must point at the PostgreSQL database}"

@@ -172,7 +172,7 @@ def test_available_actions_are_those_of_the_case_desk(client_for: Clients, cast:
     assert set(client_for(cast.officer).get(f"/api/v1/cases/{case.pk}/").json()["available_actions"]) == {
         "accept",
         "reject",
-        "mark_duplicate",
+        "mark-duplicate",
         "escalate",
     }
     assert client_for(cast.province_leader).get(f"/api/v1/cases/{case.pk}/").json()["available_actions"] == []

@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
+from django.utils.translation import gettext
 from rest_framework.test import APIClient
 
+from petitions.models import Partner, PartnerKey, Petition
+from routing.models import CaseState
 from tests.api.test_public_api import VALID
 from tests.conftest import Cast
 
@@ -144,3 +148,168 @@ def test_ids_and_codes_that_cannot_exist_are_refused_not_crashed(
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"assignee"}
     assert officer.post(f"/api/v1/cases/{huge}/accept/", {}, format="json").status_code == 404
+
+
+# --- idempotent retries and partners' keys ----------------------------------------------------------
+
+
+def test_a_retry_of_a_filed_petition_is_answered_even_over_the_limits(
+    api: APIClient, tree: Any, settings: Any
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_ip": "1/h", "submit_phone": "1/h"}
+    first = api.post("/api/v1/petitions/", VALID, format="json", HTTP_IDEMPOTENCY_KEY="app-7-timeout")
+    assert first.status_code == 201
+    assert api.post("/api/v1/petitions/", {**VALID, "title": "Khác"}, format="json").status_code == 429
+    again = api.post("/api/v1/petitions/", VALID, format="json", HTTP_IDEMPOTENCY_KEY="app-7-timeout")
+    assert again.status_code == 200, again.json()
+    assert again.json()["tracking_code"] == first.json()["tracking_code"]
+    assert (again.json()["created"], again.json()["token"]) == (False, None)
+    # The same key does not open a way around the limit: other input is refused, nothing is filed.
+    other = api.post(
+        "/api/v1/petitions/", {**VALID, "title": "Khác"}, format="json", HTTP_IDEMPOTENCY_KEY="app-7-timeout"
+    )
+    assert other.status_code == 400
+    assert set(other.json()["error"]["fields"]) == {"idempotency_key"}
+    fresh_key = api.post("/api/v1/petitions/", VALID, format="json", HTTP_IDEMPOTENCY_KEY="app-7-new")
+    assert fresh_key.status_code == 429
+    assert Petition.objects.count() == 1
+
+
+def make_partner_key(name: str, rate_limit: str) -> tuple[Partner, str]:
+    partner = Partner.objects.create(name=name, contact_email=f"{name}@example.org", rate_limit=rate_limit)
+    raw = PartnerKey.generate()
+    key = PartnerKey(partner=partner, label="server")
+    key.set_key(raw)
+    key.save()
+    return partner, raw
+
+
+def test_a_partner_key_counts_against_the_partners_rate_not_the_address(
+    api: APIClient, tree: Any, settings: Any
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_ip": "1/h", "submit_phone": "100/h"}
+    partner, raw = make_partner_key("zalo", "3/h")
+    assert api.post("/api/v1/petitions/", VALID, format="json").status_code == 201
+    assert api.post("/api/v1/petitions/", {**VALID, "title": "Hai"}, format="json").status_code == 429
+    statuses = [
+        api.post(
+            "/api/v1/petitions/", {**VALID, "title": f"Phản ánh số {n}"}, format="json", HTTP_X_API_KEY=raw
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [201, 201, 201, 429]
+    assert Petition.objects.filter(partner=partner).count() == 3
+    # Another partner from the same address has its own budget.
+    _, other = make_partner_key("vneid", "1/h")
+    assert api.post("/api/v1/petitions/", VALID, format="json", HTTP_X_API_KEY=other).status_code == 201
+
+
+def test_tracking_with_a_partner_key_counts_against_the_partner(
+    api: APIClient, submit: Any, settings: Any
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_ip": "1/h"}
+    _, raw = make_partner_key("zalo", "100/h")
+    result = submit()
+    url = f"/api/v1/track/{result.petition.tracking_code}/"
+    assert api.get(url, HTTP_X_TRACKING_TOKEN=result.token).status_code == 200
+    assert api.get(url, HTTP_X_TRACKING_TOKEN=result.token).status_code == 429
+    for _ in range(3):
+        assert api.get(url, HTTP_X_TRACKING_TOKEN=result.token, HTTP_X_API_KEY=raw).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/categories/", "/api/v1/petitions/"])
+def test_a_partner_key_that_is_not_valid_is_refused(api: APIClient, tree: Any, path: str) -> None:
+    partner, raw = make_partner_key("zalo", "100/h")
+    partner.is_active = False
+    partner.save()
+    for key in ("not-a-key", raw):
+        response = (
+            api.post(path, VALID, format="json", HTTP_X_API_KEY=key)
+            if "petitions" in path
+            else api.get(path, HTTP_X_API_KEY=key, HTTP_ACCEPT_LANGUAGE="en")
+        )
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "not_authenticated"
+        assert response["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
+    assert not Petition.objects.exists()
+
+
+# --- DRF's messages are never shown: ours, in the request's language ----------------------------------
+
+
+def drf_free(response: Any) -> None:
+    text = response.content.decode()
+    for english in (
+        "Authentication credentials were not provided",
+        "Invalid cursor",
+        "is not a valid choice",
+        "Expected a dictionary",
+        "Unsupported media type",
+        "Expected available in",
+        "Request was throttled",
+    ):
+        assert english not in text
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_drfs_own_errors_answer_with_our_translated_messages(
+    api: APIClient,
+    client_for: Callable[[User], APIClient],
+    cast: Cast,
+    tree: Any,
+    settings: Any,
+    language: str,
+) -> None:
+    staff = client_for(cast.leader)
+    with translation.override(language):
+        expected = {
+            "no_token": gettext("Send the API token of an active staff member: Authorization: Token <key>."),
+            "cursor": gettext("This cursor is not valid: follow the next or previous address as given."),
+            "choice": gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(CaseState.values)},
+            "not_an_object": gettext("Send a JSON object with the fields of this operation."),
+            "form_body": gettext("Send the body as JSON, with Content-Type: application/json."),
+        }
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+
+    response = api.get("/api/v1/me/", **headers)
+    assert (response.status_code, response.json()["error"]["message"]) == (401, expected["no_token"])
+    drf_free(response)
+    response = staff.get("/api/v1/cases/?cursor=bogus", **headers)
+    assert (response.status_code, response.json()["error"]["message"]) == (404, expected["cursor"])
+    drf_free(response)
+    response = staff.get("/api/v1/cases/?state=bogus", **headers)
+    assert response.json()["error"]["fields"] == {"state": [expected["choice"]]}
+    drf_free(response)
+    response = api.post("/api/v1/petitions/", [VALID], format="json", **headers)
+    assert response.json()["error"]["fields"] == {"non_field_errors": [expected["not_an_object"]]}
+    drf_free(response)
+    response = api.post("/api/v1/petitions/", {"title": "x"}, **headers)
+    assert (response.status_code, response.json()["error"]["message"]) == (415, expected["form_body"])
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert response["Content-Language"] == language
+    drf_free(response)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_429_message_is_one_sentence_in_one_language(
+    api: APIClient, tree: Any, settings: Any, language: str
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_ip": "1/h"}
+    api.post("/api/v1/petitions/", {}, format="json")
+    response = api.post("/api/v1/petitions/", {}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 429
+    wait = int(response["Retry-After"])
+    with translation.override(language):
+        expected = gettext("Too many requests. Try again in %(seconds)s seconds.") % {"seconds": wait}
+    assert response.json()["error"]["message"] == expected
+    drf_free(response)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/petitions/", "/api/v1/cases/1/notes/", "/api/v1/cases/1/accept/"])
+def test_every_post_answers_a_form_body_with_415(
+    client_for: Callable[[User], APIClient], cast: Cast, case: Any, path: str
+) -> None:
+    path = path.replace("/1/", f"/{case.pk}/")
+    response = client_for(cast.officer).post(path, {"version": "1", "text": "x"})
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"

@@ -6,6 +6,8 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
+from notifications.texts import receipt
+from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Channel, Petition
 from routing import services
 from routing.models import Case
@@ -67,10 +69,61 @@ def test_a_petition_filed_by_api_gets_a_code_a_token_and_a_case(api: APIClient, 
     assert body["unit"] == {"name": "Phường Hoàn Kiếm", "level": "commune"}
 
 
-def test_the_language_of_the_request_is_the_petitions_language(api: APIClient, tree: Tree) -> None:
-    body = file(api, HTTP_ACCEPT_LANGUAGE="en").json()
-    assert Petition.objects.get(tracking_code=body["tracking_code"]).language == "en"
+def test_accept_language_chooses_the_answers_language_not_the_citizens(
+    api: APIClient, tree: Tree, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A partner's server sending Accept-Language: en must not text Vietnamese citizens in English."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = file(api, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 201
+    assert response["Content-Language"] == "en"
+    body = response.json()
+    petition = Petition.objects.get(tracking_code=body["tracking_code"])
+    assert petition.language == "vi"
+    assert "/en/t/" not in body["tracking_url"]
+    sms = LocmemSmsBackend.outbox[-1].body
+    assert sms == receipt(code=petition.tracking_code, token=body["token"], language="vi").sms
+    assert sms != receipt(code=petition.tracking_code, token=body["token"], language="en").sms
+
+
+def test_the_citizens_language_is_the_language_field(api: APIClient, tree: Tree) -> None:
+    body = file(api, language="en").json()
+    petition = Petition.objects.get(tracking_code=body["tracking_code"])
+    assert petition.language == "en"
     assert "/en/t/" in body["tracking_url"]
+    response = file(api, language="fr", title="Một phản ánh khác")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"language"}
+
+
+def test_every_fields_problem_is_reported_in_one_answer_in_the_portals_words(
+    api: APIClient, tree: Tree
+) -> None:
+    response = api.post(
+        "/api/v1/petitions/",
+        {"title": "", "category": "nope", "phone": "12", "text": "x"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields == {
+        "category": ["Choose a category."],
+        "commune": ["Choose a commune, ward or special zone from the list."],
+        "submitter_name": ["Enter your name."],
+        "phone": ["Enter a valid phone number, for example 0912 345 678."],
+        "title": ["Give your petition a short title."],
+        "text": ["Describe the matter in at least 10 characters."],
+    }
+
+
+def test_too_long_and_badly_shaped_values_get_the_services_messages(api: APIClient, tree: Tree) -> None:
+    response = file(api, title="t" * 201, category="not a code!", HTTP_ACCEPT_LANGUAGE="en")
+    fields = response.json()["error"]["fields"]
+    assert fields == {
+        "title": ["At most 200 characters (you wrote 201)."],
+        "category": ["Choose a category."],
+    }
 
 
 def test_the_intake_services_validation_answers_per_field(api: APIClient, tree: Tree) -> None:
@@ -90,11 +143,36 @@ def test_validation_messages_follow_accept_language(api: APIClient, tree: Tree) 
     assert vi != en
 
 
-def test_missing_and_mistyped_fields_are_validation_errors(api: APIClient, tree: Tree) -> None:
-    response = api.post("/api/v1/petitions/", {"title": ["not", "text"], "latitude": "north"}, format="json")
+def test_input_of_the_wrong_json_type_is_answered_first(api: APIClient, tree: Tree) -> None:
+    response = api.post(
+        "/api/v1/petitions/",
+        {"title": ["not", "text"], "latitude": "north", "is_anonymous": "perhaps"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert response.status_code == 400
-    fields = response.json()["error"]["fields"]
-    assert {"category", "commune", "phone", "title", "text", "latitude"} <= set(fields)
+    assert response.json()["error"]["fields"] == {
+        "title": ["Send text."],
+        "latitude": ["Send a number."],
+        "is_anonymous": ["Send true or false."],
+    }
+    assert not Petition.objects.exists()
+
+
+def test_communes_and_provinces_by_their_national_codes(api: APIClient, tree: Tree) -> None:
+    assert {c["code"] for c in api.get("/api/v1/provinces/01/communes/").json()} == {"W00070", "W00073"}
+    assert api.get("/api/v1/provinces/1/communes/").status_code == 200
+    assert [c["code"] for c in api.get("/api/v1/provinces/79/communes/").json()] == ["W26743"]
+    assert api.get("/api/v1/provinces/02/communes/").status_code == 404
+    body = file(api, commune="00070", province="01").json()
+    assert Petition.objects.get(tracking_code=body["tracking_code"]).commune.code == "W00070"
+    wrong = file(api, commune="00070", province="79", title="Một phản ánh khác")
+    assert set(wrong.json()["error"]["fields"]) == {"commune"}
+    unknown = file(api, commune="09999", title="Một phản ánh nữa")
+    assert set(unknown.json()["error"]["fields"]) == {"commune"}
+    # Without a leading zero a number is still an id, as before.
+    by_id = file(api, commune=str(tree.cua_nam.pk), title="Phản ánh theo mã số")
+    assert Petition.objects.get(tracking_code=by_id.json()["tracking_code"]).commune == tree.cua_nam
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_petition(api: APIClient, tree: Tree) -> None:

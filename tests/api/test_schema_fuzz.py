@@ -20,6 +20,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from jsonschema import Draft202012Validator
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
 
@@ -107,3 +108,52 @@ def test_api_answers_match_the_schema_and_never_fail(case: Any, world: dict[str,
             checks.response_schema_conformance,
         ],
     )
+
+
+def strictly_valid(path: str, response: Any) -> None:
+    """The answer against its schema by a plain JSON Schema 2020-12 validator, which knows no `nullable`."""
+    document = schema.raw_schema
+    body_schema = document["paths"][path]["get"]["responses"][str(response.status_code)]["content"][
+        "application/json"
+    ]["schema"]
+    Draft202012Validator({**document, **body_schema}).validate(response.json())
+
+
+def call_and_check(path: str, token: str | None = None, **parameters: Any) -> Any:
+    """One request by the schema's own operation, its answer checked against the schema for its status."""
+    case = schema[path]["GET"].Case(**parameters)
+    response = case.call_and_validate(
+        headers={"Authorization": f"Token {token}"} if token else None,
+        checks=[checks.status_code_conformance, checks.response_schema_conformance],
+    )
+    strictly_valid(path, response)
+    return response
+
+
+def test_null_references_match_the_schema(world: dict[str, Any], cast: Cast, submit: Any) -> None:
+    """A case nobody took (assignee null), a petition with no response and no original (both null)."""
+    submitted_id = world["case_ids"][0]
+    detail = call_and_check("/api/v1/cases/{id}/", world["token"], path_parameters={"id": submitted_id})
+    assert detail.status_code == 200
+    assert detail.json()["assignee"] is None
+    listed = call_and_check("/api/v1/cases/", world["token"], query={"state": ["submitted"]})
+    assert listed.status_code == 200
+    assert None in {row["assignee"] for row in listed.json()["results"]}
+    code, token = world["tracking"]
+    tracked = call_and_check("/api/v1/track/{code}/", path_parameters={"code": code})
+    assert tracked.status_code == 404  # no tracking token sent: still the documented 404
+    public = call_and_check(
+        "/api/v1/track/{code}/", path_parameters={"code": code}, headers={"X-Tracking-Token": token}
+    )
+    assert public.status_code == 200
+    assert (public.json()["response"], public.json()["original"]) == (None, None)
+    # A duplicate: the original is there, and its response is null.
+    duplicate = submit()
+    advance(duplicate.petition.case, "duplicate", cast)
+    joined = call_and_check(
+        "/api/v1/track/{code}/",
+        path_parameters={"code": duplicate.petition.tracking_code},
+        headers={"X-Tracking-Token": duplicate.token},
+    )
+    assert joined.json()["original"] is not None and joined.json()["original"]["response"] is None
+    assert joined.json()["response"] is None

@@ -1,8 +1,14 @@
-"""scripts/backup.sh and scripts/restore.sh: a backup restored into an empty database holds the same data and files."""
+"""scripts/backup.sh and scripts/restore.sh: a backup restored into an empty database holds the same data and files.
+
+A backup holds personal data, so what the scripts write is private to their user; a restore never
+mixes into existing data: not into a database with tables, not into folders with files (unless
+``--force`` for the folders).
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import uuid
 from pathlib import Path
@@ -48,9 +54,11 @@ def empty_database() -> Any:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def test_a_backup_restores_the_petitions_and_their_photos_elsewhere(
-    submit, tmp_path: Path, empty_database: str
-):
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def photographed_petition(submit: Any) -> tuple[Petition, Path]:
     petition = submit(title="Ảnh ổ gà trước cổng trường").petition
     photo = settings.PRIVATE_MEDIA_ROOT / "petitions" / "photo.jpg"
     photo.parent.mkdir(parents=True, exist_ok=True)
@@ -64,15 +72,32 @@ def test_a_backup_restores_the_petitions_and_their_photos_elsewhere(
         height=1,
         size=photo.stat().st_size,
     )
+    return petition, photo
+
+
+def back_up(backups: Path) -> Path:
     here = {
         "DATABASE_URL": url(connection.settings_dict["NAME"]),
         "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "DJANGO_PRIVATE_MEDIA_ROOT": str(settings.PRIVATE_MEDIA_ROOT),
     }
-    backup = run("backup.sh", str(tmp_path / "backups"), **here)
+    backup = run("backup.sh", str(backups), **here)
     assert backup.returncode == 0, backup.stderr
-    folder = Path(backup.stdout.strip())
+    return Path(backup.stdout.strip())
+
+
+def test_a_backup_restores_the_petitions_and_their_photos_elsewhere(
+    seeded: None, submit: Any, tmp_path: Path, empty_database: str
+):
+    _petition, photo = photographed_petition(submit)
+    folder = back_up(tmp_path / "backups")
     assert {p.name for p in folder.iterdir()} == {"database.dump", "files.tar.gz", "MANIFEST", "SHA256SUMS"}
+    # Personal data: only the owner may read the backup, whatever the caller's umask.
+    assert mode(tmp_path / "backups") == 0o700
+    assert mode(folder) == 0o700
+    assert {p.name: mode(p) for p in folder.iterdir()} == dict.fromkeys(
+        ["database.dump", "files.tar.gz", "MANIFEST", "SHA256SUMS"], 0o600
+    )
 
     elsewhere = {
         "DATABASE_URL": url(empty_database),
@@ -93,3 +118,33 @@ def test_a_backup_restores_the_petitions_and_their_photos_elsewhere(
     assert again.returncode == 2 and "already has" in again.stderr
     (folder / "files.tar.gz").write_bytes(b"damaged")
     assert run("restore.sh", str(folder), **elsewhere).returncode != 0
+
+
+def test_a_restore_refuses_file_folders_that_are_not_empty_unless_forced(
+    seeded: None, submit: Any, tmp_path: Path, empty_database: str
+):
+    _petition, photo = photographed_petition(submit)
+    folder = back_up(tmp_path / "backups")
+    existing = tmp_path / "new" / "private" / "petitions" / "someone-else.jpg"
+    existing.parent.mkdir(parents=True)
+    existing.write_bytes(b"already here")
+    elsewhere = {
+        "DATABASE_URL": url(empty_database),
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "new" / "media"),
+        "DJANGO_PRIVATE_MEDIA_ROOT": str(tmp_path / "new" / "private"),
+    }
+
+    refused = run("restore.sh", str(folder), **elsewhere)
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    # Refused before anything was written: the database is still empty.
+    with psycopg.connect(url(empty_database)) as restored:
+        tables = restored.execute(
+            "select count(*) from information_schema.tables where table_schema = 'public'"
+        ).fetchone()
+    assert tables == (0,)
+    assert not (tmp_path / "new" / "private" / "petitions" / "photo.jpg").exists()
+
+    forced = run("restore.sh", "--force", str(folder), **elsewhere)
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "new" / "private" / "petitions" / "photo.jpg").read_bytes() == photo.read_bytes()
+    assert existing.read_bytes() == b"already here"

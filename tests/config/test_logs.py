@@ -88,3 +88,16 @@ def test_requests_log_json_lines_with_their_request_id_and_no_personal_data(
     assert not_found[0]["request_id"] and len(not_found[0]["request_id"]) == 32
     # The proxy's request id is kept (and sent back) so one request can be followed across services.
     assert response["X-Request-ID"] == "0123456789abcdef0123456789abcdef"
+
+
+def test_json_lines_carry_utc_times_and_the_worker_logs_the_same_way(json_log):
+    logging.getLogger("routing").info("case %s escalated", 42)
+    [record] = [r for r in lines(json_log) if r["message"] == "case 42 escalated"]
+    assert record["time"].endswith("+00:00") and "T" in record["time"]
+    # Celery asks for its logging set-up through a signal: the project's configuration answers.
+    from celery.signals import setup_logging
+
+    from config import celery  # noqa: F401 (connects the receiver)
+
+    receivers = [receiver for _key, receiver in setup_logging.receivers]
+    assert any("_log_like_the_web" in repr(r) for r in receivers)

@@ -22,6 +22,13 @@ from config.env import (
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_60 = "k3Jq9vX2mP7wL4tR8yB1nC6hF0sD5gA2zE7uI9oK4lM3xV8bN1qW6eT0rY5u"
+#: What production needs besides the key and hosts: where links point and how messages leave.
+PRODUCTION = {
+    "PUBLIC_BASE_URL": "https://petitions.example.vn",
+    "SMS_BACKEND": "notifications.transports.sms.HttpGatewaySmsBackend",
+    "SMS_GATEWAY_URL": "https://sms.example.vn/send",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
 _SERVICE_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
@@ -221,6 +228,38 @@ def test_production_without_allowed_hosts_refuses_to_start(tmp_path):
     assert "DJANGO_SECRET_KEY" not in done.stderr.splitlines()[-1]
 
 
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL"),
+        ("SMS_BACKEND", "SMS_BACKEND and EMAIL_BACKEND"),
+        ("EMAIL_BACKEND", "SMS_BACKEND and EMAIL_BACKEND"),
+        ("SMS_GATEWAY_URL", "SMS_GATEWAY_URL"),
+    ],
+)
+def test_production_refuses_to_start_without_where_links_point_and_how_messages_leave(
+    tmp_path, missing, said
+):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    done = _python(
+        tmp_path,
+        ["-c", "import django; django.setup()"],
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=SECRET_60,
+        DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+        **env,
+    )
+    assert done.returncode != 0
+    assert said in done.stderr.splitlines()[-1]
+
+
+def test_a_bad_url_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("X_URL", "mysql://admin:hunter2-secret@db.example/petitions")
+    with pytest.raises(ImproperEnvironment) as refused:
+        env_url("X_URL", schemes=("postgres",))
+    assert "hunter2" not in str(refused.value) and "X_URL" in str(refused.value)
+
+
 def test_production_with_key_and_hosts_passes_the_system_check(tmp_path):
     done = _python(
         tmp_path,
@@ -228,6 +267,7 @@ def test_production_with_key_and_hosts_passes_the_system_check(tmp_path):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET_60,
         DJANGO_ALLOWED_HOSTS="petitions.example.vn,www.petitions.example.vn",
+        **PRODUCTION,
     )
     assert done.returncode == 0, done.stderr
     assert "System check identified no issues" in done.stdout
@@ -240,6 +280,7 @@ def test_production_passes_the_deployment_checklist(tmp_path):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET_60,
         DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+        **PRODUCTION,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -250,6 +291,7 @@ def test_production_settings_are_hardened(tmp_path):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET_60,
         DJANGO_ALLOWED_HOSTS="petitions.example.vn, www.petitions.example.vn",
+        **PRODUCTION,
     )
     assert values["DEBUG"] is False
     assert values["ALLOWED_HOSTS"] == ["petitions.example.vn", "www.petitions.example.vn"]
@@ -334,6 +376,7 @@ def test_asgi_application_imports_in_production_mode(tmp_path):
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=SECRET_60,
         DJANGO_ALLOWED_HOSTS="petitions.example.vn",
+        **PRODUCTION,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ProtocolTypeRouter", "ASGIHandler"]

@@ -33,6 +33,7 @@ def old_case(submit: Any, cast: Cast, private_root: Path, settings: Any) -> Case
     settings.RETENTION_DAYS = 5 * 365
     [photo] = stage(1)
     result = submit(
+        text="Cống tràn nước ra đường. Gọi tôi: 0912 345 678 hoặc hoa.nguyen@example.com.",
         email="hoa@example.com",
         address="12 Hàng Bông",
         latitude="21.030000",
@@ -66,18 +67,21 @@ def test_an_old_closed_petition_keeps_its_substance_and_loses_the_citizen(
     assert (after.submitter_name, after.phone, after.email, after.address) == ("", "", "", "")
     assert after.latitude is None and after.longitude is None and after.is_anonymous
     assert after.anonymised_at == NOW
-    assert (after.title, after.text, after.category_id, after.commune_id) == (
+    assert (after.title, after.category_id, after.commune_id) == (
         petition.title,
-        petition.text,
         petition.category_id,
         petition.commune_id,
     )
+    assert after.text == "Cống tràn nước ra đường. Gọi tôi: [phone] hoặc [email]."
+    assert " 0912 " not in after.search_text and " nguyen " not in after.search_text
     assert not Attachment.objects.filter(petition=petition).exists()
     assert stored_files(private_root) == set()
     notes = dict(CaseEvent.objects.filter(case=old_case).exclude(note="").values_list("actor_kind", "note"))
     assert notes == {"staff": "Đã kiểm tra hiện trường."}  # the citizen's comment is gone, the staff's kept
     assert Case.objects.get(pk=old_case.pk).rating == 2
     assert set(Notification.objects.filter(petition=petition).values_list("recipient", "body")) == {("", "")}
+    # Nothing still waiting is sent to nobody afterwards.
+    assert not Notification.objects.filter(petition=petition, status__in=["pending", "sending"]).exists()
 
 
 def test_recent_and_open_petitions_are_left_alone_and_a_second_run_finds_nothing(

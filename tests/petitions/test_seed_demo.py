@@ -166,3 +166,10 @@ def test_every_demo_unit_offers_response_templates_to_start_a_draft_from(seeded:
     before = ResponseTemplate.objects.count()
     call_command("seed_demo", petitions=DEMO_PETITIONS, stdout=io.StringIO(), stderr=io.StringIO())
     assert ResponseTemplate.objects.count() == before  # idempotent
+
+
+def test_seed_demo_refuses_production_unless_told(db: Any, settings: Any) -> None:
+    settings.PRODUCTION_MODE = True
+    with pytest.raises(CommandError, match="i-know-this-is-production"):
+        call_command("seed_demo", petitions=0, stdout=io.StringIO())
+    assert not User.objects.filter(username="demo.admin").exists()

@@ -379,3 +379,12 @@ def test_on_postgresql_a_trigram_index_answers_the_word_patterns(submit) -> None
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "petition_search_text_trgm_idx" in plan
     assert query.count() == 1
+
+
+def test_the_index_commands_say_there_is_nothing_to_do_without_elasticsearch(settings) -> None:
+    from django.core.management import CommandError, call_command
+
+    settings.ELASTICSEARCH_URL = ""
+    for command in ("search_init", "search_reindex"):
+        with pytest.raises(CommandError, match="ELASTICSEARCH_URL is not set"):
+            call_command(command)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from petitions.demo import DEMO_PASSWORD, DemoSetupError, build_demo
@@ -22,9 +23,20 @@ class Command(BaseCommand):
             "--petitions", type=int, default=300, help="How many demo petitions (default 300)."
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
+        parser.add_argument(
+            "--i-know-this-is-production",
+            action="store_true",
+            dest="production_ok",
+            help="Seed even with DJANGO_DEBUG=0 (demo accounts have a published password).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = options["verbosity"]
+        if settings.PRODUCTION_MODE and not options["production_ok"]:
+            raise CommandError(
+                "This is production (DJANGO_DEBUG=0): demo accounts, among them a superuser, have a "
+                "password published in the README. Add --i-know-this-is-production to seed anyway."
+            )
         if options["petitions"] < 0:
             raise CommandError("--petitions must not be negative.")
         if not Unit.objects.filter(code=CENTRAL_CODE, level=Level.CENTRAL).exists():

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from search.base import SearchUnavailable
@@ -12,6 +13,10 @@ class Command(BaseCommand):
     help = "Create the search index behind its alias if there is none (idempotent); then run search_reindex."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.ELASTICSEARCH_URL:
+            raise CommandError(
+                "ELASTICSEARCH_URL is not set: search runs in the database, which needs no index."
+            )
         backend = ElasticBackend()
         try:
             created = backend.ensure_index()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from routing.management.progress import progress_bar
@@ -32,6 +33,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.ELASTICSEARCH_URL:
+            raise CommandError(
+                "ELASTICSEARCH_URL is not set: search runs in the database, which needs no index."
+            )
         quiet = options["verbosity"] == 0
         total = Case.objects.count()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.urls import reverse
+from django.utils import translation
 
 from petitions.models import Channel, Partner, PartnerKey, hash_token
 from tests.portal.open311.conftest import BASE, post_request, request_data
@@ -85,8 +86,9 @@ DEACTIVATE_INSTEAD = "cannot be deleted: untick active instead"
 
 
 def _change_page(client, partner) -> str:
-    url = reverse("admin:petitions_partner_change", args=[partner.pk])
-    response = client.get(url, headers={"Accept-Language": "en"})
+    with translation.override("en"):  # the admin's language comes from the URL's prefix
+        url = reverse("admin:petitions_partner_change", args=[partner.pk])
+    response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
 
