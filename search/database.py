@@ -16,6 +16,7 @@ from functools import reduce
 from operator import and_, or_
 from typing import Any
 
+from django.db import connection
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import StrIndex
@@ -98,8 +99,10 @@ def _text_match(text: str, terms: list[str]) -> Q:
 
 
 def _spellings(text: str) -> list[str]:
-    # PostgreSQL's icontains compares Unicode case-insensitively; SQLite's LIKE folds ASCII only,
-    # so "Đường" would miss "đường" there: the usual capitalisations are tried as well.
+    # PostgreSQL's icontains compares Unicode case-insensitively: one spelling is enough. SQLite's
+    # LIKE folds ASCII only, so "Đường" would miss "đường" there: the usual capitalisations too.
+    if connection.vendor == "postgresql":
+        return [text]
     return list(dict.fromkeys((text, text.lower(), text.upper(), text.capitalize(), text.title())))
 
 

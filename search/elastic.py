@@ -106,6 +106,8 @@ REINDEX_CATCH_UP = dt.timedelta(minutes=5)
 #: Monitoring: how many titles of each period (the newest first) feed the rising terms. Two-syllable
 #: terms cannot come from a terms aggregation on the analysed title, so the titles themselves are
 #: read with search_after; beyond this many a period's counts are those of its newest titles.
+#: Seconds a bulk request may take (searches keep the client's short timeout).
+BULK_TIMEOUT = 60.0
 MONITOR_MAX_TITLES = 20_000
 MONITOR_TITLE_PAGE = 5_000
 #: Terms sizes of the monitoring aggregations: every category, every commune of the country (~3,300).
@@ -253,7 +255,7 @@ class ElasticBackend:
         written = 0
         failures: list[Any] = []
         for ok, item in helpers.streaming_bulk(
-            self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=3
+            self._bulk_client(), actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=3
         ):
             if ok:
                 written += 1
@@ -262,6 +264,10 @@ class ElasticBackend:
         if failures:
             raise IndexingFailed(f"{len(failures)} documents refused while reindexing; first: {failures[0]}")
         return written
+
+    def _bulk_client(self) -> Elasticsearch:
+        """The client with a longer timeout: a bulk of a thousand documents takes seconds, a search should not."""
+        return self.client.options(request_timeout=BULK_TIMEOUT)
 
     def index(self, case_ids: list[int]) -> int:
         """Write the documents of these cases (deleted cases are removed); returns how many were written."""
@@ -278,7 +284,7 @@ class ElasticBackend:
             self.ensure_index()
             # require_alias: never let a write auto-create a concrete index named like the alias.
             _, errors = helpers.bulk(
-                self.client, actions, chunk_size=BULK_CHUNK, raise_on_error=False, require_alias=True
+                self._bulk_client(), actions, chunk_size=BULK_CHUNK, raise_on_error=False, require_alias=True
             )
         failures = [
             item for item in cast(list[Any], errors) if not (_is_missing_delete(item) or _is_superseded(item))
@@ -306,13 +312,7 @@ class ElasticBackend:
                     "filter": [*_scope_filters(query.scope), *_date_filters(query.since, query.until)],
                 }
             },
-            "aggs": {
-                name: {
-                    "filter": {"bool": {"filter": [c for other, c in selections.items() if other != name]}},
-                    "aggs": {"values": {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}},
-                }
-                for name in FACETS
-            },
+            "aggs": {name: _facet_aggregation(name, selections) for name in FACETS},
             "sort": _sort(query.sort, has_text=bool(text)),
             "from_": start,
             "size": size,
@@ -330,7 +330,9 @@ class ElasticBackend:
         return SearchResult(
             total=int(response["hits"]["total"]["value"]),
             hits=[_hit(raw) for raw in response["hits"]["hits"]],
-            facets={name: _facet_values(name, response["aggregations"][name]["values"]) for name in FACETS},
+            facets={
+                name: _facet_values(name, _facet_terms(response["aggregations"][name])) for name in FACETS
+            },
         )
 
     def similar(self, *, case_id: int, scope: Scope, limit: int = 5) -> list[Hit]:
@@ -653,6 +655,24 @@ def _hit(raw: dict[str, Any]) -> Hit:
         score=float(raw.get("_score") or 0.0),
         highlights=[*highlight.get("title", []), *highlight.get("text", [])],
     )
+
+
+def _facet_aggregation(name: str, selections: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A facet's counts: over the hits, less the user's choices in the other facets (if any).
+
+    Plain ``terms`` when no other facet is chosen: wrapping every facet in a ``filter``
+    aggregation costs more than the search itself on a large index.
+    """
+    terms = {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}
+    others = [clause for other, clause in selections.items() if other != name]
+    if not others:
+        return terms
+    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
+
+
+def _facet_terms(aggregation: dict[str, Any]) -> dict[str, Any]:
+    terms: dict[str, Any] = aggregation.get("values", aggregation)
+    return terms
 
 
 def _facet_values(name: str, terms: dict[str, Any]) -> list[tuple[Any, int]]:

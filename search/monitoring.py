@@ -9,6 +9,7 @@ jurisdiction (a unit path prefix), applied in the query.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 import re
@@ -134,12 +135,18 @@ def rising_topics(
 def _pairs(title: str) -> list[tuple[int, str, str]]:
     """(position, folded pair, spelled pair) of a title's neighbouring syllables, function words left out."""
     syllables = _SYLLABLE.findall(nfc(title).lower())
-    folded = [fold(syllable) for syllable in syllables]
+    folded = [_fold_syllable(syllable) for syllable in syllables]
     return [
         (i, f"{folded[i]} {folded[i + 1]}", f"{syllables[i]} {syllables[i + 1]}")
         for i in range(len(syllables) - 1)
         if _is_term(syllables[i], folded[i]) and _is_term(syllables[i + 1], folded[i + 1])
     ]
+
+
+@functools.lru_cache(maxsize=20_000)
+def _fold_syllable(syllable: str) -> str:
+    # A language has a few thousand syllables: fold each once, not once per title.
+    return fold(syllable)
 
 
 def _is_term(syllable: str, folded: str) -> bool:
