@@ -419,10 +419,7 @@ class ElasticBackend:
                 "aggs": {
                     "days": {
                         "date_histogram": {
-                            "field": "submitted_at",
-                            "calendar_interval": "day",
-                            "time_zone": settings.TIME_ZONE,
-                            "min_doc_count": 0,
+                            **_DAILY,
                             "extended_bounds": {"min": _epoch_ms(query.since), "max": _epoch_ms(query.until)},
                         },
                         "aggs": {
@@ -436,16 +433,7 @@ class ElasticBackend:
                             "size": CHART_PLACES,
                             "order": [{"_count": "desc"}, {"_key": "asc"}],
                         },
-                        "aggs": {
-                            "days": {
-                                "date_histogram": {
-                                    "field": "submitted_at",
-                                    "calendar_interval": "day",
-                                    "time_zone": settings.TIME_ZONE,
-                                    "min_doc_count": 0,
-                                }
-                            }
-                        },
+                        "aggs": {"days": {"date_histogram": _DAILY}},
                     },
                 },
             },
@@ -546,6 +534,15 @@ class ElasticBackend:
 
 
 # --- pieces of requests ------------------------------------------------------
+
+
+#: Days of submission in the portal's time zone, quiet days included (as zero).
+_DAILY: dict[str, Any] = {
+    "field": "submitted_at",
+    "calendar_interval": "day",
+    "time_zone": settings.TIME_ZONE,
+    "min_doc_count": 0,
+}
 
 
 def _scope_filters(scope: Scope) -> list[dict[str, Any]]:
