@@ -56,3 +56,8 @@ format: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var node_modules
+
+# Every benchmark (bench/) at a small size, one JSON file in bench/results/; BENCH_ARGS="--size medium" etc.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
