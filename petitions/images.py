@@ -9,10 +9,12 @@ never the uploaded bytes.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import struct
 import warnings
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Protocol
@@ -146,8 +148,12 @@ def _open_checked(data: bytes) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
         if image.format in ("JPEG", "MPO") and max(width, height) > MAX_STORED_SIDE:
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size.
-            image.draft("RGB", (MAX_STORED_SIDE, MAX_STORED_SIDE))
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size
+            # (asked with the photo's own proportions: a square request never reduces a 4:3 photo).
+            longest = max(width, height)
+            image.draft(
+                "RGB", (-(-width * MAX_STORED_SIDE // longest), -(-height * MAX_STORED_SIDE // longest))
+            )
         image.load()  # the first frame only; ImageFile.LOAD_TRUNCATED_IMAGES stays off
     except Exception as exc:
         if image is not None:
@@ -247,6 +253,7 @@ def _jpeg_stream_end(data: bytes, position: int, regions: Regions) -> int:
 
 def _png_structure(data: bytes) -> tuple[int, Regions]:
     regions: Regions = []
+    pixel_data: list[tuple[int, int]] = []
     position = 8  # signature, checked by Pillow
     for _count in _bounded():
         if position + 12 > len(data):
@@ -255,12 +262,52 @@ def _png_structure(data: bytes) -> tuple[int, Regions]:
         end = position + 12 + length
         if end > len(data):
             raise ImageRejected("damaged")
+        if kind == b"IDAT":
+            pixel_data.append((position + 8, end - 4))
         if kind not in (b"IDAT", b"fdAT"):
             regions.append((position + 4, end - 4))
         position = end
         if kind == b"IEND":
+            _check_png_pixels(data, pixel_data)
             return position, regions
     raise ImageRejected("damaged")
+
+
+#: Adam7 passes: (first column, first row, column step, row step).
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def _check_png_pixels(data: bytes, pixel_data: list[tuple[int, int]]) -> None:
+    """Refuse a PNG whose pixel data stops short of its declared size.
+
+    Pillow fills the missing rows with black and says nothing, so a few bytes could declare a
+    40-megapixel image (and cost its memory). The data is inflated in steps and only counted.
+    """
+    if data[12:16] != b"IHDR" or len(data) < 33:
+        raise ImageRejected("damaged")
+    width, height, depth, colour, _compression, _filter, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    bits = depth * _PNG_CHANNELS.get(colour, 4)
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            expected += rows * (1 + -(-(columns * bits) // 8))
+    inflate = zlib.decompressobj()
+    produced = 0
+    try:
+        for start, stop in pixel_data:
+            chunk = data[start:stop]
+            while chunk and produced < expected:
+                produced += len(inflate.decompress(chunk, 1 << 20))
+                chunk = inflate.unconsumed_tail
+            if produced >= expected:
+                return
+    except zlib.error:
+        raise ImageRejected("damaged") from None
+    if produced < expected:
+        raise ImageRejected("damaged")
 
 
 def _webp_structure(data: bytes) -> tuple[int, Regions]:
@@ -301,13 +348,18 @@ def _bounded() -> Iterator[int]:
 # --- re-encoding --------------------------------------------------------------------
 
 _HIGH_BIT_DEPTH = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+#: Modes a resize keeps as they are (a palette image would be resized pixel by pixel, badly).
+_SHRINK_FIRST = frozenset({"RGB", "RGBA", "L", "LA", "CMYK", "YCbCr"})
 
 
 def _encode(image: Image.Image) -> ProcessedImage:
-    try:
-        oriented = ImageOps.exif_transpose(image)
-    except Exception:  # a broken EXIF block must not cost the citizen the photo: keep it unrotated
-        oriented = image
+    if max(image.size) > MAX_STORED_SIDE and image.mode in _SHRINK_FIRST:
+        # Shrink in place before anything copies the picture: every later copy is small.
+        image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    oriented = image
+    # A broken EXIF block must not cost the citizen the photo: keep it unrotated.
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(image, in_place=True)
     if oriented.mode in _HIGH_BIT_DEPTH:
         # 16-bit greyscale PNG: scale to 8 bits (a plain convert would clip to white).
         oriented = oriented.convert("I").point(lambda value: value * (1 / 257)).convert("L")
@@ -317,7 +369,7 @@ def _encode(image: Image.Image) -> ProcessedImage:
         if stored.getchannel("A").getextrema()[0] == 255:  # declared, but nothing is see-through
             stored = stored.convert("RGB")
     else:
-        stored = oriented.convert("RGB")
+        stored = oriented if oriented.mode == "RGB" else oriented.convert("RGB")
 
     if max(stored.size) > MAX_STORED_SIDE:
         stored.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)

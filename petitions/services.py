@@ -104,6 +104,8 @@ def _parse_coordinate(value: Any, bounds: tuple[Decimal, Decimal]) -> Decimal | 
         number = Decimal(str(value)).quantize(Decimal("0.000001"))
     except (InvalidOperation, ValueError):
         raise ValidationError(_("Enter a number."), code="invalid") from None
+    if not number.is_finite():  # NaN quantizes without complaint, and then refuses to compare
+        raise ValidationError(_("Enter a number."), code="invalid")
     if not bounds[0] <= number <= bounds[1]:
         raise ValidationError(_("The map point must be in Viet Nam."), code="out_of_range")
     return number
@@ -117,12 +119,18 @@ def _fingerprint(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _is_number(value: Any) -> bool:
+    """ASCII digits only, and few enough for a database key ("²".isdigit() is true, int("²") fails)."""
+    text = str(value)
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _resolve_category(value: Category | int | str | None) -> Category | None:
     if isinstance(value, Category):
         return value if value.is_active else None
     if value in (None, ""):
         return None
-    lookup = {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"code": value}
+    lookup = {"pk": value} if isinstance(value, int) or _is_number(value) else {"code": value}
     return Category.objects.filter(is_active=True, **lookup).first()
 
 
@@ -131,7 +139,7 @@ def _resolve_commune(value: Unit | int | str | None) -> Unit | None:
         return value if value.level == Level.COMMUNE and value.is_active else None
     if value in (None, ""):
         return None
-    lookup = {"pk": value} if isinstance(value, int) or str(value).isdigit() else {"code": str(value)}
+    lookup = {"pk": value} if isinstance(value, int) or _is_number(value) else {"code": str(value)}
     return Unit.objects.filter(level=Level.COMMUNE, is_active=True, **lookup).select_related("parent").first()
 
 

@@ -55,6 +55,9 @@ CHANGESET = "2026-11-21T17:00:00+07:00"
 
 TITLE_FROM_DESCRIPTION_LENGTH = 120
 MAX_WINDOW = dt.timedelta(days=90)
+#: Dates a request may name (beyond them, date arithmetic and the database overflow).
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 MAX_RESULTS = 1000
 #: The partner's Idempotency-Key is stored with a prefix naming the partner (see ``_idempotency_key``).
 PARTNER_IDEMPOTENCY_KEY_MAX_LENGTH = 64
@@ -296,6 +299,11 @@ def _parse_datetime(name: str, raw: str, *, end_of_day: bool = False) -> dt.date
         ) from None
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
+    if not EARLIEST <= value <= LATEST:  # the window's arithmetic and the database need room
+        raise BadRequest(
+            _("%(name)s: use a date between %(first)s and %(last)s.")
+            % {"name": name, "first": EARLIEST.year, "last": LATEST.year}
+        )
     return value
 
 
@@ -381,7 +389,7 @@ def _unit_code(value: str, level: str) -> str:
     (``petition_submit`` reads a number as a primary key, which means nothing to a partner.)
     """
     value = normalize_text(value)
-    if not value.isdigit():
+    if not value.isdecimal():  # "²".isdigit() is true, yet int() refuses it
         return value
     code = Unit.objects.filter(level=level, admin_code=int(value)).values_list("code", flat=True).first()
     return code or f"?{value}"
