@@ -48,10 +48,29 @@ class SweepReport:
     auto_closed: int = 0
 
 
-def _locked_batch(queryset: Any, fields: tuple[str, ...], batch_size: int) -> list[dict[str, Any]]:
-    return list(
-        queryset.select_for_update(skip_locked=True, of=("self",)).order_by("pk").values(*fields)[:batch_size]
+@dataclass
+class _Cursor:
+    """Where the previous batch of a pass ended: the next one starts after it.
+
+    Without it every batch would walk the primary key again past the rows earlier batches
+    changed (and their dead versions), so a pass would cost the square of its backlog.
+    """
+
+    after: int = 0
+
+
+def _locked_batch(
+    cursor: _Cursor, queryset: Any, fields: tuple[str, ...], batch_size: int
+) -> list[dict[str, Any]]:
+    rows = list(
+        queryset.filter(pk__gt=cursor.after)
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("pk")
+        .values(*fields)[:batch_size]
     )
+    if rows:
+        cursor.after = rows[-1]["pk"]
+    return rows
 
 
 def _announce(events: list[CaseEvent]) -> None:
@@ -71,9 +90,11 @@ def _announce(events: list[CaseEvent]) -> None:
 def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
     candidates = Case.objects.filter(state=CaseState.SUBMITTED, due_at__lt=now, unit__parent__isnull=False)
     total = 0
+    cursor = _Cursor()
     while True:
         with transaction.atomic():
             rows = _locked_batch(
+                cursor,
                 candidates,
                 (
                     "pk",
@@ -134,9 +155,12 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
 def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
     candidates = Case.objects.filter(state__in=CLOCKED_STATES, due_at__lt=now, is_overdue=False)
     total = 0
+    cursor = _Cursor()
     while True:
         with transaction.atomic():
-            rows = _locked_batch(candidates, ("pk", "version", "state", "unit_id", "due_at"), batch_size)
+            rows = _locked_batch(
+                cursor, candidates, ("pk", "version", "state", "unit_id", "due_at"), batch_size
+            )
             if not rows:
                 return total
             # updated_at: a reindex catches up on the cases changed while it ran.
@@ -169,10 +193,11 @@ def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
         state__in=CLOCKED_STATES, is_overdue=False, due_at__gte=now, due_at__lte=horizon
     ).filter(Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at")))
     total = 0
+    cursor = _Cursor()
     while True:
         with transaction.atomic():
             rows = _locked_batch(
-                candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size
+                cursor, candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size
             )
             if not rows:
                 return total
@@ -200,9 +225,10 @@ def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
 def auto_close_responded(*, now: dt.datetime, batch_size: int = 2000) -> int:
     candidates = Case.objects.filter(state=CaseState.RESPONDED, feedback_due_at__lt=now)
     total = 0
+    cursor = _Cursor()
     while True:
         with transaction.atomic():
-            rows = _locked_batch(candidates, ("pk", "version", "unit_id"), batch_size)
+            rows = _locked_batch(cursor, candidates, ("pk", "version", "unit_id"), batch_size)
             if not rows:
                 return total
             Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(
