@@ -39,7 +39,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from routing.models import CaseEvent, Membership
-from routing.signals import case_event_committed
+from routing.signals import case_event_committed, case_events_committed
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,13 @@ def groups_for_case(*, case_id: int, unit_paths: Iterable[str | None]) -> list[s
 
 def _send(groups: list[str], message: dict[str, Any], *, what: str) -> bool:
     """Send ``message`` to ``groups``; log and return False if the channel layer is unavailable."""
+    return _send_many([(groups, message)], what=what)
+
+
+def _send_many(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> bool:
+    """Send each message to its groups in one go (one event loop, one connection to the layer)."""
+    if not sends:
+        return True
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -105,9 +112,10 @@ def _send(groups: list[str], message: dict[str, Any], *, what: str) -> bool:
         return False
 
     async def send_all() -> None:
-        async with asyncio.timeout(SEND_TIMEOUT):
-            for group in groups:
-                await layer.group_send(group, message)
+        async with asyncio.timeout(SEND_TIMEOUT * len(sends)):
+            for groups, message in sends:
+                for group in groups:
+                    await layer.group_send(group, message)
 
     try:
         async_to_sync(send_all)()
@@ -143,6 +151,26 @@ def publish_case_changed(
     _send(groups, message, what=f"for case {case_id} v{message['version']}")
 
 
+def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]], **kwargs: Any) -> None:
+    """Receiver of ``case_events_committed`` (a sweep batch): one query and one send for them all.
+
+    A case with several events in the batch is announced once, at its latest version.
+    """
+    latest: dict[int, tuple[int, int]] = {}
+    for case_id, event_id, version, _kind in events:
+        if case_id not in latest or version >= latest[case_id][1]:
+            latest[case_id] = (event_id, version)
+    rows = CaseEvent.objects.filter(pk__in=[event_id for event_id, _v in latest.values()]).values_list(
+        "case_id", "case__state", "case__version", "case__unit__path", "from_unit__path", "to_unit__path"
+    )
+    sends = []
+    for case_id, state, current_version, unit_path, from_path, to_path in rows:
+        groups = groups_for_case(case_id=case_id, unit_paths=(unit_path, from_path, to_path))
+        version = max(latest[case_id][1], current_version)
+        sends.append((groups, {"type": "case.changed", "case": case_id, "version": version, "state": state}))
+    _send_many(sends, what=f"for {len(sends)} cases")
+
+
 # --- access changes -------------------------------------------------------------------------
 
 
@@ -170,6 +198,7 @@ def user_saved(sender: Any, instance: Any, update_fields: Iterable[str] | None =
 def connect() -> None:
     """Connect the receivers (from ``NotificationsConfig.ready``)."""
     case_event_committed.connect(publish_case_changed, dispatch_uid="notifications.live.case")
+    case_events_committed.connect(publish_cases_changed, dispatch_uid="notifications.live.cases")
     post_save.connect(membership_saved_or_deleted, sender=Membership, dispatch_uid="notifications.live.ms")
     post_delete.connect(membership_saved_or_deleted, sender=Membership, dispatch_uid="notifications.live.md")
     post_save.connect(user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="notifications.live.user")

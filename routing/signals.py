@@ -12,6 +12,10 @@ from django.dispatch import Signal
 #: Sent with ``case_id``, ``event_id``, ``version`` and ``kind`` after commit.
 case_event_committed = Signal()
 
+#: The same for a batch (the sweep): ``events``, a list of (case_id, event_id, version, kind),
+#: so that receivers can handle thousands of events with a query, not a query each.
+case_events_committed = Signal()
+
 #: Sent with ``events`` (CaseEvent rows just written) INSIDE the transaction that wrote
 #: them, so receivers can write their own rows atomically with the change (the
 #: notification and indexing outboxes). Receivers must not do anything else: no I/O.

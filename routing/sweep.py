@@ -79,10 +79,7 @@ def _announce(events: list[CaseEvent]) -> None:
     payload = [(e.case_id, e.pk, e.case_version, e.kind) for e in events]
 
     def send() -> None:
-        for case_id, event_id, version, kind in payload:
-            signals.case_event_committed.send_robust(
-                sender=Case, case_id=case_id, event_id=event_id, version=version, kind=kind
-            )
+        signals.case_events_committed.send_robust(sender=Case, events=payload)
 
     transaction.on_commit(send)
 

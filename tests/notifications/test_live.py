@@ -120,3 +120,26 @@ def test_a_citizen_files_a_petition_while_the_channel_layer_is_down(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/submit/", data)
     assert response.status_code == 302
+
+
+def test_a_sweep_batch_is_published_with_one_query_and_once_per_case(
+    submit: Any,
+    cast: Cast,
+    channel_layer: Any,
+    django_assert_num_queries: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cases = [submit().petition.case for _n in range(5)]
+    for case in cases:
+        services.case_escalate(case_id=case.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
+    batch = [(c.pk, CaseEvent.objects.filter(case=c).latest("pk").pk, 2, "escalate") for c in cases]
+    # The first case twice: an older event of it in the same batch is not announced again.
+    first_event = CaseEvent.objects.filter(case=cases[0]).earliest("pk").pk
+    batch.append((cases[0].pk, first_event, 1, "submitted"))
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(live, "_send_many", lambda sends, what: sent.extend(sends))
+    with django_assert_num_queries(1):
+        live.publish_cases_changed(None, events=batch)
+    assert sorted(message["case"] for _groups, message in sent) == sorted(c.pk for c in cases)
+    assert {message["version"] for _groups, message in sent} == {2}
+    assert all("unit.P01" in groups for groups, _message in sent)

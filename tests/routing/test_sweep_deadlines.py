@@ -17,7 +17,7 @@ from petitions.models import Category
 from petitions.services import petition_submit
 from routing.deadlines import add_working_days
 from routing.models import ActorKind, Case, CaseEvent, CaseState, EventKind, Level, SLAPolicy
-from routing.signals import case_event_committed
+from routing.signals import case_events_committed
 from routing.sweep import SweepReport, sweep_deadlines
 from tests.conftest import Cast, Tree, advance, fresh, requires_postgres
 
@@ -287,16 +287,17 @@ def test_the_sweep_announces_its_events_after_commit(
         kwargs.pop("signal", None)
         received.append(kwargs)
 
-    case_event_committed.connect(receiver, weak=False, dispatch_uid="test_sweep_deadlines")
+    # One signal per batch (receivers handle a batch with one query), after commit.
+    case_events_committed.connect(receiver, weak=False, dispatch_uid="test_sweep_deadlines")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             sweep_deadlines(now=now)
             assert received == []
     finally:
-        case_event_committed.disconnect(dispatch_uid="test_sweep_deadlines")
+        case_events_committed.disconnect(dispatch_uid="test_sweep_deadlines")
 
     (event,) = events(case, EventKind.ESCALATE)
-    assert received == [{"case_id": case.pk, "event_id": event.pk, "version": 2, "kind": "escalate"}]
+    assert received == [{"events": [(case.pk, event.pk, 2, "escalate")]}]
 
 
 def test_the_sweep_deadlines_command_runs(submit: Any, tree: Tree) -> None:
