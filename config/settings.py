@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # /api/ takes its language from Accept-Language (the pages take it from the URL prefix).
     "api.middleware.ApiLanguageMiddleware",
+    # NUL characters in the path, query or form: a 400 before PostgreSQL would make it a 500.
+    "config.nul.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
