@@ -11,9 +11,9 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from petitions.models import Petition
-from petitions.services import normalize_text, normalize_tracking_code
+from petitions.services import normalize_tracking_code
 from routing.models import Case, CaseEvent, Level, Unit
-from routing.selectors import cases_visible_to
+from routing.selectors import NATIONAL_CODE, cases_visible_to
 
 #: Larger ids cannot exist (64-bit keys); the databases raise on them rather than find nothing.
 MAX_ID = 2**63 - 1
@@ -21,8 +21,6 @@ MAX_ID = 2**63 - 1
 #: refuses NUL characters in a query, and such a code cannot exist anyway).
 CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
-#: A national register code, as Open311 and the register write them: digits (provinces 01, communes 00070).
-NATIONAL_CODE = re.compile(r"[0-9]{1,9}")
 
 CASE_LIST_RELATED = ("petition", "petition__category", "petition__commune", "unit", "assignee")
 
@@ -116,21 +114,3 @@ def api_province(code: str) -> Unit | None:
     if CODE_SHAPE.fullmatch(code):
         return provinces.filter(code=code).first()
     return None
-
-
-def unit_code_by_national_code(*, level: str, national_code: str) -> str | None:
-    """The portal's code of the unit of ``level`` with this national register code, if there is one."""
-    if not NATIONAL_CODE.fullmatch(national_code):
-        return None
-    return (
-        Unit.objects.filter(level=level, admin_code=int(national_code))
-        .order_by("pk")
-        .values_list("code", flat=True)
-        .first()
-    )
-
-
-def petition_idempotency_key_used(key: str | None) -> bool:
-    """Whether a petition was filed with this idempotency key (compared as ``petition_submit`` stores it)."""
-    key = normalize_text(key)
-    return bool(key) and Petition.objects.filter(idempotency_key=key).exists()

@@ -42,17 +42,20 @@ from api.selectors import (
     api_cases,
     api_province,
     petition_by_code_and_token,
-    petition_idempotency_key_used,
-    unit_code_by_national_code,
 )
 from api.throttling import check_caller_rate, check_rate, portal_rate
 from backoffice.views import ACTIONS, Action
 from notifications.texts import tracking_url
 from petitions.models import Category, Channel
-from petitions.services import normalize_phone, normalize_tracking_code, petition_submit
+from petitions.services import (
+    normalize_phone,
+    normalize_tracking_code,
+    petition_idempotency_key_used,
+    petition_submit,
+)
 from routing import services
 from routing.models import Case, CaseEvent, Level, Role, Unit, membership_of
-from routing.selectors import case_available_actions, case_moved_away_from
+from routing.selectors import case_available_actions, case_moved_away_from, unit_code_by_national_code
 
 PUBLIC = "public"
 STAFF = "cases"

@@ -40,15 +40,15 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from common import cpu_seconds, free_port, wait_for
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -156,12 +156,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def lua_list(values: list[str] | tuple[str, ...]) -> str:
     return ",".join(json.dumps(value, ensure_ascii=False) for value in values)
 
@@ -249,29 +243,6 @@ def server_env(args: argparse.Namespace, port: int, var_dir: Path, run: str) -> 
     }
     env.pop("ELASTICSEARCH_URL", None)  # the database search backend: no search outbox
     return env
-
-
-def wait_for(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 (loopback)
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the server did not answer {url} within {timeout:.0f} s")
-        time.sleep(0.2)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0 if unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def run_wrk(

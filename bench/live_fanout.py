@@ -55,14 +55,14 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import IO, Any
+
+from common import cpu_seconds, free_port, percentile, wait_for
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -84,15 +84,6 @@ def raise_open_files(wanted: int) -> tuple[int, int]:
     if target > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * fraction
-    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def spread(values: list[float]) -> dict[str, float]:
@@ -202,26 +193,11 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
 # --- the bench process --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def vm_rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0 if unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def redis_client(url: str) -> Any:
@@ -249,20 +225,6 @@ def redis_memory(url: str) -> dict[str, int]:
         return {"used_memory": int(info["used_memory"]), "db_keys": int(client.dbsize())}
     finally:
         client.close()
-
-
-def wait_for(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 (loopback)
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the server did not answer {url} within {timeout:.0f} s")
-        time.sleep(0.2)
 
 
 def read_line(stream: IO[str], expected: str, timeout: float) -> str:
@@ -429,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(f"http://127.0.0.1:{port}/healthz")
+        wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60.0)
         client = subprocess.Popen(  # noqa: S603 (our own client)
             [
                 args.client_python,

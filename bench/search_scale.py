@@ -63,6 +63,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request from elastic_transport
 
 import generate as bench_generate  # noqa: E402 - bench/generate.py, next to this file
+from common import percentile  # noqa: E402 - bench/common.py, next to this file
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_search"
 #: A scenario stops after this many SearchUnavailable in a row (the client's 5 s timeout): the
@@ -124,13 +125,6 @@ class Results:
     latency: list[Latency] = field(default_factory=list)
     sizes: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low, high = int(position), min(int(position) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def loadavg() -> list[float]:

@@ -37,8 +37,10 @@ class PortalCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from notifications.models import Notification, Status
+        from notifications.outbox import next_due as notifications_next_due
         from routing.models import CLOCKED_STATES, Case
         from search.models import IndexQueue
+        from search.outbox import next_due as search_next_due
 
         now = timezone.now()
         backlog = GaugeMetricFamily(
@@ -60,14 +62,8 @@ class PortalCollector(Collector):
             "How long the oldest due outbox row has waited",
             labels=["outbox"],
         )
-        for name, first in (
-            ("notifications", waiting.filter(next_attempt_at__lte=now).order_by("next_attempt_at").first()),
-            (
-                "search",
-                IndexQueue.objects.filter(next_attempt_at__lte=now).order_by("next_attempt_at").first(),
-            ),
-        ):
-            oldest.add_metric([name], (now - first.next_attempt_at).total_seconds() if first else 0.0)
+        for name, due in (("notifications", notifications_next_due()), ("search", search_next_due())):
+            oldest.add_metric([name], max((now - due).total_seconds(), 0.0) if due else 0.0)
         yield oldest
 
         failed = GaugeMetricFamily("portal_notifications_failed", "Notifications that failed permanently")

@@ -433,3 +433,13 @@ def partner_key_authenticate(*, key: str, now: dt.datetime | None = None) -> Par
         PartnerKey.objects.filter(pk=found.pk).update(last_used_at=now)
         found.last_used_at = now
     return found
+
+
+def petition_idempotency_key_used(key: str | None) -> bool:
+    """Whether a petition was filed with this idempotency key (compared as ``petition_submit`` stores it).
+
+    The APIs answer such a retry before their rate limits: ``petition_submit`` returns the petition
+    filed the first time (or refuses other content), so a client that lost the answer gets it back.
+    """
+    key = normalize_text(key)
+    return bool(key) and Petition.objects.filter(idempotency_key=key).exists()

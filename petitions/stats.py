@@ -58,8 +58,7 @@ from django.db.models import (
     When,
 )
 from django.db.models import Case as SqlCase
-from django.db.models.functions import Cast, Extract, Length, StrIndex
-from django.db.models.lookups import GreaterThan, LessThanOrEqual
+from django.db.models.functions import Cast, Extract
 from django.utils import timezone, translation
 
 from petitions.models import Category
@@ -490,20 +489,15 @@ def similar_published(title: str, *, limit: int = 3) -> list[Case]:
     one meaningful word of the title (``title_words``); those sharing more, and two-syllable
     terms above all, come first, then the newest response. One query.
     """
+    from search.database import word_in_title
     from search.documents import fold
 
     wanted = title_words(title)
     if not wanted.words:
         return []
     folded = sorted({fold(word) for _kind, word in wanted.words}, key=len, reverse=True)[:SUGGEST_MAX_WORDS]
-    # ``search_text`` starts with the folded title, as long as the title: a word found before
-    # that length is a title word. Substrings match too (``ga`` in ``ngap``); words are compared
-    # exactly below, this only picks and orders the candidates.
-    in_title = [
-        GreaterThan(StrIndex("petition__search_text", Value(word)), 0)
-        & LessThanOrEqual(StrIndex("petition__search_text", Value(word)), Length("petition__title"))
-        for word in folded
-    ]
+    # Whole folded words of the title pick and order the candidates; spellings are compared below.
+    in_title = [word_in_title(word) for word in folded]
     title_hits = functools.reduce(
         operator.add,
         (SqlCase(When(condition, then=Value(1)), default=Value(0)) for condition in in_title),

@@ -7,6 +7,7 @@ No view fetches a case by bare id: they go through ``cases_visible_to`` (or
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Any
 
@@ -313,3 +314,19 @@ def open311_disclosure(case: Case, partner_id: int | None) -> str:
     if petition.consent_publish and case.state != CaseState.WITHDRAWN:
         return "public"
     return "status"
+
+
+#: A unit's code in the national register of administrative units (``01``, ``00070``).
+NATIONAL_CODE = re.compile(r"[0-9]{1,9}")
+
+
+def unit_code_by_national_code(*, level: str, national_code: str) -> str | None:
+    """The portal's code of the unit of ``level`` with this national register code, if there is one."""
+    if not NATIONAL_CODE.fullmatch(national_code):
+        return None
+    return (
+        Unit.objects.filter(level=level, admin_code=int(national_code))
+        .order_by("pk")
+        .values_list("code", flat=True)
+        .first()
+    )

@@ -83,9 +83,15 @@ def scoped_cases(scope: Scope) -> QuerySet[Case]:
 _CODE_SUFFIX = re.compile(r"^[a-z0-9]{6}$")
 
 
-def _word(term: str) -> Q:
-    """``term`` as a whole word of the title or text (not inside another word)."""
+def word_in_petition(term: str) -> Q:
+    """``term`` (folded) as a whole word of the title or text (not inside another word)."""
     return Q(petition__search_text__contains=f" {term} ")
+
+
+def word_in_title(term: str) -> Any:
+    """``term`` (folded) as a whole word of the title: ``search_text`` is " title words | text words "."""
+    at = StrIndex("petition__search_text", Value(f" {term} "))
+    return GreaterThan(at, 0) & LessThan(at, StrIndex("petition__search_text", Value(" | ")))
 
 
 def _text_match(text: str, terms: list[str]) -> Q:
@@ -95,7 +101,7 @@ def _text_match(text: str, terms: list[str]) -> Q:
         code |= Q(petition__tracking_code__endswith=f"-{terms[0].upper()}")
     if not terms:
         return code
-    return reduce(and_, (_word(term) for term in terms)) | code
+    return reduce(and_, (word_in_petition(term) for term in terms)) | code
 
 
 def _spellings(text: str) -> list[str]:
@@ -122,16 +128,7 @@ def _relevance(text: str, terms: list[str]) -> Any:
         phrase = Q(petition__search_text__contains=f" {' '.join(terms)} ")
         score = score + SqlCase(When(phrase, then=Value(1)), default=Value(0), output_field=IntegerField())
     if terms:
-        # search_text is " title words | text words ": a word found before the bar is in the title.
-        bar = StrIndex("petition__search_text", Value(" | "))
-        in_title = reduce(
-            and_,
-            (
-                GreaterThan(StrIndex("petition__search_text", Value(f" {term} ")), 0)
-                & LessThan(StrIndex("petition__search_text", Value(f" {term} ")), bar)
-                for term in terms
-            ),
-        )
+        in_title = reduce(and_, (word_in_title(term) for term in terms))
         score = score + SqlCase(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())
     return score
 
@@ -313,7 +310,7 @@ class DatabaseBackend:
         words = {fold(word) for word in mine.syllables}
         if not words:
             return []
-        contains = [_word(word) for word in sorted(words)[:MAX_TERMS]]
+        contains = [word_in_petition(word) for word in sorted(words)[:MAX_TERMS]]
         candidates = (
             visible.exclude(pk=case_id)
             .filter(petition__province_id=source["petition__province_id"])

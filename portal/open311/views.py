@@ -27,13 +27,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
-from petitions.models import Category, Channel, PartnerKey, Petition
+from petitions.models import Category, Channel, PartnerKey
 from petitions.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
     normalize_phone,
     normalize_text,
     normalize_tracking_code,
     partner_key_authenticate,
+    petition_idempotency_key_used,
     petition_submit,
 )
 from portal.open311.presenters import (
@@ -45,8 +46,8 @@ from portal.open311.presenters import (
     service_item,
 )
 from portal.open311.render import error_response, respond
-from routing.models import Case, Level, Unit
-from routing.selectors import open311_cases
+from routing.models import Case, Level
+from routing.selectors import open311_cases, unit_code_by_national_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 #: When this endpoint last changed in a way clients should know about (discovery's ``changeset``).
@@ -391,8 +392,7 @@ def _unit_code(value: str, level: str) -> str:
     value = normalize_text(value)
     if not value.isdecimal():  # "²".isdigit() is true, yet int() refuses it
         return value
-    code = Unit.objects.filter(level=level, admin_code=int(value)).values_list("code", flat=True).first()
-    return code or f"?{value}"
+    return unit_code_by_national_code(level=level, national_code=value) or f"?{value}"
 
 
 def _title_from(description: str) -> str:
@@ -439,11 +439,6 @@ def _citizen_language(value: str) -> str:
     if code not in CITIZEN_LANGUAGES:
         raise BadRequest(_("attribute[language]: use %(codes)s.") % {"codes": ", ".join(CITIZEN_LANGUAGES)})
     return code
-
-
-def _is_replay(idempotency_key: str | None) -> bool:
-    """A retry of a request already filed: ``petition_submit`` answers with it (or refuses other content)."""
-    return idempotency_key is not None and Petition.objects.filter(idempotency_key=idempotency_key).exists()
 
 
 def _phone_wait(request: HttpRequest, phone: str) -> int | None:
@@ -510,7 +505,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
 
     # Each submission texts the citizen: the portal's per-phone limit applies here too. A retry
     # of a request already filed sends nothing and always gets its answer back.
-    if not _is_replay(idempotency_key):
+    if not petition_idempotency_key_used(idempotency_key):
         wait = _phone_wait(request, post.get("phone", ""))
         if wait is not None:
             return _too_many(
