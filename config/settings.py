@@ -155,12 +155,7 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # Longer than the layer's own 5 s blocking wait for messages: with redis-py's default
-                # the two race, and a socket waiting for news is closed on a read timeout.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
-                "prefix": env_str("CHANNEL_PREFIX", "petitions"),
-            },
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "petitions")},
         }
     }
     # Django's own Redis cache increments atomically; django-ratelimit only knows django-redis by name.
