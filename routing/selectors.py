@@ -180,9 +180,16 @@ def inbox_cases(
 
 
 def inbox_counts(user: Any, unit: Unit | None = None) -> dict[str, int]:
-    """How many cases each inbox tab holds, in one query."""
-    aggregates = {tab: Count("pk", filter=_tab_filter(tab, user)) for tab in INBOX_TABS}
-    return dict(_unit_cases(user, unit).aggregate(**aggregates))
+    """How many cases each inbox tab holds, in two queries.
+
+    The open tabs are counted over the unit's open cases only, and the closed tab on
+    its own (an index-only count): a unit's whole history is read by neither.
+    """
+    cases = _unit_cases(user, unit)
+    aggregates = {tab: Count("pk", filter=_tab_filter(tab, user)) for tab in INBOX_TABS if tab != "closed"}
+    counts = dict(cases.filter(state__in=OPEN_STATES).aggregate(**aggregates))
+    counts["closed"] = cases.filter(_tab_filter("closed", user)).count()
+    return counts
 
 
 def _unit_cases(user: Any, unit: Unit | None) -> QuerySet[Case]:

@@ -83,10 +83,13 @@ def test_sorted_by_deadline_by_default(desk, cast, submit):
     assert titles[0] == "Sau"
 
 
-def test_counts_per_tab_in_one_query(desk, cast, django_assert_num_queries):
-    with django_assert_num_queries(1):
+def test_counts_per_tab_in_two_queries(desk, cast, django_assert_num_queries):
+    with django_assert_num_queries(2) as captured:
         counts = inbox_counts(cast.officer)
     assert counts["triage"] == 1 and counts["mine"] == 3 and counts["approval"] == 1 and counts["closed"] == 1
+    assert counts["open"] == 4 and counts["overdue"] == 0
+    # The open tabs never read the unit's closed history.
+    assert "state\" IN" in captured.captured_queries[0]["sql"]
 
 
 def test_listing_costs_one_query_whatever_the_size(submit, cast, django_assert_num_queries):
