@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -26,16 +27,35 @@ _STARTED_SALT = "portal.form-started"
 
 
 def sign_started() -> str:
-    return signing.TimestampSigner(salt=_STARTED_SALT).sign(str(int(timezone.now().timestamp())))
+    """The form's hidden stamp: when it was shown, and a key of its own (signed).
+
+    The key makes the form's submission idempotent: a form sent again after its answer was
+    lost (a reload, a double click, a dropped connection) returns the petition it filed the
+    first time instead of filing a second one.
+    """
+    stamp = f"{int(timezone.now().timestamp())}.{secrets.token_urlsafe(16)}"
+    return signing.TimestampSigner(salt=_STARTED_SALT).sign(stamp)
+
+
+def _unsign_started(value: str) -> tuple[int, str] | None:
+    try:
+        raw = signing.TimestampSigner(salt=_STARTED_SALT).unsign(value, max_age=24 * 3600)
+        seconds, _dot, key = raw.partition(".")
+        return int(seconds), key
+    except (signing.BadSignature, ValueError):
+        return None
 
 
 def seconds_since_started(value: str) -> float | None:
     """Seconds since the form was rendered, or None when the stamp is missing or forged."""
-    try:
-        raw = signing.TimestampSigner(salt=_STARTED_SALT).unsign(value, max_age=24 * 3600)
-        return timezone.now().timestamp() - int(raw)
-    except (signing.BadSignature, ValueError):
-        return None
+    started = _unsign_started(value)
+    return None if started is None else timezone.now().timestamp() - started[0]
+
+
+def form_submission_key(value: str) -> str | None:
+    """The idempotency key of the form whose stamp is ``value`` (None for a forged or keyless stamp)."""
+    started = _unsign_started(value)
+    return f"portal-{started[1]}" if started is not None and started[1] else None
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:

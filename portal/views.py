@@ -42,6 +42,7 @@ from portal.forms import (
     WithdrawForm,
     add_service_errors,
     commune_choices,
+    form_submission_key,
     seconds_since_started,
     sign_started,
 )
@@ -223,9 +224,23 @@ def submit(request: HttpRequest) -> HttpResponse:
                 language=(get_language() or "vi")[:2],
                 attachment_tokens=tokens,
                 session_key=session_key,
+                # The same form sent again (its answer lost) returns the petition it filed.
+                idempotency_key=form_submission_key(request.POST.get("started", "")),
             )
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            if "idempotency_key" in exc.message_dict:
+                # This form was sent before with other content (edited after going back): a new
+                # stamp makes the next send a new petition, once the citizen confirms it.
+                post["started"] = sign_started()  # the bound form shows ``post``
+                form.add_error(
+                    None,
+                    _(
+                        "You already sent this form once. To file what you see now as another "
+                        "petition, check it and send it again."
+                    ),
+                )
+            else:
+                add_service_errors(form, exc)
         else:
             _grant(request, result.petition)
             request.session[RECEIPT_SESSION_KEY] = {
