@@ -43,7 +43,7 @@ def api_cases(
     if states:
         cases = cases.filter(state__in=list(states))
     if category_id is not None:
-        cases = cases.filter(petition__category_id=category_id)
+        cases = cases.filter(category_id=category_id)
     if level:
         cases = cases.filter(unit__level=level)
     if unit_code:

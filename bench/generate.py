@@ -1178,6 +1178,7 @@ class _Generator:
         outcome = rand()
         fields: dict[str, Any] = {
             "unit_id": unit_id,
+            "category_id": plan["category_id"],
             "submitted_at": submitted,
             "updated_at": submitted,
             "triage_due_at": triage_due,

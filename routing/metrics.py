@@ -276,7 +276,7 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
     own = by_unit.get(scope.path) or Row(key=scope.path)
     own.label, own.unit, own.is_own = scope.name, scope, True
 
-    by_category = _rows(cases, F("petition__category_id"), start, end)
+    by_category = _rows(cases, F("category_id"), start, end)
     names = dict(Category.objects.filter(pk__in=list(by_category)).values_list("pk", "name"))
     category_rows = []
     for pk, row in by_category.items():

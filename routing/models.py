@@ -275,6 +275,12 @@ class Case(FSMModelMixin, models.Model):
     unit = models.ForeignKey(
         Unit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases"
     )
+    #: The petition's category, copied when the case opens (a petition's category never changes):
+    #: counts per topic, the topic filter and the sweep's deadline policy read it without
+    #: joining the petitions, whose texts make them the largest table.
+    category = models.ForeignKey(
+        "petitions.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+    )
     state = FSMField(
         _("state"), max_length=32, choices=CaseState.choices, default=S.SUBMITTED, protected=True
     )
@@ -340,6 +346,7 @@ class Case(FSMModelMixin, models.Model):
             models.Index(fields=["state", "due_at"], name="case_state_due_idx"),
             models.Index(fields=["assignee", "state"], name="case_assignee_state_idx"),
             models.Index(fields=["unit", "is_overdue"], name="case_unit_overdue_idx"),
+            models.Index(fields=["unit", "category"], name="case_unit_category_idx"),
             models.Index(fields=["submitted_at"], name="case_submitted_idx"),
             models.Index(
                 fields=["-responded_at"], name="case_responded_idx", condition=Q(responded_at__isnull=False)

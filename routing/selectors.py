@@ -158,7 +158,7 @@ def inbox_cases(
         raise ValueError(f"unknown inbox tab {tab!r}")
     cases = _unit_cases(user, unit).filter(_tab_filter(tab, user))
     if category_id:
-        cases = cases.filter(petition__category_id=category_id)
+        cases = cases.filter(category_id=category_id)
     if commune_id:
         cases = cases.filter(petition__commune_id=commune_id)
     if since:

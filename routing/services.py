@@ -71,6 +71,7 @@ def case_open(*, petition: Petition, actor: Any, now: dt.datetime) -> Case:
     case = Case(
         petition=petition,
         unit=unit,
+        category_id=petition.category_id,
         submitted_at=now,
         updated_at=now,
         triage_due_at=triage_due,

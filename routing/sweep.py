@@ -99,7 +99,7 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
                     "unit_id",
                     "unit__parent_id",
                     "unit__parent__level",
-                    "petition__category_id",
+                    "category_id",
                 ),
                 batch_size,
             )
@@ -109,7 +109,7 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
             dues: dict[tuple[str, int], dt.datetime] = {}
             events = []
             for row in rows:
-                policy_key = (row["unit__parent__level"], row["petition__category_id"])
+                policy_key = (row["unit__parent__level"], row["category_id"])
                 if policy_key not in dues:
                     dues[policy_key] = add_working_days(now, policy_for(*policy_key).triage_days)
                 due = dues[policy_key]

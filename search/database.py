@@ -42,7 +42,7 @@ SIMILAR_CANDIDATES = 50
 
 FACET_FIELDS = {
     "state": "state",
-    "category": "petition__category_id",
+    "category": "category_id",
     "level": "unit__level",
     "province": "petition__province__code",
     "commune": "petition__commune__code",
@@ -57,7 +57,7 @@ _HIT_FIELDS = (
     "petition__tracking_code",
     "petition__title",
     "state",
-    "petition__category_id",
+    "category_id",
     "unit__code",
     "submitted_at",
 )
@@ -139,7 +139,7 @@ def _selections(query: SearchQuery) -> dict[str, Q]:
     if query.states:
         chosen["state"] = Q(state__in=query.states)
     if query.category_ids:
-        chosen["category"] = Q(petition__category_id__in=query.category_ids)
+        chosen["category"] = Q(category_id__in=query.category_ids)
     if query.levels:
         chosen["level"] = Q(unit__level__in=query.levels)
     if query.province_codes:
@@ -234,7 +234,7 @@ def _hit(row: dict[str, Any], *, score: float = 0.0, highlights: list[str] | Non
         code=row["petition__tracking_code"],
         title=nfc(row["petition__title"]),
         state=row["state"],
-        category_id=row["petition__category_id"],
+        category_id=row["category_id"],
         unit_code=row["unit__code"],
         submitted_at=row["submitted_at"],
         score=score,

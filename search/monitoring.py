@@ -183,10 +183,10 @@ def monitor_database(query: MonitorQuery) -> Monitoring:
     volume: dict[dt.date, dict[int, int]] = defaultdict(dict)
     for row in (
         in_period.annotate(day=TruncDate("submitted_at"))
-        .values("day", "petition__category_id")
+        .values("day", "category_id")
         .annotate(n=Count("pk"))
     ):
-        volume[row["day"]][row["petition__category_id"]] = row["n"]
+        volume[row["day"]][row["category_id"]] = row["n"]
     day = query.since
     while day <= query.until:  # every day of the period, also the quiet ones
         result.volume_by_category[day] = volume.get(day, {})
@@ -227,10 +227,10 @@ def monitor_database(query: MonitorQuery) -> Monitoring:
     for row in (
         cases.filter(rating__isnull=False)
         .filter(Q(closed_at__gte=start, closed_at__lt=end) | Q(responded_at__gte=start, responded_at__lt=end))
-        .values("petition__category_id")
+        .values("category_id")
         .annotate(n=Count("pk"), average=Avg("rating"))
     ):
-        result.satisfaction[row["petition__category_id"]] = (row["n"], row["average"])
+        result.satisfaction[row["category_id"]] = (row["n"], row["average"])
     return result
 
 

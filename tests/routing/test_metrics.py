@@ -8,6 +8,7 @@ import pytest
 
 from routing.metrics import percentile, unit_performance
 from routing.models import CaseState
+from tests.conftest import at, shape
 
 H = 3600.0
 
@@ -88,3 +89,36 @@ def test_an_empty_period_has_no_rates_or_durations(week, tree):
     assert perf.total.received == 0 and perf.total.responded == 0
     assert perf.total.on_time_rate is None and perf.total.response_p50 is None
     assert perf.total.open == 4  # open counts are as of now
+
+
+def test_the_numbers_never_join_the_petitions_nor_read_closed_history(
+    week, tree, django_assert_max_num_queries
+):
+    # The petitions table holds the texts (the largest table): topics come from the case itself.
+    with django_assert_max_num_queries(20) as captured:
+        unit_performance(scope=tree.hanoi, since=dt.date(2026, 11, 2), until=dt.date(2026, 11, 8))
+    sqls = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in sqls if "petitions_petition" in sql]
+    # Counts read open cases or the period's; durations only the period's.
+    grouped = [sql for sql in sqls if "GROUP BY" in sql and '"routing_case"' in sql]
+    assert grouped
+    filters = ('"state" IN', '"submitted_at" >=', '"triaged_at" >=', '"responded_at" >=')
+    assert all(any(where in sql.split("WHERE", 1)[-1] for where in filters) for sql in grouped)
+
+
+def test_a_topic_with_only_old_closed_cases_gets_no_row(week, tree, submit, cast, db):
+    from petitions.models import Category
+
+    old_topic = Category.objects.create(code="cu", name="Chủ đề cũ", name_en="Old topic")
+    old = submit(category=old_topic).petition.case
+    long_ago = at(2) - dt.timedelta(days=300)
+    shape(old, state=CaseState.CLOSED, submitted_at=long_ago, closed_at=long_ago, due_at=None)
+    perf = unit_performance(scope=tree.hanoi, since=dt.date(2026, 11, 2), until=dt.date(2026, 11, 8))
+    assert old_topic.pk not in {row.key for row in perf.categories}
+    assert perf.total.received == 5
+
+
+def test_a_case_carries_its_petitions_category(submit):
+    case = submit().petition.case
+    case.refresh_from_db()
+    assert case.category_id == case.petition.category_id

@@ -84,6 +84,7 @@ def rated_week(week: dict[str, Case], elastic: ElasticBackend) -> dict[str, Case
         Petition.objects.filter(pk=week[name].petition_id).update(title=title)
     transport = Category.objects.get(code="transport")
     Petition.objects.filter(pk=week["F"].petition_id).update(category=transport)
+    Case.objects.filter(pk=week["F"].pk).update(category=transport)  # the case keeps a copy
     index_all(elastic)
     return week
 
