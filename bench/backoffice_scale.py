@@ -68,11 +68,13 @@ for _path in (str(ROOT), str(BENCH)):
         sys.path.insert(0, _path)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# In-memory transports for the drain, no catch-up timers, the database search backend
-# (no index queue) and the in-memory channel layer: nothing leaves this process.
+# In-memory transports for the drain, no catch-up timers, the drains inline after each commit
+# (timed with the sweep, not on the job thread), the database search backend (no index queue)
+# and the in-memory channel layer: nothing leaves this process.
 os.environ["SMS_BACKEND"] = "notifications.transports.sms.LocmemSmsBackend"
 os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 os.environ["JOBS_INPROCESS_CATCH_UP"] = "0"
+os.environ["JOBS_INPROCESS_THREAD"] = "0"
 os.environ.pop("ELASTICSEARCH_URL", None)
 os.environ.pop("REDIS_URL", None)
 

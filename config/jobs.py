@@ -4,12 +4,27 @@
 after commit; ``celery`` sends it to the Celery worker through the broker. Jobs take
 no model instances; they read what they need (the outbox rows) themselves, so a job
 lost with a broker outage costs nothing: the next run, or the periodic one, catches up.
+
+In-process, jobs run on one background thread of the process (``JOBS_INPROCESS_THREAD``,
+on by default), never in the request that queued them: inline, a drain waiting on a slow
+SMS gateway (up to its timeout) or on Elasticsearch would hold the answer to the citizen
+whose change queued it, and one of the server's threads with it. The thread is a daemon fed
+by a queue; a job already waiting there is not queued again (drains are idempotent and
+read their rows themselves, so one run serves every change committed before it starts).
+A process that exits waits a little (``EXIT_WAIT_SECONDS``) for the jobs in hand; a job
+still waiting or running after that is lost with the process, and nothing with it: its
+rows stay in the database for the next drain (the next change, a catch-up timer, or the
+``drain_*`` commands). The tests turn the thread off, so that jobs run synchronously
+after commit as they did before.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import os
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -85,10 +100,18 @@ def catch_up_later(name: str) -> float | None:
 
 
 def _catch_up(name: str) -> None:
-    from django.db import close_old_connections, connection
-
     with _timers_lock:
         _timers.pop(name, None)
+    if settings.JOBS_INPROCESS_THREAD:
+        _worker.submit(name)  # one thread runs every job: never a catch-up next to a drain
+    else:
+        _run_with_own_connection(name)
+
+
+def _run_with_own_connection(name: str) -> None:
+    """Run a job on a thread of ours (worker or timer): a connection of its own, closed after."""
+    from django.db import close_old_connections, connection
+
     close_old_connections()
     try:
         run(name)
@@ -97,7 +120,89 @@ def _catch_up(name: str) -> None:
         connection.close()
 
 
+# --- the in-process worker thread -------------------------------------------------------------
+
+
+class _Worker:
+    """One daemon thread running queued jobs one after another; started by the first job."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._waiting: set[str] = set()  # queued, not started yet
+        self._unfinished = 0  # queued or running
+        self._thread: threading.Thread | None = None
+
+    def submit(self, name: str) -> bool:
+        """Queue ``name`` unless it already waits; False when it did (the waiting run covers this one)."""
+        with self._lock:
+            if name in self._waiting:
+                return False
+            self._waiting.add(name)
+            self._unfinished += 1
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="jobs-inprocess", daemon=True)
+                self._thread.start()
+            self._queue.put(name)
+        return True
+
+    def _loop(self) -> None:
+        while True:
+            name = self._queue.get()
+            with self._lock:
+                # From now on a new enqueue queues another run: this one may have read the rows
+                # before that change committed.
+                self._waiting.discard(name)
+            try:
+                _run_with_own_connection(name)
+            except Exception:  # run() logs the job's own failures; this is the catch-up or the connection
+                logger.exception("in-process job %s failed", name)
+            finally:
+                with self._lock:
+                    self._unfinished -= 1
+                    self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is queued or running (tests, exit); False on timeout."""
+        with self._lock:
+            return self._idle.wait_for(lambda: self._unfinished == 0, timeout)
+
+
+_worker = _Worker()
+
+
+def _new_worker_after_fork() -> None:
+    # A forked child has none of the parent's threads: a fresh queue and thread, started on demand.
+    global _worker
+    _worker = _Worker()
+
+
+os.register_at_fork(after_in_child=_new_worker_after_fork)
+
+
+def wait_idle(timeout: float = 10.0) -> bool:
+    """Wait until the in-process worker has run every queued job; False on timeout."""
+    return _worker.wait_idle(timeout)
+
+
+#: How long a process that is exiting waits for the jobs it queued.
+EXIT_WAIT_SECONDS = 10.0
+
+
+def _finish_at_exit() -> None:
+    # A command (``sweep_deadlines`` in the embedded setup) queues its drain and returns: let the
+    # drain send its messages rather than leave them to the next one. Bounded, so a gateway that
+    # hangs never holds a process that is stopping (its rows wait for the next drain).
+    if not _worker.wait_idle(EXIT_WAIT_SECONDS):
+        logger.warning("in-process jobs still running at exit; the next drain will catch up")
+
+
+atexit.register(_finish_at_exit)
+
+
 def enqueue(name: str) -> None:
+    """Run ``name`` soon: on the job thread (in-process), inline if it is off, or on the Celery worker."""
     if name not in JOBS:
         raise KeyError(name)
     if settings.JOBS_BACKEND == "celery":
@@ -107,6 +212,9 @@ def enqueue(name: str) -> None:
             app.send_task(name)
         except Exception:  # broker down: the periodic run picks the work up later
             logger.warning("could not queue job %s; it will run with the next periodic run", name)
+        return
+    if settings.JOBS_INPROCESS_THREAD:
+        _worker.submit(name)
         return
     run(name)
     catch_up_later(name)

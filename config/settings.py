@@ -155,7 +155,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CHANNEL_PREFIX", "petitions")},
+            "CONFIG": {
+                # redis-py 8 times out every read after 5 s by default, the same 5 s the layer's
+                # blocking BZPOPMIN waits on the server: the race closed live sockets (1-4 in
+                # every 1,000-socket bench run; channels_redis issue #422). No client-side read
+                # timeout, as before redis-py 8; the server ends each blocking read itself.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_keepalive": True}],
+                "prefix": env_str("CHANNEL_PREFIX", "petitions"),
+            },
         }
     }
     # Django's own Redis cache increments atomically; django-ratelimit only knows django-redis by name.
@@ -261,6 +268,9 @@ SEARCH_ES_PLAIN_JSON = env_bool("SEARCH_ES_PLAIN_JSON", False)
 JOBS_BACKEND = env_str("JOBS_BACKEND", "inprocess")
 # In-process only: after a drain leaves rows waiting (gateway or search down), run it again when due.
 JOBS_INPROCESS_CATCH_UP = env_bool("JOBS_INPROCESS_CATCH_UP", True)
+# In-process only: run jobs on a background thread of the process, not in the request that
+# queued them (inline, a slow SMS gateway or Elasticsearch holds the citizen's answer).
+JOBS_INPROCESS_THREAD = env_bool("JOBS_INPROCESS_THREAD", True)
 if JOBS_BACKEND not in {"inprocess", "celery"}:
     raise ImproperEnvironment(f"JOBS_BACKEND must be inprocess or celery; got {JOBS_BACKEND!r}")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "memory://"

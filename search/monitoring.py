@@ -182,9 +182,7 @@ def monitor_database(query: MonitorQuery) -> Monitoring:
 
     volume: dict[dt.date, dict[int, int]] = defaultdict(dict)
     for row in (
-        in_period.annotate(day=TruncDate("submitted_at"))
-        .values("day", "category_id")
-        .annotate(n=Count("pk"))
+        in_period.annotate(day=TruncDate("submitted_at")).values("day", "category_id").annotate(n=Count("pk"))
     ):
         volume[row["day"]][row["category_id"]] = row["n"]
     day = query.since

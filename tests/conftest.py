@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import importlib
 import itertools
@@ -37,6 +38,10 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.PORTAL_MIN_FORM_SECONDS = 0
     # A catch-up timer would outlive the test that armed it (tests/config/test_jobs.py turns it on).
     settings.JOBS_INPROCESS_CATCH_UP = False
+    # Jobs run synchronously after commit, as tests expect (an SMS is in the outbox once the
+    # on-commit callbacks ran); a worker thread would also outlive the test's database.
+    # tests/config/test_jobs_thread.py turns it on.
+    settings.JOBS_INPROCESS_THREAD = False
     # A cache namespace of its own per test: rate-limit counters and cached statistics
     # never leak between tests, also when parallel workers share one Redis.
     cache = dict(settings.CACHES["default"])
@@ -74,10 +79,11 @@ def channel_layer(settings: Any) -> Iterator[Any]:
     """
     prefix = f"test-{uuid.uuid4().hex}"
     if settings.REDIS_URL:
-        config = {"hosts": [settings.REDIS_URL], "prefix": prefix}
-        settings.CHANNEL_LAYERS = {
-            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}
-        }
+        # The project's own Redis layer settings (connection options included), under a new prefix.
+        layer = copy.deepcopy(settings.CHANNEL_LAYERS["default"])
+        assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+        layer["CONFIG"]["prefix"] = prefix
+        settings.CHANNEL_LAYERS = {"default": layer}
     else:
         settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     yield get_channel_layer()

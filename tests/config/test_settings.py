@@ -337,7 +337,9 @@ def test_redis_url_switches_cache_and_channel_layer_to_redis(tmp_path):
     assert values["CACHE"] == "config.cache.ResilientRedisCache"
     assert values["CACHE_LOCATION"] == "redis://cache.internal:6379/2"
     assert values["CHANNELS"] == "channels_redis.core.RedisChannelLayer"
-    assert values["CHANNEL_HOSTS"] == ["redis://cache.internal:6379/2"]
+    assert values["CHANNEL_HOSTS"] == [
+        {"address": "redis://cache.internal:6379/2", "socket_timeout": None, "socket_keepalive": True}
+    ]
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql"])

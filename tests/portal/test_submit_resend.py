@@ -37,7 +37,9 @@ def test_every_form_gets_a_key_of_its_own() -> None:
     assert form_submission_key("forged") is None
 
 
-def test_a_form_sent_twice_files_one_petition_and_answers_both_times(client: Client, tree: Any, category: Any) -> None:
+def test_a_form_sent_twice_files_one_petition_and_answers_both_times(
+    client: Client, tree: Any, category: Any
+) -> None:
     data = _valid(tree, category)
     first = client.post(URL, data)
     # The answer was lost: another connection, no session cookie, the same form.
@@ -53,7 +55,9 @@ def test_a_form_sent_twice_files_one_petition_and_answers_both_times(client: Cli
     assert Petition.objects.count() == 1
 
 
-def test_a_form_with_photos_sent_twice_keeps_one_set_of_photos(client: Client, tree: Any, category: Any) -> None:
+def test_a_form_with_photos_sent_twice_keeps_one_set_of_photos(
+    client: Client, tree: Any, category: Any
+) -> None:
     data = _valid(tree, category)
     assert client.post(URL, {**data, "photos": [_photo((200, 0, 0)), _photo((0, 0, 200))]}).status_code == 302
     resent = Client().post(URL, {**data, "photos": [_photo((200, 0, 0)), _photo((0, 0, 200))]})
@@ -85,7 +89,9 @@ def test_the_same_form_sent_again_with_other_content_files_nothing_and_asks_agai
     assert Petition.objects.count() == 2
 
 
-def test_a_stamp_without_a_key_from_before_this_change_still_files(client: Client, tree: Any, category: Any) -> None:
+def test_a_stamp_without_a_key_from_before_this_change_still_files(
+    client: Client, tree: Any, category: Any
+) -> None:
     old = signing.TimestampSigner(salt="portal.form-started").sign(str(int(timezone.now().timestamp()) - 60))
     assert seconds_since_started(old) is not None and form_submission_key(old) is None
     assert client.post(URL, _valid(tree, category, started=old)).status_code == 302

@@ -89,7 +89,7 @@ def test_counts_per_tab_in_two_queries(desk, cast, django_assert_num_queries):
     assert counts["triage"] == 1 and counts["mine"] == 3 and counts["approval"] == 1 and counts["closed"] == 1
     assert counts["open"] == 4 and counts["overdue"] == 0
     # The open tabs never read the unit's closed history.
-    assert "state\" IN" in captured.captured_queries[0]["sql"]
+    assert 'state" IN' in captured.captured_queries[0]["sql"]
 
 
 def test_listing_costs_one_query_whatever_the_size(submit, cast, django_assert_num_queries):
