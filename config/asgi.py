@@ -13,6 +13,10 @@ from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
+
+from config.jobs import serve_on_thread  # noqa: E402
+
+serve_on_thread()  # in-process jobs leave the requests for the jobs thread
 if settings.DEBUG:
     # The embedded default serves static files itself; production puts a proxy in front.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler

@@ -102,7 +102,7 @@ def catch_up_later(name: str) -> float | None:
 def _catch_up(name: str) -> None:
     with _timers_lock:
         _timers.pop(name, None)
-    if settings.JOBS_INPROCESS_THREAD:
+    if _on_thread():
         _worker.submit(name)  # one thread runs every job: never a catch-up next to a drain
     else:
         _run_with_own_connection(name)
@@ -137,13 +137,15 @@ class _Worker:
     def submit(self, name: str) -> bool:
         """Queue ``name`` unless it already waits; False when it did (the waiting run covers this one)."""
         with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                # First job, or the thread died: a new one takes over what still waits in the queue.
+                thread = threading.Thread(target=self._loop, name="jobs-inprocess", daemon=True)
+                thread.start()
+                self._thread = thread
             if name in self._waiting:
                 return False
             self._waiting.add(name)
             self._unfinished += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="jobs-inprocess", daemon=True)
-                self._thread.start()
             self._queue.put(name)
         return True
 
@@ -201,6 +203,22 @@ def _finish_at_exit() -> None:
 atexit.register(_finish_at_exit)
 
 
+#: Set by the server's entry point (``config/asgi.py``): only a process that serves requests
+#: hands its jobs to the thread. Commands (``manage.py sweep_deadlines``, ``drain_*``) run them
+#: inline, to the end, before they exit.
+_serving = False
+
+
+def serve_on_thread() -> None:
+    """Mark this process as a server: in-process jobs go to the worker thread (if the setting allows)."""
+    global _serving
+    _serving = True
+
+
+def _on_thread() -> bool:
+    return bool(settings.JOBS_INPROCESS_THREAD and _serving)
+
+
 def enqueue(name: str) -> None:
     """Run ``name`` soon: on the job thread (in-process), inline if it is off, or on the Celery worker."""
     if name not in JOBS:
@@ -213,7 +231,7 @@ def enqueue(name: str) -> None:
         except Exception:  # broker down: the periodic run picks the work up later
             logger.warning("could not queue job %s; it will run with the next periodic run", name)
         return
-    if settings.JOBS_INPROCESS_THREAD:
+    if _on_thread():
         _worker.submit(name)
         return
     run(name)

@@ -24,7 +24,13 @@ from notifications.routes import track_socket
 from notifications.texts import tracking_url
 from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
 from petitions.models import Attachment, Petition, hash_token
-from petitions.services import MAX_ATTACHMENTS, normalize_phone, petition_set_sms_updates, petition_submit
+from petitions.services import (
+    MAX_ATTACHMENTS,
+    normalize_phone,
+    petition_idempotency_key_used,
+    petition_set_sms_updates,
+    petition_submit,
+)
 from petitions.stats import (
     last_12_months,
     last_30_days,
@@ -174,9 +180,73 @@ def _staged_tokens(request: HttpRequest) -> list[str]:
     return kept
 
 
+def _file(
+    request: HttpRequest,
+    form: SubmitForm,
+    post: Any,
+    *,
+    tokens: list[str],
+    session_key: str,
+    staged: list[Any],
+    replay_only: bool = False,
+) -> HttpResponse | None:
+    """File the valid form (or find the petition it filed already) and show the receipt.
+
+    ``replay_only``: the form filed already; None when this send differs from that one (the
+    caller then stages its photos and files, which asks the citizen to confirm).
+    """
+    try:
+        result = petition_submit(
+            **form.submission(),
+            language=(get_language() or "vi")[:2],
+            attachment_tokens=tokens,
+            session_key=session_key,
+            # The same form sent again (its answer lost) returns the petition it filed.
+            idempotency_key=form_submission_key(post.get("started", "")),
+        )
+    except ValidationError as exc:
+        if replay_only:
+            return None
+        if "idempotency_key" in exc.message_dict:
+            # This form was sent before with other content (edited after going back): a new
+            # stamp makes the next send a new petition, once the citizen confirms it.
+            post["started"] = sign_started()  # the bound form shows ``post``
+            form.add_error(
+                None,
+                _(
+                    "You already sent this form once. To file what you see now as another "
+                    "petition, check it and send it again."
+                ),
+            )
+        else:
+            add_service_errors(form, exc)
+        return render(request, "portal/submit.html", {"form": form, "staged": staged}, status=400)
+    _grant(request, result.petition)
+    request.session[RECEIPT_SESSION_KEY] = {"code": result.petition.tracking_code, "token": result.token}
+    return redirect("portal:portal-submitted")
+
+
+def _resent(request: HttpRequest) -> bool:
+    """Whether this POST is a form that already filed its petition (sent again after a lost answer)."""
+    if not hasattr(request, "_petition_form_resent"):
+        key = form_submission_key(request.POST.get("started", ""))
+        request._petition_form_resent = petition_idempotency_key_used(key)  # type: ignore[attr-defined]
+    return bool(request._petition_form_resent)  # type: ignore[attr-defined]
+
+
+def _submit_rate(name: str) -> Any:
+    """A portal rate that a resent form is not counted against: it files nothing new."""
+    limit = _rate(name)
+
+    def rate(group: str, request: HttpRequest) -> str | None:
+        return None if request.method == "POST" and _resent(request) else limit(group, request)
+
+    return rate
+
+
 @require_http_methods(["GET", "POST"])
-@ratelimit(group="portal-submit", key="ip", rate=_rate("submit_ip"), method="POST")
-@ratelimit(group="portal-submit-phone", key=_phone_key, rate=_rate("submit_phone"), method="POST")
+@ratelimit(group="portal-submit", key="ip", rate=_submit_rate("submit_ip"), method="POST")
+@ratelimit(group="portal-submit-phone", key=_phone_key, rate=_submit_rate("submit_phone"), method="POST")
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = SubmitForm(province_code=request.GET.get("province"))
@@ -195,6 +265,21 @@ def submit(request: HttpRequest) -> HttpResponse:
     if expired:
         post["started"] = sign_started()
     form = SubmitForm(post, request.FILES)
+
+    resent = not expired and _resent(request)
+    if resent and form.is_valid():
+        # Filed already: answer with that petition. Nothing is staged again, and the photos are
+        # counted as the browser sent them (those staged in an earlier round trip are the
+        # petition's now).
+        kept = [
+            t for t in request.POST.getlist("photo_tokens") if t not in request.POST.getlist("remove_photos")
+        ]
+        sent = kept + [f"resent-{n}" for n in range(len(form.cleaned_data.get("photos") or []))]
+        replayed = _file(
+            request, form, post, tokens=sent, session_key=session_key, staged=[], replay_only=True
+        )
+        if replayed is not None:
+            return replayed
 
     tokens = _staged_tokens(request)
     photo_errors: list[str] = []
@@ -218,36 +303,9 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/submit.html", {"form": form, "staged": staged})
 
     if form.is_valid() and not photo_errors and not expired:
-        try:
-            result = petition_submit(
-                **form.submission(),
-                language=(get_language() or "vi")[:2],
-                attachment_tokens=tokens,
-                session_key=session_key,
-                # The same form sent again (its answer lost) returns the petition it filed.
-                idempotency_key=form_submission_key(request.POST.get("started", "")),
-            )
-        except ValidationError as exc:
-            if "idempotency_key" in exc.message_dict:
-                # This form was sent before with other content (edited after going back): a new
-                # stamp makes the next send a new petition, once the citizen confirms it.
-                post["started"] = sign_started()  # the bound form shows ``post``
-                form.add_error(
-                    None,
-                    _(
-                        "You already sent this form once. To file what you see now as another "
-                        "petition, check it and send it again."
-                    ),
-                )
-            else:
-                add_service_errors(form, exc)
-        else:
-            _grant(request, result.petition)
-            request.session[RECEIPT_SESSION_KEY] = {
-                "code": result.petition.tracking_code,
-                "token": result.token,
-            }
-            return redirect("portal:portal-submitted")
+        filed = _file(request, form, post, tokens=tokens, session_key=session_key, staged=staged)
+        assert filed is not None
+        return filed
     for message in photo_errors:
         form.add_error("photos", message)
     if expired:

@@ -277,9 +277,14 @@ class Case(FSMModelMixin, models.Model):
     )
     #: The petition's category, copied when the case opens (a petition's category never changes):
     #: counts per topic, the topic filter and the sweep's deadline policy read it without
-    #: joining the petitions, whose texts make them the largest table.
+    #: joining the petitions, whose texts make them the largest table. Nullable for one release
+    #: (migration 0006 runs while the previous release, which does not write it, still serves).
     category = models.ForeignKey(
-        "petitions.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+        "petitions.Category",
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
     )
     state = FSMField(
         _("state"), max_length=32, choices=CaseState.choices, default=S.SUBMITTED, protected=True

@@ -73,6 +73,7 @@ TEST_JOBS = {"test.slow": "slow_job", "test.record": "record_job", "test.failing
 def thread_jobs(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The worker thread on, the test jobs registered; every queued job finished before the next test."""
     settings.JOBS_INPROCESS_THREAD = True
+    monkeypatch.setattr(jobs, "_serving", True)  # as config/asgi.py marks a server
     for name, function in TEST_JOBS.items():
         monkeypatch.setitem(jobs.JOBS, name, f"{HERE}.{function}")
     Probe.threads, Probe.due_once = [], []
@@ -214,6 +215,8 @@ def test_a_catch_up_timer_hands_its_run_to_the_worker_thread(settings, monkeypat
 
 
 EXITING_PROCESS = f"""
+import sys
+
 import django
 
 django.setup()
@@ -222,14 +225,18 @@ from django.conf import settings
 from config import jobs
 
 assert settings.JOBS_INPROCESS_THREAD  # the default
+if sys.argv[1] == "server":
+    jobs.serve_on_thread()
 jobs.JOBS["test.marker"] = "{HERE}.marker_job"
 jobs.enqueue("test.marker")
 print("queued")
 """
 
 
-def test_a_process_that_exits_right_after_queueing_a_job_lets_it_finish(tmp_path):
-    """What ``manage.py sweep_deadlines`` does: its drain is queued, then the command returns."""
+@pytest.mark.parametrize(("process", "runs_on"), [("server", WORKER), ("command", "MainThread")])
+def test_a_process_that_exits_right_after_queueing_a_job_lets_it_finish(tmp_path, process, runs_on):
+    """A server's job runs on the thread, and exiting waits for it; a command (``manage.py
+    sweep_deadlines`` queues its drain, then returns) runs its jobs inline, to the end."""
     marker = tmp_path / "marker"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JOBS_"))}
     env.update(
@@ -238,7 +245,7 @@ def test_a_process_that_exits_right_after_queueing_a_job_lets_it_finish(tmp_path
         JOBS_TEST_MARKER=str(marker),
     )
     done = subprocess.run(
-        [sys.executable, "-c", EXITING_PROCESS],
+        [sys.executable, "-c", EXITING_PROCESS, process],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
@@ -248,4 +255,4 @@ def test_a_process_that_exits_right_after_queueing_a_job_lets_it_finish(tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["queued"]
-    assert marker.read_text() == WORKER
+    assert marker.read_text() == runs_on

@@ -64,8 +64,8 @@ def test_a_form_with_photos_sent_twice_keeps_one_set_of_photos(
     assert resent.status_code == 302
     petition = Petition.objects.get()
     assert petition.attachments.count() == 2
-    # The resent copies were staged, never claimed: the purge job removes them.
-    assert Attachment.objects.filter(petition__isnull=True).count() == 2
+    # The resent copies are not even stored: the form is known to have filed already.
+    assert Attachment.objects.count() == 2
 
 
 def test_the_same_form_sent_again_with_other_content_files_nothing_and_asks_again(
@@ -96,3 +96,34 @@ def test_a_stamp_without_a_key_from_before_this_change_still_files(
     assert seconds_since_started(old) is not None and form_submission_key(old) is None
     assert client.post(URL, _valid(tree, category, started=old)).status_code == 302
     assert Petition.objects.get().idempotency_key is None
+
+
+def test_a_form_whose_photos_came_from_an_earlier_round_trip_sent_again_files_nothing(
+    client: Client, tree: Any, category: Any
+) -> None:
+    data = _valid(tree, category)
+    # A mistake first: the photo is staged and the page carries its token from then on.
+    refused = client.post(URL, {**data, "title": "", "photos": [_photo((0, 150, 0))]})
+    assert refused.status_code == 400
+    token = Attachment.objects.get().upload_token
+    sent = {**data, "photo_tokens": [token]}
+    assert client.post(URL, sent).status_code == 302
+    # The answer was lost; the browser sends the same page again.
+    again = client.post(URL, sent)
+    assert again.status_code == 302
+    petition = Petition.objects.get()
+    assert [a.upload_token for a in petition.attachments.all()] == [token]
+    assert Attachment.objects.count() == 1  # nothing staged again
+
+
+def test_a_resent_form_is_not_counted_against_the_phone_limit(
+    client: Client, tree: Any, category: Any, settings: Any
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "1/h"}
+    data = _valid(tree, category)
+    assert client.post(URL, data).status_code == 302
+    for _ in range(3):  # a bad connection: the same form, again and again
+        assert Client().post(URL, data).status_code == 302
+    assert Petition.objects.count() == 1
+    # A new petition from the same phone is limited as before.
+    assert client.post(URL, _valid(tree, category, title="Một phản ánh khác về đèn đường")).status_code == 429
