@@ -118,8 +118,10 @@ class SlowGateway(Gateway):
     """The real HTTP gateway of the outbox tests, answering only once the test lets it."""
 
     answer = threading.Event()
+    arrived = threading.Event()
 
     def do_POST(self) -> None:
+        SlowGateway.arrived.set()
         SlowGateway.answer.wait(timeout=8)
         super().do_POST()
 
@@ -128,6 +130,7 @@ class SlowGateway(Gateway):
 def slow_gateway(settings: Any) -> Iterator[type[SlowGateway]]:
     Gateway.status, Gateway.received = 200, []
     SlowGateway.answer.clear()
+    SlowGateway.arrived.clear()
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowGateway)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -161,11 +164,15 @@ def test_a_filed_petition_is_answered_before_the_slow_gateway_and_its_sms_is_sen
         result = submit()
         # The citizen has the answer while the gateway still holds the SMS.
         assert result.created and gateway.received == []
+        # The database is read only while the worker waits on the gateway or is done: the tests'
+        # in-memory SQLite shares its cache between threads and has table locks without waiting.
+        assert gateway.arrived.wait(10)
         [row] = Notification.objects.filter(channel="sms", petition=result.petition)
-        assert row.status != Status.SENT
-        assert _wait_until(lambda: Notification.objects.get(pk=row.pk).status == Status.SENDING)
+        assert row.status == Status.SENDING
         gateway.answer.set()
-        assert _wait_until(lambda: Notification.objects.get(pk=row.pk).status == Status.SENT)
+        assert jobs.wait_idle(10)
+        row.refresh_from_db()
+        assert row.status == Status.SENT
         assert [m["to"] for m in gateway.received] == ["+84912345678"]
         assert gateway.received[0]["idempotency_key"] == f"notification-{row.pk}"
 
