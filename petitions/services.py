@@ -174,6 +174,7 @@ def petition_submit(
     media_url: str = "",
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
+    repeat_window: dt.timedelta | None = None,
     notify: bool = True,
     now: dt.datetime | None = None,
 ) -> SubmissionResult:
@@ -186,6 +187,8 @@ def petition_submit(
     same ``session_key``; they are attached to the new petition.
     ``partner`` is the Open311/API partner filing on the citizen's behalf;
     ``media_url`` a link it sent (http or https, stored, never fetched).
+    ``repeat_window``: a petition from the same phone with the same topic, place, title and
+    text filed this recently is returned instead of a new one (``created=False``).
     """
     now = now or timezone.now()
     errors: dict[str, list[Any]] = {}
@@ -310,6 +313,30 @@ def petition_submit(
         existing = _replay(key, fingerprint)
         if existing is not None:
             return existing
+    if repeat_window and normalized_phone:
+        repeat = (
+            Petition.objects.filter(
+                category=resolved_category,  # the (category, submitted_at) index
+                submitted_at__gte=now - repeat_window,
+                phone=normalized_phone,
+                commune=resolved_commune,
+                title=title,
+                text=text,
+                # Everything else the citizen typed, too: a changed e-mail is a changed petition.
+                submitter_name=name,
+                is_anonymous=bool(is_anonymous),
+                email=email,
+                address=address,
+                consent_publish=bool(consent_publish),
+                latitude=lat,
+                longitude=lon,
+                target_level=target_level,
+            )
+            .order_by("-submitted_at")
+            .first()
+        )
+        if repeat is not None:
+            return SubmissionResult(petition=repeat, token=None, created=False)
 
     token = secrets.token_urlsafe(32)
     try:

@@ -26,14 +26,15 @@ from routing.units import name_sort_key
 _STARTED_SALT = "portal.form-started"
 
 
-def sign_started() -> str:
+def sign_started(*, seconds_ago: int = 0) -> str:
     """The form's hidden stamp: when it was shown, and a key of its own (signed).
 
     The key makes the form's submission idempotent: a form sent again after its answer was
     lost (a reload, a double click, a dropped connection) returns the petition it filed the
-    first time instead of filing a second one.
+    first time instead of filing a second one. ``seconds_ago`` dates the stamp back (a form
+    shown again to a person who already filled it in need not wait out the bot check).
     """
-    stamp = f"{int(timezone.now().timestamp())}.{secrets.token_urlsafe(16)}"
+    stamp = f"{int(timezone.now().timestamp()) - seconds_ago}.{secrets.token_urlsafe(16)}"
     return signing.TimestampSigner(salt=_STARTED_SALT).sign(stamp)
 
 

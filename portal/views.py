@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -180,6 +181,11 @@ def _staged_tokens(request: HttpRequest) -> list[str]:
     return kept
 
 
+#: The same citizen's identical petition within this time is the one filed already (a form
+#: sent again from a page the browser reloaded, a second tab, a double tap).
+REPEAT_WINDOW = dt.timedelta(minutes=30)
+
+
 def _file(
     request: HttpRequest,
     form: SubmitForm,
@@ -201,8 +207,10 @@ def _file(
             language=(get_language() or "vi")[:2],
             attachment_tokens=tokens,
             session_key=session_key,
-            # The same form sent again (its answer lost) returns the petition it filed.
+            # The same form sent again (its answer lost) returns the petition it filed; so does
+            # the same text from the same phone soon after (a form reloaded on Back has a new key).
             idempotency_key=form_submission_key(post.get("started", "")),
+            repeat_window=REPEAT_WINDOW,
         )
     except ValidationError as exc:
         if replay_only:
@@ -210,7 +218,8 @@ def _file(
         if "idempotency_key" in exc.message_dict:
             # This form was sent before with other content (edited after going back): a new
             # stamp makes the next send a new petition, once the citizen confirms it.
-            post["started"] = sign_started()  # the bound form shows ``post``
+            # The bound form shows ``post``; the person already filled it in: no bot wait.
+            post["started"] = sign_started(seconds_ago=settings.PORTAL_MIN_FORM_SECONDS)
             form.add_error(
                 None,
                 _(

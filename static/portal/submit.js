@@ -10,7 +10,7 @@
   var commune = form.querySelector("[name=commune]");
   var template = form.getAttribute("data-communes-url");
   if (province && commune && template) {
-    province.addEventListener("change", function () {
+    var loadCommunes = function (keep) {
       var code = province.value;
       commune.disabled = true;
       while (commune.options.length > 1) { commune.remove(1); }
@@ -25,10 +25,19 @@
             commune.appendChild(option);
           });
           commune.options[0].textContent = commune.getAttribute("data-choose") || commune.options[0].textContent;
+          if (keep) { commune.value = keep; }
         })
         .catch(function () { form.classList.remove("js"); document.documentElement.classList.remove("js"); })
         .finally(function () { commune.disabled = false; });
-    });
+    };
+    province.addEventListener("change", function () { loadCommunes(""); });
+    // Back to a filled form: the browser restores the province but the communes were never
+    // fetched for it. Fetch them (keeping a restored choice) when the page is shown.
+    var restore = function () {
+      if (province.value && commune.options.length <= 1) { loadCommunes(commune.value); }
+    };
+    restore();
+    window.addEventListener("pageshow", restore);
   }
 
   // Live character count for the text.
@@ -42,6 +51,7 @@
     };
     text.addEventListener("input", update);
     update();
+    window.addEventListener("pageshow", update);  // a text the browser restored on Back
   }
 
   // "Use my current location" fills the coordinates.

@@ -10,12 +10,12 @@ from routing.models import CaseState
 from tests.conftest import advance
 
 
-def _submission(tree, category, phone="0912 345 678"):
-    return {
+def _submission(tree, category, phone="0912 345 678", **overrides):
+    return overrides | {
         "category": str(category.pk),
         "province": tree.hanoi.code,
         "commune": tree.hoan_kiem.code,
-        "title": "Cống thoát nước bị tắc",
+        "title": overrides.get("title", "Cống thoát nước bị tắc"),
         "text": "Cống thoát nước trước số 5 bị tắc, mưa xuống là ngập.",
         "submitter_name": "Lê Thị Hoa",
         "phone": phone,
@@ -25,10 +25,14 @@ def _submission(tree, category, phone="0912 345 678"):
 
 def test_submissions_are_limited_per_phone_number(client, tree, category, settings):
     settings.PORTAL_RATES = {**settings.PORTAL_RATES, "submit_phone": "2/h"}
-    for _ in range(2):
-        assert client.post("/submit/", _submission(tree, category)).status_code == 302
+    for n in range(2):  # two different petitions (the same one twice would be a repeat)
+        assert (
+            client.post("/submit/", _submission(tree, category, title=f"Phản ánh số {n}")).status_code == 302
+        )
     # The same number in another format is the same phone.
-    response = client.post("/en/submit/", _submission(tree, category, phone="+84912345678"))
+    response = client.post(
+        "/en/submit/", _submission(tree, category, phone="+84912345678", title="Phản ánh số 3")
+    )
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
     assert Petition.objects.count() == 2

@@ -127,3 +127,35 @@ def test_a_resent_form_is_not_counted_against_the_phone_limit(
     assert Petition.objects.count() == 1
     # A new petition from the same phone is limited as before.
     assert client.post(URL, _valid(tree, category, title="Một phản ánh khác về đèn đường")).status_code == 429
+
+
+def test_the_same_petition_from_a_form_reloaded_on_back_is_not_filed_twice(
+    client: Client, tree: Any, category: Any
+) -> None:
+    # Back reloaded the page: the browser restored what was typed, not the hidden stamp.
+    assert client.post(URL, _valid(tree, category)).status_code == 302
+    again = client.post(URL, _valid(tree, category))  # a new stamp, the same petition
+    assert again.status_code == 302
+    assert Petition.objects.count() == 1
+    # Another petition from the same phone is filed as usual.
+    assert (
+        client.post(URL, _valid(tree, category, title="Vỉa hè bị lấn chiếm trên phố Hàng Bông")).status_code
+        == 302
+    )
+    assert Petition.objects.count() == 2
+
+
+def test_the_form_shown_again_after_a_conflict_can_be_sent_at_once(
+    client: Client, tree: Any, category: Any, settings: Any
+) -> None:
+    settings.PORTAL_MIN_FORM_SECONDS = 3
+    data = _valid(tree, category, started=sign_started(seconds_ago=10))
+    assert client.post(URL, data).status_code == 302
+    edited = client.post(URL, {**data, "title": "Vỉa hè bị lấn chiếm trên phố Hàng Bông"})
+    assert edited.status_code == 400
+    fresh = edited.content.decode().split('name="started" value="')[1].split('"')[0]
+    confirmed = client.post(
+        URL, {**data, "title": "Vỉa hè bị lấn chiếm trên phố Hàng Bông", "started": fresh}
+    )
+    assert confirmed.status_code == 302  # not refused as "too fast"
+    assert Petition.objects.count() == 2
