@@ -279,6 +279,23 @@ def ensure_cases(target: int, *, seed: int, batch: int, results: Results) -> Non
     }
 
 
+def _every(step: int) -> Callable[[Any], Any]:
+    """A reindex progress wrapper printing the documents read and the rate every ``step``."""
+
+    def wrap(docs: Any) -> Any:
+        clock = time.perf_counter()
+        for number, doc in enumerate(docs, 1):
+            if number % step == 0:
+                seconds = time.perf_counter() - clock
+                print(
+                    f"    reindex: {number:,} documents in {seconds:.0f} s ({number / seconds:,.0f}/s)",
+                    flush=True,
+                )
+            yield doc
+
+    return wrap
+
+
 def index_phases(backend: Any, *, pure_bulk: int, bulk_timeout: float, results: Results) -> None:
     """Read, build, serialise, pure bulk (of the first ``pure_bulk`` documents), then the real reindex.
 
@@ -374,8 +391,17 @@ def index_phases(backend: Any, *, pure_bulk: int, bulk_timeout: float, results: 
         )
     docs.clear()
 
+    # The real reindex, with ``bulk_timeout`` for its bulk requests too (the project's is 60 s;
+    # osmem-server's bulks slow down as its in-memory index grows past several 100,000 documents).
+    import search.elastic
+
+    project_bulk_timeout = search.elastic.BULK_TIMEOUT
+    search.elastic.BULK_TIMEOUT = max(project_bulk_timeout, bulk_timeout)
     clock = time.perf_counter()
-    report = ElasticBackend(client=client, alias=backend.alias).reindex()
+    try:
+        report = ElasticBackend(client=client, alias=backend.alias).reindex(progress=_every(100_000))
+    finally:
+        search.elastic.BULK_TIMEOUT = project_bulk_timeout
     seconds = time.perf_counter() - clock
     phases.update(
         reindex_documents=report.documents,
