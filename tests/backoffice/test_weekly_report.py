@@ -79,3 +79,14 @@ def test_an_unreadable_week_falls_back_to_the_last_complete_week_with_a_warning(
     assert response.status_code == 200
     assert response.context["monday"].weekday() == 0
     assert any("week" in str(m).lower() or "tuần" in str(m).lower() for m in response.context["messages"])
+
+
+def test_units_with_nothing_in_the_week_are_folded_into_one_line(client, cast, week, tree):
+    from routing.models import Level, Unit
+
+    Unit.objects.create(code="W09999", name="Phường Yên Tĩnh", level=Level.COMMUNE, parent=tree.hanoi)
+    client.force_login(cast.province_leader)
+    body = client.get(URL, {"week": WEEK}).content.decode()
+    folded = body.split('<details class="idle-units">')[1].split("</details>")[0]
+    assert "Phường Yên Tĩnh" in folded
+    assert "Phường Hoàn Kiếm" not in folded  # it had cases: a row of its own
