@@ -349,7 +349,7 @@ def test_the_inbox_with_sixty_cases_keeps_a_bounded_number_of_queries(
         submit(title=f"Phản ánh số {n}")
     for user in (cast.officer, cast.leader):
         client.force_login(user)
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(12):
             response = client.get(_url("backoffice:backoffice-inbox"))
         assert response.status_code == 200
         assert response.content.decode().count('name="cases"') == 25

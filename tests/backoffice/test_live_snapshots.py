@@ -71,7 +71,7 @@ def test_the_inbox_snapshots_query_count_is_bounded(
     for n in range(30):
         submit(phone=f"0912 000 {n:03d}")
     client.force_login(cast.officer)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = client.get(INBOX_LIVE, {"tab": "triage"})
     assert response.status_code == 200
     assert "no-cache" in response["Cache-Control"]
