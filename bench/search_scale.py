@@ -29,6 +29,10 @@ What it runs, in order:
 5. the same for ``DatabaseBackend`` on the same PostgreSQL, with ``--db-runs`` calls or
    ``--db-time-limit`` seconds per scenario.
 
+``--skip-elasticsearch`` leaves out the server and the indexing: only the database backend is
+measured (where no search server can hold the documents, e.g. osmem-server past about 900,000
+on 24 GiB).
+
 It prints a table and, with ``--json``, writes every number with the machine, the versions and
 the database and index sizes. Runs against a real Elasticsearch unchanged (give its URL).
 """
@@ -610,7 +614,10 @@ class _Server:
     close: Callable[[], None] | None = None
 
 
-def start_server(url: str | None) -> Generator[_Server, None, None]:
+def start_server(url: str | None, *, none: bool = False) -> Generator[_Server, None, None]:
+    if none:
+        yield _Server(url="", kind="none (--skip-elasticsearch)")
+        return
     if url:
         yield _Server(url=url, kind="given")
         return
@@ -662,7 +669,14 @@ def main(argv: list[str] | None = None) -> None:
         "--bulk-timeout", type=float, default=120.0, help="request timeout of the bulk requests, seconds"
     )
     parser.add_argument("--skip-database", action="store_true", help="no DatabaseBackend comparison")
+    parser.add_argument(
+        "--skip-elasticsearch",
+        action="store_true",
+        help="no search server, no indexing: only the DatabaseBackend (e.g. where no server holds the documents)",
+    )
     args = parser.parse_args(argv)
+    if args.skip_elasticsearch and args.skip_database:
+        parser.error("--skip-elasticsearch and --skip-database leave nothing to measure")
     if args.alias in ("cases", "") or args.alias.startswith("cases-"):
         parser.error("choose an alias of the benchmark's own: reindex drops the indices behind it")
 
@@ -671,22 +685,27 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     results = Results(started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), cases=args.cases)
     results.machine = machine()
-    servers = start_server(args.elasticsearch_url)
+    servers = start_server(args.elasticsearch_url, none=args.skip_elasticsearch)
     server = next(servers)
     try:
-        os.environ["ELASTICSEARCH_URL"] = server.url
+        if args.skip_elasticsearch:
+            os.environ.pop("ELASTICSEARCH_URL", None)
+        else:
+            os.environ["ELASTICSEARCH_URL"] = server.url
         os.environ["SEARCH_ES_PLAIN_JSON"] = "1" if (args.plain_json or not args.elasticsearch_url) else "0"
         os.environ["SEARCH_INDEX_ALIAS"] = args.alias
         bench_generate.prepare_database(args.database_url)
         from django.conf import settings
         from django.db import connection
 
-        assert settings.SEARCH_BACKEND == "elasticsearch", "ELASTICSEARCH_URL was not taken"
+        assert args.skip_elasticsearch or settings.SEARCH_BACKEND == "elasticsearch", (
+            "ELASTICSEARCH_URL was not taken"
+        )
         from search.database import DatabaseBackend
         from search.elastic import ElasticBackend
 
-        elastic = ElasticBackend()
-        info = elastic.client.info()
+        elastic = None if args.skip_elasticsearch else ElasticBackend()
+        info: Any = elastic.client.info() if elastic is not None else {}
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             row = cursor.fetchone()
@@ -704,12 +723,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"search server: {server.kind} at {server.url}; PostgreSQL {results.versions['postgresql']}")
 
         ensure_cases(args.cases, seed=args.seed, batch=args.batch, results=results)
-        index_phases(elastic, pure_bulk=args.pure_bulk_docs, bulk_timeout=args.bulk_timeout, results=results)
+        if elastic is not None:
+            index_phases(
+                elastic, pure_bulk=args.pure_bulk_docs, bulk_timeout=args.bulk_timeout, results=results
+            )
         if server.pid:
             results.sizes["search_server_rss_mib"] = rss_mib(server.pid)
         print("scopes")
         scopes = busiest_scopes(results)
-        backends: dict[str, Any] = {"elastic": elastic}
+        backends: dict[str, Any] = {"elastic": elastic} if elastic is not None else {}
         if not args.skip_database:
             backends["database"] = DatabaseBackend()
         run_latency(
@@ -722,7 +744,8 @@ def main(argv: list[str] | None = None) -> None:
             seed=args.seed,
             results=results,
         )
-        results.sizes.update(sizes(elastic))
+        if elastic is not None:
+            results.sizes.update(sizes(elastic))
         if server.pid:
             results.sizes["search_server_rss_mib_end"] = rss_mib(server.pid)
     finally:
