@@ -132,43 +132,42 @@ def publish_case_changed(
     sender: Any, *, case_id: int, event_id: int, version: int, kind: str, **kwargs: Any
 ) -> None:
     """Receiver of ``case_event_committed``: tell the case's page, its units' inboxes and dashboards."""
-    row = (
-        CaseEvent.objects.filter(pk=event_id, case_id=case_id)
-        .values_list("case__state", "case__version", "case__unit__path", "from_unit__path", "to_unit__path")
-        .first()
-    )
-    if row is None:
-        return
-    state, current_version, unit_path, from_path, to_path = row
-    # A case moved from unit A to unit B is news to both (it leaves A's inbox, enters B's).
-    groups = groups_for_case(case_id=case_id, unit_paths=(unit_path, from_path, to_path))
-    message = {
-        "type": "case.changed",
-        "case": case_id,
-        "version": max(version, current_version),
-        "state": state,
-    }
-    _send(groups, message, what=f"for case {case_id} v{message['version']}")
+    publish_cases_changed(sender, events=[(case_id, event_id, version, kind)])
 
 
 def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]], **kwargs: Any) -> None:
-    """Receiver of ``case_events_committed`` (a sweep batch): one query and one send for them all.
+    """Receiver of ``case_events_committed`` (a sweep batch), and of one event: one query, one send.
 
     A case with several events in the batch is announced once, at its latest version.
     """
-    latest: dict[int, tuple[int, int]] = {}
+    latest: dict[int, tuple[int, int]] = {}  # case → (event, version)
     for case_id, event_id, version, _kind in events:
         if case_id not in latest or version >= latest[case_id][1]:
             latest[case_id] = (event_id, version)
-    rows = CaseEvent.objects.filter(pk__in=[event_id for event_id, _v in latest.values()]).values_list(
-        "case_id", "case__state", "case__version", "case__unit__path", "from_unit__path", "to_unit__path"
+    wanted = {event_id: (case_id, version) for case_id, (event_id, version) in latest.items()}
+    rows = CaseEvent.objects.filter(pk__in=list(wanted)).values_list(
+        "pk",
+        "case_id",
+        "case__state",
+        "case__version",
+        "case__unit__path",
+        "from_unit__path",
+        "to_unit__path",
     )
     sends = []
-    for case_id, state, current_version, unit_path, from_path, to_path in rows:
+    for event_id, case_id, state, current_version, unit_path, from_path, to_path in rows:
+        if wanted[event_id][0] != case_id:
+            continue
+        # A case moved from unit A to unit B is news to both (it leaves A's inbox, enters B's).
         groups = groups_for_case(case_id=case_id, unit_paths=(unit_path, from_path, to_path))
-        version = max(latest[case_id][1], current_version)
+        version = max(wanted[event_id][1], current_version)
         sends.append((groups, {"type": "case.changed", "case": case_id, "version": version, "state": state}))
-    _send_many(sends, what=f"for {len(sends)} cases")
+    what = (
+        f"for case {sends[0][1]['case']} v{sends[0][1]['version']}"
+        if len(sends) == 1
+        else f"for {len(sends)} cases"
+    )
+    _send_many(sends, what=what)
 
 
 # --- access changes -------------------------------------------------------------------------

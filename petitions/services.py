@@ -187,8 +187,8 @@ def petition_submit(
     same ``session_key``; they are attached to the new petition.
     ``partner`` is the Open311/API partner filing on the citizen's behalf;
     ``media_url`` a link it sent (http or https, stored, never fetched).
-    ``repeat_window``: a petition from the same phone with the same topic, place, title and
-    text filed this recently is returned instead of a new one (``created=False``).
+    ``repeat_window``: a petition with the same fingerprint (the same phone and every other
+    field) filed this recently is returned instead of a new one (``created=False``).
     """
     now = now or timezone.now()
     errors: dict[str, list[Any]] = {}
@@ -298,11 +298,13 @@ def petition_submit(
         "lon": lon,
         "target_level": target_level,
         "channel": channel,
-        # How many photos, not their tokens: a form sent again stages its photos again under
-        # new tokens, and must still be recognised as the same submission.
-        "photos": ["photo"] * len(tokens),
+        # Photos do not identify a submission: a form sent again uploads its photos again, under
+        # new tokens. (Always empty, so that the fingerprints stored with it still match.)
+        "photos": [],
     }
     # Only when present, so that fingerprints stored before these fields existed still match.
+    if consent_publish:
+        fields["consent_publish"] = True
     if partner is not None:
         fields["partner"] = partner.pk
     if media_url:
@@ -314,23 +316,12 @@ def petition_submit(
         if existing is not None:
             return existing
     if repeat_window and normalized_phone:
+        # The same fingerprint (phone and everything else typed) filed this recently.
         repeat = (
             Petition.objects.filter(
                 category=resolved_category,  # the (category, submitted_at) index
                 submitted_at__gte=now - repeat_window,
-                phone=normalized_phone,
-                commune=resolved_commune,
-                title=title,
-                text=text,
-                # Everything else the citizen typed, too: a changed e-mail is a changed petition.
-                submitter_name=name,
-                is_anonymous=bool(is_anonymous),
-                email=email,
-                address=address,
-                consent_publish=bool(consent_publish),
-                latitude=lat,
-                longitude=lon,
-                target_level=target_level,
+                request_fingerprint=fingerprint,
             )
             .order_by("-submitted_at")
             .first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ from petitions.attachments import attachment_discard, attachment_stage, attachme
 from petitions.models import Attachment, Petition, hash_token
 from petitions.services import (
     MAX_ATTACHMENTS,
+    SubmissionResult,
     normalize_phone,
     petition_idempotency_key_used,
     petition_set_sms_updates,
@@ -186,53 +188,41 @@ def _staged_tokens(request: HttpRequest) -> list[str]:
 REPEAT_WINDOW = dt.timedelta(minutes=30)
 
 
-def _file(
-    request: HttpRequest,
-    form: SubmitForm,
-    post: Any,
-    *,
-    tokens: list[str],
-    session_key: str,
-    staged: list[Any],
-    replay_only: bool = False,
-) -> HttpResponse | None:
-    """File the valid form (or find the petition it filed already) and show the receipt.
+def _file(form: SubmitForm, post: Any, *, tokens: list[str], session_key: str) -> SubmissionResult:
+    """File the valid form, or find the petition it filed already (raises ``ValidationError``)."""
+    return petition_submit(
+        **form.submission(),
+        language=(get_language() or "vi")[:2],
+        attachment_tokens=tokens,
+        session_key=session_key,
+        # The same form sent again (its answer lost) returns the petition it filed; so does
+        # the same text from the same phone soon after (a form reloaded on Back has a new key).
+        idempotency_key=form_submission_key(post.get("started", "")),
+        repeat_window=REPEAT_WINDOW,
+    )
 
-    ``replay_only``: the form filed already; None when this send differs from that one (the
-    caller then stages its photos and files, which asks the citizen to confirm).
-    """
-    try:
-        result = petition_submit(
-            **form.submission(),
-            language=(get_language() or "vi")[:2],
-            attachment_tokens=tokens,
-            session_key=session_key,
-            # The same form sent again (its answer lost) returns the petition it filed; so does
-            # the same text from the same phone soon after (a form reloaded on Back has a new key).
-            idempotency_key=form_submission_key(post.get("started", "")),
-            repeat_window=REPEAT_WINDOW,
-        )
-    except ValidationError as exc:
-        if replay_only:
-            return None
-        if "idempotency_key" in exc.message_dict:
-            # This form was sent before with other content (edited after going back): a new
-            # stamp makes the next send a new petition, once the citizen confirms it.
-            # The bound form shows ``post``; the person already filled it in: no bot wait.
-            post["started"] = sign_started(seconds_ago=settings.PORTAL_MIN_FORM_SECONDS)
-            form.add_error(
-                None,
-                _(
-                    "You already sent this form once. To file what you see now as another "
-                    "petition, check it and send it again."
-                ),
-            )
-        else:
-            add_service_errors(form, exc)
-        return render(request, "portal/submit.html", {"form": form, "staged": staged}, status=400)
+
+def _receipt(request: HttpRequest, result: SubmissionResult) -> HttpResponse:
     _grant(request, result.petition)
     request.session[RECEIPT_SESSION_KEY] = {"code": result.petition.tracking_code, "token": result.token}
     return redirect("portal:portal-submitted")
+
+
+def _show_refusal(form: SubmitForm, post: Any, error: ValidationError) -> None:
+    if "idempotency_key" not in error.message_dict:
+        add_service_errors(form, error)
+        return
+    # This form was sent before with other content (edited after going back): a new stamp makes
+    # the next send a new petition, once the citizen confirms it. The bound form shows ``post``;
+    # the person already filled it in: no bot wait.
+    post["started"] = sign_started(seconds_ago=settings.PORTAL_MIN_FORM_SECONDS)
+    form.add_error(
+        None,
+        _(
+            "You already sent this form once. To file what you see now as another "
+            "petition, check it and send it again."
+        ),
+    )
 
 
 def _resent(request: HttpRequest) -> bool:
@@ -275,20 +265,11 @@ def submit(request: HttpRequest) -> HttpResponse:
         post["started"] = sign_started()
     form = SubmitForm(post, request.FILES)
 
-    resent = not expired and _resent(request)
-    if resent and form.is_valid():
-        # Filed already: answer with that petition. Nothing is staged again, and the photos are
-        # counted as the browser sent them (those staged in an earlier round trip are the
-        # petition's now).
-        kept = [
-            t for t in request.POST.getlist("photo_tokens") if t not in request.POST.getlist("remove_photos")
-        ]
-        sent = kept + [f"resent-{n}" for n in range(len(form.cleaned_data.get("photos") or []))]
-        replayed = _file(
-            request, form, post, tokens=sent, session_key=session_key, staged=[], replay_only=True
-        )
-        if replayed is not None:
-            return replayed
+    if not expired and _resent(request) and form.is_valid():
+        # Filed already: answer with that petition before anything is staged again. A send that
+        # differs from the first goes on below (its photos staged), where it is asked to confirm.
+        with contextlib.suppress(ValidationError):
+            return _receipt(request, _file(form, post, tokens=[], session_key=session_key))
 
     tokens = _staged_tokens(request)
     photo_errors: list[str] = []
@@ -312,9 +293,10 @@ def submit(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/submit.html", {"form": form, "staged": staged})
 
     if form.is_valid() and not photo_errors and not expired:
-        filed = _file(request, form, post, tokens=tokens, session_key=session_key, staged=staged)
-        assert filed is not None
-        return filed
+        try:
+            return _receipt(request, _file(form, post, tokens=tokens, session_key=session_key))
+        except ValidationError as exc:
+            _show_refusal(form, post, exc)
     for message in photo_errors:
         form.add_error("photos", message)
     if expired:

@@ -42,7 +42,7 @@ def test_publishing_loads_the_case_and_its_units_in_one_query(
     services.case_escalate(case_id=case.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
     event = CaseEvent.objects.filter(case=case).latest("pk")
     sent: list[tuple[list[str], dict[str, Any]]] = []
-    monkeypatch.setattr(live, "_send", lambda groups, message, what: sent.append((groups, message)))
+    monkeypatch.setattr(live, "_send_many", lambda sends, what: sent.extend(sends))
     with django_assert_num_queries(1):
         live.publish_case_changed(None, case_id=case.pk, event_id=event.pk, version=2, kind="escalate")
     [(groups, message)] = sent
@@ -58,7 +58,9 @@ def test_changes_are_published_only_after_commit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr(live, "_send", lambda groups, message, what: sent.append(message))
+    monkeypatch.setattr(
+        live, "_send_many", lambda sends, what: sent.extend(message for _groups, message in sends)
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.case_accept(case_id=case.pk, actor=cast.officer)
     assert sent == []
