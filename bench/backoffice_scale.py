@@ -79,7 +79,8 @@ os.environ.pop("ELASTICSEARCH_URL", None)
 os.environ.pop("REDIS_URL", None)
 
 import generate as bench_generate  # noqa: E402 - bench/generate.py, next to this file
-from search_scale import git_revision, loadavg, machine, percentile  # noqa: E402
+from common import git_revision, loadavg, percentile  # noqa: E402
+from search_scale import machine  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_office"
 COPY_TABLE = "bench_office_case_copy"

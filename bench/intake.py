@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from common import cpu_seconds, free_port, wait_for
+from common import cpu_seconds, free_port, loadavg, memory_gib, wait_for
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -386,16 +386,11 @@ def wrk_version(wrk: str) -> str:
 
 
 def machine() -> dict[str, Any]:
-    memory = 0
-    with open("/proc/meminfo", encoding="ascii") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                memory = int(line.split()[1]) * 1024
     return {
         "cores": os.cpu_count(),
-        "memory_gib": round(memory / 2**30, 1),
+        "memory_gib": memory_gib(),
         "python": platform.python_version(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "load_average": loadavg(),
     }
 
 
@@ -564,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
         }
     )
-    results["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["machine"]["load_average_end"] = loadavg()
     results["ok"] = bool(verification["ok"] and not intake_errors and not hello_errors and codes)
     daphne_log = (workdir / "daphne.log").read_text(errors="replace")
     if daphne_log.strip():

@@ -62,7 +62,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from common import cpu_seconds, free_port, percentile, wait_for
+from common import cpu_seconds, free_port, loadavg, percentile, wait_for
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -335,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     server: subprocess.Popen[Any] | None = None
     client: subprocess.Popen[str] | None = None
     log = (workdir / "daphne.log").open("w")
-    load_start = [round(x, 2) for x in os.getloadavg()]
+    load_start = loadavg()
     try:
         flush_redis(args.redis_url)
         for command in (["migrate", "--noinput", "-v", "0"], ["load_units", "-v", "0"]):
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         read_line(client.stdout, "warm", 60)
         time.sleep(1.0)
         rss_before, redis_before = vm_rss_kib(server.pid), redis_memory(args.redis_url)
-        load_connect = [round(x, 2) for x in os.getloadavg()]
+        load_connect = loadavg()
         cpu_connect = cpu_seconds(server.pid)
         client.stdin.write("go\n")
         client.stdin.flush()
@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        load_updates = [round(x, 2) for x in os.getloadavg()]
+        load_updates = loadavg()
         committed: dict[tuple[int, int], tuple[float, float]] = {}  # (case, version) → (before, after)
         cpu_updates, cpu_clients = cpu_seconds(server.pid), cpu_seconds(client.pid)
         wall_updates = time.monotonic()
@@ -455,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         client.stdin.write("done\n")
         client.stdin.flush()
         read_line(client.stdout, "written", 120)
-        load_end = [round(x, 2) for x in os.getloadavg()]
+        load_end = loadavg()
         rss_end = vm_rss_kib(server.pid)
         client.wait(timeout=120)
     finally:

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import git_revision, loadavg, memory_gib
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -126,22 +128,7 @@ def redis_version() -> str:
         return f"unknown ({type(exc).__name__})"
 
 
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    head = command_output([git, "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(  # noqa: S603 (git, fixed arguments)
-        [git, "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    return f"{head}{' (uncommitted changes)' if dirty else ''}"
-
-
 def machine() -> dict[str, Any]:
-    memory = 0
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal:"):
-            memory = int(line.split()[1]) * 1024
     model = next(
         (
             line.split(":", 1)[1].strip()
@@ -153,7 +140,7 @@ def machine() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
         "cpu": model,
-        "memory_gib": round(memory / 2**30, 1),
+        "memory_gib": memory_gib(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "postgresql": postgres_version(),
@@ -161,7 +148,7 @@ def machine() -> dict[str, Any]:
         "wrk": command_output([shutil.which("wrk") or "wrk", "-v"]),
         "chromium": command_output(["/usr/bin/chromium", "--version"]),
         "git": git_revision(),
-        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_start": loadavg(),
     }
 
 
@@ -327,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
         for run in plan(args, size, Path(tmp)):
             report["benchmarks"][run.name] = execute(run)
-    report["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["machine"]["load_average_end"] = loadavg()
     report["seconds"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
     failed = [name for name, record in report["benchmarks"].items() if not record["ok"]]
     report["ok"] = not failed

@@ -45,10 +45,8 @@ import json
 import os
 import platform
 import random
-import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -67,7 +65,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # not a line per request from elastic_transport
 
 import generate as bench_generate  # noqa: E402 - bench/generate.py, next to this file
-from common import percentile  # noqa: E402 - bench/common.py, next to this file
+from common import git_revision, loadavg, memory_gib, percentile  # noqa: E402 - bench/common.py, next to this file
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_search"
 #: A scenario stops after this many SearchUnavailable in a row (the client's 5 s timeout): the
@@ -131,24 +129,10 @@ class Results:
     seconds: float = 0.0
 
 
-def loadavg() -> list[float]:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return []
-
-
 def machine() -> dict[str, Any]:
-    memory = ""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
     return {
         "cpus": os.cpu_count(),
-        "memory": memory,
+        "memory": f"{memory_gib():.1f} GiB",
         "platform": platform.platform(),
         "python": platform.python_version(),
         "load_at_start": loadavg(),
@@ -163,22 +147,6 @@ def rss_mib(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def git_revision() -> str:
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-    try:
-        head = subprocess.run(  # noqa: S603 (git, fixed arguments)
-            [git, "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(  # noqa: S603 (git, fixed arguments)
-            [git, "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head}{' (uncommitted changes)' if dirty else ''}"
 
 
 def measure(
