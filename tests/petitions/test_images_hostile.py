@@ -38,9 +38,9 @@ from PIL import ExifTags, Image
 
 from petitions.images import MAX_PIXELS, MESSAGES, ImageRejected, process_image
 from petitions.models import Attachment, Petition
-from portal.forms import sign_started
 from routing.models import Case, CaseEvent
 from tests.petitions.test_images import assert_no_metadata, encode, photo, png_chunk, upload
+from tests.portal.test_submit_view import _valid
 
 # --- making inputs ------------------------------------------------------------------
 
@@ -312,23 +312,6 @@ NOT_PHOTOS = {
 }
 
 
-def _form(tree: Any, category: Any, **overrides: Any) -> dict[str, Any]:
-    data = {
-        "category": str(category.pk),
-        "province": tree.hanoi.code,
-        "commune": tree.hoan_kiem.code,
-        "address": "12 Hàng Bông",
-        "title": "Đèn đường hỏng trên phố Hàng Bông",
-        "text": "Ba cột đèn đường không sáng từ tuần trước, buổi tối rất tối và nguy hiểm.",
-        "submitter_name": "Nguyễn Văn An",
-        "phone": "0912 345 678",
-        "started": sign_started(),
-        "website": "",
-    }
-    data.update(overrides)
-    return data
-
-
 def _rows() -> tuple[int, int, int, int]:
     return (
         Petition.objects.count(),
@@ -357,7 +340,7 @@ def test_a_document_named_photo_jpg_is_refused_by_the_portal_in_the_citizens_lan
     fake = SimpleUploadedFile("photo.jpg", make(), content_type="image/jpeg")
 
     response = client.post(
-        ("/en" if language == "en" else "") + "/submit/", {**_form(tree, category), "photos": [fake]}
+        ("/en" if language == "en" else "") + "/submit/", {**_valid(tree, category), "photos": [fake]}
     )
 
     assert response.status_code == 400
@@ -384,7 +367,7 @@ def test_a_hostile_photo_sent_with_the_form_gets_its_message_and_files_nothing(
     before = _rows()
     bad = SimpleUploadedFile("photo.png", make(), content_type="image/png")
 
-    response = client.post("/en/submit/", {**_form(tree, category), "photos": [bad]})
+    response = client.post("/en/submit/", {**_valid(tree, category), "photos": [bad]})
 
     assert response.status_code == 400
     assert escape(f"photo.png: {message}") in response.content.decode()
@@ -396,7 +379,7 @@ def test_a_photo_with_a_huge_maker_note_is_filed_without_it(client, tree, catego
     settings.PORTAL_RATES = {name: "100000/h" for name in settings.PORTAL_RATES}
     upload_file = SimpleUploadedFile("photo.jpg", jpeg_with_a_60_kb_maker_note(), content_type="image/jpeg")
 
-    response = client.post("/en/submit/", {**_form(tree, category), "photos": [upload_file]})
+    response = client.post("/en/submit/", {**_valid(tree, category), "photos": [upload_file]})
 
     assert response.status_code == 302
     attachment = Attachment.objects.get()
@@ -411,7 +394,7 @@ def test_a_file_name_carrying_markup_is_escaped_in_the_refusal(client, tree, cat
     settings.PORTAL_RATES = {name: "100000/h" for name in settings.PORTAL_RATES}
     fake = SimpleUploadedFile('"><svg onload=alert(1)>.jpg', NOT_PHOTOS["html"](), content_type="image/jpeg")
 
-    response = client.post("/en/submit/", {**_form(tree, category), "photos": [fake]})
+    response = client.post("/en/submit/", {**_valid(tree, category), "photos": [fake]})
 
     assert response.status_code == 400
     body = response.content.decode()

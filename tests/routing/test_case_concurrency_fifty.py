@@ -7,14 +7,11 @@ once, and the outbox has exactly one notification for that event, sent once.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
 
 from notifications.models import Channel, Notification, Status
 from notifications.transports.sms import LocmemSmsBackend
@@ -22,48 +19,11 @@ from routing import services
 from routing.errors import CaseConflict
 from routing.models import Case, CaseEvent, CaseState, EventKind, Role, Unit
 from tests.conftest import Cast, Tree, advance, make_staff, requires_postgres
+from tests.routing.test_case_concurrency import Outcome, _race
 
 pytestmark = [requires_postgres(), pytest.mark.django_db(transaction=True)]
 
 THREADS = 50
-
-
-@dataclass
-class Outcome:
-    who: int
-    result: Case | None = None
-    error: BaseException | None = None
-
-
-def _race(calls: list[Callable[[], Case]]) -> list[Outcome]:
-    """Release every call at once from a barrier, each in its own thread with its own connection."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Outcome] = []
-    lock = threading.Lock()
-
-    def worker(index: int, call: Callable[[], Case]) -> None:
-        outcome = Outcome(who=index)
-        try:
-            # Open the connection before the barrier, so that the race is on the row lock,
-            # not on connecting.
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            outcome.result = call()
-        except BaseException as exc:
-            outcome.error = exc
-        finally:
-            connection.close()
-            with lock:
-                outcomes.append(outcome)
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    assert len(outcomes) == len(calls)
-    return sorted(outcomes, key=lambda o: o.who)
 
 
 def _staff(unit: Unit, role: str, count: int) -> list[User]:
