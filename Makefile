@@ -8,7 +8,7 @@ PORT ?= 8000
 # Two workers: the machine has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format messages makemessages migrate demo clean browser-tools
+.PHONY: run test lint format messages makemessages migrate demo clean browser-tools search-engine search-engine-run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,21 @@ node_modules/.package-lock.json: package.json package-lock.json
 browser-tools: node_modules/.package-lock.json
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium missing; the browser tests will fail until it is installed"
 
-test: $(STAMP) messages browser-tools
+# The tests' search engine: OpenSearch in one JVM from Maven Central jars (search/engine/).
+# The suite starts it once per run by itself; this target only builds it (Java 17 and Maven).
+SEARCH_ENGINE_CP := search/engine/target/classpath.txt
+$(SEARCH_ENGINE_CP): search/engine/pom.xml $(wildcard search/engine/src/main/java/portal/search/*.java)
+	@command -v mvn >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; }
+	cd search/engine && mvn -q -B -DskipTests package
+	touch $@
+
+search-engine: $(SEARCH_ENGINE_CP)
+
+# The engine in the foreground on 127.0.0.1:9200 (OPENSEARCH_URL=http://127.0.0.1:9200 make run uses it).
+search-engine-run: $(STAMP) search-engine
+	$(BIN)/python -m search.engine.launch --port 9200
+
+test: $(STAMP) messages browser-tools search-engine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -55,9 +69,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var node_modules
+	rm -rf $(VENV) var node_modules search/engine/target
 
 # Every benchmark (bench/) at a small size, one JSON file in bench/results/; BENCH_ARGS="--size medium" etc.
 .PHONY: bench
-bench: $(STAMP)
+bench: $(STAMP) search-engine
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)

@@ -2,8 +2,8 @@
 
 With no variables set this is the embedded default: SQLite file, in-memory
 channel layer, local-memory cache, database search and in-process jobs.
-``DATABASE_URL``, ``REDIS_URL`` and ``ELASTICSEARCH_URL`` switch to the
-production services. ``DJANGO_DEBUG=0`` is production mode and refuses to
+``DATABASE_URL``, ``REDIS_URL`` and ``ELASTICSEARCH_URL`` (or ``OPENSEARCH_URL``)
+switch to the production services. ``DJANGO_DEBUG=0`` is production mode and refuses to
 start without a real secret key and allowed hosts.
 """
 
@@ -256,12 +256,18 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Search ---------------------------------------------------------------
+# The search engine: Elasticsearch 8 (ELASTICSEARCH_URL) or OpenSearch 2 (OPENSEARCH_URL), one of
+# them at most. Without either, search and monitoring run in the database.
 ELASTICSEARCH_URL = env_url("ELASTICSEARCH_URL", schemes=("http", "https"))
-SEARCH_BACKEND = "elasticsearch" if ELASTICSEARCH_URL else "database"
+OPENSEARCH_URL = env_url("OPENSEARCH_URL", schemes=("http", "https"))
+if ELASTICSEARCH_URL and OPENSEARCH_URL:
+    raise ImproperEnvironment(
+        "Set ELASTICSEARCH_URL or OPENSEARCH_URL, not both: the portal uses one search engine"
+    )
+SEARCH_URL = ELASTICSEARCH_URL or OPENSEARCH_URL
+SEARCH_ENGINE = "opensearch" if OPENSEARCH_URL else "elasticsearch"
+SEARCH_BACKEND = "engine" if SEARCH_URL else "database"
 SEARCH_INDEX_ALIAS = env_str("SEARCH_INDEX_ALIAS", "cases")
-# Plain application/json instead of Elasticsearch 8's compatibility media type, for servers that
-# speak the same REST API but refuse that type (OpenSearch, osmem-server in the tests).
-SEARCH_ES_PLAIN_JSON = env_bool("SEARCH_ES_PLAIN_JSON", False)
 
 # --- Background jobs ------------------------------------------------------
 # "inprocess" runs jobs right after commit in the web process (embedded default).

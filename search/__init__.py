@@ -6,10 +6,10 @@ from typing import Any
 
 
 def get_backend() -> Any:
-    """The configured backend: Elasticsearch when ``ELASTICSEARCH_URL`` is set, else the database."""
+    """The configured backend: the search engine when its URL is set, else the database."""
     from django.conf import settings
 
-    if settings.SEARCH_BACKEND == "elasticsearch":
+    if settings.SEARCH_BACKEND == "engine":
         from search.elastic import ElasticBackend
 
         return ElasticBackend()

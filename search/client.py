@@ -1,65 +1,184 @@
-"""The Elasticsearch client of the search app: short timeouts, one retry, plain JSON on request.
+"""The search engine's client: Elasticsearch 8 or OpenSearch 2 behind one small interface.
 
-The Elasticsearch 8 client sends ``application/vnd.elasticsearch+json; compatible-with=8``.
-Elasticsearch 8 wants that; OpenSearch-compatible servers (osmem-server in the tests) refuse it,
-so ``SEARCH_ES_PLAIN_JSON`` swaps in a node class that sends the plain media types instead.
+Requests are built once, with ``elasticsearch.dsl`` (``search.elastic``), and sent as plain
+request bodies through the engine's own client: the Elasticsearch 8 client refuses a server that
+does not say it is Elasticsearch, so OpenSearch gets opensearch-py. Both clients' errors become
+the three errors below, so the backend handles an outage the same way on either engine.
+
+Short timeouts and one retry: a page must not hang on a sick cluster. Bulk writes get a longer
+timeout of their own.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
+import elastic_transport
+import elasticsearch
+import opensearchpy
 from django.conf import settings
-from elastic_transport import HttpHeaders, Urllib3HttpNode
-from elastic_transport._node._base import NodeApiResponse
-from elastic_transport.client_utils import DEFAULT
-from elasticsearch import Elasticsearch
+from elasticsearch import helpers as es_helpers
+from opensearchpy import helpers as os_helpers
 
-#: Seconds before a request to Elasticsearch gives up: pages must not hang on a sick cluster.
+#: Seconds before a request to the engine gives up.
 REQUEST_TIMEOUT = 5.0
 MAX_RETRIES = 1
 
-_COMPAT_MEDIA_TYPE = re.compile(r"application/vnd\.elasticsearch\+([\w.-]+)\s*;\s*compatible-with=\d+")
+
+class EngineError(Exception):
+    """The engine refused a request (a 4xx other than 404 and 429): a bug or a mapping error."""
+
+    def __init__(self, message: str, *, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-class PlainJsonNode(Urllib3HttpNode):
-    """Sends ``application/json`` (and ``x-ndjson``) rather than the compatibility media types."""
-
-    def perform_request(
-        self,
-        method: str,
-        target: str,
-        body: bytes | None = None,
-        headers: HttpHeaders | None = None,
-        request_timeout: Any = DEFAULT,
-    ) -> NodeApiResponse:
-        if headers:
-            headers = headers.copy()
-            for name in ("accept", "content-type"):
-                value = headers.get(name)
-                if value:
-                    headers[name] = _COMPAT_MEDIA_TYPE.sub(r"application/\1", value)
-        return super().perform_request(
-            method, target, body=body, headers=headers, request_timeout=request_timeout
-        )
+class EngineUnavailable(EngineError):
+    """Not answering, timed out, overloaded (429) or unwell (5xx): trying later may work."""
 
 
-def get_client() -> Elasticsearch:
-    """The client for ``settings.ELASTICSEARCH_URL`` (one per URL and process: it holds the connection pool)."""
-    return _client(settings.ELASTICSEARCH_URL, bool(getattr(settings, "SEARCH_ES_PLAIN_JSON", False)))
+class EngineNotFound(EngineError):
+    """The index or alias asked for does not exist (404)."""
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except (elastic_transport.TransportError, opensearchpy.ConnectionError) as exc:
+        # Refused, timed out, TLS (opensearch-py's ConnectionTimeout is a ConnectionError).
+        raise EngineUnavailable(str(exc)) from exc
+    except (elasticsearch.ApiError, opensearchpy.TransportError) as exc:
+        status = _status(exc)
+        if status == 404:
+            raise EngineNotFound(str(exc), status=status) from exc
+        if status >= 500 or status == 429:
+            raise EngineUnavailable(str(exc), status=status) from exc
+        raise EngineError(str(exc), status=status) from exc
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, elasticsearch.ApiError):
+        return int(exc.meta.status)
+    code = getattr(exc, "status_code", 0)
+    return int(code) if isinstance(code, int) else 0
+
+
+class EngineClient:
+    """The calls the search backend makes, on whichever engine ``settings.SEARCH_ENGINE`` names."""
+
+    def __init__(self, raw: Any, *, engine: str) -> None:
+        self.raw = raw
+        self.engine = engine
+
+    # --- indices and aliases ---------------------------------------------------
+
+    def create_index(self, name: str, body: dict[str, Any]) -> None:
+        with _translated():
+            self.raw.indices.create(index=name, body=body)
+
+    def delete_index(self, name: str) -> None:
+        with _translated():
+            self.raw.indices.delete(index=name, ignore_unavailable=True)
+
+    def index_exists(self, name: str) -> bool:
+        with _translated():
+            return bool(self.raw.indices.exists(index=name))
+
+    def alias_exists(self, alias: str) -> bool:
+        with _translated():
+            return bool(self.raw.indices.exists_alias(name=alias))
+
+    def indices_of(self, alias: str) -> list[str]:
+        """The indices behind an alias (none if it does not exist)."""
+        try:
+            with _translated():
+                return sorted(self.raw.indices.get_alias(name=alias))
+        except EngineNotFound:
+            return []
+
+    def update_aliases(self, actions: list[dict[str, Any]]) -> None:
+        with _translated():
+            self.raw.indices.update_aliases(body={"actions": actions})
+
+    def put_settings(self, index: str, body: dict[str, Any]) -> None:
+        with _translated():
+            self.raw.indices.put_settings(index=index, body=body)
+
+    def refresh(self, index: str) -> None:
+        with _translated():
+            self.raw.indices.refresh(index=index)
+
+    def mapping(self, index: str) -> dict[str, Any]:
+        with _translated():
+            return dict(self.raw.indices.get_mapping(index=index))
+
+    def analyze(self, index: str, *, field: str, text: str) -> list[str]:
+        with _translated():
+            response = self.raw.indices.analyze(index=index, body={"field": field, "text": text})
+        return [token["token"] for token in response["tokens"]]
+
+    def health(self, *, timeout: float) -> str:
+        with _translated():
+            if self.engine == "opensearch":
+                response = self.raw.cluster.health(request_timeout=timeout)
+            else:
+                response = self.raw.options(request_timeout=timeout, max_retries=0).cluster.health()
+        return str(response.get("status", "unknown"))
+
+    def info(self) -> dict[str, Any]:
+        with _translated():
+            return dict(self.raw.info())
+
+    def stats(self, index: str) -> dict[str, Any]:
+        with _translated():
+            return dict(self.raw.indices.stats(index=index))
+
+    # --- documents -------------------------------------------------------------
+
+    def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
+        with _translated():
+            response = self.raw.search(index=index, body=body)
+        return dict(response)
+
+    def count(self, index: str) -> int:
+        with _translated():
+            return int(self.raw.count(index=index)["count"])
+
+    def bulk(
+        self, actions: Iterable[dict[str, Any]], *, timeout: float, chunk_size: int, **options: Any
+    ) -> Iterator[tuple[bool, dict[str, Any]]]:
+        """(ok, item) for each action, as the client's ``streaming_bulk`` gives them (errors not raised)."""
+        if self.engine == "opensearch":
+            stream = os_helpers.streaming_bulk(
+                self.raw, actions, chunk_size=chunk_size, raise_on_error=False,
+                request_timeout=timeout, **options,
+            )  # fmt: skip
+        else:
+            stream = es_helpers.streaming_bulk(
+                self.raw.options(request_timeout=timeout), actions, chunk_size=chunk_size,
+                raise_on_error=False, **options,
+            )  # fmt: skip
+        with _translated():
+            yield from stream
+
+
+def get_client() -> EngineClient:
+    """The client for ``settings.SEARCH_URL`` (one per URL and process: it holds the connection pool)."""
+    return _client(settings.SEARCH_URL, settings.SEARCH_ENGINE)
 
 
 @lru_cache(maxsize=8)
-def _client(url: str, plain_json: bool) -> Elasticsearch:
-    options: dict[str, Any] = {}
-    if plain_json:
-        options["node_class"] = PlainJsonNode
-    return Elasticsearch(
-        url,
-        request_timeout=REQUEST_TIMEOUT,
-        max_retries=MAX_RETRIES,
-        retry_on_timeout=False,
-        **options,
-    )
+def _client(url: str, engine: str) -> EngineClient:
+    if engine == "opensearch":
+        raw: Any = opensearchpy.OpenSearch(
+            url, timeout=REQUEST_TIMEOUT, max_retries=MAX_RETRIES, retry_on_timeout=False
+        )
+    else:
+        raw = elasticsearch.Elasticsearch(
+            url, request_timeout=REQUEST_TIMEOUT, max_retries=MAX_RETRIES, retry_on_timeout=False
+        )
+    return EngineClient(raw, engine=engine)

@@ -14,6 +14,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
+from elasticsearch.dsl import (
+    Boolean,
+    Date,
+    Document,
+    Float,
+    GeoPoint,
+    Integer,
+    Keyword,
+    MetaField,
+    Text,
+    analyzer,
+    token_filter,
+    tokenizer,
+)
 
 from routing.models import Case, CaseEvent
 
@@ -41,6 +55,57 @@ DOCUMENT_FIELDS = (
     "rating",
     "location",
 )
+
+
+#: Words as they are matched: lowercase, without tone marks or the bar of đ (``đường`` → ``duong``),
+#: so ``ngap lut`` finds ``ngập lụt``. Text is NFC-normalised before it is sent (``nfc``).
+VI_FOLDED = analyzer(
+    "vi_folded", tokenizer="standard", filter=["lowercase", token_filter("vi_folding", "asciifolding")]
+)
+#: Words as spelled (lowercase only), in a sub-field ``.exact``: the query ranks the exact spelling
+#: above folded look-alikes (``cống`` above ``công``). One field with both tokens at one position
+#: cannot: Lucene scores tokens at the same position as one term, so both spellings would tie.
+VI_EXACT = analyzer("vi_exact", tokenizer="standard", filter=["lowercase"])
+#: ``PA-26-7KQ3M9`` → ``pa``, ``26``, ``7kq3m9``: the last six characters, as read out on the phone,
+#: find the case.
+CODE_PARTS = analyzer(
+    "code_parts", tokenizer=tokenizer("code_dash", "pattern", pattern="-"), filter=["lowercase"]
+)
+
+
+def _words() -> Text:
+    return Text(analyzer=VI_FOLDED, fields={"exact": Text(analyzer=VI_EXACT)})
+
+
+class CaseDocument(Document):
+    """The mapping of the case index (``case_document`` fills it); the alias is a setting, so no Index here."""
+
+    case_id = Integer()
+    code = Keyword(fields={"parts": Text(analyzer=CODE_PARTS)})
+    title = _words()
+    text = _words()
+    category_id = Integer()
+    category_code = Keyword()
+    unit_code = Keyword()
+    unit_path = Keyword()
+    level = Keyword()
+    province_code = Keyword()
+    commune_code = Keyword()
+    state = Keyword()
+    submitted_at = Date()
+    triaged_at = Date()
+    responded_at = Date()
+    closed_at = Date()
+    due_at = Date()
+    is_overdue = Boolean()
+    response_seconds = Float()
+    rating = Integer()
+    location = GeoPoint()
+
+    class Meta:
+        # A field the mapping does not name is refused, so nothing beyond these (no personal data)
+        # can reach the index even if a document grew a field by mistake.
+        dynamic = MetaField("strict")
 
 
 def nfc(text: str) -> str:

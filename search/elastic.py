@@ -1,4 +1,8 @@
-"""The Elasticsearch backend: one index of case documents behind an alias, searched within a jurisdiction.
+"""The search-engine backend: one index of case documents behind an alias, searched within a jurisdiction.
+
+Elasticsearch 8 or OpenSearch 2 (``search.client``). The index's mapping and analyzers are the
+``CaseDocument`` class (``search.documents``); requests are written with ``elasticsearch.dsl``
+(``Search``, ``Q``, ``A``) and sent as plain bodies, which both engines read alike.
 
 The index is versioned (``<alias>-<UTC timestamp>``) and reached only through the alias, so
 ``reindex`` can build a new index while searches and writes carry on against the old one, and
@@ -15,72 +19,27 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError, helpers
+from elasticsearch.dsl import A, Index, Q, Search
+from elasticsearch.dsl.aggs import Agg
+from elasticsearch.dsl.query import Query
 
-from petitions.services import CODE_LENGTH, normalize_tracking_code
-from routing.models import OPEN_STATES, Case, CaseState, Level
+from petitions.services import CODE_ALPHABET, CODE_LENGTH, normalize_tracking_code
+from routing.models import OPEN_STATES, CaseState, Level
 from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult, SearchUnavailable
-from search.client import get_client
-from search.documents import documents, nfc, versioned_documents
+from search.client import EngineClient, EngineNotFound, EngineUnavailable, get_client
+from search.documents import CaseDocument, documents, nfc, versioned_documents
 from search.monitoring import CHART_PLACES, Monitoring, MonitorQuery, rising_topics
 
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 Progress = Callable[[Iterable[Any]], Iterable[Any]]
-
-#: Lowercase, then ASCII folding that keeps the original token next to the folded one: ``ngập`` is
-#: indexed as ``ngập`` and ``ngap`` (``đường`` as ``đường`` and ``duong``). A toneless query finds
-#: accented text; an accented query matches both, and text with the exact spelling scores higher
-#: because it matches both tokens.
-INDEX_SETTINGS: dict[str, Any] = {
-    "analysis": {
-        "filter": {"vi_folding": {"type": "asciifolding", "preserve_original": True}},
-        "analyzer": {
-            "vi_text": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "vi_folding"]}
-        },
-    }
-}
-
-_TEXT = {"type": "text", "analyzer": "vi_text", "search_analyzer": "vi_text"}
-_KEYWORD = {"type": "keyword"}
-_DATE = {"type": "date"}
-
-#: ``strict``: a field the mapping does not name is refused, so nothing beyond these (no personal
-#: data) can reach the index even if a document grew a field by mistake.
-MAPPINGS: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "case_id": {"type": "integer"},
-        "code": _KEYWORD,
-        "title": _TEXT,
-        "text": _TEXT,
-        "category_id": {"type": "integer"},
-        "category_code": _KEYWORD,
-        "unit_code": _KEYWORD,
-        "unit_path": _KEYWORD,
-        "level": _KEYWORD,
-        "province_code": _KEYWORD,
-        "commune_code": _KEYWORD,
-        "state": _KEYWORD,
-        "submitted_at": _DATE,
-        "triaged_at": _DATE,
-        "responded_at": _DATE,
-        "closed_at": _DATE,
-        "due_at": _DATE,
-        "is_overdue": {"type": "boolean"},
-        "response_seconds": {"type": "float"},
-        "rating": {"type": "integer"},
-        "location": {"type": "geo_point"},
-    },
-}
 
 #: Facet name (search.base.FACETS) → indexed field, and how many values its counts list.
 FACET_FIELDS = {
@@ -93,12 +52,14 @@ FACET_FIELDS = {
 }
 FACET_SIZES = {"state": 20, "category": 100, "level": 5, "province": 50, "commune": 200, "overdue": 2}
 
-#: Elasticsearch refuses from + size beyond this (index.max_result_window); deeper pages are empty.
+#: The engine refuses from + size beyond this (index.max_result_window); deeper pages are empty.
 MAX_RESULT_WINDOW = 10_000
 MAX_PAGE_SIZE = 100
 #: Longer search text is cut: a pasted page of text must not become a query of thousands of clauses.
 MAX_QUERY_CHARS = 500
 BULK_CHUNK = 1000
+#: Seconds a bulk request may take (searches keep the client's short timeout).
+BULK_TIMEOUT = 60.0
 #: Cases changed this long before a reindex started are indexed again after the swap: a transaction
 #: that began before the start may have committed after the new index read its rows.
 REINDEX_CATCH_UP = dt.timedelta(minutes=5)
@@ -106,29 +67,27 @@ REINDEX_CATCH_UP = dt.timedelta(minutes=5)
 #: Monitoring: how many titles of each period (the newest first) feed the rising terms. Two-syllable
 #: terms cannot come from a terms aggregation on the analysed title, so the titles themselves are
 #: read with search_after; beyond this many a period's counts are those of its newest titles.
-#: Seconds a bulk request may take (searches keep the client's short timeout).
-BULK_TIMEOUT = 60.0
 MONITOR_MAX_TITLES = 20_000
 MONITOR_TITLE_PAGE = 5_000
 #: Terms sizes of the monitoring aggregations: every category, every commune of the country (~3,300).
 MONITOR_CATEGORIES = 500
 MONITOR_PLACES = 3_400
 
-_HIT_SOURCE = {"includes": ["case_id", "code", "title", "state", "category_id", "unit_code", "submitted_at"]}
-_HIGHLIGHT = {
-    "encoder": "html",
-    "pre_tags": ["<mark>"],
-    "post_tags": ["</mark>"],
-    "fields": {
-        "title": {"number_of_fragments": 0},
-        "text": {"fragment_size": 160, "number_of_fragments": 2},
-    },
-}
+#: Ranking tiers, added to the text's own score (BM25, a few points): a case with every word of
+#: the query always ranks above one that lacks a word, and among those the exact spelling typed
+#: (``đường tỉnh``) above folded look-alikes (``dương tính``).
+ALL_WORDS_BOOST = 100.0
+EXACT_SPELLING_BOOST = 50.0
+#: A tracking code, whole or its last six characters, outranks any text match.
+CODE_BOOST = 1000.0
+
+HIT_FIELDS = ["case_id", "code", "title", "state", "category_id", "unit_code", "submitted_at"]
 _TRACKING_CODE = re.compile(rf"PA-\d{{2}}-[A-Z0-9]{{{CODE_LENGTH}}}")
+_CODE_TAIL = re.compile(rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
 
 
 class IndexingFailed(SearchUnavailable):
-    """Elasticsearch refused documents for a reason that retrying soon will not cure (e.g. a mapping error).
+    """The engine refused documents for a reason that retrying soon will not cure (e.g. a mapping error).
 
     A ``SearchUnavailable`` all the same: the outbox keeps those cases waiting with the error and
     backs off, while other cases carry on being indexed.
@@ -150,23 +109,31 @@ def _unavailable_on_failure(action: str) -> Iterator[None]:
     """Connection failures, timeouts, overload and a missing index become ``SearchUnavailable``."""
     try:
         yield
-    except TransportError as exc:  # refused, timed out, TLS: the cluster is not answering
-        raise SearchUnavailable(f"Elasticsearch did not answer ({action}): {exc}") from exc
-    except NotFoundError as exc:
+    except EngineNotFound as exc:
         raise SearchUnavailable(
-            f"Elasticsearch cannot {action}: the index is missing; run manage.py search_init "
+            f"The search engine cannot {action}: the index is missing; run manage.py search_init "
             f"(and search_reindex to fill it): {exc}"
         ) from exc
-    except ApiError as exc:
-        if exc.meta.status >= 500 or exc.meta.status == 429:
-            raise SearchUnavailable(f"Elasticsearch cannot {action}: {exc}") from exc
-        raise
+    except EngineUnavailable as exc:  # refused, timed out, overloaded, unwell
+        raise SearchUnavailable(f"The search engine cannot {action}: {exc}") from exc
+
+
+def index_body(*, aliases: Iterable[str] = (), **index_settings: Any) -> dict[str, Any]:
+    """The create-index request: ``CaseDocument``'s mapping and analyzers, plus these settings."""
+    index = Index("cases")
+    index.document(CaseDocument)
+    for alias in aliases:
+        index.aliases(**{alias: {}})
+    if index_settings:
+        index.settings(**index_settings)
+    body: dict[str, Any] = index.to_dict()
+    return body
 
 
 class ElasticBackend:
-    """search.base.SearchBackend over Elasticsearch (see the module docstring)."""
+    """search.base.SearchBackend over the search engine (see the module docstring)."""
 
-    def __init__(self, *, client: Elasticsearch | None = None, alias: str | None = None) -> None:
+    def __init__(self, *, client: EngineClient | None = None, alias: str | None = None) -> None:
         self.client = client if client is not None else get_client()
         self.alias: str = alias or settings.SEARCH_INDEX_ALIAS
 
@@ -177,25 +144,21 @@ class ElasticBackend:
 
     def indices(self) -> list[str]:
         """The indices behind the alias (normally exactly one)."""
-        try:
-            return sorted(self.client.indices.get_alias(name=self.alias))
-        except NotFoundError:
-            return []
+        with _unavailable_on_failure("read the alias"):
+            return self.client.indices_of(self.alias)
 
     def ensure_index(self) -> str | None:
         """Create an index behind the alias if there is none; returns its name, or None if the alias exists."""
         with _unavailable_on_failure("create the index"):
-            if self.client.indices.exists_alias(name=self.alias):
+            if self.client.alias_exists(self.alias):
                 return None
             name = self.new_index_name()
-            self.client.indices.create(
-                index=name, settings=INDEX_SETTINGS, mappings=MAPPINGS, aliases={self.alias: {}}
-            )
+            self.client.create_index(name, index_body(aliases=[self.alias]))
             # Two processes may have created one each at once: the alias must name one index,
             # so every loser (all but the first name) removes its own.
             behind = self.indices()
             if len(behind) > 1 and name != behind[0]:
-                self.client.indices.delete(index=name)
+                self.client.delete_index(name)
                 return None
             logger.info("search index %s created behind alias %s", name, self.alias)
             return name
@@ -203,7 +166,7 @@ class ElasticBackend:
     def refresh(self) -> None:
         """Make everything written so far searchable (tests; production relies on the refresh interval)."""
         with _unavailable_on_failure("refresh"):
-            self.client.indices.refresh(index=self.alias)
+            self.client.refresh(self.alias)
 
     def reindex(self, *, progress: Progress | None = None) -> ReindexReport:
         """Build a new index of every case, swap the alias to it atomically and drop the old index.
@@ -211,33 +174,31 @@ class ElasticBackend:
         Searches and writes go to the old index until the swap; cases changed since shortly
         before the start are indexed again afterwards, so nothing written meanwhile is lost.
         """
+        from routing.models import Case
+
         started = timezone.now()
         clock = time.monotonic()
         new = self.new_index_name()
         with _unavailable_on_failure("reindex"):
-            self.client.indices.create(
-                index=new,
-                settings={**INDEX_SETTINGS, "index": {"refresh_interval": "-1"}},
-                mappings=MAPPINGS,
-            )
+            self.client.create_index(new, index_body(refresh_interval="-1"))
             try:
                 written = self._bulk_build(new, progress)
-                self.client.indices.put_settings(index=new, settings={"index": {"refresh_interval": None}})
-                self.client.indices.refresh(index=new)
+                self.client.put_settings(new, {"index": {"refresh_interval": None}})
+                self.client.refresh(new)
             except BaseException:
                 with suppress(Exception):  # the cause matters more than a leftover index
-                    self.client.indices.delete(index=new)
+                    self.client.delete_index(new)
                 raise
             old = self.indices()
             actions: list[dict[str, Any]] = [{"remove": {"index": name, "alias": self.alias}} for name in old]
             actions.append({"add": {"index": new, "alias": self.alias}})
-            self.client.indices.update_aliases(actions=actions)
+            self.client.update_aliases(actions)
             changed = list(
                 Case.objects.filter(updated_at__gte=started - REINDEX_CATCH_UP).values_list("pk", flat=True)
             )
             caught_up = self.index(changed) if changed else 0
             for name in old:
-                self.client.indices.delete(index=name, ignore_unavailable=True)
+                self.client.delete_index(name)
         return ReindexReport(
             alias=self.alias,
             index=new,
@@ -254,9 +215,7 @@ class ElasticBackend:
         actions = (_write(index, doc, version) for doc, version in docs)
         written = 0
         failures: list[Any] = []
-        for ok, item in helpers.streaming_bulk(
-            self._bulk_client(), actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=3
-        ):
+        for ok, item in self.client.bulk(actions, timeout=BULK_TIMEOUT, chunk_size=BULK_CHUNK, max_retries=3):
             if ok:
                 written += 1
             else:
@@ -264,10 +223,6 @@ class ElasticBackend:
         if failures:
             raise IndexingFailed(f"{len(failures)} documents refused while reindexing; first: {failures[0]}")
         return written
-
-    def _bulk_client(self) -> Elasticsearch:
-        """The client with a longer timeout: a bulk of a thousand documents takes seconds, a search should not."""
-        return self.client.options(request_timeout=BULK_TIMEOUT)
 
     def index(self, case_ids: list[int]) -> int:
         """Write the documents of these cases (deleted cases are removed); returns how many were written."""
@@ -283,18 +238,19 @@ class ElasticBackend:
         with _unavailable_on_failure("index cases"):
             self.ensure_index()
             # require_alias: never let a write auto-create a concrete index named like the alias.
-            _, errors = helpers.bulk(
-                self._bulk_client(), actions, chunk_size=BULK_CHUNK, raise_on_error=False, require_alias=True
-            )
-        failures = [
-            item for item in cast(list[Any], errors) if not (_is_missing_delete(item) or _is_superseded(item))
-        ]
+            bulk = self.client.bulk(actions, timeout=BULK_TIMEOUT, chunk_size=BULK_CHUNK, require_alias=True)
+            errors = [item for ok, item in bulk if not ok]
+        failures = [item for item in errors if not (_is_missing_delete(item) or _is_superseded(item))]
         if failures:
             message = f"{len(failures)} of {len(actions)} index actions failed; first: {failures[0]}"
             if all(_item_status(item) == 429 or _item_status(item) >= 500 for item in failures):
                 raise SearchUnavailable(message)  # overloaded or unwell: the outbox tries again later
             raise IndexingFailed(message)
         return len(docs)
+
+    def _send(self, search: Search, action: str) -> dict[str, Any]:
+        with _unavailable_on_failure(action):
+            return self.client.search(self.alias, search.to_dict())
 
     # --- queries -------------------------------------------------------------
 
@@ -304,29 +260,33 @@ class ElasticBackend:
         text = nfc(query.text).strip()[:MAX_QUERY_CHARS]
         selections = _selections(query)
         start, size = _window(query.page, query.page_size)
-        request: dict[str, Any] = {
-            "query": {
-                "bool": {
-                    "must": [_text_query(text)] if text else [{"match_all": {}}],
-                    # The jurisdiction lives here, in the query: hits and every facet count obey it.
-                    "filter": [*_scope_filters(query.scope), *_date_filters(query.since, query.until)],
-                }
-            },
-            "aggs": {name: _facet_aggregation(name, selections) for name in FACETS},
-            "sort": _sort(query.sort, has_text=bool(text)),
-            "from_": start,
-            "size": size,
-            "track_total_hits": True,
-            "source": _HIT_SOURCE,
-        }
+        search = (
+            Search()
+            # The jurisdiction lives here, in the query: hits and every facet count obey it.
+            .query(
+                Q(
+                    "bool",
+                    must=[text_query(text) if text else Q("match_all")],
+                    filter=[*_scope_filters(query.scope), *_date_filters(query.since, query.until)],
+                )
+            )
+            .sort(*_sort(query.sort, has_text=bool(text)))
+            .source(includes=HIT_FIELDS)
+            .extra(from_=start, size=size, track_total_hits=True)
+        )
+        for name in FACETS:
+            search.aggs[name] = _facet_aggregation(name, selections)
         if selections:
             # The user's own choices narrow the hits but not the counts of their facet, so the
             # other values of a facet stay visible with their counts (multi-select facets).
-            request["post_filter"] = {"bool": {"filter": list(selections.values())}}
+            search = search.post_filter(Q("bool", filter=list(selections.values())))
         if text:
-            request["highlight"] = _HIGHLIGHT
-        with _unavailable_on_failure("search"):
-            response = self.client.search(index=self.alias, **request)
+            search = (
+                search.highlight_options(encoder="html", pre_tags=["<mark>"], post_tags=["</mark>"])
+                .highlight("title", number_of_fragments=0)
+                .highlight("text", fragment_size=160, number_of_fragments=2)
+            )
+        response = self._send(search, "search")
         return SearchResult(
             total=int(response["hits"]["total"]["value"]),
             hits=[_hit(raw) for raw in response["hits"]["hits"]],
@@ -344,51 +304,37 @@ class ElasticBackend:
             return []  # a case the reader may not see suggests nothing
         recent = timezone.now() - SIMILAR_WINDOW
         province = source["province_code"]
-        filters: list[dict[str, Any]] = [
-            *_scope_filters(scope),
-            {"term": {"province_code": province}}
-            if province
-            else {"bool": {"must_not": [{"exists": {"field": "province_code"}}]}},
-            {
-                "bool": {
-                    "should": [
-                        {"terms": {"state": [state.value for state in OPEN_STATES]}},
-                        {"range": {"submitted_at": {"gte": recent.isoformat()}}},
-                    ],
-                    "minimum_should_match": 1,
-                }
-            },
-        ]
+        open_or_recent = Q("terms", state=[state.value for state in OPEN_STATES]) | Q(
+            "range", submitted_at={"gte": recent.isoformat()}
+        )
+        same_province = Q("term", province_code=province) if province else ~Q("exists", field="province_code")
         # The case as it is in the database now (an artificial document), not as last indexed:
         # a case submitted a moment ago may not have reached the index yet.
-        like = {
-            "more_like_this": {
-                "fields": ["title", "text"],
-                "like": [{"_index": self.alias, "doc": {"title": source["title"], "text": source["text"]}}],
-                "min_term_freq": 1,
-                "min_doc_freq": 1,
-                "max_query_terms": 25,
-                "minimum_should_match": "30%",
-            }
-        }
-        same_place = [
-            {"term": {"commune_code": source["commune_code"]}} if source["commune_code"] else None,
-            {"term": {"category_id": source["category_id"]}},
-        ]
-        query = {
-            "bool": {
-                "must": [like],
-                "filter": filters,
-                "must_not": [
-                    {"ids": {"values": [str(case_id)]}},
-                    {"terms": {"state": [CaseState.DUPLICATE.value, CaseState.WITHDRAWN.value]}},
-                ],
-                # Among equally similar texts, the same commune and topic first.
-                "should": [clause for clause in same_place if clause],
-            }
-        }
-        with _unavailable_on_failure("find similar cases"):
-            response = self.client.search(index=self.alias, query=query, size=limit, source=_HIT_SOURCE)
+        like = Q(
+            "more_like_this",
+            fields=["title", "text"],
+            like=[{"_index": self.alias, "doc": {"title": source["title"], "text": source["text"]}}],
+            min_term_freq=1,
+            min_doc_freq=1,
+            max_query_terms=25,
+            minimum_should_match="30%",
+        )
+        # Among equally similar texts, the same commune and topic first.
+        same_place = [Q("term", category_id=source["category_id"])]
+        if source["commune_code"]:
+            same_place.append(Q("term", commune_code=source["commune_code"]))
+        query = Q(
+            "bool",
+            must=[like],
+            filter=[*_scope_filters(scope), same_province, open_or_recent],
+            must_not=[
+                Q("ids", values=[str(case_id)]),
+                Q("terms", state=[CaseState.DUPLICATE.value, CaseState.WITHDRAWN.value]),
+            ],
+            should=same_place,
+        )
+        search = Search().query(query).source(includes=HIT_FIELDS).extra(size=limit)
+        response = self._send(search, "find similar cases")
         return [_hit(raw) for raw in response["hits"]["hits"]]
 
     def monitor(self, query: MonitorQuery) -> Monitoring:
@@ -396,7 +342,7 @@ class ElasticBackend:
 
         One aggregation request (volume per day and topic, per place, response times per level,
         satisfaction per topic) and the titles of this period and the one before it (rising terms).
-        Percentiles are Elasticsearch's (t-digest estimates), not ``percentile_cont``: close on
+        Percentiles are the engine's (t-digest estimates), not ``percentile_cont``: close on
         large samples, they may differ on a handful of values.
         """
         result = Monitoring()
@@ -409,69 +355,33 @@ class ElasticBackend:
             return result
         zone = ZoneInfo(settings.TIME_ZONE)
         start, end = _local_midnight(query.since), _local_midnight(query.until + dt.timedelta(days=1))
-        period = {"range": {"submitted_at": {"gte": start, "lt": end}}}
-        responded = {"range": {"responded_at": {"gte": start, "lt": end}}}
-        closed = {"range": {"closed_at": {"gte": start, "lt": end}}}
         place = "province_code" if query.places == "province" else "commune_code"
-        aggs: dict[str, Any] = {
-            "period": {
-                "filter": period,
-                "aggs": {
-                    "days": {
-                        "date_histogram": {
-                            **_DAILY,
-                            "extended_bounds": {"min": _epoch_ms(query.since), "max": _epoch_ms(query.until)},
-                        },
-                        "aggs": {
-                            "categories": {"terms": {"field": "category_id", "size": MONITOR_CATEGORIES}}
-                        },
-                    },
-                    "places": {"terms": {"field": place, "size": MONITOR_PLACES}},
-                    "leading": {
-                        "terms": {
-                            "field": place,
-                            "size": CHART_PLACES,
-                            "order": [{"_count": "desc"}, {"_key": "asc"}],
-                        },
-                        "aggs": {"days": {"date_histogram": _DAILY}},
-                    },
-                },
-            },
-            "responded": {
-                "filter": responded,
-                "aggs": {
-                    "levels": {
-                        "terms": {"field": "level", "size": 10},
-                        "aggs": {
-                            "seconds": {"percentiles": {"field": "response_seconds", "percents": [50, 90]}}
-                        },
-                    }
-                },
-            },
-            "satisfaction": {
-                "filter": {
-                    "bool": {
-                        "filter": [{"exists": {"field": "rating"}}],
-                        "should": [closed, responded],
-                        "minimum_should_match": 1,
-                    }
-                },
-                "aggs": {
-                    "categories": {
-                        "terms": {"field": "category_id", "size": MONITOR_CATEGORIES},
-                        "aggs": {"rating": {"avg": {"field": "rating"}}},
-                    }
-                },
-            },
-        }
-        with _unavailable_on_failure("monitor"):
-            response = self.client.search(
-                index=self.alias,
-                query={"bool": {"filter": _scope_filters(query.scope)}},
-                aggs=aggs,
-                size=0,
-            )
-        found = response["aggregations"]
+        search = Search().filter(Q("bool", filter=_scope_filters(query.scope))).extra(size=0)
+
+        period = search.aggs.bucket("period", "filter", Q("range", submitted_at={"gte": start, "lt": end}))
+        bounds = {"min": _epoch_ms(query.since), "max": _epoch_ms(query.until)}
+        period.bucket("days", _daily(extended_bounds=bounds)).bucket(
+            "categories", "terms", field="category_id", size=MONITOR_CATEGORIES
+        )
+        period.bucket("places", "terms", field=place, size=MONITOR_PLACES)
+        period.bucket(
+            "leading", "terms", field=place, size=CHART_PLACES, order=[{"_count": "desc"}, {"_key": "asc"}]
+        ).bucket("days", _daily())
+
+        responded = Q("range", responded_at={"gte": start, "lt": end})
+        search.aggs.bucket("responded", "filter", responded).bucket(
+            "levels", "terms", field="level", size=10
+        ).metric("seconds", "percentiles", field="response_seconds", percents=[50, 90])
+
+        closed = Q("range", closed_at={"gte": start, "lt": end})
+        rated = Q(
+            "bool", filter=[Q("exists", field="rating")], should=[closed, responded], minimum_should_match=1
+        )
+        search.aggs.bucket("satisfaction", "filter", rated).bucket(
+            "categories", "terms", field="category_id", size=MONITOR_CATEGORIES
+        ).metric("rating", "avg", field="rating")
+
+        found = self._send(search, "monitor")["aggregations"]
         for bucket in found["period"]["days"]["buckets"]:
             day = dt.datetime.fromtimestamp(bucket["key"] / 1000, zone).date()
             if day in result.volume_by_category:
@@ -510,24 +420,23 @@ class ElasticBackend:
 
     def _titles(self, scope: Scope, start: str, end: str) -> list[str]:
         """Titles of the cases submitted in [start, end) within the scope, newest first, at most MONITOR_MAX_TITLES."""
-        filters = [*_scope_filters(scope), {"range": {"submitted_at": {"gte": start, "lt": end}}}]
+        base = (
+            Search()
+            .filter(
+                Q("bool", filter=[*_scope_filters(scope), Q("range", submitted_at={"gte": start, "lt": end})])
+            )
+            .sort({"submitted_at": {"order": "desc"}}, {"case_id": {"order": "desc"}})
+            .source(includes=["title"])
+            .extra(track_total_hits=False)
+        )
         titles: list[str] = []
         after: list[Any] | None = None
         while len(titles) < MONITOR_MAX_TITLES:
-            request: dict[str, Any] = {
-                "query": {"bool": {"filter": filters}},
-                "sort": [{"submitted_at": {"order": "desc"}}, {"case_id": {"order": "desc"}}],
-                "size": min(MONITOR_TITLE_PAGE, MONITOR_MAX_TITLES - len(titles)),
-                "source": ["title"],
-                "track_total_hits": False,
-            }
-            if after is not None:
-                request["search_after"] = after
-            with _unavailable_on_failure("read titles"):
-                response = self.client.search(index=self.alias, **request)
-            hits = response["hits"]["hits"]
+            size = min(MONITOR_TITLE_PAGE, MONITOR_MAX_TITLES - len(titles))
+            page = base.extra(size=size, **({"search_after": after} if after is not None else {}))
+            hits = self._send(page, "read titles")["hits"]["hits"]
             titles += [hit["_source"].get("title") or "" for hit in hits]
-            if len(hits) < request["size"]:
+            if len(hits) < size:
                 break
             after = hits[-1]["sort"]
         return titles
@@ -536,21 +445,56 @@ class ElasticBackend:
 # --- pieces of requests ------------------------------------------------------
 
 
-#: Days of submission in the portal's time zone, quiet days included (as zero).
-_DAILY: dict[str, Any] = {
-    "field": "submitted_at",
-    "calendar_interval": "day",
-    "time_zone": settings.TIME_ZONE,
-    "min_doc_count": 0,
-}
+def text_query(text: str) -> Query:
+    """Words across title (weighted) and text, folded; ranked in tiers (see ALL_WORDS_BOOST).
+
+    Up to three words must all match, longer queries 80 % of their words (folded, so ``ngap lut``
+    finds ``ngập lụt``). A case with every word gets ``ALL_WORDS_BOOST``, one with every word as
+    spelled ``EXACT_SPELLING_BOOST`` more, and the words side by side a little more again. A
+    tracking code, whole or its last six characters, finds its case above everything else.
+    """
+    folded = ["title^3", "text"]
+    exact = ["title.exact^3", "text.exact"]
+    words = Q("multi_match", query=text, fields=folded, type="cross_fields", minimum_should_match="3<80%")
+    every_word = Q("multi_match", query=text, fields=folded, type="cross_fields", operator="and")
+    every_word_as_spelled = Q("multi_match", query=text, fields=exact, type="cross_fields", operator="and")
+    ranked = Q(
+        "bool",
+        must=[words],
+        should=[
+            Q("constant_score", filter=every_word, boost=ALL_WORDS_BOOST),
+            Q("constant_score", filter=every_word_as_spelled, boost=EXACT_SPELLING_BOOST),
+            Q("multi_match", query=text, fields=exact, type="cross_fields"),
+            Q("multi_match", query=text, fields=folded, type="phrase", boost=2.0),
+        ],
+    )
+    alternatives = [ranked]
+    code = normalize_tracking_code(text)
+    if _TRACKING_CODE.fullmatch(code):
+        alternatives.append(Q("term", code={"value": code, "boost": CODE_BOOST}))
+    elif _CODE_TAIL.fullmatch(text.upper()):
+        alternatives.append(Q("match", **{"code.parts": {"query": text.lower(), "boost": CODE_BOOST}}))
+    return Q("bool", should=alternatives, minimum_should_match=1)
 
 
-def _scope_filters(scope: Scope) -> list[dict[str, Any]]:
-    clauses: list[dict[str, Any]] = []
+def _daily(**options: Any) -> Agg[Any]:
+    """Days of submission in the portal's time zone, quiet days included (as zero)."""
+    return A(
+        "date_histogram",
+        field="submitted_at",
+        calendar_interval="day",
+        time_zone=settings.TIME_ZONE,
+        min_doc_count=0,
+        **options,
+    )
+
+
+def _scope_filters(scope: Scope) -> list[Query]:
+    clauses: list[Query] = []
     if scope.exact_path is not None:
-        clauses.append({"term": {"unit_path": scope.exact_path}})
+        clauses.append(Q("term", unit_path=scope.exact_path))
     if scope.path_prefix is not None and scope.path_prefix != "/":
-        clauses.append({"prefix": {"unit_path": scope.path_prefix}})
+        clauses.append(Q("prefix", unit_path=scope.path_prefix))
     return clauses
 
 
@@ -573,19 +517,19 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _date_filters(since: dt.date | None, until: dt.date | None) -> list[dict[str, Any]]:
+def _date_filters(since: dt.date | None, until: dt.date | None) -> list[Query]:
     """Days are the portal's local days; ``until`` is inclusive."""
     bounds: dict[str, str] = {}
     if since is not None:
         bounds["gte"] = _local_midnight(since)
     if until is not None:
         bounds["lt"] = _local_midnight(until + dt.timedelta(days=1))
-    return [{"range": {"submitted_at": bounds}}] if bounds else []
+    return [Q("range", submitted_at=bounds)] if bounds else []
 
 
-def _selections(query: SearchQuery) -> dict[str, dict[str, Any]]:
+def _selections(query: SearchQuery) -> dict[str, Query]:
     """The user's facet choices, by facet name."""
-    chosen: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, Query] = {}
     for name, values in (
         ("state", list(query.states)),
         ("category", [int(value) for value in query.category_ids]),
@@ -594,30 +538,10 @@ def _selections(query: SearchQuery) -> dict[str, dict[str, Any]]:
         ("commune", list(query.commune_codes)),
     ):
         if values:
-            chosen[name] = {"terms": {FACET_FIELDS[name]: values}}
+            chosen[name] = Q("terms", **{FACET_FIELDS[name]: values})
     if query.overdue is not None:
-        chosen["overdue"] = {"term": {"is_overdue": query.overdue}}
+        chosen["overdue"] = Q("term", is_overdue=query.overdue)
     return chosen
-
-
-def _text_query(text: str) -> dict[str, Any]:
-    """Words across title (weighted) and text; a tracking code also matches its case exactly."""
-    should: list[dict[str, Any]] = [
-        {
-            "multi_match": {
-                "query": text,
-                "fields": ["title^3", "text"],
-                # Words may be spread over title and text; up to three words must all match,
-                # longer queries 80% of their words.
-                "type": "cross_fields",
-                "minimum_should_match": "3<80%",
-            }
-        }
-    ]
-    code = normalize_tracking_code(text)
-    if _TRACKING_CODE.fullmatch(code):
-        should.append({"term": {"code": {"value": code, "boost": 20.0}}})
-    return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 def _sort(sort: str, *, has_text: bool) -> list[Any]:
@@ -654,17 +578,19 @@ def _hit(raw: dict[str, Any]) -> Hit:
     )
 
 
-def _facet_aggregation(name: str, selections: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _facet_aggregation(name: str, selections: dict[str, Query]) -> Agg[Any]:
     """A facet's counts: over the hits, less the user's choices in the other facets (if any).
 
     Plain ``terms`` when no other facet is chosen: wrapping every facet in a ``filter``
     aggregation costs more than the search itself on a large index.
     """
-    terms = {"terms": {"field": FACET_FIELDS[name], "size": FACET_SIZES[name]}}
+    terms = A("terms", field=FACET_FIELDS[name], size=FACET_SIZES[name])
     others = [clause for other, clause in selections.items() if other != name]
     if not others:
         return terms
-    return {"filter": {"bool": {"filter": others}}, "aggs": {"values": terms}}
+    wrapped = A("filter", Q("bool", filter=others))
+    wrapped.bucket("values", terms)
+    return wrapped
 
 
 def _facet_terms(aggregation: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def enqueue(case_ids: Iterable[int]) -> None:
     Only with Elasticsearch: the database backend searches the tables themselves, so it has
     nothing to index and no request pays for the queue (``search_reindex`` fills a new index).
     """
-    if settings.SEARCH_BACKEND != "elasticsearch":
+    if settings.SEARCH_BACKEND != "engine":
         return
     ids = sorted(set(case_ids))
     if not ids:

@@ -29,6 +29,9 @@ from routing.models import Case, CaseState, Level, Membership, Role, Unit
 
 _counter = itertools.count(1)
 
+#: The real search engine, shared by the run (tests/search_engine.py).
+pytest_plugins = ["tests.search_engine"]
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any, tmp_path: Any) -> None:

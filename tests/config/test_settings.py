@@ -33,6 +33,7 @@ _SERVICE_VARIABLES = (
     "DATABASE_URL",
     "REDIS_URL",
     "ELASTICSEARCH_URL",
+    "OPENSEARCH_URL",
     "JOBS_BACKEND",
     "DB_CONN_MAX_AGE",
     "SESSION_COOKIE_AGE",
@@ -53,6 +54,7 @@ print(json.dumps({
     "CHANNELS": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "CHANNEL_HOSTS": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", []),
     "SEARCH_BACKEND": settings.SEARCH_BACKEND,
+    "SEARCH_ENGINE": settings.SEARCH_ENGINE,
     "ALLOWED_HOSTS": settings.ALLOWED_HOSTS,
     "SESSION_COOKIE_SECURE": settings.SESSION_COOKIE_SECURE,
     "CSRF_COOKIE_SECURE": settings.CSRF_COOKIE_SECURE,
@@ -308,6 +310,7 @@ def test_production_settings_are_hardened(tmp_path):
         ("DATABASE_URL", "mysql://db.example/petitions"),
         ("REDIS_URL", "http://cache.example:6379"),
         ("ELASTICSEARCH_URL", "ftp://search.example"),
+        ("OPENSEARCH_URL", "ftp://search.example"),
         ("JOBS_BACKEND", "cron"),
         ("SESSION_COOKIE_AGE", "ten"),
     ],
@@ -350,9 +353,27 @@ def test_database_url_selects_postgresql(tmp_path, scheme):
     assert values["DB_HOST"] == "db.internal"
 
 
-def test_elasticsearch_url_selects_the_elasticsearch_backend(tmp_path):
+def test_elasticsearch_url_selects_the_engine_backend_on_elasticsearch(tmp_path):
     values = _settings(tmp_path, ELASTICSEARCH_URL="http://search.internal:9200")
-    assert values["SEARCH_BACKEND"] == "elasticsearch"
+    assert values["SEARCH_BACKEND"] == "engine"
+    assert values["SEARCH_ENGINE"] == "elasticsearch"
+
+
+def test_both_search_urls_stop_start_up(tmp_path):
+    done = _python(
+        tmp_path,
+        ["-c", "import django; django.setup()"],
+        ELASTICSEARCH_URL="http://es.internal:9200",
+        OPENSEARCH_URL="http://os.internal:9200",
+    )
+    assert done.returncode != 0
+    assert "not both" in done.stderr
+
+
+def test_opensearch_url_selects_the_engine_backend_on_opensearch(tmp_path):
+    values = _settings(tmp_path, OPENSEARCH_URL="http://search.internal:9200")
+    assert values["SEARCH_BACKEND"] == "engine"
+    assert values["SEARCH_ENGINE"] == "opensearch"
 
 
 # --- ASGI ------------------------------------------------------------------------------------

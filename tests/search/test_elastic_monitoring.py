@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import socket
 from typing import Any
 
 import pytest
@@ -187,12 +186,7 @@ def test_percentiles_agree_on_whole_ranks(elastic: ElasticBackend, submit: Any, 
     assert percentile([float(h) for h in range(1, 42)], 0.9) == 37.0
 
 
-def test_monitor_raises_unavailable_when_elasticsearch_is_down(settings: Any, case: Case) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    settings.ELASTICSEARCH_URL = f"http://127.0.0.1:{port}"
-    settings.SEARCH_ES_PLAIN_JSON = True
+def test_monitor_raises_unavailable_when_the_engine_is_down(search_engine_down: str, case: Case) -> None:
     with pytest.raises(SearchUnavailable):
         ElasticBackend().monitor(MonitorQuery(scope=Scope(path_prefix="/"), **WEEK))
 

@@ -15,7 +15,7 @@ from search.models import IndexQueue
 
 @pytest.fixture(autouse=True)
 def indexing(elastic):
-    """The index is Elasticsearch (osmem-server over HTTP): the database backend queues nothing."""
+    """The index is on the real engine: the database backend queues nothing."""
     return elastic
 
 
@@ -64,14 +64,14 @@ def test_a_change_committed_while_its_case_is_being_indexed_is_indexed_again(cas
 
 
 def test_with_the_search_service_down_rows_wait_and_the_drain_catches_up_later(case, settings):
-    up = settings.ELASTICSEARCH_URL
-    settings.ELASTICSEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    up = settings.SEARCH_URL
+    settings.SEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     report = outbox.drain()
     assert report.waiting == 1 and report.indexed == 0
     row = IndexQueue.objects.get(case_id=case.pk)
     assert row.attempts == 1 and row.next_attempt_at > timezone.now() and row.last_error
     assert outbox.drain().waiting == 0  # not due yet: nothing is retried at once
-    settings.ELASTICSEARCH_URL = up  # back
+    settings.SEARCH_URL = up  # back
     assert outbox.drain(now=timezone.now() + dt.timedelta(hours=2)).indexed == 1
     assert queued() == set()
 

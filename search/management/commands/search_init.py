@@ -13,9 +13,10 @@ class Command(BaseCommand):
     help = "Create the search index behind its alias if there is none (idempotent); then run search_reindex."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.ELASTICSEARCH_URL:
+        if not settings.SEARCH_URL:
             raise CommandError(
-                "ELASTICSEARCH_URL is not set: search runs in the database, which needs no index."
+                "Neither ELASTICSEARCH_URL nor OPENSEARCH_URL is set: search runs in the database, "
+                "which needs no index."
             )
         backend = ElasticBackend()
         try:

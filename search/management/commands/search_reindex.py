@@ -33,9 +33,10 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not settings.ELASTICSEARCH_URL:
+        if not settings.SEARCH_URL:
             raise CommandError(
-                "ELASTICSEARCH_URL is not set: search runs in the database, which needs no index."
+                "Neither ELASTICSEARCH_URL nor OPENSEARCH_URL is set: search runs in the database, "
+                "which needs no index."
             )
         quiet = options["verbosity"] == 0
         total = Case.objects.count()

@@ -1,0 +1,88 @@
+"""One real search engine (OpenSearch in a JVM, ``search.engine.launch``) for the whole test run.
+
+The first test that needs it starts it, under a file lock, in a session of its own; every xdist
+worker then reads its address from the shared folder that the run's controller made, and the
+controller stops it when the run ends. Each test gets an alias (and so indices) of its own,
+named after its worker, and its indices are deleted after it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search.engine import launch
+
+_SHARED = "PORTAL_TEST_SEARCH_ENGINE_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and _SHARED not in os.environ:
+        os.environ[_SHARED] = tempfile.mkdtemp(prefix="portal-test-search-")
+        config._portal_search_dir = os.environ[_SHARED]  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shared = getattr(config, "_portal_search_dir", None)
+    if shared is None:
+        return
+    state = Path(shared) / "engine.json"
+    if state.exists():
+        launch.stop_pid(json.loads(state.read_text())["pid"])
+    shutil.rmtree(shared, ignore_errors=True)
+    os.environ.pop(_SHARED, None)
+
+
+@pytest.fixture(scope="session")
+def search_engine_url() -> str:
+    """The address of the run's engine, started by whichever worker asks first."""
+    shared = Path(os.environ[_SHARED])
+    state = shared / "engine.json"
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not state.exists():
+            engine = launch.start(home=shared / "engine", detached=True)
+            state.write_text(
+                json.dumps({"url": engine.url, "pid": engine.pid, "seconds": engine.seconds_to_start})
+            )
+        url: str = json.loads(state.read_text())["url"]
+    return url
+
+
+@pytest.fixture
+def search_engine(search_engine_url: str, settings: Any) -> Iterator[str]:
+    """Settings pointing at the engine with an alias of this test's own; its indices go afterwards."""
+    settings.ELASTICSEARCH_URL = None
+    settings.OPENSEARCH_URL = settings.SEARCH_URL = search_engine_url
+    settings.SEARCH_ENGINE = "opensearch"
+    settings.SEARCH_BACKEND = "engine"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    alias = settings.SEARCH_INDEX_ALIAS = f"test-{worker}-{uuid.uuid4().hex[:10]}"
+    yield search_engine_url
+    from search.client import _client
+
+    # Not get_client(): the test may have pointed the settings elsewhere (an engine that is down).
+    _client(search_engine_url, "opensearch").raw.indices.delete(
+        index=f"{alias}*", ignore_unavailable=True, allow_no_indices=True
+    )
+
+
+@pytest.fixture(params=["opensearch", "elasticsearch"])
+def search_engine_down(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Settings pointing either engine's client at a port where nothing listens."""
+    url = f"http://127.0.0.1:{launch.free_port()}"
+    settings.SEARCH_ENGINE = request.param
+    settings.ELASTICSEARCH_URL = url if request.param == "elasticsearch" else None
+    settings.OPENSEARCH_URL = url if request.param == "opensearch" else None
+    settings.SEARCH_URL = url
+    settings.SEARCH_BACKEND = "engine"
+    return url
