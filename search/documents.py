@@ -54,6 +54,7 @@ DOCUMENT_FIELDS = (
     "response_seconds",
     "rating",
     "location",
+    "topics",
 )
 
 
@@ -101,6 +102,9 @@ class CaseDocument(Document):
     response_seconds = Float()
     rating = Integer()
     location = GeoPoint()
+    #: The title's topic words (``ngập lụt``, ``thoát nước``), segmented at index time: rising
+    #: topics are a ``significant_terms`` aggregation over them.
+    topics = Keyword()
 
     class Meta:
         # A field the mapping does not name is refused, so nothing beyond these (no personal data)
@@ -142,6 +146,8 @@ def _iso(value: Any) -> str | None:
 
 def case_document(case: Case) -> dict[str, Any]:
     """The document of one case (``case`` with petition, its category, province and commune, and unit loaded)."""
+    from search.monitoring import title_topics  # search.monitoring imports this module
+
     petition = case.petition
     response_seconds = (case.responded_at - case.submitted_at).total_seconds() if case.responded_at else None
     location = (
@@ -171,6 +177,7 @@ def case_document(case: Case) -> dict[str, Any]:
         "response_seconds": response_seconds,
         "rating": case.rating,
         "location": location,
+        "topics": sorted(title_topics(petition.title)),
     }
 
 

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from elasticsearch.dsl import A, Index, Q, Search
-from elasticsearch.dsl.aggs import Agg
+from elasticsearch.dsl.aggs import Agg, SignificantTerms
 from elasticsearch.dsl.query import Query
 
 from petitions.services import CODE_ALPHABET, CODE_LENGTH, normalize_tracking_code
@@ -34,7 +34,7 @@ from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult, SearchUnavailable
 from search.client import EngineClient, EngineNotFound, EngineUnavailable, get_client
 from search.documents import CaseDocument, documents, nfc, versioned_documents
-from search.monitoring import CHART_PLACES, Monitoring, MonitorQuery, rising_topics
+from search.monitoring import CHART_PLACES, Candidate, Monitoring, MonitorQuery, rank_rising
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +64,10 @@ BULK_TIMEOUT = 60.0
 #: that began before the start may have committed after the new index read its rows.
 REINDEX_CATCH_UP = dt.timedelta(minutes=5)
 
-#: Monitoring: how many titles of each period (the newest first) feed the rising terms. Two-syllable
-#: terms cannot come from a terms aggregation on the analysed title, so the titles themselves are
-#: read with search_after; beyond this many a period's counts are those of its newest titles.
-MONITOR_MAX_TITLES = 20_000
-MONITOR_TITLE_PAGE = 5_000
+#: Monitoring: how many topic words ``significant_terms`` proposes before they are ranked by growth
+#: (``search.monitoring.rank_rising``), and how many words seen with each, to tell one topic's
+#: several words apart from several topics.
+MONITOR_TOPIC_CANDIDATES = 50
 #: Terms sizes of the monitoring aggregations: every category, every commune of the country (~3,300).
 MONITOR_CATEGORIES = 500
 MONITOR_PLACES = 3_400
@@ -84,6 +83,13 @@ CODE_BOOST = 1000.0
 HIT_FIELDS = ["case_id", "code", "title", "state", "category_id", "unit_code", "submitted_at"]
 _TRACKING_CODE = re.compile(rf"PA-\d{{2}}-[A-Z0-9]{{{CODE_LENGTH}}}")
 _CODE_TAIL = re.compile(rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+
+
+class _SignificantTerms(SignificantTerms[Any]):
+    """``significant_terms`` with sub-aggregations: the DSL's class (elasticsearch 8.19) declares its
+    ``background_filter`` parameter in a way that drops the ``aggs`` every other bucket has."""
+
+    _param_defs = {**SignificantTerms._param_defs, "aggs": {"type": "agg", "hash": True}}
 
 
 class IndexingFailed(SearchUnavailable):
@@ -340,8 +346,8 @@ class ElasticBackend:
     def monitor(self, query: MonitorQuery) -> Monitoring:
         """The numbers of ``search.monitoring.monitor_database``, from aggregations within the scope.
 
-        One aggregation request (volume per day and topic, per place, response times per level,
-        satisfaction per topic) and the titles of this period and the one before it (rising terms).
+        One aggregation request: volume per day and topic, per place, response times per level,
+        satisfaction per topic, and rising topic words (``significant_terms`` over ``topics``).
         Percentiles are the engine's (t-digest estimates), not ``percentile_cont``: close on
         large samples, they may differ on a handful of values.
         """
@@ -364,6 +370,16 @@ class ElasticBackend:
             "categories", "terms", field="category_id", size=MONITOR_CATEGORIES
         )
         period.bucket("places", "terms", field=place, size=MONITOR_PLACES)
+        # Topic words of the period against the scope's petitions of this and the previous period.
+        before = _local_midnight(query.since - dt.timedelta(days=len(days)))
+        both_periods = Q(
+            "bool", filter=[*_scope_filters(query.scope), Q("range", submitted_at={"gte": before, "lt": end})]
+        )
+        rising = _SignificantTerms(
+            field="topics", size=MONITOR_TOPIC_CANDIDATES, min_doc_count=2, background_filter=both_periods
+        )
+        rising.bucket("with", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES)
+        period.bucket("rising", rising)
         period.bucket(
             "leading", "terms", field=place, size=CHART_PLACES, order=[{"_count": "desc"}, {"_key": "asc"}]
         ).bucket("days", _daily())
@@ -411,38 +427,36 @@ class ElasticBackend:
                 _number(bucket["rating"]["value"]),
             )
 
-        length = dt.timedelta(days=len(days))
-        before = _local_midnight(query.since - length)
-        result.rising = rising_topics(
-            self._titles(query.scope, start, end), self._titles(query.scope, before, start)
-        )
+        result.rising = _rising(found["period"]["rising"])
         return result
-
-    def _titles(self, scope: Scope, start: str, end: str) -> list[str]:
-        """Titles of the cases submitted in [start, end) within the scope, newest first, at most MONITOR_MAX_TITLES."""
-        base = (
-            Search()
-            .filter(
-                Q("bool", filter=[*_scope_filters(scope), Q("range", submitted_at={"gte": start, "lt": end})])
-            )
-            .sort({"submitted_at": {"order": "desc"}}, {"case_id": {"order": "desc"}})
-            .source(includes=["title"])
-            .extra(track_total_hits=False)
-        )
-        titles: list[str] = []
-        after: list[Any] | None = None
-        while len(titles) < MONITOR_MAX_TITLES:
-            size = min(MONITOR_TITLE_PAGE, MONITOR_MAX_TITLES - len(titles))
-            page = base.extra(size=size, **({"search_after": after} if after is not None else {}))
-            hits = self._send(page, "read titles")["hits"]["hits"]
-            titles += [hit["_source"].get("title") or "" for hit in hits]
-            if len(hits) < size:
-                break
-            after = hits[-1]["sort"]
-        return titles
 
 
 # --- pieces of requests ------------------------------------------------------
+
+
+def _rising(found: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """Rising topics from the ``significant_terms`` buckets, ranked as the database backend ranks them.
+
+    The background holds both periods, so a word's previous count is its background count less
+    its count now. Each bucket also counts the words seen with it in the same petitions, for
+    ``rank_rising`` to keep one word per group of petitions.
+    """
+    buckets = found["buckets"]
+    candidates = [
+        Candidate(str(b["key"]), int(b["doc_count"]), int(b["bg_count"]) - int(b["doc_count"]))
+        for b in buckets
+    ]
+    seen_with = {
+        str(b["key"]): {str(w["key"]): int(w["doc_count"]) for w in b["with"]["buckets"]} for b in buckets
+    }
+
+    def together(a: str, b: str) -> int:
+        return max(seen_with[a].get(b, 0), seen_with[b].get(a, 0))
+
+    total_now = int(found["doc_count"])
+    return rank_rising(
+        candidates, together, total_now=total_now, total_before=int(found["bg_count"]) - total_now
+    )
 
 
 def text_query(text: str) -> Query:

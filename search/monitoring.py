@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import itertools
 import math
-import re
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,27 +32,6 @@ STOPWORD_TEXT = (
 STOPWORDS = frozenset(STOPWORD_TEXT.split())
 #: The same, typed without tone marks.
 FOLDED_STOPWORDS = frozenset(fold(word) for word in STOPWORDS)
-#: Common words of petitions. Cutting a title into two-syllable terms, these come first, so that
-#: ``cống thoát nước tắc nghẽn bốc mùi`` gives ``thoát nước``, ``tắc nghẽn``, ``bốc mùi`` even when
-#: every pair of it is equally frequent (elsewhere the pairs seen in most titles win).
-LEXICON_WORDS = (
-    "ngập lụt, ngập úng, thoát nước, tắc nghẽn, bốc mùi, rác thải, ô nhiễm, tiếng ồn, khói bụi, chất thải, "
-    "nước thải, nước máy, nước sạch, cấp nước, mất nước, cây xanh, chiếu sáng, công cộng, đèn đường, "
-    "vỉa hè, lòng đường, lấn chiếm, ổ gà, hố ga, giao thông, tín hiệu, giảm tốc, nhà chờ, xe buýt, xe tải, "
-    "xe máy, đua xe, an toàn, nguy hiểm, xuống cấp, sụt lún, sạt lở, mưa lớn, mưa bão, bão lũ, thi công, "
-    "xây dựng, sai phép, trật tự, đô thị, quy hoạch, giải phóng, mặt bằng, bồi thường, định cư, đất đai, "
-    "chứng nhận, sử dụng, đăng ký, kinh doanh, căn cước, cư trú, tạm trú, khai sinh, khai tử, kết hôn, "
-    "hồ sơ, thủ tục, hành chính, trực tuyến, bộ phận, tiếp nhận, xác nhận, chứng thực, lệ phí, học phí, "
-    "trợ cấp, bảo hiểm, y tế, cao tuổi, thất nghiệp, hộ nghèo, cận nghèo, thương binh, xã hội, trẻ em, "
-    "học sinh, giáo viên, trường học, mầm non, bán trú, lạm thu, dạy thêm, bắt nạt, khuyết tật, sức khỏe, "
-    "bệnh viện, tiêm chủng, vắc xin, xuất huyết, ngộ độc, thực phẩm, vệ sinh, an ninh, trộm cắp, mất trộm, "
-    "tụ tập, ban đêm, phòng cháy, chữa cháy, cháy nổ, văn hóa, tham nhũng, nhũng nhiễu, thái độ, cán bộ, "
-    "công chức, hỗ trợ, khẩn cấp, điện lực, mất điện, nghĩa trang, chăn nuôi, thủy lợi, kênh mương, "
-    "tranh chấp, khiếu nại, tố cáo, cho vay, nặng lãi, đòi nợ, hàng rong, du khách, phát thanh, ùn ứ, "
-    "thu gom, tập kết, giữ xe, bên cạnh, điểm dừng, nứt tường, tư thục, trông trẻ, sắp xếp, đơn vị, hướng dẫn, nhà ở, nhà trọ, cổng trường, phòng học, phòng khám, nhà thuốc, hoạt động"
-)
-LEXICON = {fold(word.strip()) for word in LEXICON_WORDS.split(",")}
-_SYLLABLE = re.compile(r"\w+")
 #: How many places get a line of their own in the volume-by-place chart.
 CHART_PLACES = 5
 #: Longer periods are charted per week (a year of daily points cannot be read).
@@ -85,89 +63,98 @@ class Monitoring:
     satisfaction: dict[int, tuple[int, float | None]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A topic word with how many petitions of this period and of the one before carry it."""
+
+    term: str
+    now: int
+    before: int
+
+
+def rank_rising(
+    candidates: Iterable[Candidate],
+    together: Callable[[str, str], int],
+    *,
+    total_now: int,
+    total_before: int,
+    limit: int = 10,
+    minimum: int = 2,
+) -> list[tuple[str, int, int]]:
+    """The words whose share of petitions grew against the period before, surest growth first.
+
+    A word rises when more of this period's petitions carry it than the period before's share
+    predicts (``total_now``, ``total_before``: the petitions of each period), so a storm that
+    doubles every petition does not make every word rise; with no petitions before there is
+    nothing to compare and nothing rises. Growth is weighed by how sure it is, as a Poisson
+    z-score of the count against the predicted count. Several words carried by the same few
+    petitions (``together(a, b)``: how many of this period's carry both) are one topic, and the
+    best of them speaks for it. Both backends rank with this, so they agree; it is also what the
+    engine's ``significant_terms`` (JLH) keeps: words whose share grew.
+    """
+    if total_before <= 0 or total_now <= 0:
+        return []
+
+    def expected(c: Candidate) -> float:
+        return c.before * total_now / total_before
+
+    scored = sorted(
+        (c for c in candidates if c.now >= minimum and c.now * total_before > c.before * total_now),
+        key=lambda c: ((c.now - expected(c)) / math.sqrt(expected(c) + 1), c.now, c.term),
+        reverse=True,
+    )
+    topics: list[Candidate] = []
+    for candidate in scored:
+        if any(_one_voice(candidate, taken, together(candidate.term, taken.term)) for taken in topics):
+            continue
+        topics.append(candidate)
+        if len(topics) == limit:
+            break
+    return [(c.term, c.now, c.before) for c in topics]
+
+
+def _one_voice(a: Candidate, b: Candidate, both: int) -> bool:
+    return both >= 0.8 * (a.now + b.now - both)
+
+
+def title_topics(title: str) -> frozenset[str]:
+    """The words of a title that may name a topic: segmented words of two syllables or more.
+
+    Single syllables (``đường``, ``ngày``) are too general to be a topic of their own, and so are
+    words with a syllable of ``STOPWORDS``, petitions' boilerplate (``người dân``, ``đề nghị``).
+    Titles typed without tone marks are not segmented into words and so give none.
+    """
+    return _title_topics(nfc(title))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _title_topics(title: str) -> frozenset[str]:
+    # The monitoring page reads the same titles again and again: segment each once per process.
+    from search.segment import topic_words
+
+    return frozenset(
+        word for word in topic_words(title) if " " in word and not STOPWORDS.intersection(word.split())
+    )
+
+
 def rising_topics(
     recent_titles: list[str], previous_titles: list[str], *, limit: int = 10, minimum: int = 2
 ) -> list[tuple[str, int, int]]:
-    """Two-syllable topics much more frequent in the recent titles than in the previous period's.
-
-    Vietnamese words are mostly two syllables (``ngập lụt``, ``rác thải``), so topics are pairs
-    of neighbouring syllables, folded so that spellings with and without tone marks count
-    together, and shown in their most common spelling. Each title is cut into pairs that do not
-    overlap, the pairs seen in the most titles of both periods first: in ``xuống cấp nguy hiểm
-    sau mưa`` the words ``xuống cấp``, ``nguy hiểm`` and ``sau mưa`` win over the junk across
-    their boundaries (``cấp nguy``, ``hiểm sau``). Pairs with a function word (``của``, ``và``…)
-    are no topic; a petition repeating a term is one voice.
-    """
-    recent = [_pairs(title) for title in recent_titles]
-    previous = [_pairs(title) for title in previous_titles]
-    seen: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for pairs in itertools.chain(recent, previous):
-        seen.update({folded for _position, folded, _spelling in pairs})
-        for _position, folded, spelling in pairs:
-            spellings[folded][spelling] += 1
-    now = _segmented(recent, seen)
-    before = _segmented(previous, seen)
-    scored = [
-        (term, len(titles), len(before.get(term, ())))
-        for term, titles in now.items()
-        if len(titles) >= minimum and len(titles) > len(before.get(term, ()))
-    ]
-    # Growth weighed by how sure it is: 6 against 1 rises more than 3 against 0.
-    scored.sort(
-        key=lambda item: ((item[1] - item[2]) / math.sqrt(item[2] + 1), item[1], seen[item[0]], item[0]),
-        reverse=True,
+    """The database backend's rising topics: the titles' topic words, counted per petition, ranked."""
+    carriers: dict[str, set[int]] = defaultdict(set)
+    for index, title in enumerate(recent_titles):
+        for term in title_topics(title):
+            carriers[term].add(index)
+    before: Counter[str] = Counter(term for title in previous_titles for term in title_topics(title))
+    candidates = [Candidate(term, len(titles), before[term]) for term, titles in carriers.items()]
+    return rank_rising(
+        candidates,
+        lambda a, b: len(carriers[a] & carriers[b]),
+        total_now=len(recent_titles),
+        total_before=len(previous_titles),
+        limit=limit,
+        minimum=minimum,
     )
-    topics: list[tuple[str, int, int]] = []
-    voices: list[frozenset[int]] = []
-    for term, count, earlier in scored:
-        # Several words of the same few titles are one topic: the best of them speaks for it.
-        titles = frozenset(now[term])
-        if any(len(titles & other) >= 0.8 * len(titles | other) for other in voices):
-            continue
-        voices.append(titles)
-        topics.append((spellings[term].most_common(1)[0][0], count, earlier))
-        if len(topics) == limit:
-            break
-    return topics
-
-
-def _pairs(title: str) -> list[tuple[int, str, str]]:
-    """(position, folded pair, spelled pair) of a title's neighbouring syllables, function words left out."""
-    syllables = _SYLLABLE.findall(nfc(title).lower())
-    folded = [_fold_syllable(syllable) for syllable in syllables]
-    return [
-        (i, f"{folded[i]} {folded[i + 1]}", f"{syllables[i]} {syllables[i + 1]}")
-        for i in range(len(syllables) - 1)
-        if _is_term(syllables[i], folded[i]) and _is_term(syllables[i + 1], folded[i + 1])
-    ]
-
-
-@functools.lru_cache(maxsize=20_000)
-def _fold_syllable(syllable: str) -> str:
-    # A language has a few thousand syllables: fold each once, not once per title.
-    return fold(syllable)
-
-
-def _is_term(syllable: str, folded: str) -> bool:
-    if syllable == folded:  # typed without tone marks: compare without them
-        return folded not in FOLDED_STOPWORDS and len(folded) > 1 and not folded.isdigit()
-    return syllable not in STOPWORDS
-
-
-def _segmented(titles: list[list[tuple[int, str, str]]], seen: Counter[str]) -> dict[str, set[int]]:
-    """Per title, the non-overlapping pairs taken most common first: term → the titles it is in."""
-    found: dict[str, set[int]] = defaultdict(set)
-    for index, pairs in enumerate(titles):
-        taken: set[int] = set()
-        for position, folded, _spelling in sorted(
-            pairs, key=lambda p: (p[1] not in LEXICON, -seen[p[1]], p[0])
-        ):
-            if position in taken or position + 1 in taken:
-                continue
-            taken.update((position, position + 1))
-            found[folded].add(index)
-    return found
 
 
 def monitor_database(query: MonitorQuery) -> Monitoring:

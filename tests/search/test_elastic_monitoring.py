@@ -159,18 +159,32 @@ def test_monitor_uses_the_elasticsearch_backend(
     assert monitor(query).volume_by_place == {"P01": 5}
 
 
-def test_titles_are_read_page_by_page_up_to_the_cap(
-    rated_week: dict[str, Case], elastic: ElasticBackend, tree: Any, monkeypatch: pytest.MonkeyPatch
+def test_rising_topics_come_from_the_engine_and_agree_with_the_database(
+    elastic: ElasticBackend, submit: Any, tree: Any
 ) -> None:
-    query = MonitorQuery(scope=Scope(path_prefix=tree.hanoi.path), **WEEK)
-    monkeypatch.setattr("search.elastic.MONITOR_TITLE_PAGE", 2)
-    assert elastic.monitor(query).rising == monitor_database(query).rising  # 5 titles in pages of 2
-    monkeypatch.setattr("search.elastic.MONITOR_MAX_TITLES", 2)
-    # Only the newest two titles: E (5 Nov, flooding) and F (4 Nov).
-    assert elastic._titles(query.scope, "2026-11-02T00:00:00+07:00", "2026-11-09T00:00:00+07:00") == [
-        "Ngập lụt sau mưa lớn",
-        rated_week["F"].petition.title,
+    """Segmented topic words through significant_terms: the same words, counts and order as the database."""
+    previous = ["Rác thải ùn ứ ở chợ", "Rác thải chưa thu gom", "Đèn đường hỏng"]
+    recent = [
+        *["Ngập lụt nghiêm trọng sau mưa lớn"] * 3,
+        "Đường ngập lụt, cống thoát nước tắc",
+        *["Phòng khám hoạt động không phép"] * 3,  # two words of the same petitions: one topic
+        "Rác thải ùn ứ",  # 1 now against 2 before: falling
+        "Đèn đường hỏng",  # 1 against 1: not rising
     ]
+    for day, titles in ((at(2, 10), previous), (at(9, 10), recent)):
+        for title in titles:
+            case = submit(title=title).petition.case
+            shape(case, submitted_at=day)
+    index_all(elastic)
+    query = MonitorQuery(
+        scope=Scope(path_prefix=tree.hanoi.path), since=dt.date(2026, 11, 9), until=dt.date(2026, 11, 15)
+    )
+    engine = elastic.monitor(query).rising
+    assert engine == monitor_database(query).rising
+    terms = [term for term, _now, _before in engine]
+    assert terms[0] == "ngập lụt" and engine[0] == ("ngập lụt", 4, 0)
+    assert len({"phòng khám", "hoạt động"} & set(terms)) == 1
+    assert "rác thải" not in terms and "đèn đường" not in terms and "thoát nước" not in terms  # 1 < minimum 2
 
 
 def test_percentiles_agree_on_whole_ranks(elastic: ElasticBackend, submit: Any, tree: Any) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 
 from routing.models import Case
 from search.base import Scope
 from search.monitoring import (
+    Candidate,
     Monitoring,
     MonitorQuery,
     as_chart,
     as_place_chart,
     monitor_database,
+    rank_rising,
     rising_topics,
+    title_topics,
 )
 
 H = 3600.0
@@ -60,15 +64,15 @@ def test_satisfaction_by_topic(week, tree, category):
     assert rated == 3 and average == pytest.approx(3.0)
 
 
-def test_rising_topics_are_two_syllable_terms_growing_against_the_period_before():
+def test_rising_topics_are_segmented_words_growing_against_the_period_before():
     rising = rising_topics(
-        ["Ngập lụt đường Láng", "ngap lut pho Hue", "Ngập lụt sau mưa", "Rác thải ùn ứ"],
+        ["Ngập lụt đường Láng", "Đường bị ngập lụt", "Ngập lụt sau mưa", "Rác thải ùn ứ"],
         ["Rác thải ùn ứ", "Rác thải chưa thu gom"],
     )
-    # Typed with or without tone marks, one topic, shown as most citizens spelled it.
     assert rising[0] == ("ngập lụt", 3, 0)
     assert all(term != "rác thải" for term, _now, _before in rising)  # 1 now vs 2 before: falling
-    assert rising_topics(["Đề nghị của người dân", "De nghi cua nguoi dan"], []) == []  # function words
+    # Boilerplate and function words name no topic.
+    assert rising_topics(["Đề nghị của người dân", "Kiến nghị của người dân"] * 2, ["Rác thải"]) == []
 
 
 def test_titles_are_cut_into_words_not_pairs_across_word_boundaries():
@@ -78,19 +82,36 @@ def test_titles_are_cut_into_words_not_pairs_across_word_boundaries():
         + ["Chung cư xuống cấp"] * 2
         + ["Mưa lớn gây ngập"] * 2
     )
-    terms = [term for term, _now, _before in rising_topics(titles, [])]
-    assert {"xuống cấp", "nguy hiểm", "mưa lớn"} <= set(terms)
+    terms = [term for term, _now, _before in rising_topics(titles, ["Đèn đường hỏng"])]
+    assert {"xuống cấp", "nguy hiểm"} <= set(terms)
     assert not {"cấp nguy", "hiểm sau", "sau mưa"} & set(terms)
-    # ``chờ`` (wait) is a word, ``cho`` (for) a function word: folding must not confuse them.
-    assert rising_topics(["Đề nghị lắp nhà chờ"] * 2, []) == [("nhà chờ", 2, 0)]
+    assert rising_topics(["Đề nghị lắp nhà chờ xe buýt"] * 2, ["Đèn đường hỏng"])[0][1:] == (2, 0)
+    assert rising_topics(titles, []) == []  # nothing before: nothing to compare with
+
+
+def test_title_topics_are_words_of_two_syllables_or_more_without_boilerplate():
+    assert title_topics("Cống thoát nước tắc nghẽn bốc mùi") == {"thoát nước", "tắc nghẽn", "bốc mùi"}
+    assert title_topics("Người dân đề nghị sửa đường") == set()
+    nfd = unicodedata.normalize("NFD", "Ngập lụt sau mưa lớn")
+    assert title_topics(nfd) == title_topics("Ngập lụt sau mưa lớn") == {"ngập lụt"}
 
 
 def test_the_words_of_one_repeated_title_are_one_topic_and_surer_growth_ranks_first():
-    recent = ["Hướng dẫn thủ tục sau sắp xếp đơn vị hành chính chưa rõ"] * 3
-    recent += ["Phòng khám hoạt động không phép"] * 6
-    rising = rising_topics(recent, ["Phòng khám hoạt động không phép"])
-    assert rising[0][0] in {"phòng khám", "hoạt động"}  # 6 against 1 is surer than 3 against 0
+    recent = ["Hướng dẫn thủ tục sau sắp xếp đơn vị hành chính chưa rõ"] * 2
+    recent += ["Phòng khám hoạt động không phép"] * 8
+    previous = ["Phòng khám hoạt động không phép", "Đèn đường hỏng", "Rác thải ùn ứ", "Cống tắc"]
+    rising = rising_topics(recent, previous)
+    # 8 against the 2.5 that the share before predicts is surer than 2 against 0.
+    assert rising[0][0] in {"phòng khám", "hoạt động"} and rising[0][1:] == (8, 1)
     assert len(rising) == 2  # one word per group of titles
+
+
+def test_a_word_rises_when_its_share_of_petitions_grows_not_its_count():
+    candidates = [Candidate("ngập lụt", 5, 1), Candidate("rác thải", 2, 2), Candidate("đèn đường", 1, 0)]
+    assert rank_rising(candidates, lambda a, b: 0, total_now=10, total_before=10) == [("ngập lụt", 5, 1)]
+    # Twice as many petitions as before (a storm): 4 against 2 is the same share, not a rise.
+    doubled = [Candidate("ngập lụt", 12, 1), Candidate("rác thải", 4, 2)]
+    assert rank_rising(doubled, lambda a, b: 0, total_now=20, total_before=10) == [("ngập lụt", 12, 1)]
 
 
 def test_long_periods_are_charted_per_week_with_the_same_totals():
