@@ -1,4 +1,4 @@
-"""The Elasticsearch backend against osmem-server: folding, jurisdiction, facets, privacy, reindex, outages."""
+"""The search-engine backend on the real engine: folding, jurisdiction, facets, privacy, reindex, outages."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from search.base import FACETS, Scope, SearchQuery, SearchUnavailable, scope_for
 from search.client import get_client
 from search.documents import DOCUMENT_FIELDS, versioned_documents
 from search.elastic import ElasticBackend, IndexingFailed, index_body
+from search.engine import launch
 from tests.conftest import advance, shape
 
 EVERYTHING = Scope(path_prefix="/")
@@ -441,6 +442,37 @@ def test_search_raises_unavailable_quickly_when_the_engine_is_down(
     with pytest.raises(SearchUnavailable):
         backend.similar(case_id=case.pk, scope=EVERYTHING)
     assert time.monotonic() - started < 3
+
+
+def test_search_init_waits_for_an_engine_that_is_starting(search_engine_down: str, monkeypatch: Any) -> None:
+    """It tries again until ``--wait`` runs out, then fails with the engine's error."""
+    from django.core.management import CommandError
+
+    monkeypatch.setattr("search.management.commands.search_init.RETRY_SECONDS", 0.05)
+    err = io.StringIO()
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="search engine"):
+        call_command("search_init", "--wait", "0.3", stderr=err)
+    assert time.monotonic() - started >= 0.25
+    assert "trying again" in err.getvalue()
+
+
+def test_search_init_waits_then_creates_the_index_when_the_engine_answers(
+    elastic_url: str, settings: Any, monkeypatch: Any
+) -> None:
+    from search.management.commands import search_init
+
+    up = settings.SEARCH_URL
+    settings.SEARCH_URL = f"http://127.0.0.1:{launch.free_port()}"  # down at first
+    monkeypatch.setattr(search_init, "RETRY_SECONDS", 0.05)
+
+    def back_up(seconds: float) -> None:
+        settings.SEARCH_URL = up
+
+    monkeypatch.setattr(search_init.time, "sleep", back_up)
+    out = io.StringIO()
+    call_command("search_init", "--wait", "30", stdout=out, stderr=io.StringIO())
+    assert "Created index" in out.getvalue()
 
 
 def test_search_without_an_index_is_unavailable_and_says_what_to_run(elastic_url: str) -> None:
