@@ -1,11 +1,14 @@
 """The embedded search backend: folded-word matching and ORM aggregations (SQLite or PostgreSQL).
 
 Matches against ``Petition.search_text`` (``search.documents.search_text``, written by
-``petition_submit``: the folded words of title and text, each between spaces): every
-folded query word must be one of its words, or the query is a tracking code. Jurisdiction is part of every query, facet counts included.
-No stemming, no scoring beyond a simple order, no more-like-this over the text, and
-every query scans the matching cases: fine for a commune or a province, slower than
-Elasticsearch on large data.
+``petition_submit``: the folded words of title and text, each between spaces): a query of up to
+three words needs every folded word as one of its words, a longer one four in five of them (as
+the Elasticsearch backend's ``3<80%``), or the query is a tracking code or its last six
+characters. Jurisdiction is part of every query, facet counts included.
+Ranking (``_relevance``): the tracking code, then the most query words, then the words typed with
+tone marks found spelled so as whole words, then the words next to each other, then all in the
+title, then the newest. No stemming, no more-like-this over the text, and every query scans the
+matching cases: fine for a commune or a province, slower than Elasticsearch on large data.
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ from functools import reduce
 from operator import and_, or_
 from typing import Any
 
-from django.db import connection
 from django.db.models import Case as SqlCase
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import StrIndex
-from django.db.models.lookups import GreaterThan, LessThan
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan
 from django.utils import timezone
 from django.utils.html import escape
 
@@ -94,43 +96,90 @@ def word_in_title(term: str) -> Any:
     return GreaterThan(at, 0) & LessThan(at, StrIndex("petition__search_text", Value(" | ")))
 
 
-def _text_match(text: str, terms: list[str]) -> Q:
+#: A query longer than this many words may miss one word in five (Elasticsearch: ``3<80%``).
+ALL_WORDS_UP_TO = 3
+
+#: Relevance weights (``_relevance``), each step larger than everything below it can add up to.
+CODE_SCORE = 1000  # above 12 words x WORD_SCORE
+WORD_SCORE = 50  # above 12 words x SPELLED_SCORE + PHRASE_SCORE + TITLE_SCORE
+SPELLED_SCORE = 3  # above PHRASE_SCORE + TITLE_SCORE: one look-alike word outweighs both bonuses
+PHRASE_SCORE = 1
+TITLE_SCORE = 1
+
+
+def words_needed(terms: list[str]) -> int:
+    """How many of the query's words a petition must have: all of up to three, else four in five."""
+    if len(terms) <= ALL_WORDS_UP_TO:
+        return len(terms)
+    return len(terms) * 4 // 5
+
+
+def spelled_words(text: str) -> list[str]:
+    """The words of a query typed with tone marks or ``đ`` (lower case, once each): only they say a spelling.
+
+    ``Cống thoát nuoc`` → ``["cống", "thoát"]``; a toneless word (``nuoc``) prefers no spelling.
+    """
+    words = (word.lower() for word in _WORD.findall(nfc(text)))
+    return [word for word in dict.fromkeys(words) if word != fold(word)][:MAX_TERMS]
+
+
+def _code_match(text: str, terms: list[str]) -> Q:
     code = Q(petition__tracking_code=normalize_tracking_code(text))
     if len(terms) == 1 and _CODE_SUFFIX.match(terms[0]):
         # The last part of a tracking code, as read out on the phone: "9HRVXG".
         code |= Q(petition__tracking_code__endswith=f"-{terms[0].upper()}")
+    return code
+
+
+def _one_if(condition: Any) -> Any:
+    return SqlCase(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _words_found(terms: list[str]) -> Any:
+    return sum((_one_if(word_in_petition(term)) for term in terms), Value(0))
+
+
+def _text_match(text: str, terms: list[str]) -> Q:
+    code = _code_match(text, terms)
     if not terms:
         return code
-    return reduce(and_, (word_in_petition(term) for term in terms)) | code
+    needed = words_needed(terms)
+    if needed == len(terms):
+        return reduce(and_, (word_in_petition(term) for term in terms)) | code
+    # Any len - needed + 1 of the words hold one a match must have: the longest of them narrow
+    # the scan first (PostgreSQL answers them from the trigram index), then the words are counted.
+    longest = sorted(terms, key=len, reverse=True)[: len(terms) - needed + 1]
+    enough = reduce(or_, (word_in_petition(term) for term in longest)) & Q(
+        GreaterThanOrEqual(_words_found(terms), needed)
+    )
+    return enough | code
 
 
-def _spellings(text: str) -> list[str]:
-    # PostgreSQL's icontains compares Unicode case-insensitively: one spelling is enough. SQLite's
-    # LIKE folds ASCII only, so "Đường" would miss "đường" there: the usual capitalisations too.
-    if connection.vendor == "postgresql":
-        return [text]
-    return list(dict.fromkeys((text, text.lower(), text.upper(), text.capitalize(), text.title())))
+def _case_forms(word: str) -> list[str]:
+    # Written in lower case, capitalised or upper case. Listed rather than compared case-insensitively:
+    # SQLite's case folding stops at ASCII, PostgreSQL's depends on the database's locale.
+    return list(dict.fromkeys((word, word.capitalize(), word.upper())))
+
+
+def spelled_in_petition(word: str) -> Q:
+    """``word`` spelled exactly so (tone marks and all, any usual case) as a whole word of the title or text."""
+    # Python's re (SQLite's REGEXP in Django) and PostgreSQL's regular expressions read this alike.
+    pattern = rf"(^|\W)({'|'.join(re.escape(form) for form in _case_forms(word))})(\W|$)"
+    return Q(petition__title__regex=pattern) | Q(petition__text__regex=pattern)
 
 
 def _relevance(text: str, terms: list[str]) -> Any:
-    """3 for the tracking code, +2 for the exact spelling in title or text, +1 when the words are
-    next to each other as typed, +1 when every word is in the title."""
-    spelled = reduce(
-        or_,
-        (Q(petition__title__icontains=s) | Q(petition__text__icontains=s) for s in _spellings(text)),
-    )
-    score: Any = SqlCase(
-        When(petition__tracking_code=normalize_tracking_code(text), then=Value(3)),
-        default=Value(0),
-        output_field=IntegerField(),
-    ) + SqlCase(When(spelled, then=Value(2)), default=Value(0), output_field=IntegerField())
+    """The tracking code; then each query word found; each word typed with tone marks found spelled
+    so (``cống`` above ``công``); the words next to each other as typed; every word in the title."""
+    score: Any = CODE_SCORE * _one_if(_code_match(text, terms))
+    if not terms:
+        return score
+    score += WORD_SCORE * _words_found(terms)
+    for word in spelled_words(text):
+        score += SPELLED_SCORE * _one_if(spelled_in_petition(word))
     if len(terms) > 1:
-        phrase = Q(petition__search_text__contains=f" {' '.join(terms)} ")
-        score = score + SqlCase(When(phrase, then=Value(1)), default=Value(0), output_field=IntegerField())
-    if terms:
-        in_title = reduce(and_, (word_in_title(term) for term in terms))
-        score = score + SqlCase(When(in_title, then=Value(1)), default=Value(0), output_field=IntegerField())
-    return score
+        score += PHRASE_SCORE * _one_if(Q(petition__search_text__contains=f" {' '.join(terms)} "))
+    return score + TITLE_SCORE * _one_if(reduce(and_, (word_in_title(term) for term in terms)))
 
 
 def _selections(query: SearchQuery) -> dict[str, Q]:
