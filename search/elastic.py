@@ -33,7 +33,7 @@ from routing.models import OPEN_STATES, CaseState, Level
 from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult, SearchUnavailable
 from search.client import EngineClient, EngineNotFound, EngineUnavailable, get_client
-from search.documents import CaseDocument, documents, nfc, versioned_documents
+from search.documents import CaseDocument, documents, fold, nfc, versioned_documents
 from search.monitoring import CHART_PLACES, Candidate, Monitoring, MonitorQuery, rank_rising
 
 logger = logging.getLogger(__name__)
@@ -72,17 +72,20 @@ MONITOR_TOPIC_CANDIDATES = 50
 MONITOR_CATEGORIES = 500
 MONITOR_PLACES = 3_400
 
-#: Ranking tiers, added to the text's own score (BM25, a few points): a case with every word of
-#: the query always ranks above one that lacks a word, and among those the exact spelling typed
-#: (``đường tỉnh``) above folded look-alikes (``dương tính``).
-ALL_WORDS_BOOST = 100.0
-EXACT_SPELLING_BOOST = 50.0
+#: Ranking tiers, added to the text's own score: a case with every word of the query always ranks
+#: above one that lacks a word, and among those the exact spelling typed (``đường tỉnh``) above
+#: folded look-alikes (``dương tính``). Each tier must outweigh every BM25 score below it (a few
+#: hundred at most, even for long queries over a million cases) while the sum keeps float32's
+#: precision for BM25 (about 0.01 at 10^5).
+ALL_WORDS_BOOST = 100_000.0
+EXACT_SPELLING_BOOST = 10_000.0
 #: A tracking code, whole or its last six characters, outranks any text match.
-CODE_BOOST = 1000.0
+CODE_BOOST = 1_000_000.0
 
 HIT_FIELDS = ["case_id", "code", "title", "state", "category_id", "unit_code", "submitted_at"]
 _TRACKING_CODE = re.compile(rf"PA-\d{{2}}-[A-Z0-9]{{{CODE_LENGTH}}}")
 _CODE_TAIL = re.compile(rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
+_WORD = re.compile(r"\w+")
 
 
 class _SignificantTerms(SignificantTerms[Any]):
@@ -380,6 +383,10 @@ class ElasticBackend:
         )
         rising.bucket("with", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES)
         period.bucket("rising", rising)
+        # With no petitions before, significant_terms has nothing to set them against: every word is new.
+        period.bucket(
+            "common", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES, min_doc_count=2
+        ).bucket("with", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES)
         period.bucket(
             "leading", "terms", field=place, size=CHART_PLACES, order=[{"_count": "desc"}, {"_key": "asc"}]
         ).bucket("days", _daily())
@@ -427,25 +434,32 @@ class ElasticBackend:
                 _number(bucket["rating"]["value"]),
             )
 
-        result.rising = _rising(found["period"]["rising"])
+        result.rising = _rising(found["period"])
         return result
 
 
 # --- pieces of requests ------------------------------------------------------
 
 
-def _rising(found: dict[str, Any]) -> list[tuple[str, int, int]]:
+def _rising(period: dict[str, Any]) -> list[tuple[str, int, int]]:
     """Rising topics from the ``significant_terms`` buckets, ranked as the database backend ranks them.
 
     The background holds both periods, so a word's previous count is its background count less
     its count now. Each bucket also counts the words seen with it in the same petitions, for
     ``rank_rising`` to keep one word per group of petitions.
     """
-    buckets = found["buckets"]
-    candidates = [
-        Candidate(str(b["key"]), int(b["doc_count"]), int(b["bg_count"]) - int(b["doc_count"]))
-        for b in buckets
-    ]
+    significant = period["rising"]
+    total_now = int(significant["doc_count"])
+    total_before = int(significant["bg_count"]) - total_now
+    if total_before > 0:
+        buckets = significant["buckets"]
+        candidates = [
+            Candidate(str(b["key"]), int(b["doc_count"]), int(b["bg_count"]) - int(b["doc_count"]))
+            for b in buckets
+        ]
+    else:
+        buckets = period["common"]["buckets"]
+        candidates = [Candidate(str(b["key"]), int(b["doc_count"]), 0) for b in buckets]
     seen_with = {
         str(b["key"]): {str(w["key"]): int(w["doc_count"]) for w in b["with"]["buckets"]} for b in buckets
     }
@@ -453,36 +467,35 @@ def _rising(found: dict[str, Any]) -> list[tuple[str, int, int]]:
     def together(a: str, b: str) -> int:
         return max(seen_with[a].get(b, 0), seen_with[b].get(a, 0))
 
-    total_now = int(found["doc_count"])
-    return rank_rising(
-        candidates, together, total_now=total_now, total_before=int(found["bg_count"]) - total_now
-    )
+    return rank_rising(candidates, together, total_now=total_now, total_before=total_before)
 
 
 def text_query(text: str) -> Query:
     """Words across title (weighted) and text, folded; ranked in tiers (see ALL_WORDS_BOOST).
 
     Up to three words must all match, longer queries 80 % of their words (folded, so ``ngap lut``
-    finds ``ngập lụt``). A case with every word gets ``ALL_WORDS_BOOST``, one with every word as
-    spelled ``EXACT_SPELLING_BOOST`` more, and the words side by side a little more again. A
-    tracking code, whole or its last six characters, finds its case above everything else.
+    finds ``ngập lụt``). A case with every word gets ``ALL_WORDS_BOOST``; one with every word typed
+    with tone marks (or ``đ``) spelled so, ``EXACT_SPELLING_BOOST`` more. A word typed without them
+    prefers no spelling: ``duong`` is as likely to mean ``đường`` as ``dương``. Within a tier, BM25
+    of the spelled words and of the words side by side orders them. A tracking code, whole or its
+    last six characters, finds its case above everything else.
     """
     folded = ["title^3", "text"]
-    exact = ["title.exact^3", "text.exact"]
     words = Q("multi_match", query=text, fields=folded, type="cross_fields", minimum_should_match="3<80%")
     every_word = Q("multi_match", query=text, fields=folded, type="cross_fields", operator="and")
-    every_word_as_spelled = Q("multi_match", query=text, fields=exact, type="cross_fields", operator="and")
-    ranked = Q(
-        "bool",
-        must=[words],
-        should=[
-            Q("constant_score", filter=every_word, boost=ALL_WORDS_BOOST),
-            Q("constant_score", filter=every_word_as_spelled, boost=EXACT_SPELLING_BOOST),
-            Q("multi_match", query=text, fields=exact, type="cross_fields"),
-            Q("multi_match", query=text, fields=folded, type="phrase", boost=2.0),
-        ],
-    )
-    alternatives = [ranked]
+    should = [
+        Q("constant_score", filter=every_word, boost=ALL_WORDS_BOOST),
+        Q("multi_match", query=text, fields=folded, type="phrase", boost=2.0),
+    ]
+    spelled = " ".join(word for word in _WORD.findall(text.lower()) if fold(word) != word)
+    if spelled:
+        exact = ["title.exact^3", "text.exact"]
+        as_spelled = Q("multi_match", query=spelled, fields=exact, type="cross_fields", operator="and")
+        should += [
+            Q("constant_score", filter=as_spelled, boost=EXACT_SPELLING_BOOST),
+            Q("multi_match", query=spelled, fields=exact, type="cross_fields"),
+        ]
+    alternatives = [Q("bool", must=[words], should=should)]
     code = normalize_tracking_code(text)
     if _TRACKING_CODE.fullmatch(code):
         alternatives.append(Q("term", code={"value": code, "boost": CODE_BOOST}))

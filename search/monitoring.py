@@ -85,23 +85,23 @@ def rank_rising(
 
     A word rises when more of this period's petitions carry it than the period before's share
     predicts (``total_now``, ``total_before``: the petitions of each period), so a storm that
-    doubles every petition does not make every word rise; with no petitions before there is
-    nothing to compare and nothing rises. Growth is weighed by how sure it is, as a Poisson
+    doubles every petition does not make every word rise; with no petitions before, every word
+    of at least ``minimum`` petitions is new. Growth is weighed by how sure it is, as a Poisson
     z-score of the count against the predicted count. Several words carried by the same few
     petitions (``together(a, b)``: how many of this period's carry both) are one topic, and the
     best of them speaks for it. Both backends rank with this, so they agree; it is also what the
-    engine's ``significant_terms`` (JLH) keeps: words whose share grew.
+    engine's ``significant_terms`` (JLH) keeps: words whose share grew (with nothing before, the
+    engine's plain ``terms`` of the period stand in for it).
     """
-    if total_before <= 0 or total_now <= 0:
+    if total_now <= 0:
         return []
 
     def expected(c: Candidate) -> float:
-        return c.before * total_now / total_before
+        return c.before * total_now / total_before if total_before > 0 else 0.0
 
     scored = sorted(
-        (c for c in candidates if c.now >= minimum and c.now * total_before > c.before * total_now),
-        key=lambda c: ((c.now - expected(c)) / math.sqrt(expected(c) + 1), c.now, c.term),
-        reverse=True,
+        (c for c in candidates if c.now >= minimum and c.now > expected(c)),
+        key=lambda c: (-(c.now - expected(c)) / math.sqrt(expected(c) + 1), -c.now, c.term),
     )
     topics: list[Candidate] = []
     for candidate in scored:

@@ -119,7 +119,7 @@ def start(
             "Java 17 is needed to run the search engine: apt-get install openjdk-17-jre-headless"
         )
     command = [
-        java, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1" if heap == DEFAULT_HEAP else "-XX:+TieredCompilation",
+        java, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC",
         "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Dlog4j2.disable.jmx=true",
         "-cp", classpath, MAIN_CLASS, str(home), str(port),
     ]  # fmt: skip

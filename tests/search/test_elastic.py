@@ -147,6 +147,52 @@ def test_toneless_query_finds_accented_case_and_exact_spelling_ranks_first(
     }
 
 
+def test_the_spelling_typed_ranks_above_folded_look_alikes(elastic: ElasticBackend, submit: Any) -> None:
+    # The look-alikes say their word more often, and in the title: BM25 alone would rank them first.
+    cong = submit(
+        title="Công trình công cộng chậm tiến độ", text="Công trình công cộng dừng thi công."
+    ).petition.case
+    cong_drain = submit(title="Nắp cống vỡ", text="Cống bị vỡ nắp trước nhà.").petition.case
+    covid = submit(title="Dương tính", text="Dương tính, dương tính: cả xóm dương tính.").petition.case
+    road = submit(title="Sạt lở", text="Đường tỉnh 295 bị sạt lở một đoạn dài.").petition.case
+    index_cases(elastic, cong, cong_drain, covid, road)
+
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text="cống")))[0] == cong_drain.pk
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text="công")))[0] == cong.pk
+    found = ids(elastic.search(SearchQuery(scope=EVERYTHING, text="đường tỉnh")))
+    assert found[0] == road.pk and covid.pk in found
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text="dương tính")))[0] == covid.pk
+
+
+def test_a_case_lacking_a_word_never_ranks_above_one_with_them_all(
+    elastic: ElasticBackend, submit: Any
+) -> None:
+    all_words = submit(title="Hỏng", text="Đèn đường hỏng ở ngõ nhỏ, tối om.").petition.case
+    three = [
+        submit(title=f"Đèn đường ngõ nhỏ {n}", text="Đèn đường đèn đường ngõ ngõ nhỏ nhỏ.").petition.case
+        for n in range(3)
+    ]
+    index_cases(elastic, all_words, *three)
+    found = ids(elastic.search(SearchQuery(scope=EVERYTHING, text="đèn đường hỏng ngõ nhỏ")))
+    assert found[0] == all_words.pk and set(found) == {all_words.pk, *(case.pk for case in three)}
+
+
+def test_a_query_typed_without_tone_marks_prefers_no_spelling(elastic: ElasticBackend, submit: Any) -> None:
+    accented = submit(title="Ngập lụt kéo dài", text="Ngập lụt ở xóm Bến, ngập lụt nặng.").petition.case
+    toneless = submit(title="Ngap", text="ngap lut o xom Ben").petition.case
+    index_cases(elastic, accented, toneless)
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text="ngap lut")))[0] == accented.pk
+
+
+def test_the_last_six_characters_of_a_code_find_the_case(elastic: ElasticBackend, submit: Any) -> None:
+    case = submit(title="Rác thải").petition.case
+    other = submit(title="Rác thải nữa").petition.case
+    index_cases(elastic, case, other)
+    tail = case.petition.tracking_code.rsplit("-", 1)[1]
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text=tail.lower()))) == [case.pk]
+    assert ids(elastic.search(SearchQuery(scope=EVERYTHING, text=case.petition.tracking_code)))[0] == case.pk
+
+
 def test_query_text_is_nfc_normalised(elastic: ElasticBackend, submit: Any) -> None:
     case = submit(title="Ngập lụt đường Láng").petition.case
     index_cases(elastic, case)
