@@ -490,6 +490,36 @@ def test_search_raises_unavailable_quickly_when_the_engine_is_down(
     assert time.monotonic() - started < 3
 
 
+def test_every_engine_call_of_either_client_fails_as_unavailable_when_the_engine_is_down(
+    search_engine_down: str,
+) -> None:
+    """Both clients take the calls as the backend makes them (no TypeError on an unknown argument)."""
+    from search.client import EngineUnavailable
+
+    client = get_client()
+    calls: list[Any] = [
+        lambda: client.create_index("cases-x", index_body(aliases=["cases"])),
+        lambda: client.delete_index("cases-x"),
+        lambda: client.index_exists("cases-x"),
+        lambda: client.alias_exists("cases"),
+        lambda: client.indices_of("cases"),
+        lambda: client.update_aliases([{"add": {"index": "cases-x", "alias": "cases"}}]),
+        lambda: client.put_settings("cases-x", {"index": {"refresh_interval": None}}),
+        lambda: client.refresh("cases"),
+        lambda: client.mapping("cases"),
+        lambda: client.analyze("cases", field="title", text="Đường"),
+        lambda: client.health(timeout=1),
+        lambda: client.info(),
+        lambda: client.stats("cases"),
+        lambda: client.search("cases", {"query": {"match_all": {}}}),
+        lambda: client.count("cases"),
+        lambda: list(client.bulk([{"_index": "cases", "_id": "1", "_source": {}}], timeout=1, chunk_size=10)),
+    ]
+    for call in calls:
+        with pytest.raises(EngineUnavailable):
+            call()
+
+
 def test_search_init_waits_for_an_engine_that_is_starting(search_engine_down: str, monkeypatch: Any) -> None:
     """It tries again until ``--wait`` runs out, then fails with the engine's error."""
     from django.core.management import CommandError
