@@ -494,6 +494,14 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # django-guid says at INFO that each request got an id: noise.
-    "loggers": {"django_guid": {"level": "WARNING"}},
+    "loggers": {
+        # django-guid says at INFO that each request got an id: noise.
+        "django_guid": {"level": "WARNING"},
+        # The search clients log every request at INFO, and opensearch-py's trace logger each
+        # request's body as a curl command (petition text, officers' search words): warnings only.
+        "elastic_transport": {"level": "WARNING"},
+        "elasticsearch": {"level": "WARNING"},
+        "opensearch": {"level": "WARNING"},
+        "opensearchpy.trace": {"level": "WARNING", "propagate": False},
+    },
 }

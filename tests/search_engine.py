@@ -86,3 +86,19 @@ def search_engine_down(request: pytest.FixtureRequest, settings: Any) -> str:
     settings.SEARCH_URL = url
     settings.SEARCH_BACKEND = "engine"
     return url
+
+
+@pytest.fixture
+def elastic_url(search_engine: str) -> str:
+    """Settings pointing at the real engine, with this test's own alias (no index yet)."""
+    return search_engine
+
+
+@pytest.fixture
+def elastic(elastic_url: str) -> Any:
+    """The engine backend (``search.elastic.ElasticBackend``) with its index and alias created."""
+    from search.elastic import ElasticBackend
+
+    backend = ElasticBackend()
+    backend.ensure_index()
+    return backend

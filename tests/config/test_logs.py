@@ -101,3 +101,14 @@ def test_json_lines_carry_utc_times_and_the_worker_logs_the_same_way(json_log):
 
     receivers = [receiver for _key, receiver in setup_logging.receivers]
     assert any("_log_like_the_web" in repr(r) for r in receivers)
+
+
+def test_search_requests_and_their_bodies_stay_out_of_the_log(json_log, elastic) -> None:
+    """The engine clients log each request (and opensearch-py its body as curl) at INFO: not kept."""
+    from search.base import Scope, SearchQuery
+
+    elastic.search(SearchQuery(scope=Scope(path_prefix="/"), text="ngập lụt phố Huế"))
+    logged = json_log.getvalue()
+    assert "ngập" not in logged and "_search" not in logged and "curl" not in logged
+    logging.getLogger("opensearch").warning("kept")
+    assert "kept" in json_log.getvalue()
