@@ -291,7 +291,14 @@ class ElasticBackend:
             search = search.post_filter(Q("bool", filter=list(selections.values())))
         if text:
             search = (
-                search.highlight_options(encoder="html", pre_tags=["<mark>"], post_tags=["</mark>"])
+                # Its own query: Lucene's highlighter marks nothing for the text query's
+                # ``minimum_should_match`` of four words and more.
+                search.highlight_options(
+                    encoder="html",
+                    pre_tags=["<mark>"],
+                    post_tags=["</mark>"],
+                    highlight_query=Q("multi_match", query=text, fields=["title", "text"]).to_dict(),
+                )
                 .highlight("title", number_of_fragments=0)
                 .highlight("text", fragment_size=160, number_of_fragments=2)
             )

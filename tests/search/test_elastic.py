@@ -209,6 +209,13 @@ def test_highlights_mark_matches_and_escape_html(elastic: ElasticBackend, submit
     assert "&lt;b&gt;<mark>ngập</mark>&lt;" in text_fragment and "<b>" not in text_fragment
 
 
+def test_long_queries_are_highlighted_too(elastic: ElasticBackend, submit: Any) -> None:
+    case = submit(title="Ngập lụt sâu ở phố Hàng Bông sau cơn mưa").petition.case
+    index_cases(elastic, case)
+    (hit,) = elastic.search(SearchQuery(scope=EVERYTHING, text="NGAP LUT HANG BONG")).hits
+    assert "<mark>Ngập</mark> <mark>lụt</mark> sâu ở phố <mark>Hàng</mark> <mark>Bông</mark>" in hit.highlights[0]
+
+
 def test_tracking_code_finds_its_case_first(elastic: ElasticBackend, submit: Any) -> None:
     cases = [submit().petition.case for _ in range(3)]
     index_cases(elastic, *cases)
