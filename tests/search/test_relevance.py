@@ -1,4 +1,4 @@
-"""Search relevance: the test set of ``tests/search/relevance.py`` measured on each search backend.
+"""Search relevance: the test set of ``tests/search/relevance.py`` (and its petitions) measured on each search backend.
 
 The petitions are loaded in the test itself, once per backend: tests share no database rows here
 (each runs in a transaction of its own, and parallel workers interleave modules), so rows loaded
