@@ -213,7 +213,10 @@ def test_long_queries_are_highlighted_too(elastic: ElasticBackend, submit: Any) 
     case = submit(title="Ngập lụt sâu ở phố Hàng Bông sau cơn mưa").petition.case
     index_cases(elastic, case)
     (hit,) = elastic.search(SearchQuery(scope=EVERYTHING, text="NGAP LUT HANG BONG")).hits
-    assert "<mark>Ngập</mark> <mark>lụt</mark> sâu ở phố <mark>Hàng</mark> <mark>Bông</mark>" in hit.highlights[0]
+    assert (
+        "<mark>Ngập</mark> <mark>lụt</mark> sâu ở phố <mark>Hàng</mark> <mark>Bông</mark>"
+        in hit.highlights[0]
+    )
 
 
 def test_tracking_code_finds_its_case_first(elastic: ElasticBackend, submit: Any) -> None:
