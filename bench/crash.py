@@ -10,9 +10,10 @@ What it runs, all on this machine and all its own:
   contain ``bench`` so that nobody's real database is ever dropped;
 - Redis database 9 (``--redis-url``) as cache, channel layer and Celery broker; ``FLUSHDB`` of
   that database only, before and after (database 0 is refused);
-- osmem-server (the test suite's in-memory Elasticsearch-compatible server) behind the index
-  alias ``bench-crash``, so that the search outbox (``search.IndexQueue``) is exercised too;
-  ``--search database`` uses the database backend instead (then nothing is queued);
+- the project's search engine, OpenSearch in one JVM (``search.engine.launch``, ``--engine-heap``,
+  default 512m, data in the run's directory), behind the index alias ``bench-crash``, so that
+  the search outbox (``search.IndexQueue``) is exercised too; ``--search database`` uses the
+  database backend instead (then nothing is queued);
 - an SMS gateway stub (an HTTP server in this process) that the HTTP gateway transport
   (``HttpGatewaySmsBackend``) posts to; it records every delivery with its ``Idempotency-Key``;
 - daphne serving the project (``DJANGO_DEBUG=0``, rate limits raised, the form's minimum fill-in
@@ -1128,17 +1129,19 @@ def index_count(url: str) -> int | None:
 
 
 @contextlib.contextmanager
-def search_server(kind: str) -> Iterator[str | None]:
+def search_server(kind: str, *, home: Path, heap: str) -> Iterator[str | None]:
+    """OpenSearch in one JVM (``search.engine.launch``), stopped afterwards; None for the database."""
     if kind == "database":
         yield None
         return
-    from osmem_server import OsmemServer
+    from search.engine import launch
 
-    server = OsmemServer.start(japanese=False)
+    engine = launch.start(home=home, heap=heap, timeout=300)
+    print(f"search engine: OpenSearch at {engine.url}, started in {engine.seconds_to_start:.1f} s")
     try:
-        yield server.url
+        yield engine.url
     finally:
-        server.close()
+        engine.stop()
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -1153,7 +1156,7 @@ def run(args: argparse.Namespace) -> Report:
     port = free_port()
     services: dict[str, Service] = {}
     try:
-        with search_server(args.search) as search_url:
+        with search_server(args.search, home=workdir / "search-engine", heap=args.engine_heap) as search_url:
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -1185,12 +1188,11 @@ def run(args: argparse.Namespace) -> Report:
                 "LOG_LEVEL": "WARNING",
                 "LOG_FORMAT": "plain",
             }
-            for name in ("ELASTICSEARCH_URL", "SEARCH_INDEX_ALIAS", "SEARCH_ES_PLAIN_JSON"):
+            for name in ("ELASTICSEARCH_URL", "OPENSEARCH_URL", "SEARCH_INDEX_ALIAS"):
                 env.pop(name, None)
+                os.environ.pop(name, None)
             if search_url:
-                env.update(
-                    ELASTICSEARCH_URL=search_url, SEARCH_INDEX_ALIAS=INDEX_ALIAS, SEARCH_ES_PLAIN_JSON="1"
-                )
+                env.update(OPENSEARCH_URL=search_url, SEARCH_INDEX_ALIAS=INDEX_ALIAS)
             os.environ.update(env)
 
             print("setting up: migrate, load_units, collectstatic" + (", search_init" if search_url else ""))
@@ -1403,7 +1405,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(time.time()), help="random seed (kill moments, data)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--search", choices=("osmem", "database"), default="osmem")
+    parser.add_argument(
+        "--search",
+        choices=("engine", "database"),
+        default="engine",
+        help="engine: OpenSearch started here (search.engine.launch); database: the database backend",
+    )
+    parser.add_argument("--engine-heap", default="512m", help="the search engine's JVM heap (default 512m)")
     parser.add_argument(
         "--lease-seconds",
         type=float,

@@ -7,9 +7,11 @@ Runs, each in its own process, one after the other (the machine has two cores):
 
 - ``intake``: ``bench/intake.py`` (petition submissions per second over HTTP next to hello-world,
   its own database ``petitions_bench_intake``, Redis db 8), with ``--json``;
-- ``search``: ``bench/search_scale.py`` (indexing rate and search latency, osmem-server) on a database
-  of its own per size (``petitions_bench_all_search_<cases>``, filled by ``bench/generate.py`` the
-  first time), with ``--json``, fewer timed runs than its defaults at the small size;
+- ``search``: ``bench/search_scale.py`` (indexing rate and search latency on the real engine,
+  OpenSearch in one JVM started by the script with ``search.engine.launch``, 1g heap) on a
+  database of its own per size (``petitions_bench_all_search_<cases>``, filled by
+  ``bench/generate.py`` the first time), with ``--json``, fewer timed runs than its defaults at
+  the small size;
 - ``live``: ``bench/live_latency.py`` (commit → browser latency; Redis db 8, Chromium); it has no
   JSON output, so its printed summary is parsed.
 
@@ -21,7 +23,7 @@ Sizes (explicit flags win):
 | medium | 30 s, 16 connections | 20,000 cases | 100 updates |
 
 Writes ``bench/results/bench-<UTC timestamp>.json`` (git-ignored; ``--out`` to choose) with the
-machine (cores, memory, Python, PostgreSQL, Redis, wrk and Chromium versions, load average), each
+machine (cores, memory, Python, Java, PostgreSQL, Redis, wrk and Chromium versions, load average), each
 benchmark's command, exit status, duration and results, and exits 1 if any benchmark failed.
 """
 
@@ -147,6 +149,7 @@ def machine() -> dict[str, Any]:
         "redis": redis_version(),
         "wrk": command_output([shutil.which("wrk") or "wrk", "-v"]),
         "chromium": command_output(["/usr/bin/chromium", "--version"]),
+        "java": command_output([shutil.which("java") or "java", "-version"]),
         "git": git_revision(),
         "load_average_start": loadavg(),
     }
