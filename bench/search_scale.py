@@ -493,9 +493,9 @@ def reindex_client(client: Any, timeout: float) -> Any:
     class Timed(EngineClient):
         refresh_seconds: list[float]
 
-        def refresh(self, index: str) -> None:
+        def refresh(self, index: str, *, timeout: float | None = None) -> None:
             clock = time.perf_counter()
-            super().refresh(index)
+            super().refresh(index, timeout=timeout)
             self.refresh_seconds.append(round(time.perf_counter() - clock, 2))
 
     timed = Timed(raw, engine=client.engine)
@@ -591,7 +591,7 @@ def index_phases(
     through ``search.elastic.BULK_TIMEOUT``); searches below keep the project's client and its 5 s.
     """
     import search.elastic
-    from search.documents import case_document, cases_for_documents
+    from search.documents import document_rows, row_document
     from search.elastic import BULK_CHUNK, ElasticBackend
 
     client = backend.client
@@ -602,13 +602,13 @@ def index_phases(
     build = 0.0
     count = 0
     before = clocks.read()
-    for case in cases_for_documents().iterator(chunk_size=2000):
+    for row in document_rows().iterator(chunk_size=2000):
         started = time.perf_counter()
-        doc = case_document(case)
+        doc = row_document(row)
         build += time.perf_counter() - started
         count += 1
         if len(docs) < pure_bulk_docs:
-            docs.append((doc, getattr(case, "index_version", None) or 0))
+            docs.append((doc, row["index_version"] or 0))
     after = clocks.read()
     read_and_build = float(after["wall"] or 0) - float(before["wall"] or 0)
     read = read_and_build - build
@@ -622,8 +622,8 @@ def index_phases(
         "bulk_chunk": BULK_CHUNK,
         "bulk_request_timeout": bulk_timeout,
     }
-    print(f"  read cases (ORM, select_related)  {read:7.1f} s  {count / read:>9,.0f} docs/s")
-    print(f"  build documents (case_document)   {build:7.1f} s  {count / build:>9,.0f} docs/s")
+    print(f"  read cases (ORM values() rows)    {read:7.1f} s  {count / read:>9,.0f} docs/s")
+    print(f"  build documents (row_document)    {build:7.1f} s  {count / build:>9,.0f} docs/s")
     print(_cpu_line(phases["read_and_build_cpu"]))
 
     if docs:
@@ -976,8 +976,6 @@ def search_engine(args: argparse.Namespace) -> Iterator[_Server]:
     heap = args.heap or default_heap(args.cases)
     home = args.engine_home or Path(tempfile.mkdtemp(prefix="bench-search-engine-"))
     print(f"starting OpenSearch (search.engine.launch, heap {heap}) in {home}", flush=True)
-    # launch.start waits for this file, which an earlier run in the same folder left behind.
-    (home / "ready").unlink(missing_ok=True)
     engine = launch.start(home=home, heap=heap, timeout=300)
     print(f"  started in {engine.seconds_to_start:.1f} s at {engine.url}", flush=True)
     try:

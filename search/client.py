@@ -94,23 +94,29 @@ class EngineClient:
 
     def indices_of(self, alias: str) -> list[str]:
         """The indices behind an alias (none if it does not exist)."""
+        # Asked first: the clients log a 404 as a warning, and a new alias is no reason for one.
+        if not self.alias_exists(alias):
+            return []
         try:
             with _translated():
                 return sorted(self.raw.indices.get_alias(name=alias))
-        except EngineNotFound:
+        except EngineNotFound:  # removed in between
             return []
 
     def update_aliases(self, actions: list[dict[str, Any]]) -> None:
         with _translated():
             self.raw.indices.update_aliases(body={"actions": actions})
 
-    def put_settings(self, index: str, body: dict[str, Any]) -> None:
+    def put_settings(self, index: str, body: dict[str, Any], *, timeout: float | None = None) -> None:
+        raw, options = self._with_timeout(timeout)
         with _translated():
-            self.raw.indices.put_settings(index=index, body=body)
+            raw.indices.put_settings(index=index, body=body, **options)
 
-    def refresh(self, index: str) -> None:
+    def refresh(self, index: str, *, timeout: float | None = None) -> None:
+        """``timeout``: a refresh after a bulk build can take longer than a search may."""
+        raw, options = self._with_timeout(timeout)
         with _translated():
-            self.raw.indices.refresh(index=index)
+            raw.indices.refresh(index=index, **options)
 
     def mapping(self, index: str) -> dict[str, Any]:
         with _translated():
@@ -122,12 +128,18 @@ class EngineClient:
         return [token["token"] for token in response["tokens"]]
 
     def health(self, *, timeout: float) -> str:
+        raw, options = self._with_timeout(timeout)
         with _translated():
-            if self.engine == "opensearch":
-                response = self.raw.cluster.health(request_timeout=timeout)
-            else:
-                response = self.raw.options(request_timeout=timeout, max_retries=0).cluster.health()
+            response = raw.cluster.health(**options)
         return str(response.get("status", "unknown"))
+
+    def _with_timeout(self, timeout: float | None) -> tuple[Any, dict[str, Any]]:
+        """The raw client and the call's options for a request timeout other than REQUEST_TIMEOUT."""
+        if timeout is None:
+            return self.raw, {}
+        if self.engine == "opensearch":
+            return self.raw, {"request_timeout": timeout}
+        return self.raw.options(request_timeout=timeout), {}
 
     def info(self) -> dict[str, Any]:
         with _translated():

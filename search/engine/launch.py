@@ -123,11 +123,12 @@ def start(
         "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Dlog4j2.disable.jmx=true",
         "-cp", classpath, MAIN_CLASS, str(home), str(port),
     ]  # fmt: skip
+    ready = home / "ready"
+    ready.unlink(missing_ok=True)  # left by an earlier run in the same folder
     clock = time.monotonic()
     log = (home / "engine.log").open("ab")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
-    ready = home / "ready"
     deadline = clock + timeout
     while not ready.exists():
         if process.poll() is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from routing import services
-from search.documents import DOCUMENT_FIELDS, case_document, cases_for_documents, documents, fold
+from search.documents import DOCUMENT_FIELDS, document_rows, documents, fold, row_document
 
 
 def test_a_document_has_exactly_the_documented_fields_and_no_personal_data(submit, cast):
@@ -37,7 +37,7 @@ def test_a_document_has_exactly_the_documented_fields_and_no_personal_data(submi
 def test_documents_load_in_one_query_per_batch(submit, django_assert_num_queries):
     ids = [submit(phone=f"09123456{i:02d}").petition.case.pk for i in range(5)]
     with django_assert_num_queries(1):
-        assert len([case_document(c) for c in cases_for_documents(ids)]) == 5
+        assert len([row_document(row) for row in document_rows(ids)]) == 5
 
 
 def test_folding_removes_tones_and_maps_d_bar():

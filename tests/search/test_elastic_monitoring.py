@@ -1,11 +1,10 @@
-"""Monitoring from Elasticsearch aggregations (osmem-server) against the database version on the same data.
+"""Monitoring from the engine's aggregations against the database version on the same data.
 
 Every number is compared with ``monitor_database`` on the hand-computed week of tests/conftest.py,
-except the percentiles of response times: Elasticsearch estimates them (t-digest) and osmem-server (as observed)
-takes the upper of the two closest ranks, where the database interpolates between them
-(``percentile_cont``). On three or four values that differs a lot (osmem: median of 24/48/96/144 h
-is 96 h, the database's 72 h), so the week's percentiles are only checked to lie between the two
-closest ranks; on a sample whose ranks fall on whole positions both agree exactly.
+except the percentiles of response times: the engine estimates them (t-digest), where the database
+interpolates between the two closest ranks (``percentile_cont``). On three or four values that can
+differ a lot, so the week's percentiles are only checked to lie between the two closest ranks; on a
+sample whose ranks fall on whole positions both agree exactly.
 """
 
 from __future__ import annotations
@@ -208,3 +207,22 @@ def test_monitor_raises_unavailable_when_the_engine_is_down(search_engine_down: 
 def test_monitor_without_an_index_is_unavailable(elastic_url: str) -> None:
     with pytest.raises(SearchUnavailable):
         ElasticBackend().monitor(MonitorQuery(scope=Scope(path_prefix="/"), **WEEK))
+
+
+def test_with_nothing_before_every_word_of_two_petitions_is_new_on_both_backends(
+    elastic: ElasticBackend, submit: Any, tree: Any
+) -> None:
+    for title in ["Ngập lụt sau mưa lớn"] * 3 + ["Đèn đường hỏng"] * 2 + ["Rác thải ùn ứ"]:
+        shape(submit(title=title).petition.case, submitted_at=at(9, 10))
+    index_all(elastic)
+    query = MonitorQuery(
+        scope=Scope(path_prefix=tree.hanoi.path), since=dt.date(2026, 11, 9), until=dt.date(2026, 11, 15)
+    )
+    assert (
+        elastic.monitor(query).rising
+        == monitor_database(query).rising
+        == [
+            ("ngập lụt", 3, 0),
+            ("đèn đường", 2, 0),
+        ]
+    )
