@@ -82,7 +82,7 @@ def _search_engine() -> str:
     status = client.health(timeout=TIMEOUT_SECONDS)
     if status == "red":
         raise RuntimeError("cluster status red")
-    if not client.alias_exists(settings.SEARCH_INDEX_ALIAS):
+    if not client.alias_exists(settings.SEARCH_INDEX_ALIAS, timeout=TIMEOUT_SECONDS):
         raise RuntimeError(f"no index behind {settings.SEARCH_INDEX_ALIAS}: run manage.py search_init")
     return f"cluster {status}"
 

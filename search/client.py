@@ -48,16 +48,34 @@ class EngineNotFound(EngineError):
 def _translated() -> Iterator[None]:
     try:
         yield
+    except (elastic_transport.SerializationError, opensearchpy.SerializationError) as exc:
+        raise EngineError(f"the engine's answer or our request could not be (de)serialised: {exc}") from exc
     except (elastic_transport.TransportError, opensearchpy.ConnectionError) as exc:
         # Refused, timed out, TLS (opensearch-py's ConnectionTimeout is a ConnectionError).
         raise EngineUnavailable(str(exc)) from exc
-    except (elasticsearch.ApiError, opensearchpy.TransportError) as exc:
-        status = _status(exc)
-        if status == 404:
-            raise EngineNotFound(str(exc), status=status) from exc
-        if status >= 500 or status == 429:
-            raise EngineUnavailable(str(exc), status=status) from exc
-        raise EngineError(str(exc), status=status) from exc
+    except elasticsearch.ApiError as exc:
+        # An OpenSearch server refuses the Elasticsearch 8 client's media type (406) or is not
+        # the product the client checks for: a setting to fix, said plainly.
+        if isinstance(exc, elasticsearch.UnsupportedProductError) or (
+            _status(exc) == 406 and "compatible-with" in str(exc)
+        ):
+            raise EngineError(
+                "ELASTICSEARCH_URL points at a server that is not Elasticsearch; for OpenSearch set "
+                f"OPENSEARCH_URL instead: {exc}",
+                status=_status(exc),
+            ) from exc
+        raise _from_status(exc) from exc
+    except opensearchpy.TransportError as exc:
+        raise _from_status(exc) from exc
+
+
+def _from_status(exc: Exception) -> EngineError:
+    status = _status(exc)
+    if status == 404:
+        return EngineNotFound(str(exc), status=status)
+    if status >= 500 or status == 429:
+        return EngineUnavailable(str(exc), status=status)
+    return EngineError(str(exc), status=status)
 
 
 def _status(exc: Exception) -> int:
@@ -88,9 +106,10 @@ class EngineClient:
         with _translated():
             return bool(self.raw.indices.exists(index=name))
 
-    def alias_exists(self, alias: str) -> bool:
+    def alias_exists(self, alias: str, *, timeout: float | None = None) -> bool:
+        raw, options = self._with_timeout(timeout)
         with _translated():
-            return bool(self.raw.indices.exists_alias(name=alias))
+            return bool(raw.indices.exists_alias(name=alias, **options))
 
     def indices_of(self, alias: str) -> list[str]:
         """The indices behind an alias (none if it does not exist)."""

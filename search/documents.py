@@ -189,10 +189,12 @@ def document_rows(case_ids: Iterable[int] | None = None) -> Any:
     return rows
 
 
-def row_document(row: dict[str, Any]) -> dict[str, Any]:
-    """The document of one case from its ``document_rows`` row."""
-    from search.monitoring import title_topics  # search.monitoring imports this module
+def row_document(row: dict[str, Any], *, topics: bool = True) -> dict[str, Any]:
+    """The document of one case from its ``document_rows`` row.
 
+    ``topics=False`` leaves the title's topic words out: segmenting loads underthesea (about
+    100 MB and half a second), which a web process showing similar cases does not need.
+    """
     document = {field: row[source] for field, source in _SOURCES.items()}
     submitted, responded = row["submitted_at"], row["responded_at"]
     for field in ("submitted_at", "triaged_at", "responded_at", "closed_at", "due_at"):
@@ -207,8 +209,11 @@ def row_document(row: dict[str, Any]) -> dict[str, Any]:
             if latitude is not None and longitude is not None
             else None
         ),
-        topics=sorted(title_topics(row["petition__title"])),
     )
+    if topics:
+        from search.monitoring import title_topics  # search.monitoring imports this module
+
+        document["topics"] = sorted(title_topics(row["petition__title"]))
     return document
 
 
@@ -220,6 +225,8 @@ def versioned_documents(
         yield row_document(row), row["index_version"] or 0
 
 
-def documents(case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000) -> Iterator[dict[str, Any]]:
-    for document, _version in versioned_documents(case_ids, chunk_size=chunk_size):
-        yield document
+def documents(
+    case_ids: Iterable[int] | None = None, *, chunk_size: int = 2000, topics: bool = True
+) -> Iterator[dict[str, Any]]:
+    for row in document_rows(case_ids).iterator(chunk_size=chunk_size):
+        yield row_document(row, topics=topics)

@@ -35,7 +35,7 @@ from petitions.services import CODE_ALPHABET, CODE_LENGTH, normalize_tracking_co
 from routing.models import OPEN_STATES, CaseState, Level
 from routing.selectors import SIMILAR_WINDOW
 from search.base import FACETS, Hit, Scope, SearchQuery, SearchResult, SearchUnavailable
-from search.client import EngineClient, EngineNotFound, EngineUnavailable, get_client
+from search.client import EngineClient, EngineError, EngineNotFound, EngineUnavailable, get_client
 from search.documents import CaseDocument, documents, fold, nfc, versioned_documents
 from search.monitoring import CHART_PLACES, Candidate, Monitoring, MonitorQuery, rank_rising
 
@@ -133,6 +133,11 @@ def _unavailable_on_failure(action: str) -> Iterator[None]:
         ) from exc
     except EngineUnavailable as exc:  # refused, timed out, overloaded, unwell
         raise SearchUnavailable(f"The search engine cannot {action}: {exc}") from exc
+    except EngineError as exc:
+        # Refused (4xx): a wrong password, a wrong engine, or our bug. Logged as an error; pages say
+        # search is unavailable, and the outbox keeps the cases with the error and backs off.
+        logger.error("the search engine refused to %s: %s", action, exc)
+        raise SearchUnavailable(f"The search engine refused to {action}: {exc}") from exc
 
 
 def index_body(*, aliases: Iterable[str] = (), **index_settings: Any) -> dict[str, Any]:
@@ -343,7 +348,7 @@ class ElasticBackend:
         """Open and recent cases most like this one (title and text), in the same province and the scope."""
         if scope.is_empty or limit <= 0:
             return []
-        source = next(iter(documents([case_id])), None)
+        source = next(iter(documents([case_id], topics=False)), None)
         if source is None or not _in_scope(source["unit_path"], scope):
             return []  # a case the reader may not see suggests nothing
         recent = timezone.now() - SIMILAR_WINDOW

@@ -44,7 +44,7 @@ _WORD = re.compile(r"[^\W\d_]+(?: [^\W\d_]+)*")
 #: syllable. The model learnt words in the old style, but underthesea's own token normalisation
 #: rewrites them to the new one first, so ``sức khỏe``, ``văn hóa``, ``ủy ban``, ``hòa giải`` came
 #: out cut in two whichever way they were typed. We feed the model the old style, without its
-#: normalisation, and give the words back in the new one (as in ``search.monitoring``).
+#: normalisation, and give the words back in the new one.
 _OLD_STYLE = {
     unicodedata.normalize("NFC", first + tone) + second: first + unicodedata.normalize("NFC", second + tone)
     for first, second in ("oa", "oe", "uy")

@@ -1,8 +1,9 @@
 """One real search engine (OpenSearch in a JVM, ``search.engine.launch``) for the whole test run.
 
 The first test that needs it starts it, under a file lock, in a session of its own; every xdist
-worker then reads its address from the shared folder that the run's controller made, and the
-controller stops it when the run ends. Each test gets an alias (and so indices) of its own,
+worker then reads its address from the shared folder that the run's controller made (handed to
+the workers by ``pytest_configure_node``), and the controller stops it when the run ends; the JVM
+also stops by itself when the controller's process ends. Each test gets an alias (and so indices) of its own,
 named after its worker, and its indices are deleted after it.
 """
 
@@ -22,35 +23,45 @@ import pytest
 
 from search.engine import launch
 
-_SHARED = "PORTAL_TEST_SEARCH_ENGINE_DIR"
-
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput") and _SHARED not in os.environ:
-        os.environ[_SHARED] = tempfile.mkdtemp(prefix="portal-test-search-")
-        config._portal_search_dir = os.environ[_SHARED]  # type: ignore[attr-defined]
+    if not hasattr(config, "workerinput"):  # the run's controller (or the only process)
+        config._portal_search = {  # type: ignore[attr-defined]
+            "dir": tempfile.mkdtemp(prefix="portal-test-search-"),
+            "owner": os.getpid(),
+        }
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown without it (-p no:xdist)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: each worker is told the controller's folder and pid (not through the environment)."""
+    node.workerinput["portal_search"] = node.config._portal_search
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    shared = getattr(config, "_portal_search_dir", None)
+    shared = getattr(config, "_portal_search", None)
     if shared is None:
         return
-    state = Path(shared) / "engine.json"
+    state = Path(shared["dir"]) / "engine.json"
     if state.exists():
         launch.stop_pid(json.loads(state.read_text())["pid"])
-    shutil.rmtree(shared, ignore_errors=True)
-    os.environ.pop(_SHARED, None)
+    shutil.rmtree(shared["dir"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def search_engine_url() -> str:
-    """The address of the run's engine, started by whichever worker asks first."""
-    shared = Path(os.environ[_SHARED])
-    state = shared / "engine.json"
-    with (shared / "lock").open("w") as lock:
+def search_engine_url(pytestconfig: pytest.Config) -> str:
+    """The address of the run's engine, started by whichever worker asks first.
+
+    It stops when the run's controller ends, also if the run is killed (the JVM watches its pid).
+    """
+    workerinput = getattr(pytestconfig, "workerinput", None)
+    shared = workerinput["portal_search"] if workerinput else pytestconfig._portal_search  # type: ignore[attr-defined]
+    folder = Path(shared["dir"])
+    state = folder / "engine.json"
+    with (folder / "lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not state.exists():
-            engine = launch.start(home=shared / "engine", detached=True)
+            engine = launch.start(home=folder / "engine", detached=True, owner=shared["owner"])
             state.write_text(
                 json.dumps({"url": engine.url, "pid": engine.pid, "seconds": engine.seconds_to_start})
             )

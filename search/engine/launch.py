@@ -14,6 +14,7 @@ missing module) by folding ``Đường`` to ``duong`` through ``asciifolding``.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -42,20 +43,27 @@ class EngineFailed(RuntimeError):
 
 
 def build() -> str:
-    """The engine's Java classpath, building it with Maven first if the sources changed."""
-    stamp = CLASSPATH_FILE.stat().st_mtime if CLASSPATH_FILE.exists() else 0.0
-    if stamp < max(path.stat().st_mtime for path in SOURCES):
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise EngineFailed("Maven (mvn) is needed to build the search engine: apt-get install maven")
-        done = subprocess.run(  # noqa: S603
-            [mvn, "-q", "-B", "-DskipTests", "package"], cwd=ENGINE_DIR, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise EngineFailed(
-                f"mvn package failed in {ENGINE_DIR}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
+    """The engine's Java classpath, building it with Maven first if the sources changed.
+
+    Under a file lock: two test workers or a benchmark may ask at once, and two Maven runs must
+    not write one ``target/``.
+    """
+    (ENGINE_DIR / "target").mkdir(exist_ok=True)
+    with (ENGINE_DIR / "target" / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = CLASSPATH_FILE.stat().st_mtime if CLASSPATH_FILE.exists() else 0.0
+        if stamp < max(path.stat().st_mtime for path in SOURCES):
+            mvn = shutil.which("mvn")
+            if mvn is None:
+                raise EngineFailed("Maven (mvn) is needed to build the search engine: apt-get install maven")
+            done = subprocess.run(  # noqa: S603
+                [mvn, "-q", "-B", "-DskipTests", "package"], cwd=ENGINE_DIR, capture_output=True, text=True
             )
-        CLASSPATH_FILE.touch()
+            if done.returncode != 0:
+                raise EngineFailed(
+                    f"mvn package failed in {ENGINE_DIR}:\n{done.stdout[-4000:]}{done.stderr[-4000:]}"
+                )
+            CLASSPATH_FILE.touch()
     return f"{ENGINE_DIR / 'target' / 'classes'}{os.pathsep}{CLASSPATH_FILE.read_text().strip()}"
 
 
@@ -72,12 +80,16 @@ class Engine:
     home: Path
     seconds_to_start: float
     process: subprocess.Popen[bytes] | None = None
+    #: The data folder was made by ``start`` (none given): ``stop`` removes it.
+    temporary: bool = False
 
     def stop(self, *, timeout: float = 30.0) -> None:
         """SIGTERM (the node closes cleanly), then SIGKILL if it has not gone within ``timeout``."""
         stop_pid(self.pid, timeout=timeout)
         if self.process is not None:
             self.process.wait(timeout=5)
+        if self.temporary:
+            shutil.rmtree(self.home, ignore_errors=True)
 
 
 def stop_pid(pid: int, *, timeout: float = 30.0) -> None:
@@ -101,18 +113,20 @@ def stop_pid(pid: int, *, timeout: float = 30.0) -> None:
 
 
 def start(
-    *, home: Path | None = None, port: int | None = None, heap: str = DEFAULT_HEAP, timeout: float = 120.0,
-    detached: bool = False,
+    *, home: Path | None = None, port: int = 0, heap: str = DEFAULT_HEAP, timeout: float = 120.0,
+    detached: bool = False, owner: int | None = None,
 ) -> Engine:  # fmt: skip
     """Start a node and wait until it answers and folds Vietnamese; its output goes to ``home/engine.log``.
 
-    ``detached``: in a session of its own, so that it outlives the process that started it (the
-    test run's first worker starts it; the test run's controller stops it).
+    ``port`` 0: the system chooses a free one as the node binds it (no other process can take it
+    in between). ``detached``: in a session of its own, so that it outlives the process that
+    started it (a test run's first worker starts it, the run's controller stops it). ``owner``:
+    the JVM stops by itself when that process ends, however it ends.
     """
     classpath = build()
+    temporary = home is None
     home = home or Path(tempfile.mkdtemp(prefix="portal-search-"))
     home.mkdir(parents=True, exist_ok=True)
-    port = port or free_port()
     java = shutil.which("java")
     if java is None:
         raise EngineFailed(
@@ -121,14 +135,13 @@ def start(
     command = [
         java, f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseG1GC",
         "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", "-Dlog4j2.disable.jmx=true",
-        "-cp", classpath, MAIN_CLASS, str(home), str(port),
+        "-cp", classpath, MAIN_CLASS, str(home), str(port), *([str(owner)] if owner else []),
     ]  # fmt: skip
     ready = home / "ready"
     ready.unlink(missing_ok=True)  # left by an earlier run in the same folder
     clock = time.monotonic()
-    log = (home / "engine.log").open("ab")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached)  # noqa: S603
-    url = f"http://127.0.0.1:{port}"
+    with (home / "engine.log").open("ab") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached)  # noqa: S603
     deadline = clock + timeout
     while not ready.exists():
         if process.poll() is not None:
@@ -141,7 +154,10 @@ def start(
                 f"the search engine did not start within {timeout:.0f} s; see {home / 'engine.log'}"
             )
         time.sleep(0.1)
-    engine = Engine(url=url, pid=process.pid, home=home, seconds_to_start=0.0, process=process)
+    url = f"http://127.0.0.1:{int(ready.read_text())}"
+    engine = Engine(
+        url=url, pid=process.pid, home=home, seconds_to_start=0.0, process=process, temporary=temporary
+    )
     try:
         check_analysis(url)
     except Exception:

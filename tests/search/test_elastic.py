@@ -381,6 +381,15 @@ def test_a_document_with_a_field_beyond_the_mapping_is_refused(
 # --- similar cases --------------------------------------------------------------------------
 
 
+def test_similar_cases_do_not_segment_words(elastic: ElasticBackend, submit: Any, monkeypatch: Any) -> None:
+    """Segmenting loads underthesea (about 100 MB): the case desk's similar cases need no topic words."""
+    case = submit(title="Ngập lụt đường Láng").petition.case
+    twin = submit(title="Ngập lụt đường Láng sau mưa", phone="0987 654 321").petition.case
+    index_cases(elastic, case, twin)
+    monkeypatch.setattr("search.monitoring.title_topics", lambda title: pytest.fail("segmented"))
+    assert [hit.case_id for hit in elastic.similar(case_id=case.pk, scope=EVERYTHING)] == [twin.pk]
+
+
 def test_similar_finds_near_duplicate_in_same_province_only(
     elastic: ElasticBackend, submit: Any, tree: Any, cast: Any
 ) -> None:
@@ -588,3 +597,22 @@ def test_readiness_reports_the_engine_down_as_degraded(
     assert response.status_code == 200  # the site works without search
     assert response.json()["status"] == "degraded"
     assert response.json()["checks"]["opensearch"]["status"] == "degraded"
+
+
+def test_elasticsearch_url_at_an_opensearch_server_says_so_and_the_outbox_waits(
+    elastic_url: str, settings: Any, case: Case
+) -> None:
+    """A wrong engine is refused (not a 500): pages say search is unavailable, rows wait with the reason."""
+    from search import outbox
+    from search.models import IndexQueue
+
+    settings.SEARCH_ENGINE, settings.ELASTICSEARCH_URL, settings.OPENSEARCH_URL = (
+        "elasticsearch",
+        elastic_url,
+        None,
+    )
+    with pytest.raises(SearchUnavailable, match="not Elasticsearch; for OpenSearch set OPENSEARCH_URL"):
+        ElasticBackend().search(SearchQuery(scope=EVERYTHING, text="rác"))
+    report = outbox.drain()
+    assert report.waiting == 1 and report.indexed == 0
+    assert "OPENSEARCH_URL" in IndexQueue.objects.get(case_id=case.pk).last_error

@@ -2,6 +2,7 @@ package portal.search;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
@@ -9,6 +10,7 @@ import org.opensearch.analysis.common.CommonAnalysisPlugin;
 import org.opensearch.common.logging.LogConfigurator;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
+import org.opensearch.http.HttpServerTransport;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
 import org.opensearch.painless.PainlessPlugin;
@@ -17,10 +19,13 @@ import org.opensearch.transport.Netty4Plugin;
 /**
  * One single-node OpenSearch in this JVM, listening on 127.0.0.1 only.
  *
- * <p>Arguments: {@code <home directory> <http port>}. The node keeps its data, logs and a
- * {@code ready} file (holding the port) under the home directory; the Python launcher
- * (search/engine/launch.py) waits for that file, checks the analysis modules really loaded
- * (a missing module is only logged by OpenSearch) and stops the JVM with SIGTERM.
+ * <p>Arguments: {@code <home directory> <http port> [owner pid]}. Port 0 lets the system choose a
+ * free one (no other process can take it between the choice and the bind). The node keeps its
+ * data and logs under the home directory and writes the port it bound to a {@code ready} file
+ * there; the Python launcher (search/engine/launch.py) waits for that file, checks the analysis
+ * modules really loaded (a missing module is only logged by OpenSearch) and stops the JVM with
+ * SIGTERM. With an owner pid, the JVM also stops when that process ends, however it ends (a test
+ * run killed with SIGKILL leaves no engine behind).
  */
 public final class SearchEngine {
 
@@ -36,9 +41,13 @@ public final class SearchEngine {
     private SearchEngine() {}
 
     public static void main(final String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: SearchEngine <home directory> <http port>");
+        if (args.length < 2 || args.length > 3) {
+            System.err.println("usage: SearchEngine <home directory> <http port> [owner pid]");
             System.exit(2);
+        }
+        if (args.length == 3) {
+            ProcessHandle.of(Long.parseLong(args[2])).ifPresentOrElse(
+                    owner -> owner.onExit().thenRun(() -> System.exit(0)), () -> System.exit(0));
         }
         final Path home = Path.of(args[0]).toAbsolutePath();
         final String port = args[1];
@@ -81,8 +90,13 @@ public final class SearchEngine {
             }
         }, "portal-search-stop"));
         node.start();
-        Files.writeString(home.resolve("ready"), port);
-        System.out.println("search engine ready on http://127.0.0.1:" + port);
+        final int bound = node.injector().getInstance(HttpServerTransport.class)
+                .boundAddress().publishAddress().getPort();
+        // Written whole, then renamed: the launcher never reads half a port.
+        final Path partial = home.resolve("ready.partial");
+        Files.writeString(partial, Integer.toString(bound));
+        Files.move(partial, home.resolve("ready"), StandardCopyOption.ATOMIC_MOVE);
+        System.out.println("search engine ready on http://127.0.0.1:" + bound);
         stopped.await();
     }
 }
