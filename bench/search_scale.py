@@ -474,10 +474,9 @@ def forget_caches() -> None:
 def reindex_client(client: Any, timeout: float) -> Any:
     """The project's client with ``timeout`` for every request, timing the refreshes it sends.
 
-    ``ElasticBackend.reindex`` sends its final refresh (and settings) with the client's 5 s
-    search timeout, which a refresh after a large bulk can exceed (the reindex then fails after
-    writing every document): the benchmark gives them ``timeout`` too and records how long the
-    refreshes took.
+    ``ElasticBackend.reindex`` gives its final refresh (and settings) ``search.elastic.BULK_TIMEOUT``;
+    the benchmark gives every request ``--bulk-timeout`` instead (a loaded machine may need more)
+    and records how long the refreshes took.
     """
     from search.client import EngineClient
 
