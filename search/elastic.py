@@ -252,16 +252,16 @@ class ElasticBackend:
 
         with ThreadPoolExecutor(max_workers=BULK_THREADS, thread_name_prefix="reindex-bulk") as pool:
             sending: deque[Future[tuple[int, list[dict[str, Any]]]]] = deque()
-            while chunk := list(itertools.islice(actions, BULK_CHUNK)):
-                sending.append(pool.submit(send, chunk))
-                while len(sending) > BULK_THREADS:
+            while True:
+                chunk = list(itertools.islice(actions, BULK_CHUNK))
+                if chunk:
+                    sending.append(pool.submit(send, chunk))
+                while sending and (len(sending) > BULK_THREADS or not chunk):
                     done, refused = sending.popleft().result()
                     written += done
                     failures += refused
-            for future in sending:
-                done, refused = future.result()
-                written += done
-                failures += refused
+                if not chunk:
+                    break
         if failures:
             raise IndexingFailed(f"{len(failures)} documents refused while reindexing; first: {failures[0]}")
         return written

@@ -488,6 +488,16 @@ def test_reindex_swaps_alias_while_searches_keep_working(
     assert f"Indexed {len(cases)} cases into {after}" in out.getvalue()
 
 
+def test_reindex_sends_many_chunks_on_its_threads_and_counts_every_document(
+    elastic: ElasticBackend, submit: Any, monkeypatch: Any
+) -> None:
+    cases = [submit(phone=f"09123456{n:02d}").petition.case for n in range(7)]
+    monkeypatch.setattr("search.elastic.BULK_CHUNK", 2)  # four chunks, two threads
+    report = elastic.reindex()
+    assert report.documents == 7
+    assert set(ids(elastic.search(SearchQuery(scope=EVERYTHING, page_size=20)))) == {c.pk for c in cases}
+
+
 def test_reindex_shows_a_progress_bar(elastic: ElasticBackend, submit: Any) -> None:
     index_cases(elastic, submit().petition.case)
     err = io.StringIO()
