@@ -49,9 +49,9 @@ from notifications.texts import tracking_url
 from petitions.models import Category, Channel
 from petitions.services import (
     normalize_phone,
-    normalize_tracking_code,
     petition_idempotency_key_used,
     petition_submit,
+    tracking_code_rate_key,
 )
 from routing import services
 from routing.models import Case, CaseEvent, Level, Role, Unit, membership_of
@@ -309,7 +309,7 @@ def petition_create(request: Request) -> Response:
 @_public
 def track(request: Request, code: str) -> Response:
     check_caller_rate(request, group="api-track", address_rate=portal_rate("track_ip"))
-    normalized = normalize_tracking_code(code)[:16]
+    normalized = tracking_code_rate_key(code)
 
     def code_key(group: str, request: HttpRequest) -> str:
         return normalized

@@ -33,6 +33,7 @@ from petitions.services import (
     petition_idempotency_key_used,
     petition_set_sms_updates,
     petition_submit,
+    tracking_code_rate_key,
 )
 from petitions.stats import (
     last_12_months,
@@ -84,7 +85,7 @@ def _phone_key(group: str, request: HttpRequest) -> str:
 
 
 def _code_key(group: str, request: HttpRequest) -> str:
-    return request.POST.get("code", "").strip().upper().replace(" ", "")
+    return tracking_code_rate_key(request.POST.get("code", ""))
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -108,6 +108,18 @@ def test_failed_tracking_lookups_per_code_are_limited_but_the_right_token_is_not
     assert blocked.json()["error"]["code"] == "throttled"
 
 
+def test_a_code_written_another_way_shares_its_budget_of_guesses(
+    api: APIClient, submit: Any, settings: Any
+) -> None:
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_code": "2/h"}
+    code = submit().petition.tracking_code
+    for spelling in (code.replace("-", "."), code.replace("-", "_").lower()):
+        assert api.get(f"/api/v1/track/{spelling}/", HTTP_X_TRACKING_TOKEN="guess").status_code == 404
+    assert (
+        api.get(f"/api/v1/track/{code.replace('-', '')}/", HTTP_X_TRACKING_TOKEN="guess").status_code == 429
+    )
+
+
 def test_tracking_per_address_is_limited(api: APIClient, submit: Any, settings: Any) -> None:
     settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_ip": "1/h"}
     result = submit()

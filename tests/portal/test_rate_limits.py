@@ -61,6 +61,16 @@ def test_tracking_lookups_are_limited_per_code(client, case, settings):
     assert response.status_code == 429
 
 
+def test_a_code_written_another_way_shares_its_budget(client, case, settings):
+    """The look-up reads ``PA.26.X``, ``pa_26_x`` and ``PA26X`` as one code: so does the limit."""
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_code": "3/h"}
+    code = case.petition.tracking_code
+    spellings = (code.replace("-", "."), code.replace("-", "_").lower(), code.replace("-", ""))
+    for spelling, phone in zip(spellings, ("0900000001", "0900000002", "0900000003"), strict=True):
+        assert client.post("/track/", {"code": spelling, "phone": phone}).status_code == 404
+    assert client.post("/track/", {"code": f" {code} ", "phone": "0912345678"}).status_code == 429
+
+
 def test_tracking_lookups_are_limited_per_client_address(client, case, settings):
     settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_ip": "2/h"}
     for n in range(2):
