@@ -89,11 +89,11 @@ def test_a_request_without_a_name_is_anonymous_where_the_category_allows_it(clie
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
-def test_filing_without_an_api_key_is_a_400(client, tree, fmt):
+def test_filing_without_an_api_key_is_a_403_as_georeport_v2_says(client, tree, fmt):
     response = post_request(client, request_data(tree, "", api_key=None), fmt=fmt)
-    assert response.status_code == 400
+    assert response.status_code == 403
     [(code, description)] = errors(response, fmt)
-    assert code == 400 and "api_key" in description
+    assert code == 403 and "api_key" in description
     assert not Petition.objects.exists()
 
 
