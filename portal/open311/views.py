@@ -84,6 +84,7 @@ PARAMETER_OF_FIELD = {
 
 _ATTRIBUTE = re.compile(r"^attribute\[([A-Za-z0-9_-]+)\](\[\])?$")
 _TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
 #: What a POST body may be: the specification's form encoding (``request.POST`` reads nothing else).
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 #: The languages a citizen's receipt and later messages can be written in (``attribute[language]``).
@@ -501,6 +502,10 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
         language = _citizen_language(attributes.get("language", ""))
     except BadRequest as exc:
         errors.extend(exc.descriptions)
+    consent = attributes.get("consent_publish", "").strip().lower()
+    if consent and consent not in _TRUE | _FALSE:
+        # Publishing someone's petition on a guess is worse than asking again.
+        errors.append(_("attribute[consent_publish]: write true or false."))
     if errors:
         return error_response(fmt, 400, *errors)
 
@@ -536,7 +541,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
             address=address,
             latitude=lat or None,
             longitude=long_ or None,
-            consent_publish=attributes.get("consent_publish", "").strip().lower() in _TRUE,
+            consent_publish=consent in _TRUE,
             channel=Channel.OPEN311,
             partner=key.partner,
             media_url=post.get("media_url", ""),

@@ -79,6 +79,21 @@ def test_an_address_string_alone_is_a_location_and_attributes_are_optional(clien
     assert petition.title == "Rác ùn ứ" and petition.consent_publish is True
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_consent_that_is_neither_true_nor_false_is_refused(client, tree, api_key, fmt):
+    response = post_request(
+        client, request_data(tree, api_key, **{"attribute[consent_publish]": "maybe"}), fmt=fmt
+    )
+    assert response.status_code == 400
+    assert any(text.startswith("attribute[consent_publish]:") for _code, text in errors(response, fmt))
+    assert not Petition.objects.exists()
+    assert (
+        post_request(client, request_data(tree, api_key, **{"attribute[consent_publish]": "No"})).status_code
+        == 201
+    )
+    assert Petition.objects.get().consent_publish is False
+
+
 def test_a_request_without_a_name_is_anonymous_where_the_category_allows_it(client, tree, api_key):
     data = request_data(tree, api_key, first_name=None, last_name=None)
     assert post_request(client, data).status_code == 201
