@@ -37,6 +37,18 @@ def test_a_body_that_is_not_json_is_a_validation_error(api: APIClient, db: Any) 
     assert response.json()["error"]["code"] == "validation_failed"
 
 
+def test_json_nested_a_thousand_levels_deep_is_a_validation_error_not_a_crash(
+    api: APIClient, client_for: Any, cast: Any, case: Any
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api.post("/api/v1/petitions/", deep, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "validation_failed"
+    staff = client_for(cast.officer)
+    for path in (f"/api/v1/cases/{case.pk}/notes/", f"/api/v1/cases/{case.pk}/accept/"):
+        response = staff.post(path, '{"text": ' + deep + "}", content_type="application/json")
+        assert response.status_code == 400 and response.json()["error"]["code"] == "validation_failed"
+
+
 def test_a_form_body_is_415(api: APIClient, db: Any) -> None:
     response = api.post("/api/v1/petitions/", {"title": "x"})
     assert response.status_code == 415
