@@ -45,10 +45,9 @@ browser-tools: node_modules/.package-lock.json
 # The tests' search engine: OpenSearch in one JVM from Maven Central jars (search/engine/).
 # The suite starts it once per run by itself; this target only builds it (Java 17 and Maven).
 SEARCH_ENGINE_CP := search/engine/target/classpath.txt
-$(SEARCH_ENGINE_CP): search/engine/pom.xml $(wildcard search/engine/src/main/java/portal/search/*.java)
+$(SEARCH_ENGINE_CP): $(STAMP) search/engine/pom.xml $(wildcard search/engine/src/main/java/portal/search/*.java)
 	@command -v mvn >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null; }
-	cd search/engine && mvn -q -B -DskipTests package
-	touch $@
+	$(BIN)/python -m search.engine.launch --build-only
 
 search-engine: $(SEARCH_ENGINE_CP)
 

@@ -175,24 +175,15 @@ class EngineClient:
             response = self.raw.search(index=index, body=body)
         return dict(response)
 
-    def count(self, index: str) -> int:
-        with _translated():
-            return int(self.raw.count(index=index)["count"])
-
     def bulk(
         self, actions: Iterable[dict[str, Any]], *, timeout: float, chunk_size: int, **options: Any
     ) -> Iterator[tuple[bool, dict[str, Any]]]:
         """(ok, item) for each action, as the client's ``streaming_bulk`` gives them (errors not raised)."""
-        if self.engine == "opensearch":
-            stream = os_helpers.streaming_bulk(
-                self.raw, actions, chunk_size=chunk_size, raise_on_error=False,
-                request_timeout=timeout, **options,
-            )  # fmt: skip
-        else:
-            stream = es_helpers.streaming_bulk(
-                self.raw.options(request_timeout=timeout), actions, chunk_size=chunk_size,
-                raise_on_error=False, **options,
-            )  # fmt: skip
+        raw, timed = self._with_timeout(timeout)
+        helpers = os_helpers if self.engine == "opensearch" else es_helpers
+        stream = helpers.streaming_bulk(
+            raw, actions, chunk_size=chunk_size, raise_on_error=False, **timed, **options
+        )
         with _translated():
             yield from stream
 

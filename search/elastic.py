@@ -419,9 +419,7 @@ class ElasticBackend:
         period.bucket("places", "terms", field=place, size=MONITOR_PLACES)
         # Topic words of the period against the scope's petitions of this and the previous period.
         before = _local_midnight(query.since - dt.timedelta(days=len(days)))
-        both_periods = Q(
-            "bool", filter=[*_scope_filters(query.scope), Q("range", submitted_at={"gte": before, "lt": end})]
-        )
+        both_periods = _submitted(query.scope, before, end)
         rising = _SignificantTerms(
             field="topics", size=MONITOR_TOPIC_CANDIDATES, min_doc_count=2, background_filter=both_periods
         )
@@ -483,10 +481,7 @@ class ElasticBackend:
 
     def _new_topics(self, scope: Scope, start: str, end: str) -> list[tuple[str, int, int]]:
         """With no petitions in the period before, every word of two petitions or more is new."""
-        search = Search().filter(
-            Q("bool", filter=[*_scope_filters(scope), Q("range", submitted_at={"gte": start, "lt": end})])
-        )
-        search = search.extra(size=0, track_total_hits=True)
+        search = Search().filter(_submitted(scope, start, end)).extra(size=0, track_total_hits=True)
         search.aggs.bucket(
             "common", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES, min_doc_count=2
         ).bucket("with", "terms", field="topics", size=MONITOR_TOPIC_CANDIDATES)
@@ -583,6 +578,11 @@ def _scope_filters(scope: Scope) -> list[Query]:
     if scope.path_prefix is not None and scope.path_prefix != "/":
         clauses.append(Q("prefix", unit_path=scope.path_prefix))
     return clauses
+
+
+def _submitted(scope: Scope, start: str, end: str) -> Query:
+    """The scope's petitions submitted in [start, end)."""
+    return Q("bool", filter=[*_scope_filters(scope), Q("range", submitted_at={"gte": start, "lt": end})])
 
 
 def _in_scope(unit_path: str, scope: Scope) -> bool:

@@ -541,7 +541,6 @@ def test_every_engine_call_of_either_client_fails_as_unavailable_when_the_engine
         lambda: client.info(),
         lambda: client.stats("cases"),
         lambda: client.search("cases", {"query": {"match_all": {}}}),
-        lambda: client.count("cases"),
         lambda: list(client.bulk([{"_index": "cases", "_id": "1", "_source": {}}], timeout=1, chunk_size=10)),
     ]
     for call in calls:
