@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -43,16 +41,12 @@ from api.selectors import (
     api_province,
     petition_by_code_and_token,
 )
-from api.throttling import check_caller_rate, check_rate, portal_rate
+from api.throttling import check_caller_rate, portal_rate
 from backoffice.views import ACTIONS, Action
 from notifications.texts import tracking_url
+from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Category, Channel
-from petitions.services import (
-    normalize_phone,
-    petition_idempotency_key_used,
-    petition_submit,
-    tracking_code_rate_key,
-)
+from petitions.services import petition_idempotency_key_used, petition_submit
 from routing import services
 from routing.models import Case, CaseEvent, Level, Role, Unit, membership_of
 from routing.selectors import case_available_actions, case_moved_away_from, unit_code_by_national_code
@@ -143,16 +137,6 @@ def communes(request: Request, code: str) -> Response:
 
 
 # --- public: filing and following a petition ---------------------------------------------------
-
-
-def _phone_key(phone: str) -> Callable[[str, HttpRequest], str]:
-    def key(group: str, request: HttpRequest) -> str:
-        try:
-            return normalize_phone(phone)
-        except ValidationError:
-            return phone.strip()
-
-    return key
 
 
 def _reference(value: Any, *, max_length: int, level: str | None = None) -> str | None:
@@ -261,13 +245,8 @@ def petition_create(request: Request) -> Response:
         check_caller_rate(request, group="api-submit", address_rate=portal_rate("submit_ip"))
     serializer = s.PetitionSubmitSerializer(data=request.data, context={"types_only": True})
     data = _submission_input(errors.validated(serializer))
-    if not replay:
-        check_rate(
-            request,
-            group="api-submit-phone",
-            rate=portal_rate("submit_phone"),
-            key=_phone_key(str(data["phone"])),
-        )
+    if not replay and (wait := submit_phone_wait(request, data["phone"])):
+        raise errors.Throttled(wait=wait)
     partner_key = partner_key_of(request)
     result = petition_submit(
         **data,
@@ -309,16 +288,13 @@ def petition_create(request: Request) -> Response:
 @_public
 def track(request: Request, code: str) -> Response:
     check_caller_rate(request, group="api-track", address_rate=portal_rate("track_ip"))
-    normalized = tracking_code_rate_key(code)
-
-    def code_key(group: str, request: HttpRequest) -> str:
-        return normalized
-
     # Only failed look-ups count against the code: a citizen's app may poll its own petition.
-    check_rate(request, group="api-track-code", rate=portal_rate("track_code"), key=code_key, increment=False)
-    petition = petition_by_code_and_token(code=normalized, token=request.headers.get("X-Tracking-Token", ""))
+    if wait := track_code_wait(request, code, increment=False):
+        raise errors.Throttled(wait=wait)
+    petition = petition_by_code_and_token(code=code, token=request.headers.get("X-Tracking-Token", ""))
     if petition is None:
-        check_rate(request, group="api-track-code", rate=portal_rate("track_code"), key=code_key)
+        if wait := track_code_wait(request, code):
+            raise errors.Throttled(wait=wait)
         raise errors.not_found()
     return Response(s.PublicCaseSerializer(public_case(petition)).data)
 

@@ -77,15 +77,6 @@ def normalize_tracking_code(raw: str) -> str:
     return (raw or "").strip().upper()
 
 
-def tracking_code_rate_key(raw: str) -> str:
-    """What a per-code rate limit counts under: the code as the look-up reads it.
-
-    ``PA.26.7KQ3M9``, ``pa_26_7kq3m9`` and ``PA267KQ3M9`` are one code to the look-up, so they must
-    share one budget of guesses (cut to the longest a code can be, so no key grows without end).
-    """
-    return normalize_tracking_code(raw)[:16]
-
-
 def normalize_text(value: Any) -> str:
     """NFC-normalise and trim; a non-string becomes an empty string."""
     if not isinstance(value, str):

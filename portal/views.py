@@ -21,10 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
+from django_ratelimit.exceptions import Ratelimited
 
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
 from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
+from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.services import (
     MAX_ATTACHMENTS,
@@ -33,7 +35,6 @@ from petitions.services import (
     petition_idempotency_key_used,
     petition_set_sms_updates,
     petition_submit,
-    tracking_code_rate_key,
 )
 from petitions.stats import (
     last_12_months,
@@ -74,18 +75,6 @@ def _rate(name: str) -> Any:
         return str(settings.PORTAL_RATES[name])
 
     return rate
-
-
-def _phone_key(group: str, request: HttpRequest) -> str:
-    raw = request.POST.get("phone", "")
-    try:
-        return normalize_phone(raw)
-    except ValidationError:
-        return raw.strip()
-
-
-def _code_key(group: str, request: HttpRequest) -> str:
-    return tracking_code_rate_key(request.POST.get("code", ""))
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -246,13 +235,14 @@ def _submit_rate(name: str) -> Any:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="portal-submit", key="ip", rate=_submit_rate("submit_ip"), method="POST")
-@ratelimit(group="portal-submit-phone", key=_phone_key, rate=_submit_rate("submit_phone"), method="POST")
 def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = SubmitForm(province_code=request.GET.get("province"))
         if request.GET.get("province"):
             form.initial["province"] = request.GET["province"]
         return render(request, "portal/submit.html", {"form": form, "staged": []})
+    if not _resent(request) and submit_phone_wait(request, request.POST.get("phone", "")):
+        raise Ratelimited
 
     post = request.POST.copy()
     session_key = _session_key(request)
@@ -339,9 +329,11 @@ def submitted(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @ratelimit(group="portal-track", key="ip", rate=_rate("track_ip"), method="POST")
-@ratelimit(group="portal-track-code", key=_code_key, rate=_rate("track_code"), method="POST")
 def track(request: HttpRequest) -> HttpResponse:
     """Find a petition by tracking code and the phone number used."""
+    # Every try counts against the code, found or not: a form gives no token to poll with.
+    if request.method == "POST" and track_code_wait(request, request.POST.get("code", "")):
+        raise Ratelimited
     form = TrackLookupForm(request.POST or None)
     not_found = False
     if request.method == "POST" and form.is_valid():

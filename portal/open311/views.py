@@ -27,10 +27,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
+from petitions.limits import submit_phone_wait
 from petitions.models import Category, Channel, PartnerKey
 from petitions.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
-    normalize_phone,
     normalize_text,
     normalize_tracking_code,
     partner_key_authenticate,
@@ -443,28 +443,6 @@ def _citizen_language(value: str) -> str:
     return code
 
 
-def _phone_wait(request: HttpRequest, phone: str) -> int | None:
-    """Count a submission for this phone as the portal and the JSON API do; seconds to wait if over.
-
-    A number that is not a phone number is not counted: ``petition_submit`` refuses it, so no
-    message can be sent to it.
-    """
-    try:
-        normalized = normalize_phone(normalize_text(phone))
-    except ValidationError:
-        return None
-    usage = get_usage(
-        request,
-        group="open311-submit-phone",
-        key=lambda group, request: normalized,
-        rate=settings.PORTAL_RATES["submit_phone"],
-        increment=True,
-    )
-    if usage is None or not usage["should_limit"]:
-        return None
-    return max(int(usage["time_left"]), 1)
-
-
 def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResponse:
     post = request.POST
     service_code = normalize_text(post.get("service_code"))
@@ -512,7 +490,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
     # Each submission texts the citizen: the portal's per-phone limit applies here too. A retry
     # of a request already filed sends nothing and always gets its answer back.
     if not petition_idempotency_key_used(idempotency_key):
-        wait = _phone_wait(request, post.get("phone", ""))
+        wait = submit_phone_wait(request, post.get("phone", ""))
         if wait is not None:
             return _too_many(
                 fmt,
