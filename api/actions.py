@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from api.fields import JsonCharField, JsonDateField, JsonIntegerField
 from backoffice.forms import ActionForm
 from backoffice.views import ACTIONS, Action
 
@@ -46,6 +47,7 @@ CHOICE_HELP = {
     "assignee": "Id of an active officer of the handling unit (officers may only name themselves).",
     "officer": "Id of another active officer of the handling unit.",
     "unit": "Id of the unit to send the case to (see the unit rules of the action).",
+    "days": "Working days, 1 to the longest extension of the unit's SLA policy (10 by default).",
 }
 
 
@@ -58,24 +60,24 @@ def _serializer_field(name: str, field: forms.Field) -> serializers.Field:
     help_text = CHOICE_HELP.get(name) or str(field.help_text or "")
     common: dict[str, Any] = {"required": field.required, "help_text": help_text or None}
     if name == "version":
-        return serializers.IntegerField(
+        return JsonIntegerField(
             min_value=1, help_text="The case version you acted on; a newer one answers 409 conflict."
         )
     if isinstance(field, forms.ModelChoiceField):
         # Beyond the key's range the database raises instead of finding nothing (users have 32-bit keys).
         queryset = field.queryset
         big = queryset is not None and isinstance(queryset.model._meta.pk, models.BigAutoField)
-        return serializers.IntegerField(min_value=1, max_value=2**63 - 1 if big else 2**31 - 1, **common)
+        return JsonIntegerField(min_value=1, max_value=2**63 - 1 if big else 2**31 - 1, **common)
     if isinstance(field, forms.IntegerField):
         if field.min_value is not None:
             common["min_value"] = field.min_value
-        return serializers.IntegerField(max_value=field.max_value or 2**31 - 1, **common)
+        return JsonIntegerField(max_value=field.max_value or 2**31 - 1, **common)
     if isinstance(field, forms.DateField):
-        return serializers.DateField(**common)
+        return JsonDateField(**common)
     if isinstance(field, forms.CharField):
         if field.max_length is not None:
             common["max_length"] = field.max_length
-        return serializers.CharField(allow_blank=not field.required, **common)
+        return JsonCharField(allow_blank=not field.required, **common)
     raise TypeError(f"no API field for form field {name}: {type(field).__name__}")  # pragma: no cover
 
 

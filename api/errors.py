@@ -282,6 +282,8 @@ def _field_message(field: Any, code: str | None, fallback: str) -> str:
         return _("Choose one of: %(choices)s.") % {"choices": choices}
     if code in ("not_a_list", "empty"):
         return _("Send a list of values.") if code == "not_a_list" else _("This list may not be empty.")
+    if code == "not_text":
+        return _("Send text.")
     if code in ("not_a_dict", "datetime", "date", "invalid"):
         return _invalid_message(field, code)
     return fallback

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from api.fields import JsonBooleanField, JsonCharField, JsonFloatField, JsonRegexField
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from routing.models import ActorKind, CaseState, EventKind, Level
 from routing.services import NOTE_MAX_LENGTH
@@ -109,8 +110,8 @@ class UserRefSerializer(Serializer):
 REFERENCE = re.compile(r"^(?:[0-9]{1,18}|[A-Za-z0-9_-]*[A-Za-z_-][A-Za-z0-9_-]*)$")
 
 
-def _reference(max_length: int, help_text: str, **kwargs: Any) -> serializers.RegexField:
-    return serializers.RegexField(REFERENCE, max_length=max_length, help_text=help_text, **kwargs)
+def _reference(max_length: int, help_text: str, **kwargs: Any) -> JsonRegexField:
+    return JsonRegexField(REFERENCE, max_length=max_length, help_text=help_text, **kwargs)
 
 
 def _types_only(field: serializers.Field) -> None:
@@ -151,23 +152,17 @@ class PetitionSubmitSerializer(Serializer):
         required=False,
         allow_blank=True,
     )
-    phone = serializers.CharField(
-        max_length=32, help_text="Vietnamese or international number; stored E.164."
-    )
-    submitter_name = serializers.CharField(
-        max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, default=""
-    )
-    is_anonymous = serializers.BooleanField(
+    phone = JsonCharField(max_length=32, help_text="Vietnamese or international number; stored E.164.")
+    submitter_name = JsonCharField(max_length=NAME_MAX_LENGTH, required=False, allow_blank=True, default="")
+    is_anonymous = JsonBooleanField(
         required=False, default=False, help_text="Only for categories that allow it."
     )
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
-    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
-    address = serializers.CharField(
-        max_length=ADDRESS_MAX_LENGTH, required=False, allow_blank=True, default=""
-    )
-    latitude = serializers.FloatField(required=False, allow_null=True, default=None)
-    longitude = serializers.FloatField(required=False, allow_null=True, default=None)
+    email = JsonCharField(max_length=254, required=False, allow_blank=True, default="")
+    title = JsonCharField(max_length=TITLE_MAX_LENGTH)
+    text = JsonCharField(max_length=TEXT_MAX_LENGTH)
+    address = JsonCharField(max_length=ADDRESS_MAX_LENGTH, required=False, allow_blank=True, default="")
+    latitude = JsonFloatField(required=False, allow_null=True, default=None)
+    longitude = JsonFloatField(required=False, allow_null=True, default=None)
     target_level = serializers.ChoiceField(
         choices=Level.choices,
         required=False,
@@ -175,7 +170,7 @@ class PetitionSubmitSerializer(Serializer):
         default="",
         help_text="Address a level directly.",
     )
-    consent_publish = serializers.BooleanField(
+    consent_publish = JsonBooleanField(
         required=False,
         default=False,
         help_text="The citizen agrees that the response may be published without name or contact details.",
@@ -287,6 +282,12 @@ class CaseFilterSerializer(Serializer):
     submitted_until = serializers.DateField(required=False, help_text="On or before this day.")
 
 
+class PageSizeSerializer(Serializer):
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=100, help_text="Cases per page (default 25, API_PAGE_SIZE)."
+    )
+
+
 class CategoryRefSerializer(Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -387,8 +388,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
 
 class NoteSerializer(Serializer):
-    text = serializers.CharField(max_length=NOTE_MAX_LENGTH)
-    is_public = serializers.BooleanField(
+    text = JsonCharField(max_length=NOTE_MAX_LENGTH)
+    is_public = JsonBooleanField(
         required=False, default=False, help_text="Shown to the citizen when true; staff only otherwise."
     )
 

@@ -8,9 +8,12 @@ their jurisdiction is 404, never 403, so its existence does not leak.
 
 from __future__ import annotations
 
+from base64 import b64decode
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from django.core import signing
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,11 +25,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from api import actions, errors
 from api import serializers as s
@@ -341,15 +344,39 @@ class CaseCursorPagination(CursorPagination):
 
         self.page_size = settings.API_PAGE_SIZE
 
-    def decode_cursor(self, request: Request) -> Any:
+    def get_page_size(self, request: Request) -> int:
+        # DRF falls back to the default for ``page_size=null`` or ``=0``: a client's bug would pass unseen.
+        if self.page_size_query_param not in request.query_params:
+            return int(self.page_size or 1)
+        raw = request.query_params.get(self.page_size_query_param)
+        data = errors.validated(s.PageSizeSerializer(data={"page_size": raw}))
+        return int(data["page_size"])
+
+    # Cursors are signed: a cursor the API did not give out (edited, forged, from another list) is
+    # a 404, never a query over a position that came from the client (a 500, or a 400 in English).
+    _signer = signing.Signer(salt="api.cases.cursor")
+
+    def encode_cursor(self, cursor: Cursor) -> str:
+        url = super().encode_cursor(cursor)
+        encoded = parse_qs(urlsplit(url).query)[self.cursor_query_param][0]
+        return replace_query_param(url, self.cursor_query_param, self._signer.sign(encoded))
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        signed = request.query_params.get(self.cursor_query_param)
+        if signed is None:
+            return None
         try:
-            return super().decode_cursor(request)
-        except NotFound:
+            tokens = parse_qs(b64decode(self._signer.unsign(signed)).decode("ascii"), keep_blank_values=True)
+            offset = int(tokens.get("o", ["0"])[0])
+            reverse = tokens.get("r", ["0"])[0] == "1"
+            position: Any = tokens.get("p", [None])[0]  # text: the stubs say int
+        except (signing.BadSignature, ValueError, TypeError):
             raise errors.ApiError(
                 status_code=status.HTTP_404_NOT_FOUND,
                 code=errors.NOT_FOUND,
                 message=_("This cursor is not valid: follow the next or previous address as given."),
             ) from None
+        return Cursor(offset=min(max(offset, 0), self.offset_cutoff), reverse=reverse, position=position)
 
 
 CasePageSerializer = inline_serializer(
@@ -371,7 +398,7 @@ CasePageSerializer = inline_serializer(
     parameters=[
         s.CaseFilterSerializer,
         OpenApiParameter("cursor", str, description="Opaque; taken from `next` or `previous`."),
-        OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100 (default 25)."),
+        s.PageSizeSerializer,
     ],
     responses={200: CasePageSerializer, **errors.error_responses(400, 401, 404, 429)},
 )

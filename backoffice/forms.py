@@ -150,7 +150,8 @@ class ReassignForm(ActionForm):
 
 
 class ExtendForm(ActionForm):
-    days = forms.IntegerField(label=_("Extra working days"), min_value=1)
+    # The most a policy's ``max_extension_days`` (a small integer) can hold; the form narrows it to the case's.
+    days = forms.IntegerField(label=_("Extra working days"), min_value=1, max_value=32767)
     reason = _reason(help_text=PUBLIC_HINT)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -211,3 +211,52 @@ def test_an_empty_or_long_note_is_refused(
     response = client_for(cast.officer).post(f"/api/v1/cases/{case.pk}/notes/", body, format="json")
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"text"}
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("reject", {"reason": 0}, "reason"),
+        ("reject", {"reason": ["Không thuộc thẩm quyền"]}, "reason"),
+        ("accept", {"version": "1"}, "version"),
+        ("accept", {"version": 1.0}, "version"),
+        ("accept", {"version": True}, "version"),
+    ],
+)
+def test_an_action_takes_only_the_json_types_of_its_schema(
+    client_for: Clients, cast: Cast, case: Case, action: str, body: dict[str, Any], field: str
+) -> None:
+    """``{"reason": 0}`` rejected the case and showed the citizen "0"."""
+    data = {"version": case.version, "assignee": cast.officer.pk, **body}
+    response = client_for(cast.officer).post(f"/api/v1/cases/{case.pk}/{action}/", data, format="json")
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["error"]["fields"]) == {field}
+    assert fresh(case).state == CaseState.SUBMITTED and fresh(case).version == case.version
+
+
+def test_a_wrongly_typed_extension_or_due_date_is_refused(
+    client_for: Clients, cast: Cast, case: Case
+) -> None:
+    case = advance(case, "in_progress", cast)
+    client = client_for(cast.leader)
+    for body in (
+        {"days": "5", "reason": "Cần thêm thời gian"},
+        {"days": 5.5, "reason": "Cần thêm thời gian"},
+    ):
+        response = act(client, case, "extend", **body)
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"] == {"days": ["Hãy gửi một số nguyên."]}
+    assert act(client, case, "refer", agency="Sở Xây dựng", due=20261231).status_code == 400
+    assert fresh(case).extension_used is False and fresh(case).state == CaseState.IN_PROGRESS
+
+
+@pytest.mark.parametrize("is_public", [0, 1, "true", "yes", None])
+def test_a_note_is_public_only_with_a_json_boolean(
+    client_for: Clients, cast: Cast, case: Case, is_public: Any
+) -> None:
+    response = client_for(cast.officer).post(
+        f"/api/v1/cases/{case.pk}/notes/", {"text": "Đã gọi điện", "is_public": is_public}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"is_public"}
+    assert fresh(case).version == case.version

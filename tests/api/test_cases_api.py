@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -183,3 +184,33 @@ def test_available_actions_are_those_of_the_case_desk(client_for: Clients, cast:
 def test_a_case_id_beyond_64_bits_is_not_found(client_for: Clients, cast: Cast) -> None:
     response = client_for(cast.central_leader).get(f"/api/v1/cases/{2**64}/")
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("page_size", ["null", "0", "-1", "101", "2.5", ""])
+def test_a_page_size_out_of_range_is_refused_not_ignored(
+    client_for: Clients, cast: Cast, page_size: str
+) -> None:
+    response = client_for(cast.officer).get(f"/api/v1/cases/?page_size={page_size}")
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"page_size"}
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "forged",
+        base64.b64encode(b"p=garbage").decode(),  # a position that is not a date: was a 400 in English
+        base64.b64encode(b"o=5&p=2026-01-01+00%3A00%3A00%2B00%3A00").decode(),  # well formed: was a 200
+    ],
+)
+def test_a_cursor_the_api_did_not_give_out_is_not_found_in_the_request_language(
+    client_for: Clients, cast: Cast, submit: Any, cursor: str
+) -> None:
+    submit()
+    client = client_for(cast.officer)
+    response = client.get("/api/v1/cases/", {"cursor": cursor})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    english = client.get("/api/v1/cases/", {"cursor": cursor}, HTTP_ACCEPT_LANGUAGE="en").json()["error"]
+    assert english["message"] == "This cursor is not valid: follow the next or previous address as given."
+    assert error["code"] == "not_found" and error["message"] not in ("", english["message"])

@@ -159,6 +159,34 @@ def test_input_of_the_wrong_json_type_is_answered_first(api: APIClient, tree: Tr
     assert not Petition.objects.exists()
 
 
+def test_values_that_only_look_like_the_right_type_are_refused(api: APIClient, tree: Tree) -> None:
+    """A JSON body is typed: ``0`` is not text, ``"true"`` and ``1`` are not booleans, ``"21.0"`` not a number."""
+    response = api.post(
+        "/api/v1/petitions/",
+        {
+            **VALID,
+            "title": 0,
+            "phone": 912345678,
+            "commune": 70,
+            "latitude": "21.0",
+            "consent_publish": "true",
+            "is_anonymous": 1,
+        },
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "title": ["Send text."],
+        "phone": ["Send text."],
+        "commune": ["Send text."],
+        "latitude": ["Send a number."],
+        "consent_publish": ["Send true or false."],
+        "is_anonymous": ["Send true or false."],
+    }
+    assert not Petition.objects.exists()
+
+
 def test_communes_and_provinces_by_their_national_codes(api: APIClient, tree: Tree) -> None:
     assert {c["code"] for c in api.get("/api/v1/provinces/01/communes/").json()} == {"W00070", "W00073"}
     assert api.get("/api/v1/provinces/1/communes/").status_code == 200

@@ -199,3 +199,14 @@ def test_the_document_describes_the_essentials_and_its_server(client: Client, se
         "name": "X-API-Key",
         "description": "A partner's API key: optional; the call then counts against the partner's rate.",
     }
+
+
+def test_the_schema_states_the_ranges_the_server_enforces(client: Client) -> None:
+    schema = json.loads(client.get("/api/schema/?format=json").content)
+    [page_size] = [
+        p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"] if p["name"] == "page_size"
+    ]
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (1, 100)
+    days = schema["components"]["schemas"]["ExtendActionRequest"]["properties"]["days"]
+    assert (days["minimum"], days["maximum"]) == (1, 32767)
+    assert "SLA policy" in days["description"]
