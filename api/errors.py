@@ -27,6 +27,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from config.bodies import unreadable_body
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 
 NOT_AUTHENTICATED = "not_authenticated"
@@ -39,6 +40,7 @@ CONFLICT = "conflict"
 TRANSITION_NOT_ALLOWED = "transition_not_allowed"
 THROTTLED = "throttled"
 VALIDATION_FAILED = "validation_failed"
+PAYLOAD_TOO_LARGE = "payload_too_large"
 
 ERROR_CODES = (
     NOT_AUTHENTICATED,
@@ -51,6 +53,7 @@ ERROR_CODES = (
     TRANSITION_NOT_ALLOWED,
     THROTTLED,
     VALIDATION_FAILED,
+    PAYLOAD_TOO_LARGE,
 )
 ERROR_CODE_CHOICES = [(code, code) for code in ERROR_CODES]
 
@@ -131,6 +134,7 @@ _DESCRIPTIONS = {
     403: "permission_denied: the token's user may not do this.",
     404: "not_found: no such resource, or not one the caller may see.",
     409: "conflict (the case changed since `version`) or transition_not_allowed (not in its current state).",
+    413: "payload_too_large: the body is larger than the API reads.",
     415: "unsupported_media_type: the body is not JSON (send Content-Type: application/json).",
     429: "throttled: too many requests; see Retry-After.",
 }
@@ -180,6 +184,14 @@ _EXAMPLES: dict[int, list[tuple[str, dict[str, Any]]]] = {
                 TRANSITION_NOT_ALLOWED, "This action is not possible for the case in its current state."
             ),
         ),
+    ],
+    413: [
+        (
+            "payload_too_large",
+            _payload(
+                PAYLOAD_TOO_LARGE, "The request body is too large: at most 2.5 MB of fields can be sent."
+            ),
+        )
     ],
     415: [
         (
@@ -232,6 +244,15 @@ def error_response(
     status_code: int, code: str, message: str, fields: dict[str, list[str]] | None = None
 ) -> Response:
     return Response(_payload(code, message, fields), status=status_code)
+
+
+def body_error_response(status_code: int, message: str) -> JsonResponse:
+    """A body the API did not read (over the size cap, too many fields, broken): 413 or 400, outside DRF."""
+    code = PAYLOAD_TOO_LARGE if status_code == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE else VALIDATION_FAILED
+    fields = None if code == PAYLOAD_TOO_LARGE else {"non_field_errors": [message]}
+    return JsonResponse(
+        _payload(code, message, fields), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def validation_response(detail: Any) -> Response:
@@ -376,6 +397,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """DRF's exception handler for the API: every error in the one format, with a stable code."""
     if isinstance(exc, DjangoValidationError):
         return validation_response(_django_validation_detail(exc))
+    body = unreadable_body(exc)
+    if body is not None:
+        # Django would answer these with its own HTML 400 page.
+        status_code, message = body
+        if status_code == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+            return error_response(status_code, PAYLOAD_TOO_LARGE, message)
+        return error_response(status_code, VALIDATION_FAILED, message, {"non_field_errors": [message]})
     if isinstance(exc, exceptions.ValidationError):
         return validation_response(exc.detail)
     if isinstance(exc, TransitionNotPossible):

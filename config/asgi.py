@@ -23,12 +23,18 @@ if settings.DEBUG:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
+from config.bodies import RequestBodyLimit, cap_daphne_request_bodies  # noqa: E402
+
+# Bodies over the cap are dropped as they arrive (daphne keeps them otherwise) and refused with 413.
+cap_daphne_request_bodies(settings.REQUEST_BODY_MAX_BYTES)
+http_app = RequestBodyLimit(django_asgi_app, max_bytes=settings.REQUEST_BODY_MAX_BYTES)
+
 # Imported after Django is set up: the consumers import models.
 from notifications.routes import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         # Sockets only from this site's own pages (Origin against ALLOWED_HOSTS), with the
         # session and user of the browser's cookie (AuthMiddlewareStack includes the sessions).
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),

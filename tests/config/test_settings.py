@@ -391,7 +391,8 @@ def test_asgi_application_imports():
 def test_asgi_application_imports_in_production_mode(tmp_path):
     code = (
         "from config.asgi import application; "
-        "print(type(application).__name__, type(application.application_mapping['http']).__name__)"
+        "http = application.application_mapping['http']; "
+        "print(type(application).__name__, type(http).__name__, type(http.app).__name__)"
     )
     done = _python(
         tmp_path,
@@ -402,4 +403,5 @@ def test_asgi_application_imports_in_production_mode(tmp_path):
         **PRODUCTION,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["ProtocolTypeRouter", "ASGIHandler"]
+    # The body cap (config.bodies) around Django's handler, and no static files handler.
+    assert done.stdout.split() == ["ProtocolTypeRouter", "RequestBodyLimit", "ASGIHandler"]
