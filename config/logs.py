@@ -49,6 +49,20 @@ class Redact(logging.Filter):
         return True
 
 
+class OneLineClientErrors(logging.Filter):
+    """A refused request (4xx) is one line: its traceback says nothing the status and path do not.
+
+    Django attaches the exception to the "Forbidden (Permission denied)" and "Bad Request" records;
+    server errors (5xx) keep theirs.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and 400 <= status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
 class Json(JsonFormatter):
     """python-json-logger's formatter with the portal's field names and redacted tracebacks."""
 

@@ -82,6 +82,12 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # /api/ takes its language from Accept-Language (the pages take it from the URL prefix).
     "api.middleware.ApiLanguageMiddleware",
+    # Links to the site (SMS, Open311 discovery) name the address the request came to, unless
+    # PUBLIC_BASE_URL is set (config.public_url).
+    "config.public_url.PublicBaseUrlMiddleware",
+    # Bodies over REQUEST_BODY_MAX_BYTES, and bodies Django will not parse: 413/400 in the
+    # interface's format, before anything reads request.POST (config.bodies).
+    "config.bodies.RequestBodyMiddleware",
     # NUL characters in the path, query or form: a 400 before PostgreSQL would make it a 500.
     "config.nul.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +95,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks request.user verified when this session entered a two-factor code.
     "django_otp.middleware.OTPMiddleware",
+    # A signed-in officer's /office/ addresses open in the language they chose (backoffice.language).
+    "backoffice.language.OfficeLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -320,14 +328,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Failed-login throttling: 5 failures for one username from one address lock it for 15 minutes.
+# Failed-login throttling (backoffice.lockout): 5 failures for one username from one address lock
+# that pair for 15 minutes; 5 failures for one username from anywhere make new addresses wait 1 minute,
+# doubling with each further failure, at most 15 minutes. `axes_reset_username` clears both.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 5, minimum=1)
+AXES_USERNAME_COOLOFF_BASE = dt.timedelta(seconds=env_int("AXES_USERNAME_COOLOFF_SECONDS", 60, minimum=1))
 #: Sign-in logs (addresses, user agents) are deleted after this many days (config.housekeeping).
 AXES_ACCESS_LOG_DAYS = env_int("AXES_ACCESS_LOG_DAYS", 90, minimum=1)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "backoffice.lockout.StaffSignInHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "backoffice/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "backoffice.lockout.lockout_response"
 AXES_VERBOSE = False
 # Two-factor sign-in (TOTP) for leaders and administrators: the name authenticator apps show.
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Cổng phản ánh, kiến nghị")
@@ -342,6 +355,16 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
+
+# --- Request bodies (config.bodies) ----------------------------------------
+#: The largest body accepted, anywhere: the submit form's five photos of 10 MB (petitions.services.
+#: MAX_ATTACHMENTS × petitions.images.MAX_UPLOAD_BYTES), its fields (DATA_UPLOAD_MAX_MEMORY_SIZE,
+#: 2.5 MB) and the multipart framing. Over it: 413 before the body is read. A proxy in front should
+#: allow as much (docker/nginx.conf).
+REQUEST_BODY_MAX_BYTES = env_int("REQUEST_BODY_MAX_BYTES", 53 * 1024 * 1024, minimum=1024 * 1024)
+#: Uploaded files over this go to a temporary file, not memory (Django's default is 2.5 MB per file).
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024, minimum=0)
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 
 # --- Static and media -----------------------------------------------------
 STATIC_URL = "static/"
@@ -445,7 +468,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", '"Cổng phản ánh, kiến 
 
 # --- Domain ---------------------------------------------------------------
 # Public base URL used in tracking links sent by SMS and email.
-PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", schemes=("http", "https")) or "http://127.0.0.1:8000"
+# Unset (the embedded default only), links take the address the request came to, else this
+# machine at PORT (`make run PORT=8101` passes it on): config.public_url.
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", schemes=("http", "https"))
+PORT = env_int("PORT", 8000, minimum=1)
 if not DEBUG and not env_str("PUBLIC_BASE_URL"):
     raise ImproperEnvironment(
         "Production mode (DJANGO_DEBUG=0) needs PUBLIC_BASE_URL, the address in the links sent to citizens"
@@ -478,6 +504,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
         "redact": {"()": "config.logs.Redact"},
+        "one_line_client_errors": {"()": "config.logs.OneLineClientErrors"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -490,11 +517,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id", "redact"],
+            "filters": ["request_id", "one_line_client_errors", "redact"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Only the root's handler: Django's default one for "django" (console, in DEBUG) printed every
+        # request warning a second time; its mail_admins handler is unused (no ADMINS).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # django-guid says at INFO that each request got an id: noise.
         "django_guid": {"level": "WARNING"},
         # The search clients log every request at INFO, and opensearch-py's trace logger each

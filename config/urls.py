@@ -6,13 +6,19 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
+from backoffice.language import language_set
 from backoffice.twofactor import admin_login
 
 admin.site.site_header = _("Petition portal · administration")
 admin.site.site_title = _("Petition portal administration")
 admin.site.index_title = _("Units, categories, deadlines and cases")
 
+# A 400 (a body Django will not read, any SuspiciousOperation) in the format of the interface asked.
+handler400 = "config.bodies.bad_request"
+
 urlpatterns: list[URLPattern | URLResolver] = [
+    # Django's set_language, which also keeps a staff member's choice (backoffice.language).
+    path("i18n/setlang/", language_set, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("api.urls")),
     # Open311 GeoReport v2 for partners' applications: fixed URLs, no language prefix.

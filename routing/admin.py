@@ -9,6 +9,7 @@ from django.contrib.admin import AdminSite
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from backoffice.twofactor import second_factor_missing
 from routing.models import Case, CaseEvent, Membership, ResponseTemplate, SLAPolicy, Unit
@@ -46,6 +47,19 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "unit__name", "unit__code"]
     list_select_related = ["user", "unit"]
     autocomplete_fields = ["user", "unit"]
+    actions = ["reset_sign_in_limits"]
+
+    @admin.action(description=_("Clear failed sign-ins (lift sign-in limits)"), permissions=["change"])
+    def reset_sign_in_limits(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        """What ``manage.py axes_reset_username`` does, for the chosen staff (backoffice.lockout)."""
+        from axes.utils import reset
+
+        usernames = queryset.values_list("user__username", flat=True)
+        count = sum(reset(username=username) for username in usernames)
+        message = ngettext(
+            "%(count)s failed sign-in record cleared.", "%(count)s failed sign-in records cleared.", count
+        )
+        self.message_user(request, message % {"count": count})
 
 
 @admin.register(SLAPolicy)

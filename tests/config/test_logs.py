@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.http import HttpResponse
 
 from config.logs import redact
 from portal.forms import sign_started
@@ -112,3 +114,40 @@ def test_search_requests_and_their_bodies_stay_out_of_the_log(json_log, elastic)
     assert "ngập" not in logged and "_search" not in logged and "curl" not in logged
     logging.getLogger("opensearch").warning("kept")
     assert "kept" in json_log.getvalue()
+
+
+def test_a_refused_page_logs_one_line_without_a_traceback_under_make_run(client, cast, settings, caplog):
+    """`make run` is DEBUG: Django's own console handler for "django" was printing each 403 a second time."""
+    from django.utils.log import configure_logging
+
+    settings.DEBUG = True
+    stream = io.StringIO()
+    with contextlib.redirect_stderr(stream):  # the handlers are built now, writing to this buffer
+        configure_logging(settings.LOGGING_CONFIG, django_settings.LOGGING)
+    logging.getLogger().addHandler(caplog.handler)  # the configuration replaced the root's handlers
+    try:
+        client.force_login(cast.officer)
+        with caplog.at_level(logging.INFO):
+            assert client.get("/office/dashboard/").status_code == 403  # leaders only
+    finally:
+        configure_logging(settings.LOGGING_CONFIG, django_settings.LOGGING)
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.levelno == logging.WARNING and record.status_code == 403
+    written = stream.getvalue()
+    assert written.count("Forbidden (Permission denied): /office/dashboard/") == 1, written
+    assert "Traceback" not in written and "PermissionDenied" not in written
+    assert len([line for line in written.splitlines() if "dashboard" in line]) == 1
+
+
+def test_server_errors_keep_their_traceback(json_log, rf):
+    from django.utils.log import log_response
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        response = HttpResponse(status=500)
+        log_response(
+            "Internal Server Error: %s", "/x/", response=response, request=rf.get("/x/"), exception=exc
+        )
+    [record] = [r for r in lines(json_log) if r["message"].startswith("Internal Server Error")]
+    assert "RuntimeError: boom" in record["exc_info"]
