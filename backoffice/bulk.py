@@ -193,6 +193,7 @@ OUTCOME_LABELS = {
 class Outcome:
     case_id: int
     code: str  # the tracking code, or "#<pk>" for a case the user may not see
+    title: str  # the petition's title, "" for a case the user may not see
     result: str  # DONE, CONFLICT or REFUSED
     message: str
     linked: bool  # whether the user can still open the case
@@ -233,7 +234,12 @@ def bulk_run(*, user: Any, action: str, selected: dict[int, int], data: dict[str
     # Codes of the other selected cases the user may still read (e.g. a leader's case moved
     # down a level), so the results name them; cases they may not read stay anonymous.
     codes = (
-        dict(cases_visible_to(user).filter(pk__in=missing).values_list("pk", "petition__tracking_code"))
+        {
+            pk: (code, title)
+            for pk, code, title in cases_visible_to(user)
+            .filter(pk__in=missing)
+            .values_list("pk", "petition__tracking_code", "petition__title")
+        }
         if missing
         else {}
     )
@@ -244,7 +250,8 @@ def bulk_run(*, user: Any, action: str, selected: dict[int, int], data: dict[str
             outcomes.append(
                 Outcome(
                     case_id=pk,
-                    code=codes.get(pk) or f"#{pk}",
+                    code=codes[pk][0] if pk in codes else f"#{pk}",
+                    title=codes[pk][1] if pk in codes else "",
                     result=REFUSED,
                     message=_("This case is not at your unit (any more): you cannot act on it."),
                     linked=pk in codes,
@@ -256,6 +263,7 @@ def bulk_run(*, user: Any, action: str, selected: dict[int, int], data: dict[str
             Outcome(
                 case_id=pk,
                 code=case.petition.tracking_code,
+                title=case.petition.title,
                 result=result,
                 message=message,
                 # An escalated case has left the unit; its officers can no longer open it.

@@ -357,7 +357,13 @@ class ResponseTemplateForm(forms.Form):
         empty_label=_("Every topic"),
     )
     text = forms.CharField(
-        label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}), max_length=RESPONSE_MAX_LENGTH
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=RESPONSE_MAX_LENGTH,
+        help_text=_(
+            "Put what the officer must write in between square brackets, such as [ngày] or [cơ quan]: "
+            "a response that still has them is refused until they are filled in."
+        ),
     )
     is_active = forms.BooleanField(label=_("Offer this template"), required=False, initial=True)
 

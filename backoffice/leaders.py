@@ -224,12 +224,12 @@ def weekly_report(request: HttpRequest) -> HttpResponseBase:
     if fmt == "xlsx":
         unit_rows = [r for r in _report_rows(perf) if r[0] != _("Topic")]
         topic_rows = [[r[2], *r[3:]] for r in _report_rows(perf) if r[0] == _("Topic")]
-        about = [
+        about: list[list[Any]] = [
             [_("Unit"), f"{scope.name} ({scope.code})"],
             [_("Week"), f"{monday.isocalendar().week}/{monday.isocalendar().year}"],
-            [_("From"), monday.strftime("%d/%m/%Y")],
-            [_("To"), sunday.strftime("%d/%m/%Y")],
-            [_("Generated on"), timezone.localtime().strftime("%d/%m/%Y %H:%M")],
+            [_("From"), monday],
+            [_("To"), sunday],
+            [_("Generated on"), timezone.localtime()],
             [_("Durations"), _("in hours")],
         ]
         return xlsx_response(
@@ -332,14 +332,14 @@ def _export_rows(cases: Any, *, with_contacts: bool) -> Iterator[list[Any]]:
         petition = case.petition
         row: list[Any] = [
             petition.tracking_code,
-            timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M"),
+            timezone.localtime(case.submitted_at),
             petition.category.display_name,
             petition.commune.name if petition.commune else "",
             petition.title,
             case.get_state_display(),
             case.unit.name,
             (case.assignee.get_full_name() or case.assignee.username) if case.assignee else "",
-            timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "",
+            timezone.localtime(case.due_at) if case.due_at else None,
             _("yes") if case.is_overdue else _("no"),
         ]
         if with_contacts:

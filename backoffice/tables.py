@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -19,6 +22,24 @@ from routing.metrics import Row
 
 # A cell starting with one of these is a formula to spreadsheet programs (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: How dates and times read in files: CSV writes them as this text, XLSX as real dates in this format.
+CSV_DATETIME, CSV_DATE = "%Y-%m-%d %H:%M", "%Y-%m-%d"
+XLSX_DATETIME, XLSX_DATE = "dd/mm/yyyy hh:mm", "dd/mm/yyyy"
+
+
+def local_naive(value: dt.datetime) -> dt.datetime:
+    """Spreadsheets have no time zones: an aware time becomes the local wall-clock time."""
+    return timezone.make_naive(value) if timezone.is_aware(value) else value
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return local_naive(value).strftime(CSV_DATETIME)
+    if isinstance(value, dt.date):
+        return value.strftime(CSV_DATE)
+    return "" if value is None else safe_cell(value)
 
 
 def safe_cell(value: Any) -> Any:
@@ -91,7 +112,7 @@ def _csv_stream(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterato
     writer.writerow([str(h) for h in header])
     yield flush()
     for row in rows:
-        writer.writerow(["" if v is None else safe_cell(v) for v in row])
+        writer.writerow([_csv_value(v) for v in row])
         yield flush()
 
 
@@ -111,15 +132,46 @@ class Sheet:
     formats: Sequence[str | None] = ()  # number format per column, e.g. "0.0%"
 
 
+def _xlsx_cell(ws: Any, value: Any, number_format: str | None) -> Any:
+    """Dates and times as real spreadsheet dates (sortable, filterable), in local time."""
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(ws, value=local_naive(value))
+        cell.number_format = XLSX_DATETIME
+        return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(ws, value=dt.datetime.combine(value, dt.time.min))
+        cell.number_format = XLSX_DATE
+        return cell
+    cell = WriteOnlyCell(ws, value=safe_cell(value))
+    if number_format and isinstance(value, int | float):
+        cell.number_format = number_format
+    return cell
+
+
+def _min_width(value: Any) -> int:
+    # A column too narrow for its date shows "#####" instead.
+    if isinstance(value, dt.datetime):
+        return 17
+    return 12
+
+
 def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
     """A workbook written row by row (openpyxl's write-only mode keeps memory flat)."""
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     for sheet in sheets:
         ws = book.create_sheet(title=str(sheet.title)[:31])
+        # Widths come before the rows in write-only mode: the first rows say which columns hold times.
+        rows = iter(sheet.rows)
+        head = list(itertools.islice(rows, 50))
+        minimums = [
+            max((_min_width(v) for v in column if v is not None), default=12)
+            for column in itertools.zip_longest(*head)
+        ]
         for index, label in enumerate(sheet.header, start=1):
             # Wide enough for the heading (wrapped at about 30 characters), never narrower than a date.
-            ws.column_dimensions[get_column_letter(index)].width = max(12, min(32, len(str(label)) + 2))
+            minimum = minimums[index - 1] if index <= len(minimums) else 12
+            ws.column_dimensions[get_column_letter(index)].width = max(minimum, min(32, len(str(label)) + 2))
         if sheet.header:
             ws.freeze_panes = "A2"
         header = []
@@ -129,15 +181,13 @@ def xlsx_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
             header.append(cell)
         ws.append(header)
-        for row in sheet.rows:
-            cells = []
-            for index, value in enumerate(row):
-                cell = WriteOnlyCell(ws, value=safe_cell(value))
-                number_format = sheet.formats[index] if index < len(sheet.formats) else None
-                if number_format and isinstance(value, int | float):
-                    cell.number_format = number_format
-                cells.append(cell)
-            ws.append(cells)
+        for row in itertools.chain(head, rows):
+            ws.append(
+                [
+                    _xlsx_cell(ws, value, sheet.formats[index] if index < len(sheet.formats) else None)
+                    for index, value in enumerate(row)
+                ]
+            )
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(

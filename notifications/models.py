@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from routing.models import EventKind
+
 
 class Channel(models.TextChoices):
     SMS = "sms", _("SMS")
@@ -21,6 +23,30 @@ class Status(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+#: Public status changes citizens are told about, in the order the admin lists them.
+CITIZEN_EVENT_KINDS = (
+    EventKind.ACCEPT,
+    EventKind.REJECT,
+    EventKind.MARK_DUPLICATE,
+    EventKind.ESCALATE,
+    EventKind.TRANSFER,
+    EventKind.RETURN_DOWN,
+    EventKind.REFER,
+    EventKind.EXTEND,
+    EventKind.APPROVE,
+    EventKind.AUTO_CLOSE,
+)
+
+#: What a message is about: its code (stored) and its label (shown in the admin).
+MESSAGE_TYPES = [
+    ("petition_received", EventKind.SUBMITTED.label),
+    *((f"case_{kind.value}", kind.label) for kind in CITIZEN_EVENT_KINDS),
+    ("case_assigned", _("Case assigned")),
+    ("deadline_reminder", EventKind.REMINDER.label),
+    ("overdue_alert", EventKind.OVERDUE.label),
+]
+
+
 class Notification(models.Model):
     """A message to one recipient on one channel, and what happened to it.
 
@@ -32,7 +58,7 @@ class Notification(models.Model):
 
     channel = models.CharField(_("sent by"), max_length=8, choices=Channel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
-    template = models.CharField(_("message"), max_length=40)
+    template = models.CharField(_("message"), max_length=40, choices=MESSAGE_TYPES)
     language = models.CharField(_("language"), max_length=8, default="vi")
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
@@ -85,4 +111,4 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.template} → {self.get_channel_display()} ({self.get_status_display()})"
+        return f"{self.get_template_display()} → {self.get_channel_display()} ({self.get_status_display()})"

@@ -25,7 +25,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from notifications import texts
-from notifications.models import Channel, Notification, Status
+from notifications.models import CITIZEN_EVENT_KINDS, Channel, Notification, Status
 from notifications.transports import Message, PermanentFailure, TemporaryFailure
 from notifications.transports.email import send_email
 from notifications.transports.sms import send_sms
@@ -37,18 +37,7 @@ MAX_ATTEMPTS = 8
 BATCH_SIZE = 100
 
 #: Public status changes citizens are told about (their own actions are not echoed back).
-CITIZEN_KINDS = {
-    "accept",
-    "reject",
-    "mark_duplicate",
-    "escalate",
-    "transfer",
-    "return_down",
-    "refer",
-    "extend",
-    "approve",
-    "auto_close",
-}
+CITIZEN_KINDS = {str(kind.value) for kind in CITIZEN_EVENT_KINDS}
 
 
 def backoff(attempts: int) -> dt.timedelta:

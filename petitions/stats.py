@@ -28,6 +28,7 @@ answered. A citizen who was not satisfied reopens the case, which clears its
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -68,7 +69,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a computed statistic is served from the cache.
 PUBLIC_STATS_TIMEOUT = 300
-CACHE_KEY_PREFIX = "public-stats:v1"
+#: v2: one entry for every language (category names in both, chosen on reading).
+CACHE_KEY_PREFIX = "public-stats:v2"
 #: An ``until`` this recent means "up to now" (see ``cached_public_stats``).
 OPEN_END_TOLERANCE = dt.timedelta(minutes=1)
 
@@ -196,9 +198,12 @@ def _key_part(value: Any) -> str:
 
 
 def stats_cache_key(name: str, *args: Any, **kwargs: Any) -> str:
-    """The cache key of one call: function, arguments and the active language."""
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    parts = [name, language, *(_key_part(a) for a in args)]
+    """The cache key of one call: function and arguments.
+
+    Not the language: numbers are computed once for both, so the Vietnamese and English pages
+    never disagree; names are chosen in the active language after the cache (``public_breakdown``).
+    """
+    parts = [name, *(_key_part(a) for a in args)]
     # None is every optional argument's default: leaving it out makes ``until=None`` and no ``until`` one key.
     parts += [f"{key}={_key_part(value)}" for key, value in sorted(kwargs.items()) if value is not None]
     digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
@@ -211,8 +216,8 @@ _MISS = object()
 def cached_public_stats(func: Callable[P, R]) -> Callable[P, R]:
     """Serve ``func``'s result from Django's cache for ``PUBLIC_STATS_TIMEOUT`` seconds.
 
-    The key holds the arguments and the active language, so an English page
-    never gets Vietnamese names. A hit costs no query. An ``until`` less than
+    The key holds the arguments, not the language: a cached value must not depend
+    on it. A hit costs no query. An ``until`` less than
     ``OPEN_END_TOLERANCE`` ago (or in the future) is taken as None, "up to
     now": a view that passes ``until=timezone.now()`` would otherwise miss the
     cache on every request, and the figures are minutes old anyway. If the cache itself is
@@ -287,18 +292,28 @@ def public_summary(*, since: dt.datetime, until: dt.datetime | None = None) -> S
     return Summary(**_summary_fields(values, median_seconds))
 
 
-@cached_public_stats
 def public_breakdown(
     *, since: dt.datetime, until: dt.datetime | None = None, by: Literal["province", "category"]
 ) -> list[Row]:
     """``public_summary`` per province or per category, most petitions first, empty groups left out.
 
     Category names are in the active language (English when it starts with
-    "en", else Vietnamese). One query on PostgreSQL, two on SQLite; none when
-    cached.
+    "en", else Vietnamese); the numbers are the same in both. One query on
+    PostgreSQL, two on SQLite; none when cached.
     """
     if by not in GROUP_FIELDS:
         raise ValueError(f"by must be 'province' or 'category', not {by!r}")
+    english = (translation.get_language() or settings.LANGUAGE_CODE).startswith("en")
+    rows = [
+        dataclasses.replace(row, name=name_en) if english and name_en else row
+        for row, name_en in _breakdown(since=since, until=until, by=by)
+    ]
+    return sorted(rows, key=lambda row: (-row.received, row.name, row.key))
+
+
+@cached_public_stats
+def _breakdown(*, since: dt.datetime, until: dt.datetime | None, by: str) -> list[tuple[Row, str]]:
+    """The rows of ``public_breakdown`` with their Vietnamese names, each with its English name or ""."""
     id_field, code_field, name_field = GROUP_FIELDS[by]
     names = [name_field] + (["petition__category__name_en"] if by == "category" else [])
     cases = _cases_submitted(since, until)
@@ -313,19 +328,19 @@ def public_breakdown(
             durations[group_id].append(duration)
         medians = {group_id: _median_seconds(values) for group_id, values in durations.items()}
 
-    english = (translation.get_language() or settings.LANGUAGE_CODE).startswith("en")
-    rows = [
-        Row(
-            key=group[id_field],
-            code=group[code_field],
-            name=group["petition__category__name_en"] if by == "category" and english else group[name_field],
-            **_summary_fields(group, medians.get(group[id_field])),
+    return [
+        (
+            Row(
+                key=group[id_field],
+                code=group[code_field],
+                name=group[name_field],
+                **_summary_fields(group, medians.get(group[id_field])),
+            ),
+            (group["petition__category__name_en"] or "") if by == "category" else "",
         )
         for group in groups
         if group["received"]
     ]
-    rows.sort(key=lambda row: (-row.received, row.name, row.key))
-    return rows
 
 
 #: What a public list of responses may load: no name, phone, email, address or map point.

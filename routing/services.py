@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +32,11 @@ from routing.models import (
     CaseState,
     EventKind,
     Level,
+    Membership,
     Unit,
     membership_of,
 )
+from routing.responses import require_no_placeholders
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -395,8 +398,9 @@ def case_extend(
 def case_submit_response(
     *, case_id: int, actor: User, text: str, expected_version: int | None = None
 ) -> Case:
-    """Draft the response; it waits for a leader's approval."""
+    """Draft the response; it waits for a leader's approval. Template placeholders must be filled in."""
     text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
+    require_no_placeholders(text, field="text")
     return _run(
         case_id=case_id,
         actor=actor,
@@ -408,14 +412,20 @@ def case_submit_response(
 
 
 def case_approve(*, case_id: int, actor: User, expected_version: int | None = None) -> Case:
-    """Publish the drafted response to the citizen (leader)."""
+    """Publish the drafted response to the citizen (leader); never one with unfilled placeholders."""
+
+    def kwargs_for(case: Case) -> dict[str, Any]:
+        # Checked on the locked row: a draft written before the rule existed is refused too.
+        require_no_placeholders(case.response_text)
+        return {}
+
     return _run(
         case_id=case_id,
         actor=actor,
         action="approve",
         expected_version=expected_version,
         is_public=True,
-        kwargs_for=None,
+        kwargs_for=kwargs_for,
     )
 
 
@@ -542,3 +552,10 @@ def response_template_save(
     template.updated_by = actor
     template.save()
     return template
+
+
+def membership_set_language(*, user: User, language: str) -> None:
+    """Keep the back-office language ``user`` chose (backoffice.language); not a case event."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"unknown language {language!r}")
+    Membership.objects.filter(user=user).exclude(language=language).update(language=language)

@@ -353,3 +353,35 @@ def test_the_inbox_with_sixty_cases_keeps_a_bounded_number_of_queries(
             response = client.get(_url("backoffice:backoffice-inbox"))
         assert response.status_code == 200
         assert response.content.decode().count('name="cases"') == 25
+
+
+def _titles(response):
+    """{tracking code or #pk: title cell} from the results table."""
+    return dict(
+        re.findall(
+            r'<th scope="row">(?:<a [^>]*>|<span class="code">)([^<]+)<.*?<td class="title">([^<]*)</td>',
+            response.content.decode(),
+            flags=re.S,
+        )
+    )
+
+
+def test_the_results_name_each_case_by_its_code_and_title(client, submit, cast, tree):
+    first = submit(title="Đèn đường hỏng ở ngõ 5").petition.case
+    second = submit(title="Cống thoát nước bị tắc").petition.case
+    elsewhere = submit(commune=tree.cua_nam, title="Vỉa hè bị lấn chiếm").petition.case
+    client.force_login(cast.officer)
+    response = _post(client, [first, second, elsewhere], "assign", assignee=cast.officer.pk)
+    assert response.status_code == 200
+    titles = _titles(response)
+    assert titles[first.petition.tracking_code] == "Đèn đường hỏng ở ngõ 5"
+    assert titles[second.petition.tracking_code] == "Cống thoát nước bị tắc"
+    # A case the officer may not see stays anonymous: no code, no title.
+    assert titles[f"#{elsewhere.pk}"] == "—"
+    assert "Vỉa hè bị lấn chiếm" not in response.content.decode()
+
+
+def test_a_case_the_user_may_read_but_not_act_on_is_named_with_its_title(client, case, cast):
+    client.force_login(cast.province_leader)
+    response = _post(client, [case], "escalate", reason="Thử")
+    assert _titles(response)[case.petition.tracking_code] == case.petition.title

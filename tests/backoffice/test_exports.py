@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from backoffice.tables import safe_cell
@@ -95,3 +98,25 @@ def test_text_that_spreadsheets_would_run_as_a_formula_is_quoted(client, cast, s
 def test_unknown_formats_are_refused(client, cast, case):
     client.force_login(cast.leader)
     assert client.get(url("pdf")).status_code == 403
+
+
+def test_xlsx_dates_are_real_dates_in_local_time(client, cast, case):
+    client.force_login(cast.leader)
+    sheet = load_workbook(io.BytesIO(client.get(url("xlsx", tab="open")).content)).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    submitted = sheet.cell(row=2, column=header.index(gettext("Submitted")) + 1)
+    due = sheet.cell(row=2, column=header.index(gettext("Deadline")) + 1)
+    # Excel has no time zones: the wall-clock time in Việt Nam, to the second as stored.
+    local = timezone.localtime(case.submitted_at).replace(tzinfo=None, microsecond=0)
+    assert isinstance(submitted.value, dt.datetime) and submitted.is_date
+    assert abs(submitted.value - local) < dt.timedelta(seconds=1)
+    assert submitted.number_format == "dd/mm/yyyy hh:mm"
+    assert isinstance(due.value, dt.datetime) and due.is_date
+    assert sheet.column_dimensions[submitted.column_letter].width >= 17
+
+
+def test_csv_dates_keep_their_text_form(client, cast, case):
+    client.force_login(cast.leader)
+    _header, row = _csv(client.get(url(tab="open")))
+    assert row[1] == timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M")

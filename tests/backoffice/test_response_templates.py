@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.html import escape
 
-from routing.models import ResponseTemplate
+from routing.models import Case, ResponseTemplate
+from routing.responses import placeholders_message
 from tests.conftest import advance
 
 URL = "/office/templates/"
@@ -65,3 +67,40 @@ def test_templates_of_the_unit_and_above_are_offered_and_inserted(client, case, 
     body = client.get(url, {"template": mine.pk}).content.decode()
     assert "Nội dung mẫu của phường.</textarea>" in body
     assert 'open id="action-submit_response"' in body
+
+
+PLACEHOLDER_DRAFT = "Đơn vị đã chuyển nội dung đến [cơ quan]. Dự kiến hoàn thành trước ngày [ngày]."
+
+
+def test_the_desk_refuses_a_response_with_unfilled_placeholders(client, case, cast):
+    advance(case, "in_progress", cast)
+    client.force_login(cast.officer)
+    url = reverse("backoffice:backoffice-case-act", args=[case.pk, "submit_response"])
+    response = client.post(
+        url,
+        {
+            "submit_response-version": Case.objects.get(pk=case.pk).version,
+            "submit_response-text": PLACEHOLDER_DRAFT,
+        },
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert escape(placeholders_message(["[cơ quan]", "[ngày]"])) in body
+    case.refresh_from_db()
+    assert case.state == "in_progress"
+
+
+def test_a_leader_sees_where_the_placeholders_are_and_cannot_approve(client, case, cast):
+    advance(case, "pending_approval", cast)
+    Case.objects.filter(pk=case.pk).update(response_text=PLACEHOLDER_DRAFT)
+    client.force_login(cast.leader)
+    desk = reverse("backoffice:backoffice-case", args=[case.pk])
+    body = client.get(desk).content.decode()
+    assert '<mark class="placeholder">[cơ quan]</mark>' in body
+    assert '<mark class="placeholder">[ngày]</mark>' in body
+    version = Case.objects.get(pk=case.pk).version
+    url = reverse("backoffice:backoffice-case-act", args=[case.pk, "approve"])
+    response = client.post(url, {"approve-version": version})
+    assert response.status_code == 400
+    assert escape(placeholders_message(["[cơ quan]", "[ngày]"])) in response.content.decode()
+    assert Case.objects.get(pk=case.pk).state == "pending_approval"

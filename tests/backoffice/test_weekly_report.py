@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -11,6 +12,7 @@ from openpyxl import load_workbook
 
 URL = reverse("backoffice:backoffice-weekly-report")
 WEEK = "2026-W45"  # Monday 2 to Sunday 8 November 2026
+WEEK_MONDAY = "2026-11-02"
 
 
 def test_anonymous_users_are_sent_to_sign_in(client, tree):
@@ -71,6 +73,14 @@ def test_the_xlsx_has_a_units_sheet_and_a_topics_sheet(client, cast, week):
     assert rows[-1][1] == "TW" and rows[-1][5] == 6  # total received in the week: A B C E F G
     assert by_code["P01"][5] == 5
     assert len(list(topics.iter_rows(values_only=True))) == 2
+    # The week's first and last days and the time it was made are dates, not text.
+    first_day, last_day, made = (about.cell(row=row, column=2) for row in (4, 5, 6))
+    assert (first_day.value.date(), last_day.value.date()) == (
+        dt.date.fromisoformat(WEEK_MONDAY),
+        dt.date.fromisoformat(WEEK_MONDAY) + dt.timedelta(days=6),
+    )
+    assert first_day.is_date and first_day.number_format == "dd/mm/yyyy"
+    assert made.is_date and made.number_format == "dd/mm/yyyy hh:mm"
 
 
 def test_an_unreadable_week_falls_back_to_the_last_complete_week_with_a_warning(client, cast):
