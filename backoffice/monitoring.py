@@ -14,7 +14,7 @@ from backoffice.access import leader_required
 from backoffice.leaders import _breadcrumbs, _dashboard_period, _period_query, _scope
 from petitions.models import Category
 from routing.models import Level, Unit, membership_of
-from routing.units import name_sort_key
+from routing.units import unit_sort_key
 from search.base import Scope, SearchUnavailable
 from search.monitoring import MonitorQuery, as_chart, as_place_chart, monitor
 
@@ -56,12 +56,12 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     names = dict(place_units.values_list("code", "name"))
     tiles = [(name, code, result.volume_by_place.get(code, 0)) for code, name in names.items()]
     if places == "province":  # 34 provinces: all of them, in the order people look them up
-        tiles.sort(key=lambda tile: name_sort_key(tile[0]))
+        tiles.sort(key=lambda tile: unit_sort_key(tile[0]))
         quiet = 0
     else:  # up to ~170 communes: those with petitions, most first; the quiet ones counted
         quiet = sum(1 for tile in tiles if not tile[2])
         tiles = sorted(
-            (tile for tile in tiles if tile[2]), key=lambda tile: (-tile[2], name_sort_key(tile[0]))
+            (tile for tile in tiles if tile[2]), key=lambda tile: (-tile[2], unit_sort_key(tile[0]))
         )
     peak = max((n for _name, _code, n in tiles), default=0) or 1
     context.update(

@@ -553,6 +553,8 @@ def petition_new(request: HttpRequest) -> HttpResponse:
                 if case_for_user(user=request.user, case_id=case.pk) is not None:
                     return redirect("backoffice:backoffice-case", pk=case.pk)
                 return redirect("backoffice:backoffice-inbox")
+        else:
+            form.add_intake_errors()  # every error at once, the intake service's checks too
         status = 400
     else:
         initial: dict[str, Any] = {"province": province_code}

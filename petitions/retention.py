@@ -62,6 +62,22 @@ def retention_cutoff(*, now: dt.datetime | None = None, days: int | None = None)
     return (now or timezone.now()) - dt.timedelta(days=settings.RETENTION_DAYS if days is None else days)
 
 
+def petition_past_retention(petition: Petition, *, now: dt.datetime | None = None) -> bool:
+    """Whether the petition's personal data and photos are past their retention period.
+
+    True once anonymised, and already from the moment its case ended ``RETENTION_DAYS`` ago:
+    the tracking page and its photos stop showing them then, without waiting for the nightly run.
+    """
+    if petition.anonymised_at is not None:
+        return True
+    case = petition.case
+    return (
+        case.state in FINAL_STATES
+        and case.closed_at is not None
+        and case.closed_at < retention_cutoff(now=now)
+    )
+
+
 def petitions_due_for_anonymisation(*, cutoff: dt.datetime) -> object:
     """Petitions whose case ended before ``cutoff`` and that still hold personal data."""
     return Petition.objects.filter(

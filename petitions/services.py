@@ -45,6 +45,9 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 6
 TEXT_MIN_LENGTH = 10
 IDEMPOTENCY_KEY_MAX_LENGTH = 80
+#: The interfaces whose clients choose their own idempotency keys: a key is theirs only within the
+#: interface and the partner (``idempotency_key_stored``).
+CLIENT_KEYED_CHANNELS = (Channel.API, Channel.OPEN311)
 MAX_ATTACHMENTS = 5
 # Viet Nam with its islands, generously.
 LAT_RANGE = (Decimal("6"), Decimal("24"))
@@ -150,7 +153,27 @@ def _check_length(errors: dict[str, list[Any]], field: str, value: str, limit: i
         )
 
 
-def petition_submit(
+@dataclass(frozen=True)
+class CheckedSubmission:
+    """A submission's fields, checked and normalised by ``petition_validate``."""
+
+    category: Category
+    commune: Unit
+    submitter_name: str
+    phone: str
+    email: str
+    title: str
+    text: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    media_url: str
+    language: str
+    idempotency_key: str
+    attachment_tokens: list[str]
+
+
+def petition_validate(
     *,
     category: Category | int | str | None,
     commune: Unit | int | str | None,
@@ -165,7 +188,6 @@ def petition_submit(
     latitude: Any = None,
     longitude: Any = None,
     target_level: str = "",
-    consent_publish: bool = False,
     channel: str = Channel.WEB,
     language: str = "vi",
     idempotency_key: str | None = None,
@@ -173,24 +195,12 @@ def petition_submit(
     partner: Partner | None = None,
     media_url: str = "",
     attachment_tokens: Sequence[str] = (),
-    session_key: str = "",
-    repeat_window: dt.timedelta | None = None,
-    notify: bool = True,
-    now: dt.datetime | None = None,
-) -> SubmissionResult:
-    """Validate a submission, then create the petition, its routed case and first event at once.
+) -> CheckedSubmission:
+    """Check a submission as ``petition_submit`` does, writing nothing; return its normalised fields.
 
-    Raises ``ValidationError`` with a message per field (translated) and
-    writes nothing when any input is wrong. With an ``idempotency_key`` a
-    retried submission returns the petition created the first time.
-    ``attachment_tokens`` name photos staged by ``attachment_stage`` in the
-    same ``session_key``; they are attached to the new petition.
-    ``partner`` is the Open311/API partner filing on the citizen's behalf;
-    ``media_url`` a link it sent (http or https, stored, never fetched).
-    ``repeat_window``: a petition with the same fingerprint (the same phone and every other
-    field) filed this recently is returned instead of a new one (``created=False``).
+    Raises ``ValidationError`` with every wrong field's message at once. A form that found
+    errors of its own asks here too, so that the citizen sees all of them in one go.
     """
-    now = now or timezone.now()
     errors: dict[str, list[Any]] = {}
 
     def fail(field: str, message: Any) -> None:
@@ -283,6 +293,107 @@ def petition_submit(
     if errors:
         raise ValidationError(errors)
     assert resolved_category is not None and resolved_commune is not None
+    return CheckedSubmission(
+        category=resolved_category,
+        commune=resolved_commune,
+        submitter_name=name,
+        phone=normalized_phone,
+        email=email,
+        title=title,
+        text=text,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        media_url=media_url,
+        language=language,
+        idempotency_key=idempotency_key_stored(key, channel=channel, partner=partner),
+        attachment_tokens=tokens,
+    )
+
+
+def idempotency_key_stored(key: str | None, *, channel: str, partner: Partner | int | None = None) -> str:
+    """The idempotency key as stored: a client's key within its interface and its partner.
+
+    Keys are unique across the portal, but a partner app chooses its own: without a namespace, an
+    API client sending ``open311-2-x`` would take Open311 partner 2's key ``x``, and two partners
+    using the same UUID library seed would block each other. The form's and the demo's keys are the
+    server's own (``portal-…``, ``demo-…``) and are stored as they are.
+    """
+    key = normalize_text(key)
+    if not key or channel not in CLIENT_KEYED_CHANNELS:
+        return key
+    partner_id = partner.pk if isinstance(partner, Partner) else partner
+    return f"{channel}-{partner_id or 0}-{key}"
+
+
+def petition_submit(
+    *,
+    category: Category | int | str | None,
+    commune: Unit | int | str | None,
+    phone: str,
+    title: str,
+    text: str,
+    submitter_name: str = "",
+    is_anonymous: bool = False,
+    email: str = "",
+    province: Unit | int | str | None = None,
+    address: str = "",
+    latitude: Any = None,
+    longitude: Any = None,
+    target_level: str = "",
+    consent_publish: bool = False,
+    channel: str = Channel.WEB,
+    language: str = "vi",
+    idempotency_key: str | None = None,
+    entered_by: Any = None,
+    partner: Partner | None = None,
+    media_url: str = "",
+    attachment_tokens: Sequence[str] = (),
+    session_key: str = "",
+    repeat_window: dt.timedelta | None = None,
+    notify: bool = True,
+    now: dt.datetime | None = None,
+) -> SubmissionResult:
+    """Validate a submission, then create the petition, its routed case and first event at once.
+
+    Raises ``ValidationError`` with a message per field (translated) and
+    writes nothing when any input is wrong. With an ``idempotency_key`` a
+    retried submission returns the petition created the first time.
+    ``attachment_tokens`` name photos staged by ``attachment_stage`` in the
+    same ``session_key``; they are attached to the new petition.
+    ``partner`` is the Open311/API partner filing on the citizen's behalf;
+    ``media_url`` a link it sent (http or https, stored, never fetched).
+    ``repeat_window``: a petition with the same fingerprint (the same phone and every other
+    field) filed this recently is returned instead of a new one (``created=False``).
+    """
+    now = now or timezone.now()
+    checked = petition_validate(
+        category=category,
+        commune=commune,
+        phone=phone,
+        title=title,
+        text=text,
+        submitter_name=submitter_name,
+        is_anonymous=is_anonymous,
+        email=email,
+        province=province,
+        address=address,
+        latitude=latitude,
+        longitude=longitude,
+        target_level=target_level,
+        channel=channel,
+        language=language,
+        idempotency_key=idempotency_key,
+        entered_by=entered_by,
+        partner=partner,
+        media_url=media_url,
+        attachment_tokens=attachment_tokens,
+    )
+    resolved_category, resolved_commune = checked.category, checked.commune
+    name, normalized_phone, email = checked.submitter_name, checked.phone, checked.email
+    title, text, address = checked.title, checked.text, checked.address
+    lat, lon, media_url = checked.latitude, checked.longitude, checked.media_url
+    language, key, tokens = checked.language, checked.idempotency_key, checked.attachment_tokens
 
     fields = {
         "category": resolved_category.pk,
@@ -422,10 +533,13 @@ def _save_with_unique_code(petition: Petition, now: dt.datetime, attempts: int =
 def petition_set_sms_updates(*, petition_id: int, enabled: bool) -> Petition:
     """The citizen turns SMS updates about their petition on or off (email, if given, continues).
 
-    Messages already written stay as they are; from now on no SMS is written while off.
+    Messages already written stay as they are; from now on no SMS is written while off. Once
+    the case has ended nothing more is sent, and the setting no longer changes.
     """
     with transaction.atomic():
         petition = Petition.objects.select_for_update().get(pk=petition_id)
+        if not petition.case.is_open:
+            raise ValidationError({"sms": _("This petition has ended: no more updates are sent about it.")})
         if petition.sms_opt_out == (not enabled):
             return petition
         petition.sms_opt_out = not enabled
@@ -455,11 +569,13 @@ def partner_key_authenticate(*, key: str, now: dt.datetime | None = None) -> Par
     return found
 
 
-def petition_idempotency_key_used(key: str | None) -> bool:
+def petition_idempotency_key_used(
+    key: str | None, *, channel: str = Channel.WEB, partner: Partner | int | None = None
+) -> bool:
     """Whether a petition was filed with this idempotency key (compared as ``petition_submit`` stores it).
 
     The APIs answer such a retry before their rate limits: ``petition_submit`` returns the petition
     filed the first time (or refuses other content), so a client that lost the answer gets it back.
     """
-    key = normalize_text(key)
-    return bool(key) and Petition.objects.filter(idempotency_key=key).exists()
+    stored = idempotency_key_stored(key, channel=channel, partner=partner)
+    return bool(stored) and Petition.objects.filter(idempotency_key=stored).exists()

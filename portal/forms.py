@@ -19,9 +19,9 @@ from petitions.models import (
     TITLE_MAX_LENGTH,
     Category,
 )
-from petitions.services import MAX_ATTACHMENTS, normalize_tracking_code
+from petitions.services import MAX_ATTACHMENTS, normalize_tracking_code, petition_validate
 from routing.models import Level, Unit
-from routing.units import name_sort_key
+from routing.units import unit_sort_key
 
 _STARTED_SALT = "portal.form-started"
 
@@ -87,17 +87,19 @@ class MultipleImageField(forms.FileField):
 
 
 def province_choices() -> list[tuple[str, str]]:
+    """Provinces and cities by name without their type ("Thành phố Hà Nội" under H), as Vietnamese forms list them."""
     rows = Unit.objects.filter(level=Level.PROVINCE, is_active=True).values_list("code", "name")
-    return sorted(rows, key=lambda row: name_sort_key(row[1]))
+    return sorted(rows, key=lambda row: unit_sort_key(row[1]))
 
 
 def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
+    """The communes, wards and special zones of a province, by name without their type."""
     if not province_code:
         return []
     rows = Unit.objects.filter(level=Level.COMMUNE, is_active=True, parent__code=province_code).values_list(
         "code", "name"
     )
-    return sorted(rows, key=lambda row: name_sort_key(row[1]))
+    return sorted(rows, key=lambda row: unit_sort_key(row[1]))
 
 
 class SubmitForm(forms.Form):
@@ -241,6 +243,27 @@ class SubmitForm(forms.Form):
             self.add_error("submitter_name", _("Enter your name."))
         return data
 
+    def add_intake_errors(self) -> None:
+        """Add what the intake service finds wrong in the fields this form accepted.
+
+        Called when the form will not be filed as it is (its own errors, a refused photo): the
+        service's checks (phone, email, the commune's province, text length...) would otherwise
+        show only on the next try, one round of errors hiding the next.
+        """
+        checked = [
+            name for name in self.SUBMITTED_FIELDS if name in self.fields and name != "consent_publish"
+        ]
+        fields = {
+            name: self.cleaned_data[name] if name in self.cleaned_data else self.data.get(name, "")
+            for name in checked
+        }
+        try:
+            petition_validate(**fields)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                if field in self.fields and not self.has_error(field):
+                    self.add_error(field, messages)
+
 
 class TrackLookupForm(forms.Form):
     code = forms.CharField(
@@ -282,6 +305,14 @@ class FeedbackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Required if the matter was not resolved: tell us what is still wrong."),
     )
+
+    def clean(self) -> dict[str, Any]:
+        # Checked here as well as by the service, so that a missing comment is reported with the
+        # other missing answers, not after them.
+        data = super().clean() or {}
+        if data.get("resolved") is False and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("Tell us what is still wrong."))
+        return data
 
 
 class WithdrawForm(forms.Form):

@@ -20,18 +20,22 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_fsm import can_proceed, has_transition_perm
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 
+from config.logs import redact
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
 from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
 from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
+from petitions.retention import petition_past_retention
 from petitions.services import (
     MAX_ATTACHMENTS,
     SubmissionResult,
     normalize_phone,
+    normalize_tracking_code,
     petition_idempotency_key_used,
     petition_set_sms_updates,
     petition_submit,
@@ -59,7 +63,7 @@ from portal.forms import (
 )
 from routing.actors import CitizenActor
 from routing.errors import CaseConflict
-from routing.models import Case, CaseState, Level, Unit
+from routing.models import Case, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import case_citizen_feedback, case_withdraw
 
@@ -288,6 +292,10 @@ def submit(request: HttpRequest) -> HttpResponse:
             return _receipt(request, _file(form, post, tokens=tokens, session_key=session_key))
         except ValidationError as exc:
             _show_refusal(form, post, exc)
+    else:
+        # Not filed as it is: the intake service's own checks are reported now too, so that a
+        # refused photo or a missing title does not hide a wrong phone number until the next try.
+        form.add_intake_errors()
     for message in photo_errors:
         form.add_error("photos", message)
     if expired:
@@ -365,26 +373,36 @@ def track_token(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("portal:portal-case", code=petition.tracking_code)
 
 
+def _citizen_may(case: Case, petition: Petition, transition: str) -> bool:
+    """Whether the lifecycle offers this citizen's move now (the page offers what the service accepts)."""
+    method = getattr(case, transition)
+    citizen: Any = CitizenActor(petition_id=petition.pk)  # django-fsm's stubs expect a user
+    return can_proceed(method) and has_transition_perm(method, citizen)
+
+
 def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
     case: Case = petition.case
     events = list(case_public_events(case))
     original = case.duplicate_of
+    # The rule for the link (docs/architecture.md, "Citizen portal"): an ended case is read-only;
+    # past the retention period its photos and the citizen's details are no longer shown.
+    past_retention = petition_past_retention(petition)
     return {
         "petition": petition,
         "case": case,
         "status": presenters.status_sentence(case),
         "timeline": [(event, presenters.event_sentence(event)) for event in events],
-        "photos": list(petition.attachments.all()),
+        "photos": [] if past_retention else list(petition.attachments.all()),
+        # Phone numbers and emails written into the petition go with the rest (as the nightly
+        # anonymisation rewrites them).
+        "petition_title": redact(petition.title) if past_retention else petition.title,
+        "petition_text": redact(petition.text) if past_retention else petition.text,
+        "past_retention": past_retention,
+        "retention_days": settings.RETENTION_DAYS,
         "original": original,
-        "can_rate": case.state == CaseState.RESPONDED,
-        "can_withdraw": case.state
-        in (
-            CaseState.SUBMITTED,
-            CaseState.IN_PROGRESS,
-            CaseState.AWAITING_AGENCY,
-            CaseState.PENDING_APPROVAL,
-            CaseState.RESPONDED,
-        ),
+        "can_rate": _citizen_may(case, petition, "citizen_satisfied") and case.feedback_window_open(),
+        "can_withdraw": _citizen_may(case, petition, "withdraw"),
+        "can_change_settings": case.is_open and not past_retention,
         "feedback_form": FeedbackForm(),
         "withdraw_form": WithdrawForm(),
         "response_visible": case.responded_at is not None and bool(case.response_text),
@@ -394,7 +412,14 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
 
 @require_GET
 def case_page(request: HttpRequest, code: str) -> HttpResponse:
-    petition = _granted_petition(request, code)
+    try:
+        petition = _granted_petition(request, code)
+    except Http404:
+        # A browser without the grant (the link opened elsewhere): ask for the phone number, the
+        # code filled in. The same page whether the code exists or not; the form posts to the
+        # look-up, whose per-code and per-address limits count every try.
+        form = TrackLookupForm(initial={"code": normalize_tracking_code(code)[:20]})
+        return render(request, "portal/track.html", {"form": form, "not_found": False, "asked_code": True})
     return render(request, "portal/case.html", _case_context(request, petition))
 
 
@@ -433,7 +458,12 @@ def _citizen_action(
         try:
             run(petition, form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            if any(field in form.fields for field in exc.message_dict):
+                add_service_errors(form, exc)
+            else:
+                # About the case, not the answers (the feedback window closed): shown on top, as
+                # the form itself may no longer be on the page.
+                action_error = " ".join(exc.messages)
         except (CaseConflict, PermissionDenied) as exc:
             action_error = str(getattr(exc, "message", exc))
         else:
@@ -484,7 +514,11 @@ def sms_updates(request: HttpRequest, code: str) -> HttpResponse:
     if choice not in ("on", "off"):
         messages.error(request, _("Choose whether to receive SMS updates."))
     else:
-        petition_set_sms_updates(petition_id=petition.pk, enabled=choice == "on")
+        try:
+            petition_set_sms_updates(petition_id=petition.pk, enabled=choice == "on")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("portal:portal-case", code=petition.tracking_code)
         if choice == "on":
             messages.success(request, _("You will receive SMS updates about this petition again."))
         elif petition.email:
@@ -502,10 +536,10 @@ def sms_updates(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def photo(request: HttpRequest, code: str, pk: int, size: str) -> FileResponse:
-    """A photo of a petition, for the browser that may follow it."""
+    """A photo of a petition, for the browser that may follow it (not past the retention period)."""
     petition = _granted_petition(request, code)
     attachment = petition.attachments.filter(pk=pk).first()
-    if attachment is None:
+    if attachment is None or petition_past_retention(petition):
         raise Http404
     return attachment_response(attachment, size)
 

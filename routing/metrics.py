@@ -45,7 +45,7 @@ from django.db.models.functions import Substr, TruncDate
 
 from petitions.models import Category
 from routing.models import OPEN_STATES, Case, CaseState, Level, Unit
-from routing.units import name_sort_key
+from routing.units import unit_sort_key
 
 QUANTILES = (0.5, 0.9)
 
@@ -328,7 +328,7 @@ def _slowest_first(rows: Iterable[Row]) -> list[Row]:
             group = 1
         else:
             group = 2
-        return (group, -(row.response_p50 or 0.0), -row.overdue, -row.open, name_sort_key(row.label))
+        return (group, -(row.response_p50 or 0.0), -row.overdue, -row.open, unit_sort_key(row.label))
 
     return sorted(rows, key=order)
 
@@ -348,7 +348,7 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
     """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates)."""
     start, end = day_bounds(since, until)
     cases = subtree_cases(scope)
-    children = sorted(Unit.objects.filter(parent=scope), key=lambda unit: name_sort_key(unit.name))
+    children = sorted(Unit.objects.filter(parent=scope), key=lambda unit: unit_sort_key(unit.name))
 
     bucket = _unit_bucket(scope, children)
     if connection.vendor == "postgresql":

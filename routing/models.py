@@ -12,11 +12,12 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from routing.actors import CitizenActor, SystemActor
@@ -33,6 +34,34 @@ class Level(models.TextChoices):
 
 
 LEVEL_DEPTH = {Level.CENTRAL: 0, Level.PROVINCE: 1, Level.COMMUNE: 2}
+
+#: The register's division types (``Unit.division_type``): how a unit's name begins, and the
+#: type as citizens read it. A level is not a type: the commune level holds communes, wards and
+#: special zones ("đặc khu"), the province level provinces and centrally governed cities.
+DIVISION_TYPES = {
+    "xã": ("Xã ", pgettext_lazy("unit type", "commune")),
+    "phường": ("Phường ", pgettext_lazy("unit type", "ward")),
+    "đặc khu": ("Đặc khu ", pgettext_lazy("unit type", "special zone")),
+    "tỉnh": ("Tỉnh ", pgettext_lazy("unit type", "province")),
+    "thành phố trung ương": ("Thành phố ", pgettext_lazy("unit type", "centrally governed city")),
+}
+
+
+def division_type_of(name: str, division_type: str = "") -> str:
+    """The unit's division type: as the register gave it, else read from how its name begins."""
+    if division_type in DIVISION_TYPES:
+        return division_type
+    for kind, (prefix, _label) in DIVISION_TYPES.items():
+        if name.startswith(prefix):
+            return kind
+    return ""
+
+
+def name_without_type(name: str, division_type: str = "") -> str:
+    """``Thành phố Hà Nội`` → ``Hà Nội``; a name that does not begin with its type is kept whole."""
+    kind = division_type_of(name, division_type)
+    prefix = DIVISION_TYPES[kind][0] if kind else ""
+    return name[len(prefix) :] if prefix and name.startswith(prefix) and len(name) > len(prefix) else name
 
 
 class Unit(models.Model):
@@ -99,6 +128,22 @@ class Unit(models.Model):
         """Codes from the root down to this unit."""
         return [code for code in self.path.split("/") if code]
 
+    @property
+    def type_label(self) -> str:
+        """What kind of unit it is ("special zone", "ward", "province"...), in the active language."""
+        kind = division_type_of(self.name, self.division_type)
+        return str(DIVISION_TYPES[kind][1]) if kind else str(self.get_level_display())
+
+    @property
+    def name_with_type(self) -> str:
+        """The name, followed by its type when the name does not already say it.
+
+        "Đặc khu Hoàng Sa" in Vietnamese, "Đặc khu Hoàng Sa (special zone)" in English: never the
+        level's label, which would call a special zone a commune or ward.
+        """
+        label = self.type_label
+        return self.name if self.name.lower().startswith(label.lower()) else f"{self.name} ({label})"
+
     def is_within(self, other: Unit) -> bool:
         """True if this unit is ``other`` or below it."""
         return self.path.startswith(other.path)
@@ -136,6 +181,10 @@ class Membership(models.Model):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OFFICER)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    #: The back office's language this person chose with the language switch; blank: the site's default.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -217,6 +266,9 @@ OPEN_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL
 #: States whose deadline belongs to the handling unit (reminders, overdue marks).
 CLOCKED_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
 FINAL_STATES = (S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN)
+#: States the citizen may withdraw from: open, and no response published yet (once there is
+#: one, the citizen says whether it resolved the matter instead).
+WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
 
 
 # --- Permissions of transitions -------------------------------------------
@@ -531,8 +583,21 @@ class Case(FSMModelMixin, models.Model):
     def send_back(self, *, note: str, now: dt.datetime) -> None:
         self._set_due(self.resolution_due_at)
 
+    def feedback_window_open(self, now: dt.datetime | None = None) -> bool:
+        """Whether the citizen may still rate the response (the sweep closes the case after the window)."""
+        return self.feedback_due_at is None or (now or timezone.now()) < self.feedback_due_at
+
+    def _require_feedback_window(self, now: dt.datetime) -> None:
+        # Checked against the transition's ``now`` rather than as a condition (which sees only
+        # the case), so that replaying a case's history at past times works as it did then.
+        if not self.feedback_window_open(now):
+            raise ValidationError(
+                {NON_FIELD_ERRORS: _("The time to give feedback on this response has ended.")}
+            )
+
     @transition(field=state, source=S.RESPONDED, target=S.CLOSED, permission=is_the_citizen)
     def citizen_satisfied(self, *, rating: int, comment: str, now: dt.datetime) -> None:
+        self._require_feedback_window(now)
         self.rating = rating
         self.citizen_comment = comment
         self.closed_at = now
@@ -546,6 +611,7 @@ class Case(FSMModelMixin, models.Model):
     )
     def citizen_unsatisfied(self, *, rating: int, comment: str, now: dt.datetime) -> str:
         """The first dissatisfaction reopens the case at its unit; the second escalates it."""
+        self._require_feedback_window(now)
         self.rating = rating
         self.citizen_comment = comment
         self.dissatisfaction_count += 1
@@ -565,7 +631,7 @@ class Case(FSMModelMixin, models.Model):
         self.closed_at = now
         self._set_due(None)
 
-    @transition(field=state, source=list(OPEN_STATES), target=S.WITHDRAWN, permission=is_the_citizen)
+    @transition(field=state, source=list(WITHDRAWABLE_STATES), target=S.WITHDRAWN, permission=is_the_citizen)
     def withdraw(self, *, reason: str, now: dt.datetime) -> None:
         self.closed_at = now
         self._set_due(None)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from vietnam_provinces import Province, Ward
 
-from routing.models import Level, Unit
+from routing.models import Level, Unit, name_without_type
 
 CENTRAL_CODE = "TW"
 CENTRAL_NAME = "Trung ương"
@@ -44,6 +44,12 @@ def name_sort_key(name: str) -> tuple[list[int], str]:
         for c in base
     ]
     return order, name
+
+
+def unit_sort_key(name: str, division_type: str = "") -> tuple[tuple[list[int], str], tuple[list[int], str]]:
+    """Order of units in a list: by the name without its type, so that "Thành phố Hà Nội" comes
+    under H among the provinces (not every city under T), and "Phường Ba Đình" next to "Xã Ba Vì"."""
+    return name_sort_key(name_without_type(name, division_type)), name_sort_key(name)
 
 
 def province_code(code: int) -> str:

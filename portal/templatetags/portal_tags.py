@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import template
 from django.forms import BoundField
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -19,3 +20,16 @@ def widget(field: BoundField, **attrs: str | bool) -> SafeString:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def error_line(label: object, error: object) -> SafeString:
+    """A line of an error summary: "Title: Give your petition a short title."
+
+    A label that ends a sentence already ("… This cannot be undone.", "Was your matter
+    resolved?") is followed by the message as the next sentence, not by a colon ("….: …").
+    """
+    text = str(label).rstrip()
+    if text.endswith((".", "?", "!", ":", "…")):
+        return format_html("{} {}", text, error)
+    return format_html("{}: {}", text, error)

@@ -9,11 +9,67 @@
   var province = form.querySelector("[name=province]");
   var commune = form.querySelector("[name=commune]");
   var template = form.getAttribute("data-communes-url");
+
+  // A filter box over a long commune list (Hà Nội has 127): typing narrows the options, by the
+  // name with or without accents. The chosen option always stays in the list.
+  var filterBox = form.querySelector("[data-commune-filter]");
+  var filter = filterBox && filterBox.querySelector("input");
+  var filterCount = filterBox && filterBox.querySelector("[data-filter-count]");
+  var FILTER_MIN = 15;
+  var allCommunes = [];
+  var fold = function (text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/[đĐ]/g, "d").toLowerCase();
+  };
+  var showCount = function (shown) {
+    if (!filterCount) { return; }
+    filterCount.textContent = filter.value.trim()
+      ? (filterBox.getAttribute("data-count") || "{shown} / {total}").replace("{shown}", shown).replace("{total}", allCommunes.length)
+      : "";
+  };
+  var applyFilter = function () {
+    var words = fold(filter.value).split(/\s+/).filter(Boolean);
+    var chosen = commune.value;
+    while (commune.options.length > 1) { commune.remove(1); }
+    var shown = 0;
+    allCommunes.forEach(function (item) {
+      var matches = words.every(function (word) { return item.key.indexOf(word) !== -1; });
+      if (!matches && item.value !== chosen) { return; }
+      var option = document.createElement("option");
+      option.value = item.value;
+      option.textContent = item.text;
+      commune.appendChild(option);
+      if (matches) { shown += 1; }
+    });
+    commune.value = chosen;
+    showCount(shown);
+  };
+  // Called whenever the select's options were (re)loaded: remember them and reset the filter.
+  var rememberCommunes = function () {
+    if (!filterBox || !filter || !commune) { return; }
+    allCommunes = [];
+    for (var i = 1; i < commune.options.length; i += 1) {
+      var option = commune.options[i];
+      allCommunes.push({ value: option.value, text: option.textContent, key: fold(option.textContent) });
+    }
+    filter.value = "";
+    showCount(allCommunes.length);
+    filterBox.hidden = allCommunes.length < FILTER_MIN;
+  };
+  if (filterBox && filter && commune) {
+    filter.addEventListener("input", applyFilter);
+    // Enter in the filter would send the form: go to the narrowed list instead.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); commune.focus(); }
+    });
+    rememberCommunes();
+  }
+
   if (province && commune && template) {
     var loadCommunes = function (keep) {
       var code = province.value;
       commune.disabled = true;
       while (commune.options.length > 1) { commune.remove(1); }
+      rememberCommunes();
       if (!code) { commune.disabled = false; return; }
       fetch(template.replace("PROVINCE", encodeURIComponent(code)), { headers: { Accept: "application/json" } })
         .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
@@ -26,6 +82,7 @@
           });
           commune.options[0].textContent = commune.getAttribute("data-choose") || commune.options[0].textContent;
           if (keep) { commune.value = keep; }
+          rememberCommunes();
         })
         .catch(function () { form.classList.remove("js"); document.documentElement.classList.remove("js"); })
         .finally(function () { commune.disabled = false; });

@@ -63,6 +63,16 @@ def test_the_central_leader_sees_every_province_as_a_tile(client, cast: Cast, we
     assert chart(response, "data-places")["series"][0]["label"] == "Thành phố Hà Nội"
 
 
+def test_province_tiles_are_in_order_of_the_name_without_its_type(client, cast: Cast, week, tree: Tree):
+    from routing.models import Level, Unit
+
+    Unit.objects.create(code="P04", name="Tỉnh Cao Bằng", level=Level.PROVINCE, parent=tree.central)
+    client.force_login(cast.central_leader)
+    html = client.get(URL, WEEK).content.decode()
+    names = re.findall(r'class="tile-name">([^<]+)</span>', html)
+    assert names == ["Tỉnh Cao Bằng", "Thành phố Hà Nội", "Thành phố Hồ Chí Minh"]
+
+
 def test_rising_words_are_shown_as_citizens_spelled_them(client, cast: Cast, submit, tree: Tree):
     for title in ["Cống thoát nước tắc nghẽn bốc mùi"] * 2 + ["Kênh nước thải bốc mùi"] * 2:
         submit(title=title)

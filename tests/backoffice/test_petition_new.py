@@ -66,3 +66,21 @@ def test_the_citizens_name_is_marked_required_as_on_the_portal(client, cast, db)
     label = body[body.index('<label for="id_submitter_name">') :]
     assert label[: label.index("</label>")].endswith('<span class="req">(required)</span>')
     assert "Send without my name" in body
+
+
+def test_every_error_is_reported_at_once(client, cast, tree, category):
+    client.force_login(cast.officer)
+    response = client.post("/en" + URL, _data(tree, category, title="", phone="123"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Give your petition a short title." in body and "Enter a valid phone number" in body
+
+
+def test_the_officer_form_sorts_provinces_by_name_and_filters_long_commune_lists(client, cast, tree):
+    from routing.models import Level, Unit
+
+    Unit.objects.create(code="P04", name="Tỉnh Cao Bằng", level=Level.PROVINCE, parent=tree.central)
+    client.force_login(cast.officer)
+    body = client.get(URL).content.decode()
+    assert body.index("Tỉnh Cao Bằng") < body.index("Thành phố Hà Nội")
+    assert '<label for="commune-filter">' in body and "data-commune-filter" in body

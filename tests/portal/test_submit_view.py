@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,7 +111,8 @@ def test_the_secret_link_on_the_receipt_opens_the_tracking_page(client, tree, ca
     petition = Petition.objects.get()
     receipt = client.get(reverse("portal:portal-submitted")).content.decode()
     link = receipt.split('id="tracking-link">')[1].split("<")[0]
-    path = link.split("127.0.0.1:8000", 1)[1]
+    assert link.startswith("http://testserver/t/")  # the address the browser used
+    path = link.removeprefix("http://testserver")
 
     other = client.__class__()
     response = other.get(path)
@@ -327,3 +329,79 @@ def test_a_name_left_out_without_asking_for_anonymity_is_refused_under_its_requi
     body = response.content.decode()
     field = body[body.index('<label for="id_submitter_name">') :]
     assert field.index("(required)") < field.index("Enter your name.")
+
+
+# --- issue 16 ----------------------------------------------------------------------------
+
+
+def test_a_bad_photo_does_not_hide_the_other_errors(client, tree, category):
+    fake = io.BytesIO(b"GIF89a not really" * 10)
+    fake.name = "photo.jpg"
+    data = _valid(tree, category, phone="12345", email="not-an-email")
+    response = client.post("/en" + URL, {**data, "photos": [fake]})
+    assert response.status_code == 400
+    body = response.content.decode()
+    for message in ("photo.jpg", "Enter a valid phone number", "Enter a valid email address."):
+        assert message in body, message
+    assert Petition.objects.count() == 0
+
+
+def test_a_missing_field_does_not_hide_what_the_intake_service_finds_wrong(client, tree, category):
+    response = client.post("/en" + URL, _valid(tree, category, title="", phone="12345", text="ngắn"))
+    assert response.status_code == 400
+    body = response.content.decode()
+    for message in (
+        "Give your petition a short title.",
+        "Enter a valid phone number",
+        "at least 10 characters",
+    ):
+        assert message in body, message
+    # A field the form refused already gets its message once, not the service's too.
+    assert body.count("Give your petition a short title.") == 2  # the summary and the field
+
+
+def _provinces(body: str) -> list[str]:
+    select = body[body.index('name="province"') : body.index("</select>", body.index('name="province"'))]
+    return [name for name in re.findall(r"<option value=\"P\d+\"[^>]*>([^<]+)</option>", select)]
+
+
+def test_provinces_are_sorted_by_name_without_their_type(client, tree, category):
+    from routing.models import Level, Unit
+
+    for code, name in (("P04", "Tỉnh Cao Bằng"), ("P11", "Tỉnh Điện Biên"), ("P92", "Thành phố Cần Thơ")):
+        Unit.objects.create(code=code, name=name, level=Level.PROVINCE, parent=tree.central)
+    body = client.get(URL).content.decode()
+    assert _provinces(body) == [
+        "Tỉnh Cao Bằng",
+        "Thành phố Cần Thơ",
+        "Tỉnh Điện Biên",
+        "Thành phố Hà Nội",
+        "Thành phố Hồ Chí Minh",
+    ]
+
+
+def test_communes_are_sorted_by_name_without_their_type(client, tree, category):
+    from portal.forms import commune_choices
+    from routing.models import Level, Unit
+
+    Unit.objects.create(code="W00004", name="Xã Ba Vì", level=Level.COMMUNE, parent=tree.hanoi)
+    Unit.objects.create(code="W00008", name="Đặc khu Bạch Long Vĩ", level=Level.COMMUNE, parent=tree.hanoi)
+    names = [name for _code, name in commune_choices(tree.hanoi.code)]
+    assert names == ["Xã Ba Vì", "Đặc khu Bạch Long Vĩ", "Phường Cửa Nam", "Phường Hoàn Kiếm"]
+
+
+def test_the_commune_list_has_a_labelled_filter_box_that_needs_javascript(client, tree, category):
+    body = client.get("/en" + URL + "?province=" + tree.hanoi.code).content.decode()
+    box = re.search(r"<div class=\"field commune-filter\"[^>]*>(.*?)</div>", body, re.S)
+    assert box and " hidden" in box.group(0)  # shown by submit.js; without it the select is enough
+    assert '<label for="commune-filter">' in box.group(1) and 'id="commune-filter"' in box.group(1)
+    assert 'aria-controls="id_commune"' in box.group(1)
+    assert "name=" not in box.group(1)  # never sent with the form
+    script = Path(__file__).resolve().parents[2] / "static" / "portal" / "submit.js"
+    assert "data-commune-filter" in script.read_text(encoding="utf-8")
+
+
+def test_the_anonymity_choice_reads_naturally_in_vietnamese(client, db):
+    body = client.get(URL).content.decode()
+    assert "Gửi không ghi họ tên" not in body
+    assert "Gửi ẩn danh" in body

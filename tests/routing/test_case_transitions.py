@@ -36,7 +36,8 @@ from routing.signals import case_event_committed
 from tests.conftest import Cast, Tree, advance, citizen_of, fresh
 
 S = CaseState
-OPEN_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL, S.RESPONDED)
+#: Once a response is published the citizen rates it; withdrawing is no longer offered.
+WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
 
 REASON = "Nội dung thuộc thẩm quyền của đơn vị khác."
 NOTE = "Đã trao đổi với Sở Tài nguyên và Môi trường."
@@ -320,7 +321,7 @@ MOVES = [
     Move("auto_close", (S.RESPONDED,), "system", _auto_close, is_public=True, target=S.CLOSED),
     Move(
         "withdraw",
-        OPEN_STATES,
+        WITHDRAWABLE_STATES,
         "citizen",
         lambda w, c, a: services.case_withdraw(case_id=c.pk, actor=a, reason=REASON),
         is_public=True,
@@ -1083,4 +1084,31 @@ def test_auto_close_is_refused_before_the_feedback_window_elapses(cast, case):
     responded = advance(case, S.RESPONDED, cast)
     with pytest.raises(ValidationError):
         services.case_auto_close(case_id=responded.pk)
+    assert fresh(responded).state == S.RESPONDED
+
+
+def test_a_citizen_cannot_withdraw_once_the_response_is_published(cast, case):
+    responded = advance(case, S.RESPONDED, cast)
+    with pytest.raises(TransitionNotPossible):
+        services.case_withdraw(case_id=responded.pk, actor=citizen_of(responded), reason="Thôi")
+    assert fresh(responded).state == S.RESPONDED
+
+
+def test_a_citizen_can_withdraw_a_case_reopened_after_an_unsatisfying_response(cast, case):
+    responded = advance(case, S.RESPONDED, cast)
+    citizen = citizen_of(responded)
+    services.case_citizen_feedback(
+        case_id=responded.pk, actor=citizen, resolved=False, rating=1, comment="Chưa sửa."
+    )
+    assert services.case_withdraw(case_id=responded.pk, actor=citizen).state == S.WITHDRAWN
+
+
+@pytest.mark.parametrize("resolved", [True, False])
+def test_feedback_after_the_feedback_window_is_refused(cast, case, resolved):
+    responded = advance(case, S.RESPONDED, cast)
+    Case.objects.filter(pk=responded.pk).update(feedback_due_at=timezone.now() - dt.timedelta(hours=1))
+    with pytest.raises(ValidationError):
+        services.case_citizen_feedback(
+            case_id=responded.pk, actor=citizen_of(responded), resolved=resolved, rating=4, comment="Ổn"
+        )
     assert fresh(responded).state == S.RESPONDED
