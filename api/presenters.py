@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from config.logs import redact
 from petitions.models import Petition
+from petitions.retention import petition_past_retention
 from portal import presenters
-from routing.models import Case
+from routing.models import ActorKind, Case
 from routing.selectors import case_public_events
 
 
 def public_case(petition: Petition) -> dict[str, Any]:
-    """Status, public timeline and published response of ``petition``: what its tracking page shows."""
+    """Status, public timeline and published response of ``petition``: what its tracking page shows.
+
+    The tracking page's rule holds here too (docs/architecture.md): past the retention period the
+    phone numbers and emails written into the petition and the citizen's own notes are not shown.
+    """
     case: Case = petition.case
+    past_retention = petition_past_retention(petition)
     original = case.duplicate_of
     response = None
     if case.responded_at is not None and case.response_text:
@@ -20,8 +27,8 @@ def public_case(petition: Petition) -> dict[str, Any]:
     return {
         "tracking_code": petition.tracking_code,
         "version": case.version,
-        "title": petition.title,
-        "text": petition.text,
+        "title": redact(petition.title) if past_retention else petition.title,
+        "text": redact(petition.text) if past_retention else petition.text,
         "category": petition.category.display_name,
         "province": petition.province.name,
         "commune": petition.commune.name,
@@ -36,7 +43,7 @@ def public_case(petition: Petition) -> dict[str, Any]:
                 "kind": event.kind,
                 "created_at": event.created_at,
                 "sentence": presenters.event_sentence(event),
-                "note": event.note,
+                "note": "" if past_retention and event.actor_kind == ActorKind.CITIZEN else event.note,
             }
             for event in case_public_events(case)
         ],

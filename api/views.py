@@ -233,7 +233,7 @@ EXAMPLE_SUBMISSION = {
                 )
             ],
         ),
-        **errors.error_responses(400, 401, 415, 429),
+        **errors.error_responses(400, 401, 413, 415, 429),
     },
 )
 @api_view(["POST"])
@@ -243,18 +243,19 @@ def petition_create(request: Request) -> Response:
     # A retry of a petition already filed is answered whatever the limits: it files nothing (the
     # service returns the earlier petition or refuses other input), and a client that timed out
     # would otherwise lose the only answer with its petition's tracking code.
-    replay = petition_idempotency_key_used(idempotency_key)
+    partner_key = partner_key_of(request)
+    partner = partner_key.partner if partner_key is not None else None
+    replay = petition_idempotency_key_used(idempotency_key, channel=Channel.API, partner=partner)
     if not replay:
         check_caller_rate(request, group="api-submit", address_rate=portal_rate("submit_ip"))
     serializer = s.PetitionSubmitSerializer(data=request.data, context={"types_only": True})
     data = _submission_input(errors.validated(serializer))
     if not replay and (wait := submit_phone_wait(request, data["phone"])):
         raise errors.Throttled(wait=wait)
-    partner_key = partner_key_of(request)
     result = petition_submit(
         **data,
         channel=Channel.API,
-        partner=partner_key.partner if partner_key is not None else None,
+        partner=partner,
         idempotency_key=idempotency_key,
     )
     petition = result.petition
@@ -463,7 +464,7 @@ def case_detail(request: Request, pk: int) -> Response:
     description="Staff of the handling unit only. Public notes are shown to the citizen.",
     parameters=[CASE_ID],
     request=s.NoteSerializer,
-    responses={201: s.EventSerializer, **errors.error_responses(400, 401, 403, 404, 415, 429)},
+    responses={201: s.EventSerializer, **errors.error_responses(400, 401, 403, 404, 413, 415, 429)},
 )
 @api_view(["POST"])
 def case_note(request: Request, pk: int) -> Response:
@@ -545,7 +546,7 @@ def _action_view(action: Action) -> Callable[..., Any]:
         request=actions.REQUEST_SERIALIZERS[action.name],
         responses={
             200: s.ActionResultSerializer,
-            **errors.error_responses(400, 401, 403, 404, 409, 415, 429),
+            **errors.error_responses(400, 401, 403, 404, 409, 413, 415, 429),
         },
     )(api_view(["POST"])(view))
     return decorated

@@ -174,7 +174,12 @@ class Petition(models.Model):
     tracking_code = models.CharField(_("tracking code"), max_length=16, unique=True)
     token_hash = models.CharField(_("tracking token hash"), max_length=64, unique=True, editable=False)
     idempotency_key = models.CharField(
-        _("idempotency key"), max_length=80, null=True, blank=True, unique=True
+        # A client's key (at most 80 characters) within its interface and partner: ``api-12-<key>``.
+        _("idempotency key"),
+        max_length=120,
+        null=True,
+        blank=True,
+        unique=True,
     )
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 

@@ -60,8 +60,6 @@ MAX_WINDOW = dt.timedelta(days=90)
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 MAX_RESULTS = 1000
-#: The partner's Idempotency-Key is stored with a prefix naming the partner (see ``_idempotency_key``).
-PARTNER_IDEMPOTENCY_KEY_MAX_LENGTH = 64
 
 #: ``petition_submit``'s field names as the parameters an Open311 client sent.
 PARAMETER_OF_FIELD = {
@@ -414,19 +412,16 @@ def _service_errors(exc: ValidationError, *, title_given: bool) -> list[str]:
     return descriptions
 
 
-def _idempotency_key(request: HttpRequest, key: PartnerKey) -> str | None:
+def _idempotency_key(request: HttpRequest) -> str | None:
+    """The partner's key as sent; ``petition_submit`` keeps it apart from other partners' and the API's."""
     sent = (request.headers.get("Idempotency-Key") or "").strip()
     if not sent:
         return None
-    if len(sent) > PARTNER_IDEMPOTENCY_KEY_MAX_LENGTH:
+    if len(sent) > IDEMPOTENCY_KEY_MAX_LENGTH:
         raise BadRequest(
-            _("Idempotency-Key: at most %(count)s characters.")
-            % {"count": PARTNER_IDEMPOTENCY_KEY_MAX_LENGTH}
+            _("Idempotency-Key: at most %(count)s characters.") % {"count": IDEMPOTENCY_KEY_MAX_LENGTH}
         )
-    # Keys are unique across the portal: the prefix keeps partners' keys apart.
-    prefixed = f"open311-{key.partner_id}-{sent}"
-    assert len(prefixed) <= IDEMPOTENCY_KEY_MAX_LENGTH
-    return prefixed
+    return sent
 
 
 def _citizen_language(value: str) -> str:
@@ -460,6 +455,11 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
     address = normalize_text(post.get("address_string"))
     title = normalize_text(attributes.get("title"))
     errors: list[str] = []
+    # A parameter sent twice (two media_url, two phone numbers) would be read as its last value and
+    # the others dropped unseen: ask for one. (Repeated attribute[...] values are a list by the spec.)
+    for name, values in post.lists():
+        if len(values) > 1 and not _ATTRIBUTE.match(name):
+            errors.append(f"{name}: " + _("send one value, not %(count)s.") % {"count": len(values)})
     if len(description) > DESCRIPTION_MAX_LENGTH:
         errors.append(
             "description: "
@@ -471,7 +471,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
             _("lat, long, address_string: give the location as lat and long, or as address_string.")
         )
     try:
-        idempotency_key = _idempotency_key(request, key)
+        idempotency_key = _idempotency_key(request)
     except BadRequest as exc:
         errors.extend(exc.descriptions)
         idempotency_key = None
@@ -489,7 +489,7 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
 
     # Each submission texts the citizen: the portal's per-phone limit applies here too. A retry
     # of a request already filed sends nothing and always gets its answer back.
-    if not petition_idempotency_key_used(idempotency_key):
+    if not petition_idempotency_key_used(idempotency_key, channel=Channel.OPEN311, partner=key.partner_id):
         wait = submit_phone_wait(request, post.get("phone", ""))
         if wait is not None:
             return _too_many(

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from notifications.texts import receipt
 from notifications.transports.sms import LocmemSmsBackend
-from petitions.models import Channel, Petition
+from petitions.models import Channel, Partner, PartnerKey, Petition
 from routing import services
 from routing.models import Case
 from tests.conftest import Cast, Tree, advance
@@ -70,9 +70,10 @@ def test_a_petition_filed_by_api_gets_a_code_a_token_and_a_case(api: APIClient, 
 
 
 def test_accept_language_chooses_the_answers_language_not_the_citizens(
-    api: APIClient, tree: Tree, django_capture_on_commit_callbacks: Any
+    api: APIClient, tree: Tree, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
     """A partner's server sending Accept-Language: en must not text Vietnamese citizens in English."""
+    settings.PUBLIC_BASE_URL = "https://gopy.example.vn"  # the link is the same in the request and here
     with django_capture_on_commit_callbacks(execute=True):
         response = file(api, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 201
@@ -212,6 +213,29 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_petition(api: A
     assert Petition.objects.count() == 1
 
 
+def test_two_partners_and_an_anonymous_app_may_use_the_same_idempotency_key(
+    api: APIClient, tree: Tree
+) -> None:
+    keys = []
+    for name in ("Phố Xanh", "Hà Nội Sạch"):
+        partner = Partner.objects.create(name=name, contact_email="dev@example.vn", rate_limit="100/h")
+        raw = PartnerKey.generate()
+        key = PartnerKey(partner=partner)
+        key.set_key(raw)
+        key.save()
+        keys.append(raw)
+    codes = set()
+    for api_key in (*keys, None):
+        headers = {"HTTP_X_API_KEY": api_key} if api_key else {}
+        response = file(api, HTTP_IDEMPOTENCY_KEY="7d3c-uuid", **headers)
+        assert response.status_code == 201, response.json()
+        codes.add(response.json()["tracking_code"])
+        # Each one's retry finds its own petition.
+        again = file(api, HTTP_IDEMPOTENCY_KEY="7d3c-uuid", **headers)
+        assert (again.status_code, again.json()["tracking_code"]) == (200, response.json()["tracking_code"])
+    assert len(codes) == Petition.objects.count() == 3
+
+
 def test_the_same_idempotency_key_with_other_input_is_refused(api: APIClient, tree: Tree) -> None:
     file(api, HTTP_IDEMPOTENCY_KEY="app-42-retry")
     response = file(api, title="Một tiêu đề khác hẳn", HTTP_IDEMPOTENCY_KEY="app-42-retry")
@@ -306,3 +330,33 @@ def test_the_token_in_the_query_string_is_not_accepted(api: APIClient, submit: A
     result = submit()
     response = api.get(f"/api/v1/track/{result.petition.tracking_code}/?token={result.token}")
     assert response.status_code == 404
+
+
+def test_past_the_retention_period_tracking_shows_no_personal_data(
+    api: APIClient, submit: Any, cast: Cast, settings: Any
+) -> None:
+    """The tracking page's rule (docs/architecture.md) holds for the API's tracking too."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from routing.actors import CitizenActor
+    from tests.conftest import shape
+
+    settings.RETENTION_DAYS = 30
+    result = submit(text="Gọi tôi qua số 0912 345 678 hoặc an.nguyen@example.com, rác ùn ứ ba ngày.")
+    case = services.case_withdraw(
+        case_id=result.petition.case.pk,
+        actor=CitizenActor(petition_id=result.petition.pk),
+        reason="Tôi đã tự liên hệ được, gọi 0912 345 678 nếu cần.",
+    )
+    url = f"/api/v1/track/{result.petition.tracking_code}/"
+    within = api.get(url, HTTP_X_TRACKING_TOKEN=result.token).json()
+    assert "0912 345 678" in within["text"]
+    assert any(entry["note"] for entry in within["timeline"])  # the citizen's reason for withdrawing
+
+    shape(case, closed_at=timezone.now() - dt.timedelta(days=31))  # the nightly job has not run yet
+    past = api.get(url, HTTP_X_TRACKING_TOKEN=result.token).json()
+    assert "0912 345 678" not in past["text"] and "an.nguyen@example.com" not in past["text"]
+    assert "rác ùn ứ ba ngày" in past["text"]  # the record itself stays readable
+    assert not any(entry["note"] for entry in past["timeline"])

@@ -235,8 +235,32 @@ def test_reusing_an_idempotency_key_for_other_content_is_a_400(client, tree, api
     )
     assert response.status_code == 400
     assert errors(response, "json")[0][1].startswith("Idempotency-Key: ")
-    too_long = post_request(client, request_data(tree, api_key), **{"Idempotency-Key": "k" * 65})
+    # 80 characters, as in the JSON API; longer is refused.
+    assert (
+        post_request(client, request_data(tree, api_key), **{"Idempotency-Key": "k" * 80}).status_code == 201
+    )
+    too_long = post_request(client, request_data(tree, api_key), **{"Idempotency-Key": "k" * 81})
     assert too_long.status_code == 400
+    assert errors(too_long, "json")[0][1].startswith("Idempotency-Key: ")
+
+
+def test_an_api_client_cannot_take_a_partners_open311_idempotency_key(client, tree, partner, api_key):
+    """``open311-<partner>-x`` was the stored form of partner's Open311 key ``x``: an API client blocked it."""
+    from rest_framework.test import APIClient
+
+    from tests.api.test_public_api import VALID
+
+    squatter = APIClient().post(
+        "/api/v1/petitions/", VALID, format="json", HTTP_IDEMPOTENCY_KEY=f"open311-{partner.pk}-x"
+    )
+    assert squatter.status_code == 201
+    response = post_request(client, request_data(tree, api_key), **{"Idempotency-Key": "x"})
+    assert response.status_code == 201, response.content
+    assert Petition.objects.count() == 2
+    # The retries of each still find their own petition.
+    again = post_request(client, request_data(tree, api_key), **{"Idempotency-Key": "x"})
+    assert again.status_code == 200
+    assert parse(again, "json")[0]["service_request_id"] == parse(response, "json")[0]["service_request_id"]
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
@@ -411,3 +435,20 @@ def test_an_invalid_phone_is_a_400_not_a_429(client, tree, api_key, settings):
         response = post_request(client, request_data(tree, api_key, phone="12"))
         assert response.status_code == 400
         assert errors(response, "json")[0][1].startswith("phone: ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_parameter_sent_twice_is_refused_not_cut_to_its_last_value(client, tree, api_key, fmt):
+    """Two media_url kept only the last one: the partner's first photo was lost unseen."""
+    data = request_data(tree, api_key)
+    data["media_url"] = [
+        "https://cdn.phoxanh.example/photos/1.jpg",
+        "https://cdn.phoxanh.example/photos/2.jpg",
+    ]
+    response = post_request(client, data, fmt=fmt, **{"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert errors(response, fmt) == [(400, "media_url: send one value, not 2.")]
+    assert not Petition.objects.exists()
+    # Repeated values of one attribute are a list, as GeoReport v2 allows for multi-value attributes.
+    listed = request_data(tree, api_key, **{"attribute[consent_publish]": ["true"]})
+    assert post_request(client, listed, fmt=fmt).status_code == 201
