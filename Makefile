@@ -32,7 +32,7 @@ demo: migrate
 
 run: demo node_modules/.package-lock.json
 	@echo "Serving http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	PORT=$(PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 # axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json

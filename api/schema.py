@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+from config.public_url import public_base_url
 
 DESCRIPTION = """\
 File and follow citizen petitions (public); read and act on cases (staff).
@@ -61,5 +62,5 @@ class PartnerKeyScheme(OpenApiAuthenticationExtension):
 def finish(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular post-processing hook: the description and the server the API is served from."""
     result["info"]["description"] = DESCRIPTION
-    result["servers"] = [{"url": settings.PUBLIC_BASE_URL.rstrip("/")}]
+    result["servers"] = [{"url": public_base_url()}]
     return result

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from config.public_url import public_base_url
 from routing.models import EventKind
 
 SMS_SEGMENT = 160
@@ -29,7 +30,7 @@ def fold(text: str) -> str:
 
 
 def base_url() -> str:
-    return str(settings.PUBLIC_BASE_URL).rstrip("/")
+    return public_base_url()
 
 
 def tracking_url(token: str, language: str = "vi") -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from config.public_url import public_base_url
 from petitions.models import TITLE_MAX_LENGTH, Category, Channel
 from portal.forms import province_choices
 from routing.models import Case, CaseState, Level
@@ -28,7 +28,7 @@ OPEN_STATES = (
 
 
 def base_url() -> str:
-    return str(settings.PUBLIC_BASE_URL).rstrip("/")
+    return public_base_url()
 
 
 def _keywords(category: Category) -> str:
