@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import re
 import struct
 import warnings
@@ -25,8 +26,18 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+#: Formats decoded whole have lower limits (a JPEG is decoded at reduced scale, see MIN_DECODED_SIDE):
+#: Pillow keeps 4 bytes a pixel, and its WebP decoder holds three copies of the picture (libwebp's
+#: canvas, the frame as bytes, the image). At these limits one photo's processing stays under about
+#: 100 MB (docs/performance.md, "Upload memory"); a photo from a phone's camera is a JPEG.
+MAX_PIXELS_BY_FORMAT = {"JPEG": MAX_PIXELS, "MPO": MAX_PIXELS, "PNG": 16_000_000, "WEBP": 6_000_000}
 #: Longest side of the stored photo; larger photos are scaled down.
 MAX_STORED_SIDE = 2560
+#: A JPEG is decoded by libjpeg at 1/2, 1/4 or 1/8 scale when its longest side stays at least this:
+#: a 12 MP phone photo (4,000 × 3,000) is decoded straight to 2,000 × 1,500 (11 MB of pixels) and
+#: stored at that size, instead of decoded whole (46 MB) and resampled to 2,560 (docs/performance.md,
+#: "Upload memory").
+MIN_DECODED_SIDE = 2000
 #: Longest side of the thumbnail.
 THUMBNAIL_SIZE = 320
 JPEG_QUALITY = 85
@@ -60,8 +71,8 @@ _PARAMS: dict[str, dict[str, Any]] = {
 class ImageRejected(ValidationError):
     """An upload that is not an acceptable photo; ``code`` says why, the message says it to the citizen."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(MESSAGES[code], code=code, params=_PARAMS.get(code))
+    def __init__(self, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(MESSAGES[code], code=code, params=params or _PARAMS.get(code))
 
 
 class Upload(Protocol):
@@ -86,10 +97,10 @@ def process_image(upload: Upload | IO[bytes]) -> ProcessedImage:
     """Check an uploaded photo and re-encode it; raise ``ImageRejected`` when it is not acceptable.
 
     Returns the stored image (JPEG, or PNG when it has transparency; longest
-    side at most ``MAX_STORED_SIDE``; EXIF orientation applied, all metadata
+    side at most ``MAX_STORED_SIDE``, and a large JPEG as libjpeg decodes it at
+    reduced scale, down to ``MIN_DECODED_SIDE``; EXIF orientation applied, all metadata
     dropped; first frame of an animation) and a JPEG thumbnail.
     """
-    data = _read_limited(upload)
     with warnings.catch_warnings():
         # Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice that; our own
         # MAX_PIXELS check is stricter, this is the second guard. The filter is scoped to
@@ -97,7 +108,8 @@ def process_image(upload: Upload | IO[bytes]) -> ProcessedImage:
         # may leave this one filter installed a little longer or drop it early; both are
         # harmless, since MAX_PIXELS is far below Pillow's limit and is checked anyway.)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = _open_checked(data)
+        # The upload's bytes live only in _open_checked: they are let go once the pixels are decoded.
+        image = _open_checked(_read_limited(upload))
     try:
         return _encode(image)
     finally:
@@ -132,8 +144,9 @@ def _open_checked(data: bytes) -> Image.Image:
             raise ImageRejected("not_an_image")
         width, height = probe.size
         # From the header, before a single pixel is decoded.
-        if width * height > MAX_PIXELS:
-            raise ImageRejected("too_many_pixels")
+        limit = MAX_PIXELS_BY_FORMAT[probe.format]
+        if width * height > limit:
+            raise ImageRejected("too_many_pixels", {"megapixels": limit // 1_000_000})
         if width < 1 or height < 1:
             raise ImageRejected("damaged")
         frames = getattr(probe, "n_frames", 1) if probe.format == "MPO" else 1
@@ -145,14 +158,16 @@ def _open_checked(data: bytes) -> Image.Image:
 
     # verify() leaves the image unusable: open again to decode.
     image: Image.Image | None = None
+    stream = io.BytesIO(data)
     try:
-        image = Image.open(io.BytesIO(data), formats=_OPEN_FORMATS)
-        if image.format in ("JPEG", "MPO") and max(width, height) > MAX_STORED_SIDE:
-            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the stored size
-            # (asked with the photo's own proportions: a square request never reduces a 4:3 photo).
+        image = Image.open(stream, formats=_OPEN_FORMATS)
+        if image.format in ("JPEG", "MPO") and max(width, height) >= 2 * MIN_DECODED_SIDE:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale as long as the longest side keeps
+            # MIN_DECODED_SIDE (asked with the photo's own proportions: a square request never
+            # reduces a 4:3 photo). Never a full-size decode only to throw most of it away.
             longest = max(width, height)
             image.draft(
-                "RGB", (-(-width * MAX_STORED_SIDE // longest), -(-height * MAX_STORED_SIDE // longest))
+                "RGB", (-(-width * MIN_DECODED_SIDE // longest), -(-height * MIN_DECODED_SIDE // longest))
             )
         image.load()  # the first frame only; ImageFile.LOAD_TRUNCATED_IMAGES stays off
     except Exception as exc:
@@ -160,6 +175,9 @@ def _open_checked(data: bytes) -> Image.Image:
             image.close()
         bomb = isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning)
         raise ImageRejected("too_many_pixels" if bomb else "damaged") from None
+    # Pillow keeps the stream (and with it the upload's bytes, up to 10 MB) until the image is
+    # closed; nothing after load() reads it for the first frame, so it goes now.
+    stream.close()
     return image
 
 
@@ -350,12 +368,15 @@ def _bounded() -> Iterator[int]:
 _HIGH_BIT_DEPTH = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 #: Modes a resize keeps as they are (a palette image would be resized pixel by pixel, badly).
 _SHRINK_FIRST = frozenset({"RGB", "RGBA", "L", "LA", "CMYK", "YCbCr"})
+#: Rows of the result resampled at a time: the resampler's intermediate (result width × source
+#: rows) is then a band of a few MB, not 2,560 × 3,000 × 4 bytes (29 MB) for a 12 MP photo.
+_BAND_ROWS = 128
 
 
 def _encode(image: Image.Image) -> ProcessedImage:
-    if max(image.size) > MAX_STORED_SIDE and image.mode in _SHRINK_FIRST:
-        # Shrink in place before anything copies the picture: every later copy is small.
-        image.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    if image.mode in _SHRINK_FIRST:
+        # Shrink before anything copies the picture: every later copy is small.
+        _shrink(image, MAX_STORED_SIDE)
     oriented = image
     # A broken EXIF block must not cost the citizen the photo: keep it unrotated.
     with contextlib.suppress(Exception):
@@ -365,29 +386,35 @@ def _encode(image: Image.Image) -> ProcessedImage:
         oriented = oriented.convert("I").point(lambda value: value * (1 / 257)).convert("L")
 
     if _has_transparency(oriented):
-        stored = oriented.convert("RGBA")
-        if stored.getchannel("A").getextrema()[0] == 255:  # declared, but nothing is see-through
+        stored = oriented if oriented.mode == "RGBA" else oriented.convert("RGBA")
+        # Per band, without copying the alpha channel out: ((min, max) of R, G, B, A).
+        bands: Any = stored.getextrema()
+        if bands[3][0] == 255:  # declared, but nothing is see-through
             stored = stored.convert("RGB")
     else:
         stored = oriented if oriented.mode == "RGB" else oriented.convert("RGB")
+    if stored is not image:
+        image.close()  # the decoded picture, when a conversion made another
 
-    if max(stored.size) > MAX_STORED_SIDE:
-        stored.thumbnail((MAX_STORED_SIDE, MAX_STORED_SIDE), Image.Resampling.LANCZOS)
+    _shrink(stored, MAX_STORED_SIDE)
     # convert() copies info (comment, ICC, EXIF bytes...), and savers read some of it
     # from there: start from nothing so nothing of the upload is written back.
     stored.info = {}
 
+    # The thumbnail is resampled from the stored picture, never from a full-size copy of it.
+    thumb_size = _fit(stored.size, THUMBNAIL_SIZE)
+    small = stored.resize(thumb_size, Image.Resampling.LANCZOS, reducing_gap=2.0) if thumb_size else stored
     if stored.mode == "RGBA":
         content = _save(stored, "PNG", optimize=False)
         content_type, extension = "image/png", "png"
-        flat = Image.new("RGB", stored.size, (255, 255, 255))
-        flat.paste(stored, mask=stored.getchannel("A"))
+        # Resampled with premultiplied alpha, then flattened on white.
+        flat = Image.new("RGB", small.size, (255, 255, 255))
+        flat.paste(small, mask=small.getchannel("A"))
     else:
         content = _save(stored, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
         content_type, extension = "image/jpeg", "jpg"
-        flat = stored.copy()
+        flat = small
     flat.info = {}
-    flat.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     thumbnail = _save(flat, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
     return ProcessedImage(
         content=content,
@@ -397,6 +424,52 @@ def _encode(image: Image.Image) -> ProcessedImage:
         width=stored.width,
         height=stored.height,
     )
+
+
+def _fit(size: tuple[int, int], longest: int) -> tuple[int, int] | None:
+    """``size`` scaled down to fit in ``longest`` × ``longest`` as ``Image.thumbnail`` rounds it; None when it fits."""
+    width, height = size
+    if max(width, height) <= longest:
+        return None
+    aspect = width / height
+    if aspect >= 1:
+        other = min(
+            math.floor(longest / aspect),
+            math.ceil(longest / aspect),
+            key=lambda n: abs(aspect - longest / n) if n else 0,
+        )
+        return longest, max(other, 1)
+    other = min(
+        math.floor(longest * aspect), math.ceil(longest * aspect), key=lambda n: abs(aspect - n / longest)
+    )
+    return max(other, 1), longest
+
+
+def _shrink(image: Image.Image, longest: int) -> None:
+    """Scale ``image`` down in place (Lanczos) to fit in ``longest`` × ``longest``; never up."""
+    size = _fit(image.size, longest)
+    if size is None:
+        return
+    # Band by band into the result, each from the source rows it reads (Lanczos: three steps of
+    # the source either side), so that neither the resampler's intermediate (result width × all
+    # source rows) nor RGBA's premultiplied copy is ever made of the whole picture. The same
+    # pixels as one resize, ±1 from rounding the bands' source boxes.
+    width, height = image.size
+    result = Image.new(image.mode, size)
+    step = height / size[1]
+    margin = math.ceil(3 * step) + 1
+    for top in range(0, size[1], _BAND_ROWS):
+        bottom = min(top + _BAND_ROWS, size[1])
+        first, last = top * step, bottom * step
+        crop_top, crop_bottom = max(0, math.floor(first) - margin), min(height, math.ceil(last) + margin)
+        band = image.crop((0, crop_top, width, crop_bottom))
+        box = (0.0, first - crop_top, float(width), last - crop_top)
+        result.paste(band.resize((size[0], bottom - top), Image.Resampling.LANCZOS, box=box), (0, top))
+        band.close()
+    # As Image.thumbnail does: the same object (its info and EXIF orientation) on the new pixels.
+    image.im = result.im
+    image._size = size
+    image.readonly = 0
 
 
 def _has_transparency(image: Image.Image) -> bool:

@@ -22,6 +22,7 @@ from petitions.images import (
     MAX_PIXELS,
     MAX_STORED_SIDE,
     MAX_UPLOAD_BYTES,
+    MIN_DECODED_SIDE,
     THUMBNAIL_SIZE,
     ImageRejected,
     ProcessedImage,
@@ -167,10 +168,26 @@ def test_comment_xmp_and_icc_profile_are_not_written_back():
 
 
 def test_a_large_photo_is_scaled_down_to_the_stored_size():
-    result = process_image(upload(encode(photo((4000, 3000)), "JPEG", quality=50)))
+    # 3,000 pixels: too small to be decoded at half scale (1,500 < MIN_DECODED_SIDE), so resampled.
+    result = process_image(upload(encode(photo((3000, 2250)), "JPEG", quality=50)))
 
     assert (result.width, result.height) == (MAX_STORED_SIDE, 1920)
     assert opened(result.content).size == (MAX_STORED_SIDE, 1920)
+
+
+def test_a_large_png_is_scaled_down_to_the_stored_size():
+    result = process_image(upload(encode(photo((4000, 3000)), "PNG"), name="photo.png"))
+
+    assert (result.width, result.height) == (MAX_STORED_SIDE, 1920)
+
+
+def test_a_12_megapixel_phone_jpeg_is_decoded_at_half_scale_and_stored_at_that_size():
+    result = process_image(upload(encode(photo((4032, 3024)), "JPEG", quality=50)))
+
+    assert (result.width, result.height) == (2016, 1512)
+    assert MIN_DECODED_SIDE <= 2016 <= MAX_STORED_SIDE
+    assert opened(result.content).size == (2016, 1512)
+    assert opened(result.thumbnail).size == (THUMBNAIL_SIZE, 240)
 
 
 def test_a_very_large_jpeg_is_decoded_at_a_reduced_scale_and_still_fits():

@@ -36,7 +36,7 @@ from django.utils import translation
 from django.utils.html import escape
 from PIL import ExifTags, Image
 
-from petitions.images import MAX_PIXELS, MESSAGES, ImageRejected, process_image
+from petitions.images import MAX_PIXELS, MAX_PIXELS_BY_FORMAT, MESSAGES, ImageRejected, process_image
 from petitions.models import Attachment, Petition
 from routing.models import Case, CaseEvent
 from tests.petitions.test_images import assert_no_metadata, encode, photo, png_chunk, upload
@@ -122,9 +122,20 @@ def png_header_and_rows(width: int, height: int, rows: int) -> bytes:
     )
 
 
-#: 7300 × 5470 = 39.9 MP: just under MAX_PIXELS, so the header check lets it through.
+#: 7300 × 5470 = 39.9 MP: just under MAX_PIXELS (JPEG's limit), so the header check lets it through.
 NEAR_LIMIT = (7300, 5470)
 assert NEAR_LIMIT[0] * NEAR_LIMIT[1] <= MAX_PIXELS
+#: Just under the limits of the formats decoded whole: 15.96 MP for PNG, 5.98 MP for WebP.
+NEAR_PNG_LIMIT = (4600, 3470)
+NEAR_WEBP_LIMIT = (2990, 2000)
+assert NEAR_PNG_LIMIT[0] * NEAR_PNG_LIMIT[1] <= MAX_PIXELS_BY_FORMAT["PNG"]
+assert NEAR_WEBP_LIMIT[0] * NEAR_WEBP_LIMIT[1] <= MAX_PIXELS_BY_FORMAT["WEBP"]
+
+
+def noisy_phone_photo() -> bytes:
+    """A 12 MP (4000 × 3000) JPEG of random pixels, about 8 MB: the upload benchmark's photo."""
+    pixels = Image.frombytes("RGB", (4000, 3000), os.urandom(4000 * 3000 * 3))
+    return encode(pixels, "JPEG", quality=80)
 
 
 def large_phone_photo() -> bytes:
@@ -185,13 +196,18 @@ def test_huge_metadata_is_dropped_or_the_photo_refused_never_an_error(make):
 
 # --- memory -------------------------------------------------------------------------
 
-#: Pillow keeps RGB pixels in 4 bytes: one decoded picture at MAX_PIXELS is 160 MB, the least a
-#: 40 MP PNG can cost (only JPEG can be decoded at a reduced scale). Scaling it down to the stored
-#: size needs the resampler's intermediate (2560 columns × 5470 rows × 4 bytes: 56 MB) and the
-#: result (20 MB): 236 MB. The bound allows exactly that, and fails as soon as a second full-size
-#: copy is made (320 MB): a server taking a few uploads at once would run out of memory, on files
-#: as small as 100 bytes.
-MAX_PEAK_MB = 256
+#: Pillow keeps RGB pixels in 4 bytes. A JPEG is decoded at 1/2, 1/4 or 1/8 scale when the result
+#: keeps 2,000 pixels (a 40 MP JPEG costs 38 MB decoded, a 12 MP one 11 MB); PNG and WebP are decoded
+#: whole, so their pixel limits are lower: at 16 MP a PNG is 64 MB decoded, plus the stored picture
+#: (2,560 × 1,931 × 4: 19 MB) and a band of the resampler; a 6 MP WebP is three copies of 24 MB while
+#: Pillow's decoder holds its canvas and the frame as bytes. The bound fails as soon as a second
+#: full-size copy is made, or the resampler's whole-picture intermediate comes back (+36 MB for the
+#: PNG): a server taking a few uploads at once would run out of memory, on files as small as 50 kB.
+#: Measured on 2026-12-06: 88 MB for the PNG, 91 for the WebP, 63 for the 40 MP JPEG.
+MAX_PEAK_MB = 112
+#: The typical upload, a 12 MP phone photo of 8 MB: decoded at half scale, 22 MB measured. A
+#: full-size decode alone is 46 MB.
+MAX_PHONE_PHOTO_PEAK_MB = 40
 #: The Python heap holds the upload's bytes (at most 10 MB) and copies of them: Pillow keeps every
 #: JPEG APP segment as bytes, on each of the two opens, and the structure walk slices the segments.
 #: 150 EXIF segments in a 9.7 MB file cost 56 MB today; six copies of a 10 MB upload is the bound.
@@ -258,9 +274,11 @@ def measure(data: bytes, tmp_path: Path) -> dict[str, Any]:
 
 MEMORY_CASES = {
     # 100 bytes: a header declaring 39.9 MP and a single scanline of pixels.
-    "header-only-40mp-png": lambda: png_header_and_rows(*NEAR_LIMIT, rows=1),
+    "header-only-16mp-png": lambda: png_header_and_rows(*NEAR_PNG_LIMIT, rows=1),
     # A whole 39.9 MP picture of one colour: about 130 kB.
-    "flat-40mp-png": lambda: png_header_and_rows(*NEAR_LIMIT, rows=NEAR_LIMIT[1]),
+    "flat-16mp-png": lambda: png_header_and_rows(*NEAR_PNG_LIMIT, rows=NEAR_PNG_LIMIT[1]),
+    "flat-6mp-webp": lambda: encode(Image.new("RGB", NEAR_WEBP_LIMIT, (20, 90, 200)), "WEBP"),
+    "flat-40mp-jpeg": lambda: encode(Image.new("RGB", NEAR_LIMIT, (20, 90, 200)), "JPEG"),
     "large-24mp-phone-jpeg": large_phone_photo,
     "png-ztxt-inflating-to-200mb": METADATA_BOMBS["png-ztxt-inflating-to-200mb"],
     "jpeg-150-exif-segments": jpeg_with_150_exif_segments,
@@ -277,6 +295,35 @@ def test_the_memory_a_hostile_or_large_photo_costs_is_bounded(make, tmp_path):
 
     assert cost["traced_mb"] < MAX_TRACED_MB, cost
     assert cost["peak_mb"] < MAX_PEAK_MB, cost
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the resident set from /proc")
+def test_a_12_megapixel_phone_photo_costs_less_than_a_full_size_decode(tmp_path):
+    data = noisy_phone_photo()
+    assert 6 * 2**20 < len(data) <= 10 * 1024 * 1024
+
+    cost = measure(data, tmp_path)
+
+    assert cost["size"] == [2000, 1500], cost
+    assert cost["peak_mb"] < MAX_PHONE_PHOTO_PEAK_MB, cost
+
+
+@pytest.mark.parametrize(
+    ("image_format", "size", "megapixels"),
+    [("PNG", (4000, 4001), 16), ("WEBP", (3000, 2001), 6)],
+)
+def test_a_png_or_webp_over_its_formats_pixel_limit_is_refused_from_its_header(
+    image_format, size, megapixels, monkeypatch
+):
+    source = encode(Image.new("L" if image_format == "PNG" else "RGB", size), image_format)
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels were decoded"))
+
+    with pytest.raises(ImageRejected) as excinfo:
+        process_image(upload(source))
+
+    assert excinfo.value.code == "too_many_pixels"
+    with translation.override("en"):
+        assert excinfo.value.messages == [f"This photo has more than {megapixels} megapixels."]
 
 
 def test_a_png_whose_pixel_data_stops_short_of_its_height_is_refused_as_damaged():
