@@ -254,6 +254,17 @@ class PublicCaseSerializer(Serializer):
 # --- staff: cases ------------------------------------------------------------------------------
 
 
+#: Text without a NUL, which the API refuses in every text it reads (PostgreSQL cannot hold it).
+#: Non-empty: for a field that may be blank, drf-spectacular adds ``""`` as the other branch of a
+#: ``oneOf``, and a pattern matching ``""`` too would make the empty text match both, so neither.
+NO_NUL_PATTERN = r"^[^\u0000]+$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": NO_NUL_PATTERN})
+class SearchTextField(serializers.CharField):
+    """The case list's ``q``: its schema says that a NUL is refused, as the field does (a 400)."""
+
+
 class CaseFilterSerializer(Serializer):
     """Query parameters of the case list (all optional, combined with AND)."""
 
@@ -272,7 +283,7 @@ class CaseFilterSerializer(Serializer):
     unit = serializers.RegexField(r"^[A-Za-z0-9_-]{1,16}$", required=False, help_text="Handling unit code.")
     overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
     assigned_to_me = serializers.BooleanField(required=False, allow_null=True, default=None)
-    q = serializers.CharField(
+    q = SearchTextField(
         required=False,
         allow_blank=True,
         max_length=200,

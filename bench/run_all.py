@@ -1,7 +1,8 @@
 """Every benchmark at one size, one JSON result file: what ``make bench`` runs.
 
-    .venv/bin/python bench/run_all.py [--size small|medium] [--only intake,search,live] [--out FILE]
-        [--intake-duration S] [--intake-connections N] [--search-cases N] [--live-updates N]
+    .venv/bin/python bench/run_all.py [--size small|medium] [--only intake,search,live,schemathesis]
+        [--out FILE] [--intake-duration S] [--intake-connections N] [--search-cases N] [--live-updates N]
+        [--schemathesis-examples N]
 
 Runs, each in its own process, one after the other (the machine has two cores):
 
@@ -13,14 +14,17 @@ Runs, each in its own process, one after the other (the machine has two cores):
   ``bench/generate.py`` the first time), with ``--json``, fewer timed runs than its defaults at
   the small size;
 - ``live``: ``bench/live_latency.py`` (commit → browser latency; Redis db 8, Chromium); it has no
-  JSON output, so its printed summary is parsed.
+  JSON output, so its printed summary is parsed;
+- ``schemathesis``: ``bench/schemathesis_run.py`` (the API against its OpenAPI document, every
+  check, staff token and partner key, on its own daphne and SQLite), with ``--json``; it fails on
+  any server error or failed check.
 
 Sizes (explicit flags win):
 
-| size | intake | search | live |
-|---|---|---|---|
-| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates |
-| medium | 30 s, 16 connections | 20,000 cases | 100 updates |
+| size | intake | search | live | schemathesis |
+|---|---|---|---|---|
+| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates | 25 examples per operation |
+| medium | 30 s, 16 connections | 20,000 cases | 100 updates | 100 examples per operation |
 
 Writes ``bench/results/bench-<UTC timestamp>.json`` (git-ignored; ``--out`` to choose) with the
 machine (cores, memory, Python, Java, PostgreSQL, Redis, wrk and Chromium versions, load average), each
@@ -55,7 +59,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = BENCH / "results"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/8"
-BENCHMARKS = ("intake", "search", "live")
+BENCHMARKS = ("intake", "search", "live", "schemathesis")
 
 SIZES: dict[str, dict[str, Any]] = {
     "small": {
@@ -72,6 +76,7 @@ SIZES: dict[str, dict[str, Any]] = {
             "--pure-bulk-docs=2000",
         ],
         "live_updates": 20,
+        "schemathesis_examples": 25,
     },
     "medium": {
         "intake_duration": 30,
@@ -79,6 +84,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "search_cases": 20000,
         "search_extra": ["--runs=200", "--monitor-runs=50", "--db-runs=20", "--pure-bulk-docs=10000"],
         "live_updates": 100,
+        "schemathesis_examples": 100,
     },
 }
 
@@ -214,6 +220,18 @@ def plan(args: argparse.Namespace, size: dict[str, Any], workdir: Path) -> list[
             args.timeout,
             {**env, "REDIS_URL": REDIS_URL},
         ),
+        "schemathesis": Run(
+            "schemathesis",
+            [
+                python,
+                str(BENCH / "schemathesis_run.py"),
+                f"--max-examples={pick(args.schemathesis_examples, size['schemathesis_examples'])}",
+                f"--json={workdir / 'schemathesis.json'}",
+            ],
+            workdir / "schemathesis.json",
+            args.timeout,
+            env,
+        ),
     }
     return [runs[name] for name in args.only]
 
@@ -287,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--intake-connections", type=int)
     parser.add_argument("--search-cases", type=int)
     parser.add_argument("--live-updates", type=int)
+    parser.add_argument("--schemathesis-examples", type=int, help="examples per operation and phase")
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds per benchmark before it is stopped"
     )
@@ -309,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             "intake_connections": pick(args.intake_connections, size["intake_connections"]),
             "search_cases": pick(args.search_cases, size["search_cases"]),
             "live_updates": pick(args.live_updates, size["live_updates"]),
+            "schemathesis_examples": pick(args.schemathesis_examples, size["schemathesis_examples"]),
             "only": args.only,
         },
         "machine": machine(),

@@ -210,3 +210,18 @@ def test_the_schema_states_the_ranges_the_server_enforces(client: Client) -> Non
     days = schema["components"]["schemas"]["ExtendActionRequest"]["properties"]["days"]
     assert (days["minimum"], days["maximum"]) == (1, 32767)
     assert "SLA policy" in days["description"]
+
+
+def test_the_schema_says_the_search_text_may_not_hold_a_nul(
+    client: Client, client_for: Any, cast: Any
+) -> None:
+    """Found by bench/schemathesis_run.py: ``q`` with a NUL was valid by the schema, and a 400."""
+    schema = json.loads(client.get("/api/schema/?format=json").content)
+    [q] = [p for p in schema["paths"]["/api/v1/cases/"]["get"]["parameters"] if p["name"] == "q"]
+    validator = Draft202012Validator(q["schema"])
+    assert not validator.is_valid("Rác\x00")
+    assert validator.is_valid("Rác thải PA-26 ñ 🌧")
+    assert validator.is_valid("") and not validator.is_valid("x" * 201)
+    answer = client_for(cast.officer).get("/api/v1/cases/", {"q": "Rác\x00"})
+    assert answer.status_code == 400
+    assert list(answer.json()["error"]["fields"]) == ["q"]
