@@ -98,7 +98,9 @@ def test_the_citizens_page_and_the_officers_inbox_change_without_a_reload(
     inbox.wait_for_timeout(500)
     expect(_live(inbox)).to_have_text("")
     # The officer ticks the case for a bulk action, then deals with it on its own instead.
-    inbox.locator(f"#select-{case.pk}").check()
+    ticked = inbox.locator(f"#select-{case.pk}")
+    ticked.check()
+    seen_as = ticked.input_value()
 
     # ... and accepts the case in another.
     desk = office.new_page()
@@ -125,8 +127,13 @@ def test_the_citizens_page_and_the_officers_inbox_change_without_a_reload(
     expect(_tab(inbox, "Mine")).to_have_text(f"{t('Mine')} 1", timeout=LIVE)
     expect(inbox.locator("table.inbox tbody")).to_contain_text(t("No cases here."), timeout=LIVE)
     expect(_live(inbox)).to_have_text(
-        f"{t('Updated just now.')} {t('A case you ticked changed or left this list; it is no longer ticked.')}"
+        f"{t('Updated just now.')} {t('A case you ticked changed or left this list: it stays selected as you saw it, and the results will say it was left alone.')}"
     )
+    # The case left the list, but not the selection: the bulk form still sends it as the officer saw
+    # it, so the results page reports it as left alone instead of dropping it unseen.
+    kept = inbox.locator("form.bulk input[type=hidden][name=cases]")
+    expect(kept).to_have_count(1)
+    assert kept.input_value() == seen_as
 
     # Meanwhile another citizen files a petition from their phone.
     other = new_context().new_page()
