@@ -8,7 +8,7 @@ PORT ?= 8000
 # Two workers: the machine has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint format messages makemessages migrate demo clean browser-tools search-engine search-engine-run
+.PHONY: run sweep test lint format messages makemessages migrate demo clean browser-tools search-engine search-engine-run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ demo: migrate
 run: demo node_modules/.package-lock.json
 	@echo "Serving http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	PORT=$(PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# The deadline sweep, by hand in the embedded setup (production schedules it): PORT as `make run`'s,
+# so that the links in its messages name the port the site is served on.
+sweep: $(STAMP)
+	PORT=$(PORT) $(BIN)/python manage.py sweep_deadlines
 
 # axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
