@@ -13,6 +13,8 @@ declared ``verbose_name``, never the ones set here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -52,6 +54,12 @@ THIRD_PARTY_MESSAGES = (
     gettext_noop("Clean up expired attempts"),
     gettext_noop("Not set"),
     gettext_noop("Attempt Remaining"),
+    # django.contrib.admin 5.2 texts its Vietnamese catalogue lacks
+    gettext_noop("Show counts"),
+    gettext_noop("Hide counts"),
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
 )
 
 #: Installed app (module) → its name in the admin.
@@ -68,6 +76,44 @@ TOTP_FIELD_NAMES = {
     "confirmed": _("confirmed"),
     "created_at": _("created at"),
     "last_used_at": _("last used at"),
+    "key": _("secret key"),
+    "step": _("time step"),
+    "t0": _("start time (T0)"),
+    "digits": _("digits"),
+    "tolerance": _("tolerance"),
+    "drift": _("clock drift"),
+    "last_t": _("last time step used"),
+    "throttling_failure_timestamp": _("last failed attempt"),
+    "throttling_failure_count": _("failed attempts in a row"),
+}
+
+#: Their help texts, also plain English strings.
+TOTP_HELP_TEXTS = {
+    "user": _("The user that this device belongs to."),
+    "name": _("The human-readable name of this device."),
+    "confirmed": _("Is this device ready for use?"),
+    "created_at": _("The date and time when this device was initially created in the system."),
+    "last_used_at": _("The most recent date and time this device was used."),
+    "key": _("A hex-encoded secret key of up to 40 bytes."),
+    "step": _("The time step in seconds."),
+    "t0": _("The Unix time at which to begin counting steps."),
+    "digits": _("The number of digits to expect in a token."),
+    "tolerance": _("The number of time steps in the past or future to allow."),
+    "drift": _("The number of time steps the prover is known to deviate from our clock."),
+    "last_t": _("The t value of the latest verified token. The next token must be at a higher time step."),
+    "throttling_failure_timestamp": _(
+        "A timestamp of the last failed verification attempt. Null if last attempt succeeded."
+    ),
+    "throttling_failure_count": _("Number of successive failed attempts."),
+}
+
+#: The section titles of django-otp's TOTP device form (plain strings in its admin).
+TOTP_FIELDSETS: dict[str, Any] = {
+    "Identity": _("Identity"),
+    "Timestamps": _("Times"),
+    "Configuration": _("Configuration"),
+    "State": _("State"),
+    "Throttling": _("Throttling"),
 }
 
 
@@ -82,4 +128,36 @@ def relabel_third_party_apps() -> None:
         model._meta.verbose_name = _("TOTP device")
         model._meta.verbose_name_plural = _("TOTP devices")
         for field_name, verbose_name in TOTP_FIELD_NAMES.items():
-            model._meta.get_field(field_name).verbose_name = verbose_name
+            field = model._meta.get_field(field_name)
+            field.verbose_name = verbose_name
+            field.help_text = TOTP_HELP_TEXTS[field_name]
+        _translate_totp_fieldsets(model)
+    if apps.is_installed("axes"):
+        _name_axes_status_column()
+
+
+def _name_axes_status_column() -> None:
+    """django-axes' attempts list has a "status" column named by its method, in English."""
+    from django.contrib import admin
+
+    registered = admin.site._registry.get(apps.get_model("axes", "AccessAttempt"))
+    status = getattr(type(registered), "status", None) if registered is not None else None
+    if status is not None:
+        status.short_description = _("status")
+
+
+def _translate_totp_fieldsets(model: type) -> None:
+    from django.contrib import admin
+
+    registered = admin.site._registry.get(model)
+    if registered is None:
+        return
+    plain = registered.get_fieldsets
+
+    def get_fieldsets(request: Any, obj: Any = None) -> Any:
+        return [
+            (TOTP_FIELDSETS.get(str(name), name) if name else name, options)
+            for name, options in plain(request, obj)
+        ]
+
+    registered.get_fieldsets = get_fieldsets  # type: ignore[method-assign]

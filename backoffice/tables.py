@@ -149,9 +149,12 @@ def _xlsx_cell(ws: Any, value: Any, number_format: str | None) -> Any:
 
 
 def _min_width(value: Any) -> int:
-    # A column too narrow for its date shows "#####" instead.
+    # A column too narrow for its date shows "#####" instead; text as wide as its longer values
+    # (a title), up to 60 characters, past which Excel's own wrapping is better.
     if isinstance(value, dt.datetime):
         return 17
+    if isinstance(value, str):
+        return min(60, max(12, len(value) + 2))
     return 12
 
 

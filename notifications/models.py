@@ -87,7 +87,7 @@ class Notification(models.Model):
         related_name="notifications",
     )
     #: One message per cause, channel and recipient: writing it twice is a no-op.
-    dedupe_key = models.CharField(max_length=200, unique=True, editable=False)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True, editable=False)
 
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

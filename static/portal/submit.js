@@ -10,8 +10,10 @@
   var commune = form.querySelector("[name=commune]");
   var template = form.getAttribute("data-communes-url");
 
-  // A filter box over a long commune list (Hà Nội has 127): typing narrows the options, by the
-  // name with or without accents. The chosen option always stays in the list.
+  // A filter box over a long commune list (Hà Nội has 126): typing narrows the options, by the
+  // name with or without accents: a word typed without accents matches any ("dong" finds Đống Đa
+  // and Hà Đông), a word typed with them matches those accents ("Đống" finds only Đống Đa). The
+  // chosen option always stays in the list.
   var filterBox = form.querySelector("[data-commune-filter]");
   var filter = filterBox && filterBox.querySelector("input");
   var filterCount = filterBox && filterBox.querySelector("[data-filter-count]");
@@ -27,12 +29,17 @@
       : "";
   };
   var applyFilter = function () {
-    var words = fold(filter.value).split(/\s+/).filter(Boolean);
+    var words = filter.value.normalize("NFC").toLowerCase().split(/\s+/).filter(Boolean).map(function (word) {
+      var plain = fold(word);
+      return plain === word ? { text: plain, folded: true } : { text: word, folded: false };
+    });
     var chosen = commune.value;
     while (commune.options.length > 1) { commune.remove(1); }
     var shown = 0;
     allCommunes.forEach(function (item) {
-      var matches = words.every(function (word) { return item.key.indexOf(word) !== -1; });
+      var matches = words.every(function (word) {
+        return (word.folded ? item.key : item.exact).indexOf(word.text) !== -1;
+      });
       if (!matches && item.value !== chosen) { return; }
       var option = document.createElement("option");
       option.value = item.value;
@@ -49,7 +56,8 @@
     allCommunes = [];
     for (var i = 1; i < commune.options.length; i += 1) {
       var option = commune.options[i];
-      allCommunes.push({ value: option.value, text: option.textContent, key: fold(option.textContent) });
+      var name = option.textContent;
+      allCommunes.push({ value: option.value, text: name, key: fold(name), exact: name.normalize("NFC").toLowerCase() });
     }
     filter.value = "";
     showCount(allCommunes.length);

@@ -50,3 +50,25 @@ def test_the_history_button_says_lich_su(client, cast, tree):
     body = client.get(reverse("admin:routing_unit_change", args=[tree.hanoi.pk])).content.decode()
     assert "Bản ghi nhớ" not in body
     assert ">Lịch sử</a>" in body
+
+
+def test_the_totp_device_form_is_in_vietnamese(client, cast):
+    """Its sections, labels and help texts were django-otp's plain English strings."""
+    client.force_login(cast.superuser)
+    body = client.get(reverse("admin:otp_totp_totpdevice_add")).content.decode()
+    for english in ("Identity", "Throttling", "Configuration", "The time step in seconds.", "Tolerance"):
+        assert english not in body, english
+    for english in ("Throttling", "time step", "The time step in seconds."):
+        assert vi(english) in body, english
+
+
+def test_the_admins_own_new_texts_and_the_attempts_status_column_are_in_vietnamese(client, cast):
+    AccessAttempt.objects.create(
+        username="ai.do", ip_address="203.0.113.5", user_agent="curl", failures_since_start=3
+    )
+    client.force_login(cast.superuser)
+    index = client.get(reverse("admin:index")).content.decode()
+    assert "Model name" not in index and vi("Model name") in index
+    attempts = client.get(reverse("admin:axes_accessattempt_changelist")).content.decode()
+    assert ">Status<" not in attempts and vi("status").capitalize() in attempts
+    assert "Show counts" not in attempts and vi("Show counts") in attempts

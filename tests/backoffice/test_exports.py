@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from backoffice.tables import safe_cell
 
@@ -120,3 +121,13 @@ def test_csv_dates_keep_their_text_form(client, cast, case):
     client.force_login(cast.leader)
     _header, row = _csv(client.get(url(tab="open")))
     assert row[1] == timezone.localtime(case.submitted_at).strftime("%Y-%m-%d %H:%M")
+
+
+def test_xlsx_text_columns_are_as_wide_as_their_text(client, cast, case):
+    """The title column was 12 characters wide whatever the titles."""
+    client.force_login(cast.leader)
+    sheet = load_workbook(io.BytesIO(client.get(url("xlsx", tab="open")).content)).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    column = get_column_letter(header.index(gettext("Title")) + 1)
+    assert sheet.column_dimensions[column].width >= len(case.petition.title) + 2

@@ -64,6 +64,9 @@ def test_templates_of_the_unit_and_above_are_offered_and_inserted(client, case, 
     url = reverse("backoffice:backoffice-case", args=[case.pk])
     body = client.get(url).content.decode()
     assert "Mẫu phường" in body and "Mẫu thành phố" in body and "Mẫu phường khác" not in body
+    # Units name their templates alike: each says whose it is.
+    assert 'Mẫu phường</a> <span class="meta">(Phường Hoàn Kiếm)</span>' in body
+    assert 'Mẫu thành phố</a> <span class="meta">(Thành phố Hà Nội)</span>' in body
     body = client.get(url, {"template": mine.pk}).content.decode()
     assert "Nội dung mẫu của phường.</textarea>" in body
     assert 'open id="action-submit_response"' in body

@@ -114,3 +114,5 @@ def test_the_lockout_page_says_when_to_try_again_in_the_page_language(
     assert response.status_code == 429
     assert expected in response.content.decode()
     assert response["Retry-After"] == "900"
+    # Not a dead end: the way back to the sign-in page and to the site.
+    assert f'href="{reverse("backoffice:backoffice-login")}"' in response.content.decode()
