@@ -1,4 +1,5 @@
-"""The office on a common laptop screen (1366 px): two header rows that never wrap, charts as wide as their row."""
+"""The office on a common laptop screen (1366 px): two header rows that never wrap, charts as wide as their row,
+and inbox filters that show whole."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def _lines(page: Page, selector: str) -> set[int]:
         "els => els.map(e => { const r = e.getBoundingClientRect(); return Math.round(r.top + r.height / 2); })"
     )
     return {round(top / 8) for top in tops}
+
+
+def _box(page: Page, selector: str) -> dict[str, float]:
+    box = page.locator(selector).evaluate(
+        "e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, bottom: r.bottom}; }"
+    )
+    return {key: float(value) for key, value in box.items()}
 
 
 def test_the_header_rows_each_fit_on_one_line_at_1366_pixels(
@@ -95,3 +103,45 @@ def test_a_lone_dashboard_chart_fills_its_row(
     assert row and chart and canvas
     assert chart["width"] >= row["width"] - 2, (chart, row)
     assert canvas["width"] >= 0.9 * row["width"], (canvas, row)
+
+
+def test_the_inbox_filters_show_whole_and_keep_the_button_beside_the_search_box_at_1366_pixels(
+    new_context: NewContext, portal: Tree, server_url: str, screenshot: Screenshot
+) -> None:
+    # A province leader gets every filter, the commune too.
+    leader = make_staff(portal.hanoi, Role.LEADER, username="lanh.dao.tinh")
+    for language in ("vi", "en"):
+        page = _signed_in(new_context, server_url, leader)
+        page.goto("/office/" if language == "vi" else "/en/office/")
+        screenshot(page, f"filters-{language}")
+        # The five choices share one row (their boxes end on one line: labels may differ in height).
+        choices = ["#id_category", "#id_commune", "#id_since", "#id_until", "#id_sort"]
+        bottoms = [_box(page, selector)["bottom"] for selector in choices]
+        assert max(bottoms) - min(bottoms) <= 4, (language, bottoms)
+        # The button sits right beside the search box, not alone on a row of its own.
+        search, button = _box(page, "#id_q"), _box(page, "form.filters button[type=submit]")
+        assert abs(search["bottom"] - button["bottom"]) <= 4, (language, search, button)
+        assert 0 <= button["left"] - search["right"] <= 24, (language, search, button)
+        # The search box shows its whole placeholder ("Mã, tiêu đề hoặc nội du…" was cut).
+        placeholder = page.locator("#id_q").evaluate(
+            """e => {
+                const style = getComputedStyle(e);
+                const canvas = document.createElement("canvas").getContext("2d");
+                canvas.font = style.font;
+                const room = e.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+                return [e.placeholder, canvas.measureText(e.placeholder).width, room, e.scrollWidth, e.clientWidth];
+            }"""
+        )
+        _, text_width, room, scroll_width, client_width = placeholder
+        assert text_width <= room and scroll_width <= client_width, (language, placeholder)
+        # Each list is as wide as its chosen option ("Hạn xử lý gần nhất trước" is not cut either).
+        for selector in choices[:2] + choices[4:]:
+            shown = page.locator(selector).evaluate(
+                """e => {
+                    const canvas = document.createElement("canvas").getContext("2d");
+                    canvas.font = getComputedStyle(e).font;
+                    return [canvas.measureText(e.selectedOptions[0].text).width, e.clientWidth];
+                }"""
+            )
+            assert shown[0] < shown[1] - 30, (language, selector, shown)  # room for the arrow too
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366
