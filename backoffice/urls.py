@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from backoffice import bulk, leaders, monitoring, search, twofactor, views
+from backoffice import bulk, leaders, monitoring, search, synthesis, twofactor, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("dashboard/live.json", leaders.dashboard_live, name="backoffice-dashboard-live"),
     path("reports/weekly/", leaders.weekly_report, name="backoffice-weekly-report"),
     path("monitoring/", monitoring.monitoring, name="backoffice-monitoring"),
+    path("monitoring/synthesis/", synthesis.synthesis, name="backoffice-synthesis"),
     path("units/<str:code>/cases/", leaders.unit_cases, name="backoffice-unit-cases"),
     path("export.<str:fmt>", leaders.cases_export, name="backoffice-export"),
     path("cases/bulk/", bulk.bulk_act, name="backoffice-bulk"),

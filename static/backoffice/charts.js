@@ -13,12 +13,14 @@
     var data = JSON.parse(source.textContent);
     if (!data.labels.length) return;
     var kind = canvas.dataset.chart;
+    // "stacked": one bar per week, the topics stacked in it (never a tangle of lines).
+    var stacked = kind === "stacked";
     var datasets = data.series.map(function (series, i) {
       return {
         label: series.label,
         data: series.data,
         borderColor: palette[i % palette.length],
-        backgroundColor: kind === "bar" ? palette[i % palette.length] : "transparent",
+        backgroundColor: kind === "bar" || stacked ? palette[i % palette.length] : "transparent",
         borderDash: dashes[i % dashes.length],  // colour is not the only signal
         pointStyle: points[i % points.length],
         pointRadius: kind === "line" ? 3 : 0,
@@ -26,13 +28,15 @@
       };
     });
     new window.Chart(canvas, {
-      type: kind,
+      type: stacked ? "bar" : kind,
       data: { labels: data.labels, datasets: datasets },
       options: {
         indexAxis: kind === "bar" ? "y" : "x",
         animation: false,
         maintainAspectRatio: false,
-        scales: kind === "bar" ? { x: { min: 0, max: 100 } } : { y: { beginAtZero: true, ticks: { precision: 0 } } },
+        scales: kind === "bar" ? { x: { min: 0, max: 100 } }
+          : stacked ? { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } }
+          : { y: { beginAtZero: true, ticks: { precision: 0 } } },
         plugins: { legend: { labels: { usePointStyle: true } } }
       }
     });
