@@ -292,9 +292,11 @@ def petition_create(request: Request) -> Response:
 @_public
 def track(request: Request, code: str) -> Response:
     check_caller_rate(request, group="api-track", address_rate=portal_rate("track_ip"))
-    # Only failed look-ups count against the code: a citizen's app may poll its own petition.
-    if wait := track_code_wait(request, code, increment=False):
-        raise errors.Throttled(wait=wait)
+    # Only failed look-ups count against the code, and the right token is never refused by them: a
+    # citizen's app may poll its own petition, and a tracking code is public (Open311 lists it), so
+    # guesses at a code (here or on the portal's form) must not lock its citizen out. A token of
+    # 43 random characters cannot be guessed in a few tries; the phone on the portal's form can,
+    # which is why that form checks the budget first.
     petition = petition_by_code_and_token(code=code, token=request.headers.get("X-Tracking-Token", ""))
     if petition is None:
         if wait := track_code_wait(request, code):
@@ -353,8 +355,10 @@ class CaseCursorPagination(CursorPagination):
         data = errors.validated(s.PageSizeSerializer(data={"page_size": raw}))
         return int(data["page_size"])
 
-    # Cursors are signed: a cursor the API did not give out (edited, forged, from another list) is
-    # a 404, never a query over a position that came from the client (a 500, or a 400 in English).
+    # Cursors are signed: a cursor the API did not give out (edited or forged) is a 404, never a
+    # query over a position that came from the client (a 500, or a 400 in English). The signature
+    # covers the position only: a cursor from one filter works on another list, harmlessly (it is
+    # a place in the same ordering, and the list is the user's own).
     _signer = signing.Signer(salt="api.cases.cursor")
 
     def encode_cursor(self, cursor: Cursor) -> str:

@@ -2,10 +2,11 @@
 
 1. Per username and address (django-axes as configured, ``AXES_LOCKOUT_PARAMETERS``):
    ``AXES_FAILURE_LIMIT`` failures lock that pair for ``AXES_COOLOFF_TIME``.
-2. Per username across all addresses (``StaffSignInHandler``): from the
-   ``AXES_USERNAME_FAILURE_LIMIT``-th failure within ``AXES_COOLOFF_TIME``, sign-in for that
-   username from addresses it has never signed in from waits ``AXES_USERNAME_COOLOFF_BASE``,
-   doubling with each further failure, never more than ``AXES_COOLOFF_TIME``. A guess spread
+2. Per username across all addresses (``StaffSignInHandler``): once failures for that username
+   came from ``AXES_USERNAME_FAILURE_LIMIT`` addresses within ``AXES_COOLOFF_TIME``, sign-in for it
+   from addresses it has never signed in from waits ``AXES_USERNAME_COOLOFF_BASE``, doubling with
+   each further address, never more than ``AXES_COOLOFF_TIME``. Attempts refused during a lock do
+   not restart it (``AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT`` is off). A guess spread
    over many addresses is slowed to a few an hour; the officer at an address they signed in
    from before (axes' access log) is not held up by it, so guessing cannot lock them out.
 
@@ -28,7 +29,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_ip_address, get_client_username
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -37,23 +38,28 @@ from django.utils import timezone
 def username_wait(
     username: str | None, ip_address: str | None, *, now: dt.datetime | None = None
 ) -> dt.timedelta:
-    """How long sign-in for ``username`` from ``ip_address`` must wait under the per-username limit."""
+    """How long sign-in for ``username`` from ``ip_address`` must wait under the per-username limit.
+
+    Counted in addresses, not in failures: one address trickling wrong passwords (or the officer's
+    own retries) can only ever be one, so it cannot hold the username; its own pair lock (limit 1)
+    is what stops it. A guess needs ``AXES_USERNAME_FAILURE_LIMIT`` addresses failing within the
+    cool-off before new addresses wait, and each further address doubles the wait.
+    """
     if not username:
         return dt.timedelta(0)
     now = now or timezone.now()
     window: dt.timedelta = settings.AXES_COOLOFF_TIME
-    recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=now - window).aggregate(
-        failures=Sum("failures_since_start"), last=Max("attempt_time")
-    )
-    failures = recent["failures"] or 0
+    recent = AccessAttempt.objects.filter(username=username, attempt_time__gte=now - window)
+    found = recent.aggregate(addresses=Count("ip_address", distinct=True), last=Max("attempt_time"))
+    addresses = found["addresses"] or 0
     limit: int = settings.AXES_USERNAME_FAILURE_LIMIT
-    if failures < limit:
+    if addresses < limit:
         return dt.timedelta(0)
     if ip_address and AccessLog.objects.filter(username=username, ip_address=ip_address).exists():
         return dt.timedelta(0)  # a place they signed in from before: limit 1 still applies there
     base: dt.timedelta = settings.AXES_USERNAME_COOLOFF_BASE
-    cooloff = min(base * 2 ** min(failures - limit, 16), window)
-    return max(recent["last"] + cooloff - now, dt.timedelta(0))
+    cooloff = min(base * 2 ** min(addresses - limit, 16), window)
+    return max(found["last"] + cooloff - now, dt.timedelta(0))
 
 
 def pair_wait(

@@ -6,6 +6,11 @@ machine's address. So, unless ``PUBLIC_BASE_URL`` is set, the address is the one
 to (its Host, checked against ``ALLOWED_HOSTS``), kept for the request (and the work it does
 before answering, such as writing the citizen's receipt); outside a request it is
 ``http://127.0.0.1:$PORT``.
+
+So in the embedded default the person whose request writes a message decides its link: an officer
+working at ``127.0.0.1`` writes citizens' SMS with ``127.0.0.1`` links, which a phone on the LAN
+cannot open; and with ``DJANGO_ALLOWED_HOSTS=*`` any Host header would do. Set ``PUBLIC_BASE_URL``
+whenever others than this machine's own browser use the site (production requires it).
 """
 
 from __future__ import annotations

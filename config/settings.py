@@ -329,8 +329,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Failed-login throttling (backoffice.lockout): 5 failures for one username from one address lock
-# that pair for 15 minutes; 5 failures for one username from anywhere make new addresses wait 1 minute,
-# doubling with each further failure, at most 15 minutes. `axes_reset_username` clears both.
+# that pair for 15 minutes; failures for one username from 5 addresses make new addresses wait 1 minute,
+# doubling with each further address, at most 15 minutes. `axes_reset_username` clears both.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 5, minimum=1)
 AXES_USERNAME_COOLOFF_BASE = dt.timedelta(seconds=env_int("AXES_USERNAME_COOLOFF_SECONDS", 60, minimum=1))
@@ -340,6 +340,9 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, min
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_HANDLER = "backoffice.lockout.StaffSignInHandler"
 AXES_RESET_ON_SUCCESS = True
+# A try refused by a lock does not restart it: else one address trying every 14 minutes would
+# keep a username locked for ever (backoffice.lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "backoffice.lockout.lockout_response"
 AXES_VERBOSE = False
 # Two-factor sign-in (TOTP) for leaders and administrators: the name authenticator apps show.

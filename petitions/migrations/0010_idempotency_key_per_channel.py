@@ -28,15 +28,6 @@ def scope_api_keys(apps: Any, schema_editor: Any) -> None:
     )
 
 
-def unscope_api_keys(apps: Any, schema_editor: Any) -> None:
-    Petition = apps.get_model("petitions", "Petition")
-    for petition in Petition.objects.filter(channel="api", idempotency_key__startswith="api-").only(
-        "pk", "idempotency_key"
-    ):
-        petition.idempotency_key = petition.idempotency_key.split("-", 2)[2]
-        petition.save(update_fields=["idempotency_key"])
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("petitions", "0009_search_text_whole_words"),
@@ -50,5 +41,8 @@ class Migration(migrations.Migration):
                 blank=True, max_length=120, null=True, unique=True, verbose_name="idempotency key"
             ),
         ),
-        migrations.RunPython(scope_api_keys, unscope_api_keys),
+        # Not undone: after this release two partners may hold one key, which the old form cannot
+        # store twice. A rollback keeps the scoped keys (a retry of an older API petition then files
+        # anew, which the per-phone limit and the repeat window still catch).
+        migrations.RunPython(scope_api_keys, migrations.RunPython.noop),
     ]

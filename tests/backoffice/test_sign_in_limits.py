@@ -41,19 +41,31 @@ def test_seven_wrong_passwords_from_seven_addresses_slow_that_username_down(cast
     assert sign_in(PASSWORD, "203.0.113.99", "officer2").status_code == 302
 
 
-def test_the_wait_is_short_and_doubles_with_each_failure_up_to_the_cool_off(cast: Cast):
+def test_the_wait_is_short_and_doubles_with_each_address_up_to_the_cool_off(cast: Cast):
     now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-    attempt = AccessAttempt.objects.create(
-        username="officer", ip_address="203.0.113.1", user_agent="x", failures_since_start=1, attempt_time=now
-    )
     minutes = []
-    for failures in range(4, 11):
-        AccessAttempt.objects.filter(pk=attempt.pk).update(failures_since_start=failures, attempt_time=now)
+    for n in range(1, 12):
+        attempt = AccessAttempt.objects.create(
+            username="officer", ip_address=f"203.0.113.{n}", user_agent="x", failures_since_start=1
+        )
+        AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=now)  # auto_now_add otherwise
         minutes.append(username_wait("officer", "198.51.100.1", now=now).total_seconds() / 60)
-    assert minutes == [0, 1, 2, 4, 8, 15, 15]
+    assert minutes == [0, 0, 0, 0, 1, 2, 4, 8, 15, 15, 15]
     # Measured from the last failure; failures older than the cool-off no longer count.
     assert username_wait("officer", "198.51.100.1", now=now + dt.timedelta(minutes=10)).total_seconds() == 300
     assert username_wait("officer", "198.51.100.1", now=now + dt.timedelta(minutes=16)) == dt.timedelta(0)
+
+
+def test_one_address_trickling_failures_cannot_hold_the_username(cast: Cast):
+    """Nine wrong tries, then one every 14 minutes for two hours, from one address (the review's case)."""
+    attacker = "203.0.113.66"
+    for _ in range(9):
+        sign_in("wrong", attacker)
+    for _round in range(8):
+        AccessAttempt.objects.update(attempt_time=F("attempt_time") - dt.timedelta(minutes=14))
+        sign_in("wrong", attacker)
+        # The officer, at an address they never signed in from, is never held up by it.
+        assert sign_in(PASSWORD, f"198.51.100.{_round + 10}").status_code == 302
 
 
 def test_after_the_short_wait_the_right_password_works_again(cast: Cast):

@@ -107,3 +107,17 @@ def test_a_code_has_one_budget_of_guesses_across_the_portal_and_the_api(
     # Both budgets were one: the portal's next guess, in yet another spelling, is refused.
     assert client.post("/track/", {"code": code.replace("-", ""), "phone": "0900000002"}).status_code == 429
     assert api.get(f"/api/v1/track/{code.lower()}/", HTTP_X_TRACKING_TOKEN="guess").status_code == 429
+
+
+def test_guesses_on_the_portal_never_lock_the_citizens_app_out(
+    client: Any, submit: Any, settings: Any
+) -> None:
+    """A tracking code is public (Open311 lists it): the right token must still be answered."""
+    settings.PORTAL_RATES = {**settings.PORTAL_RATES, "track_code": "2/h"}
+    result = submit()
+    code = result.petition.tracking_code
+    for n in range(5):
+        client.post("/track/", {"code": code, "phone": f"090000000{n}"})
+    api = APIClient()
+    assert api.get(f"/api/v1/track/{code}/", HTTP_X_TRACKING_TOKEN=result.token).status_code == 200
+    assert api.get(f"/api/v1/track/{code}/", HTTP_X_TRACKING_TOKEN="guess").status_code == 429
