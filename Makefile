@@ -39,7 +39,7 @@ run: demo node_modules/.package-lock.json
 sweep: $(STAMP)
 	PORT=$(PORT) $(BIN)/python manage.py sweep_deadlines
 
-# axe-core (accessibility checks in the browser tests) from the npm registry, pinned in package-lock.json.
+# Front-end packages (Chart.js, Leaflet; axe-core for the browser tests) from the npm registry, pinned in package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 

@@ -333,11 +333,11 @@ class SearchForm(forms.Form):
 
 
 class OfficerPetitionForm(SubmitForm):
-    """A petition received by phone or in person: the citizen's form without photos, map point or spam guards."""
+    """A petition received by phone or in person: the citizen's form without photos or spam guards."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("photos", "latitude", "longitude", "website", "started"):
+        for name in ("photos", "website", "started"):
             del self.fields[name]
         # The officer fills it in for the citizen: the citizen's words in the third person.
         self.fields["text"].label = _("What happened, and what does the citizen propose?")

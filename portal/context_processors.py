@@ -17,4 +17,10 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     path = request.get_full_path()
     active = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
     links = [(code, translate_url(path, code)) for code, _name in settings.LANGUAGES if code != active]
-    return {"current_path": path, "language_links": links}
+    return {
+        "current_path": path,
+        "language_links": links,
+        # The maps' background tiles (empty: points without tiles, nothing fetched).
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+    }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("submit/similar.json", views.similar_answered, name="portal-similar"),
     path("submit/photos/<str:token>/", views.staged_photo, name="portal-staged-photo"),
     path("units/<str:province_code>/communes.json", views.communes, name="portal-communes"),
+    path("units/nearest.json", views.nearest_commune, name="portal-nearest-commune"),
     path("track/", views.track, name="portal-track"),
     path("t/<str:token>/", views.track_token, name="portal-track-token"),
     path("track/<str:code>/", views.case_page, name="portal-case"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +33,8 @@ from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.retention import petition_past_retention
 from petitions.services import (
+    LAT_RANGE,
+    LON_RANGE,
     MAX_ATTACHMENTS,
     SubmissionResult,
     normalize_phone,
@@ -63,6 +66,7 @@ from portal.forms import (
 )
 from routing.actors import CitizenActor
 from routing.errors import CaseConflict
+from routing.geodata import commune_nearest
 from routing.models import Case, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import case_citizen_feedback, case_withdraw
@@ -134,9 +138,81 @@ def home(request: HttpRequest) -> HttpResponse:
 @cache_control(max_age=3600, public=True)
 def communes(request: HttpRequest, province_code: str) -> JsonResponse:
     """Communes of a province, for the dependent select (the form also works without it)."""
-    if not Unit.objects.filter(code=province_code, level=Level.PROVINCE, is_active=True).exists():
+    province = Unit.objects.filter(code=province_code, level=Level.PROVINCE, is_active=True).first()
+    if province is None:
         raise Http404
-    return JsonResponse({"communes": [{"code": c, "name": n} for c, n in commune_choices(province_code)]})
+    # Each unit's centre (null when unknown), for the map to follow the chosen province and commune.
+    points = {
+        code: (lat, lon)
+        for code, lat, lon in Unit.objects.filter(parent=province, is_active=True).values_list(
+            "code", "latitude", "longitude"
+        )
+    }
+    return JsonResponse(
+        {
+            "center": _point(province.latitude, province.longitude),
+            "communes": [
+                {"code": c, "name": n, "center": _point(*points.get(c, (None, None)))}
+                for c, n in commune_choices(province_code)
+            ],
+        }
+    )
+
+
+def _point(latitude: Decimal | None, longitude: Decimal | None) -> dict[str, float] | None:
+    if latitude is None or longitude is None:
+        return None
+    return {"latitude": float(latitude), "longitude": float(longitude)}
+
+
+@require_GET
+@ratelimit(group="portal-nearest", key="ip", rate=_rate("suggest_ip"))
+def nearest_commune(request: HttpRequest) -> JsonResponse:
+    """The commune nearest to a point picked on the map, to suggest it (within the chosen province if any).
+
+    ``{"commune": null}`` when no commune's centre is known near the point; 400 for a point
+    that is not a coordinate in Viet Nam.
+    """
+    try:
+        latitude = Decimal(request.GET.get("lat", ""))
+        longitude = Decimal(request.GET.get("lon", ""))
+    except InvalidOperation:
+        return JsonResponse({"error": _("Give the point as lat and lon.")}, status=400)
+    if not (
+        latitude.is_finite()
+        and longitude.is_finite()
+        and LAT_RANGE[0] <= latitude <= LAT_RANGE[1]
+        and LON_RANGE[0] <= longitude <= LON_RANGE[1]
+    ):
+        return JsonResponse({"error": _("The point is not in Viet Nam.")}, status=400)
+    province = None
+    if request.GET.get("province"):
+        province = Unit.objects.filter(
+            code=request.GET["province"], level=Level.PROVINCE, is_active=True
+        ).first()
+    found = commune_nearest(latitude=latitude, longitude=longitude, province=province)
+    other_province = False
+    if found is None and province is not None:
+        # Not near any commune of the chosen province: perhaps the province is the mistake.
+        found = commune_nearest(latitude=latitude, longitude=longitude)
+        other_province = found is not None
+    if found is None:
+        return JsonResponse({"commune": None})
+    commune = found.commune
+    parent = commune.parent
+    assert parent is not None
+    return JsonResponse(
+        {
+            "commune": {
+                "code": commune.code,
+                "name": commune.name,
+                "province_code": parent.code,
+                "province_name": parent.name,
+                "distance_km": round(found.distance_km, 2),
+            },
+            "other_province": other_province,
+        }
+    )
 
 
 #: Characters of a suggested response shown before "read the whole response".

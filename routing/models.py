@@ -91,6 +91,11 @@ class Unit(models.Model):
     division_type = models.CharField(_("division type"), max_length=40, blank=True)
     path = models.CharField(_("path"), max_length=64, unique=True, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # The unit's point (a centre, not a boundary) and area, from the 2025 gazetteer of
+    # ``vietnamadminunits`` (routing.geodata); empty for the central unit.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    area_km2 = models.DecimalField(_("area (km²)"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("unit")

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from vietnam_provinces import Province, Ward
 
+from routing.geodata import Place, gazetteer
 from routing.models import Level, Unit, name_without_type
 
 CENTRAL_CODE = "TW"
@@ -77,10 +80,18 @@ class _Spec:
     parent_code: str | None
     admin_code: int | None
     division_type: str
+    place: Place | None = None
+
+    @property
+    def geo(self) -> tuple[Any, Any, Any]:
+        if self.place is None:
+            return None, None, None
+        return self.place.latitude, self.place.longitude, self.place.area_km2
 
 
 def _register() -> list[_Spec]:
     specs = [_Spec(CENTRAL_CODE, CENTRAL_NAME, Level.CENTRAL, None, None, "")]
+    places = gazetteer()
     provinces = sorted(Province.iter_all(), key=lambda p: int(p.code))
     for province in provinces:
         specs.append(
@@ -91,6 +102,7 @@ def _register() -> list[_Spec]:
                 CENTRAL_CODE,
                 int(province.code),
                 province.division_type.value,
+                places.province(int(province.code)),
             )
         )
     for ward in sorted(Ward.iter_all(), key=lambda w: int(w.code)):
@@ -102,9 +114,19 @@ def _register() -> list[_Spec]:
                 province_code(int(ward.province_code)),
                 int(ward.code),
                 ward.division_type.value,
+                places.commune(int(ward.province_code), ward.name),
             )
         )
     return specs
+
+
+def _stored_geo(unit: Unit) -> tuple[Any, Any, Any]:
+    """The unit's point and area as the database gives them back (fixed decimal places)."""
+
+    def fixed(value: Any, places: int) -> Any:
+        return None if value is None else Decimal(value).quantize(Decimal(1).scaleb(-places))
+
+    return fixed(unit.latitude, 6), fixed(unit.longitude, 6), fixed(unit.area_km2, 2)
 
 
 def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None = None) -> LoadReport:
@@ -117,6 +139,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
         existing = {unit.code: unit for unit in Unit.objects.select_for_update()}
         to_update: list[Unit] = []
         fields = ["name", "level", "parent", "admin_code", "division_type", "path", "is_active"]
+        fields += ["latitude", "longitude", "area_km2"]
         # Parents come before children in ``specs``, so a parent is always known.
         iterable = progress(specs) if progress else specs
         for spec in iterable:
@@ -133,6 +156,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
                     division_type=spec.division_type,
                     path=path,
                 )
+                unit.latitude, unit.longitude, unit.area_km2 = spec.geo
                 if spec.level == Level.COMMUNE:
                     # Communes have no children: insert them in bulk below.
                     existing[spec.code] = unit
@@ -150,6 +174,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
                 spec.division_type,
                 path,
                 True,
+                *spec.geo,
             )
             current = (
                 unit.name,
@@ -159,6 +184,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
                 unit.division_type,
                 unit.path,
                 unit.is_active,
+                *_stored_geo(unit),
             )
             if wanted == current:
                 report.unchanged += 1
@@ -170,6 +196,7 @@ def load_units(*, progress: Callable[[Iterable[_Spec]], Iterable[_Spec]] | None 
                 spec.admin_code,
             )
             unit.division_type, unit.path, unit.is_active = spec.division_type, path, True
+            unit.latitude, unit.longitude, unit.area_km2 = spec.geo
             to_update.append(unit)
             report.updated += 1
         new_communes = [u for u in existing.values() if u.pk is None]

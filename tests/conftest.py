@@ -39,6 +39,8 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     settings.SMS_BACKEND = "notifications.transports.sms.LocmemSmsBackend"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.PORTAL_MIN_FORM_SECONDS = 0
+    # Maps draw without tiles in tests: nothing is fetched from the network, whatever the environment says.
+    settings.MAP_TILE_URL = settings.MAP_TILE_ATTRIBUTION = ""
     # A catch-up timer would outlive the test that armed it (tests/config/test_jobs.py turns it on).
     settings.JOBS_INPROCESS_CATCH_UP = False
     # Jobs run synchronously after commit, as tests expect (an SMS is in the outbox once the

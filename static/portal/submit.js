@@ -72,8 +72,20 @@
     rememberCommunes();
   }
 
+  // The centres of the chosen province and its communes (from communes.json), for the map.
+  var centres = null;
+  var afterLoad = null;
+  var picker = null;
+  var showChosenPlace = function () {
+    if (!picker || !centres) { return; }
+    var point = commune && commune.value && centres.communes[commune.value];
+    if (point) { picker.show(point.latitude, point.longitude, 13); }
+    else if (centres.province) { picker.show(centres.province.latitude, centres.province.longitude, 9); }
+  };
+  var loadCommunes = null;
+
   if (province && commune && template) {
-    var loadCommunes = function (keep) {
+    loadCommunes = function (keep) {
       var code = province.value;
       commune.disabled = true;
       while (commune.options.length > 1) { commune.remove(1); }
@@ -82,7 +94,9 @@
       fetch(template.replace("PROVINCE", encodeURIComponent(code)), { headers: { Accept: "application/json" } })
         .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
         .then(function (data) {
+          centres = { province: data.center, communes: {} };
           data.communes.forEach(function (item) {
+            centres.communes[item.code] = item.center;
             var option = document.createElement("option");
             option.value = item.code;
             option.textContent = item.name;
@@ -91,11 +105,14 @@
           commune.options[0].textContent = commune.getAttribute("data-choose") || commune.options[0].textContent;
           if (keep) { commune.value = keep; }
           rememberCommunes();
+          showChosenPlace();
+          if (afterLoad) { var then = afterLoad; afterLoad = null; then(); }
         })
         .catch(function () { form.classList.remove("js"); document.documentElement.classList.remove("js"); })
         .finally(function () { commune.disabled = false; });
     };
     province.addEventListener("change", function () { loadCommunes(""); });
+    commune.addEventListener("change", showChosenPlace);
     // Back to a filled form: the browser restores the province but the communes were never
     // fetched for it. Fetch them (keeping a restored choice) when the page is shown.
     var restore = function () {
@@ -119,15 +136,104 @@
     window.addEventListener("pageshow", update);  // a text the browser restored on Back
   }
 
-  // "Use my current location" fills the coordinates.
+  // The map point: a tap or a dragged marker on the map, the device's location or the number boxes
+  // (the keyboard's way, and the only one without JavaScript). A point suggests its commune.
+  var latInput = form.querySelector("[name=latitude]");
+  var lonInput = form.querySelector("[name=longitude]");
+  var mapElement = document.getElementById("point-map");
+  var suggestion = document.getElementById("point-suggestion");
+  var format = function (text, values) {
+    return (text || "").replace(/%\((\w+)\)s/g, function (all, key) { return values[key] || ""; });
+  };
+  var choose = function (found) {
+    // The commune of the point: its province first (its communes are fetched), then the commune.
+    var select = function () {
+      commune.value = found.code;
+      commune.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    if (province.value !== found.province_code) {
+      province.value = found.province_code;
+      afterLoad = select;
+      loadCommunes(found.code);
+    } else {
+      select();
+    }
+  };
+  var suggest = function (lat, lon) {
+    if (!suggestion || !mapElement || !window.fetch) { return; }
+    var url = mapElement.getAttribute("data-nearest-url") + "?lat=" + lat.toFixed(6) + "&lon=" + lon.toFixed(6)
+      + (province && province.value ? "&province=" + encodeURIComponent(province.value) : "");
+    fetch(url, { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : { commune: null }; })
+      .catch(function () { return { commune: null }; })
+      .then(function (data) {
+        suggestion.textContent = "";
+        var found = data.commune;
+        var message = document.createElement("span");
+        suggestion.appendChild(message);
+        if (!found) { message.textContent = suggestion.getAttribute("data-none"); return; }
+        var values = { commune: found.name, province: found.province_name };
+        if (commune && loadCommunes && !commune.value && !data.other_province) {
+          choose(found);
+          message.textContent = format(suggestion.getAttribute("data-chosen"), values);
+          return;
+        }
+        message.textContent = format(suggestion.getAttribute(data.other_province ? "data-other" : "data-found"), values);
+        if (commune && loadCommunes && commune.value !== found.code) {
+          var button = document.createElement("button");
+          button.type = "button";
+          button.className = "button button-secondary";
+          button.textContent = format(suggestion.getAttribute("data-choose"), values);
+          button.addEventListener("click", function () {
+            choose(found);
+            message.textContent = format(suggestion.getAttribute("data-chosen"), values);
+            button.remove();
+          });
+          suggestion.appendChild(document.createTextNode(" "));
+          suggestion.appendChild(button);
+        }
+      });
+  };
+  if (mapElement && latInput && lonInput && window.PortalMap) {
+    var details = mapElement.closest("details");
+    var start = function () {
+      if (picker) { picker.map.invalidateSize(); return; }
+      picker = window.PortalMap.pointPicker(mapElement, latInput, lonInput, suggest);
+      if (!picker) { return; }
+      if (centres) { showChosenPlace(); }
+      else if (province && province.value && template && !(latInput.value && lonInput.value)) {
+        // The province came with the page: its centre (and its communes') from communes.json.
+        fetch(template.replace("PROVINCE", encodeURIComponent(province.value)), { headers: { Accept: "application/json" } })
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (data) {
+            if (!data) { return; }
+            centres = { province: data.center, communes: {} };
+            data.communes.forEach(function (item) { centres.communes[item.code] = item.center; });
+            showChosenPlace();
+          })
+          .catch(function () {});
+      }
+    };
+    if (!details || details.open) { start(); }
+    if (details) { details.addEventListener("toggle", function () { if (details.open) { start(); } }); }
+  }
+
+  // "Use my current location" fills the coordinates (and moves the marker).
   var locate = document.getElementById("use-location");
   var status = document.getElementById("location-status");
   if (locate && navigator.geolocation) {
     locate.addEventListener("click", function () {
       status.textContent = locate.getAttribute("data-wait") || "…";
       navigator.geolocation.getCurrentPosition(function (position) {
-        form.querySelector("[name=latitude]").value = position.coords.latitude.toFixed(6);
-        form.querySelector("[name=longitude]").value = position.coords.longitude.toFixed(6);
+        var lat = position.coords.latitude;
+        var lon = position.coords.longitude;
+        if (picker) {
+          picker.pick(lat, lon);
+        } else {
+          latInput.value = lat.toFixed(6);
+          lonInput.value = lon.toFixed(6);
+          suggest(lat, lon);
+        }
         status.textContent = locate.getAttribute("data-done") || "✓";
       }, function () {
         status.textContent = locate.getAttribute("data-failed") || "✗";
