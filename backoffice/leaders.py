@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from alerts.selectors import alerts_open_for
 from backoffice import forms as f
 from backoffice.access import leader_required, staff_required
 from backoffice.tables import (
@@ -132,6 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "backoffice/dashboard.html",
         {
+            "open_alerts": list(alerts_open_for(request.user).filter(unit__path__startswith=scope.path)[:10]),
             "scope": scope,
             "crumbs": _breadcrumbs(scope, membership.unit),
             "crumb_base": reverse("backoffice:backoffice-dashboard"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from backoffice import bulk, leaders, monitoring, search, synthesis, twofactor, views
+from backoffice import alerts, bulk, leaders, monitoring, search, synthesis, twofactor, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("reports/weekly/", leaders.weekly_report, name="backoffice-weekly-report"),
     path("monitoring/", monitoring.monitoring, name="backoffice-monitoring"),
     path("monitoring/synthesis/", synthesis.synthesis, name="backoffice-synthesis"),
+    path("alerts/", alerts.alerts_list, name="backoffice-alerts"),
+    path("alerts/<int:pk>/", alerts.alert_detail, name="backoffice-alert"),
+    path("alerts/<int:pk>/<str:action>/", alerts.alert_act, name="backoffice-alert-act"),
     path("units/<str:code>/cases/", leaders.unit_cases, name="backoffice-unit-cases"),
     path("export.<str:fmt>", leaders.cases_export, name="backoffice-export"),
     path("cases/bulk/", bulk.bulk_act, name="backoffice-bulk"),

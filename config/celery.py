@@ -71,3 +71,10 @@ def housekeeping() -> None:
     from config.jobs import run
 
     run("housekeeping")
+
+
+@app.task(name="alerts.detect", ignore_result=True)
+def detect_alerts() -> None:
+    from config.jobs import run
+
+    run("alerts.detect")

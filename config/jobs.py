@@ -44,6 +44,7 @@ JOBS = {
     "petitions.retention": "petitions.retention.petitions_anonymise",
     "petitions.purge_staged": "petitions.attachments.attachments_purge_stale",
     "housekeeping": "config.housekeeping.housekeeping",
+    "alerts.detect": "alerts.services.alerts_detect_job",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "petitions",
     "notifications",
     "search",
+    "alerts",
     "portal",
     "backoffice",
     "rest_framework",
@@ -310,7 +312,17 @@ CELERY_BEAT_SCHEDULE = {
     "purge-staged-photos": {"task": "petitions.purge_staged", "schedule": crontab(minute=15)},
     "anonymise-old-petitions": {"task": "petitions.retention", "schedule": crontab(hour=2, minute=30)},
     "housekeeping": {"task": "housekeeping", "schedule": crontab(hour=3, minute=0)},
+    "detect-alerts": {"task": "alerts.detect", "schedule": crontab(minute=7)},
 }
+# Emerging-issue alerts (alerts.detection; docs/architecture.md, "Emerging-issue alerts"): a count of
+# the last 24 or 72 hours against the same hours 1..8 weeks before is a spike when it reaches
+# ALERTS_MIN_COUNT and its p-value is at most ALERTS_FAMILY_ALPHA / (cells tested in the run).
+ALERTS_MIN_COUNT = env_int("ALERTS_MIN_COUNT", 5, minimum=1)
+ALERTS_FAMILY_ALPHA = float(env_str("ALERTS_FAMILY_ALPHA", "0.001"))
+if not 0 < ALERTS_FAMILY_ALPHA < 1:
+    raise ImproperEnvironment(f"ALERTS_FAMILY_ALPHA must be between 0 and 1; got {ALERTS_FAMILY_ALPHA}")
+ALERTS_WINDOWS_HOURS = (24, 72)
+ALERTS_BASELINE_WEEKS = 8
 # Petitions whose case ended this many days ago lose their citizen's personal data (petitions.retention).
 RETENTION_DAYS = env_int("RETENTION_DAYS", 5 * 365, minimum=30)
 
@@ -377,6 +389,8 @@ STATICFILES_DIRS: list[Any] = [BASE_DIR / "static"]
 # and the Dockerfile); pages that use them still show their numbers as tables without them.
 if (BASE_DIR / "node_modules" / "chart.js" / "dist").is_dir():
     STATICFILES_DIRS.append(("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"))
+if (BASE_DIR / "node_modules" / "leaflet" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Citizens' photos: outside MEDIA_ROOT, never served by a static route; views authorise each request.
@@ -435,6 +449,30 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# --- Maps -----------------------------------------------------------------
+# Leaflet draws points and areas without tiles; a tile server adds the background map. None in the
+# embedded default and the tests (nothing is fetched from the network), OpenStreetMap's in
+# production unless told otherwise (MAP_TILE_URL="" turns tiles off; production should name the
+# organisation's own tile server: OpenStreetMap's tiles are for light use only).
+_OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+_OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+MAP_TILE_URL = env_str("MAP_TILE_URL", _OSM_TILES if PRODUCTION_MODE else "").strip()
+MAP_TILE_ATTRIBUTION = env_str(
+    "MAP_TILE_ATTRIBUTION", _OSM_ATTRIBUTION if MAP_TILE_URL == _OSM_TILES else ""
+).strip()
+if MAP_TILE_URL:
+    _tiles = urlsplit(MAP_TILE_URL.replace("{s}.", "s."))
+    if _tiles.scheme not in ("https", "http") or not _tiles.hostname or "{z}" not in MAP_TILE_URL:
+        raise ImproperEnvironment(
+            "MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}, e.g. " + _OSM_TILES
+        )
+    # The tiles are images from that host ({s} subdomains: any subdomain of it).
+    _tile_host = f"{_tiles.scheme}://{_tiles.netloc}"
+    if "{s}." in MAP_TILE_URL:
+        _tile_host = _tile_host.replace("://s.", "://*.", 1)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tile_host)
+
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

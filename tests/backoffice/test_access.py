@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from openpyxl import load_workbook
 from PIL import Image
 
+from alerts.models import Alert
 from backoffice import urls as backoffice_urls
 from backoffice.bulk import RUNS
 from backoffice.views import ACTIONS
@@ -131,7 +132,9 @@ def build_world(cast: Cast, tree: Tree, submit: Any, private_files: None) -> Cal
         )
         device = TOTPDevice.objects.create(user=cast.leader, name="authenticator app", confirmed=False)
         photo.refresh_from_db()
-        return World(cast, tree, case, fresh(original), photo, template, device)
+        world = World(cast, tree, case, fresh(original), photo, template, device)
+        _alert(world)  # an emerging-issue alert at Hoàn Kiếm about the case
+        return world
 
     return build
 
@@ -155,6 +158,11 @@ def hoan_kiem_state(world: World) -> dict[str, Any]:
             )
         ),
         "events": list(CaseEvent.objects.filter(case_id__in=cases).order_by("pk").values_list("pk", "kind")),
+        "alerts": list(
+            Alert.objects.filter(unit=world.tree.hoan_kiem)
+            .order_by("pk")
+            .values_list("pk", "state", "closed_by_id")
+        ),
         "templates": list(
             ResponseTemplate.objects.filter(unit=world.tree.hoan_kiem)
             .order_by("pk")
@@ -224,6 +232,27 @@ def _code(world: World) -> list[str]:
 
 def _case(world: World) -> list[Any]:
     return [world.case.pk]
+
+
+def _alert(world: World) -> list[Any]:
+    """An alert at Hoàn Kiếm about the world's case (made by ``build_world``)."""
+    now = timezone.now()
+    category = world.case.petition.category_id
+    alert, _created = Alert.objects.get_or_create(
+        place=world.tree.hoan_kiem,
+        subject=f"c:{category}",
+        defaults={
+            "unit": world.tree.hoan_kiem,
+            "category_id": category,
+            "window_hours": 72,
+            "window_start": now - dt.timedelta(hours=72),
+            "window_end": now + dt.timedelta(minutes=5),
+            "observed": 2,
+            "expected": 0.1,
+            "p_value": 1e-6,
+        },
+    )
+    return [alert.pk]
 
 
 def _act(action: str, owner: str, state: str, **fields: Callable[[World], Any]) -> Endpoint:
@@ -407,6 +436,58 @@ ENDPOINTS: list[Endpoint] = [
         "leader",
         params=lambda w: {"unit": "W00070"},
         shows=lambda w: ["Phường Hoàn Kiếm"],
+    ),
+    Endpoint(
+        "synthesis",
+        "backoffice-synthesis",
+        "GET",
+        Audience.LEADERS,
+        "leader",
+        params=lambda w: {"unit": "W00070"},
+        shows=lambda w: ["Phường Hoàn Kiếm"],
+    ),
+    Endpoint(
+        "synthesis-xlsx",
+        "backoffice-synthesis",
+        "GET",
+        Audience.LEADERS,
+        "leader",
+        params=lambda w: {"unit": "W00070", "format": "xlsx"},
+        shows=lambda w: [],
+    ),
+    Endpoint(
+        "alerts",
+        "backoffice-alerts",
+        "GET",
+        Audience.OWN_ACCOUNT,
+        "leader",
+        params=lambda w: {"show": "all"},
+        shows=lambda w: ["Phường Hoàn Kiếm"],
+    ),
+    Endpoint(
+        "alert",
+        "backoffice-alert",
+        "GET",
+        Audience.HOAN_KIEM,
+        "leader",
+        args=_alert,
+        shows=lambda w: [w.case.petition.tracking_code],
+    ),
+    Endpoint(
+        "alert-acknowledge",
+        "backoffice-alert-act",
+        "POST",
+        Audience.HOAN_KIEM,
+        "leader",
+        args=lambda w: [*_alert(w), "acknowledge"],
+    ),
+    Endpoint(
+        "alert-close",
+        "backoffice-alert-act",
+        "POST",
+        Audience.HOAN_KIEM,
+        "leader",
+        args=lambda w: [*_alert(w), "close"],
     ),
     _weekly("html"),
     _weekly("csv"),

@@ -67,7 +67,9 @@ def test_the_header_rows_each_fit_on_one_line_at_1366_pixels(
     for language in ("vi", "en"):
         page = _signed_in(new_context, server_url, leader)
         page.goto("/office/" if language == "vi" else "/en/office/")
+        # The nine of the navigation (with the alerts); two-factor sign-in sits with the account.
         assert page.locator(".site-nav a").count() == 9
+        assert page.locator(".office-header .header-row .account-link").count() == 1
         screenshot(page, f"header-{language}")
         # Brand, account and languages on one row; every link of the navigation on the next one.
         rows = _lines(page, ".office-header .header-row > *")
