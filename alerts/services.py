@@ -1,4 +1,4 @@
-"""Writes of alerts: the detection run (raise or update) and leaders' acknowledge and close."""
+"""Writes of alerts: the detection run (raise or update, tell the leaders) and leaders' acknowledge and close."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alerts.detection import Params, Source, Spike, find_spikes, spike_p_value
 from alerts.models import LIVE_STATES, Alert, AlertState
 from alerts.selectors import alert_may_handle
+from notifications import live, outbox
 from petitions.models import Petition
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,7 @@ class DetectReport:
     raised: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     spikes: int = 0
+    digests: int = 0
 
 
 def alerts_detect(*, now: dt.datetime | None = None, source: Source | None = None) -> DetectReport:
@@ -49,7 +52,43 @@ def alerts_detect(*, now: dt.datetime | None = None, source: Source | None = Non
             logger.info("alert for place %s %s raised by another run", spike.place_id, spike.subject)
     if report.raised or report.updated:
         logger.info("alerts: %d raised, %d updated", len(report.raised), len(report.updated))
+        changed = Alert.objects.filter(pk__in=[*report.raised, *report.updated])
+        _publish_after_commit(list(changed.order_by().values_list("unit__path", flat=True).distinct()))
+    report.digests = alerts_notify_leaders()
     return report
+
+
+def _publish_after_commit(paths: list[str]) -> None:
+    """Leaders' open dashboards of these units (and above) refresh their alerts banner, after commit."""
+    transaction.on_commit(lambda: live.publish_alerts_changed(unit_paths=paths))
+
+
+def alerts_notify_leaders() -> int:
+    """Tell the leaders of each alert's unit of its alerts raised or grown since they were last told.
+
+    One digest e-mail per leader (``notifications.outbox.enqueue_alert_digests``), written in this
+    transaction with the alerts' ``notified_observed`` set to what the digest said; the drain sends
+    it after commit and retries it while e-mail is down. A run with nothing new writes nothing.
+    Closed alerts are not reported. Returns the number of e-mails written.
+    """
+    with transaction.atomic():
+        due = list(
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("place", "unit", "category")
+            .filter(state__in=LIVE_STATES, observed__gt=F("notified_observed"))
+            .order_by("unit_id", "-observed", "pk")
+        )
+        if not due:
+            return 0
+        written = outbox.enqueue_alert_digests(due)
+        # What the digest said, also when a unit has no leader with an e-mail (a leader added
+        # later is not sent old news).
+        for alert in due:
+            alert.notified_observed = alert.observed
+        Alert.objects.bulk_update(due, ["notified_observed"])
+    if written:
+        logger.info("alerts: %d digest e-mails to leaders", written)
+    return written
 
 
 def _fields(spike: Spike, observed: int) -> dict[str, Any]:
@@ -122,6 +161,7 @@ def alert_acknowledge(*, alert_id: int, user: Any) -> Alert:
         alert.acknowledged_at = timezone.now()
         alert.acknowledged_by = user
         alert.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
+        _publish_after_commit([alert.unit.path])
     return alert
 
 
@@ -135,6 +175,7 @@ def alert_close(*, alert_id: int, user: Any, now: dt.datetime | None = None) -> 
         alert.closed_at = now or timezone.now()
         alert.closed_by = user
         alert.save(update_fields=["state", "closed_at", "closed_by"])
+        _publish_after_commit([alert.unit.path])
     return alert
 
 

@@ -112,6 +112,11 @@ def _dashboard_period(request: HttpRequest) -> tuple[f.PeriodForm, str]:
     return f.PeriodForm(query), query.urlencode()
 
 
+def _open_alerts(request: HttpRequest, scope: Unit) -> list[Any]:
+    """The banner's live alerts of the scope's subtree (the page and its snapshot)."""
+    return list(alerts_open_for(request.user).filter(unit__path__startswith=scope.path)[:10])
+
+
 @require_GET
 @leader_required
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -133,7 +138,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "backoffice/dashboard.html",
         {
-            "open_alerts": list(alerts_open_for(request.user).filter(unit__path__startswith=scope.path)[:10]),
+            "open_alerts": _open_alerts(request, scope),
             "scope": scope,
             "crumbs": _breadcrumbs(scope, membership.unit),
             "crumb_base": reverse("backoffice:backoffice-dashboard"),
@@ -154,7 +159,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @leader_required
 @never_cache
 def dashboard_live(request: HttpRequest) -> JsonResponse:
-    """The dashboard's summary counters and open-cases table, for its script to swap in."""
+    """The dashboard's alerts banner, summary counters and open-cases table, for its script to swap in."""
     scope = _scope(request, request.GET.get("unit"))
     period, _query = _dashboard_period(request)
     if not period.is_valid():
@@ -174,6 +179,11 @@ def dashboard_live(request: HttpRequest) -> JsonResponse:
             "html": {
                 "summary": render_to_string("backoffice/_dashboard_summary.html", context, request=request),
                 "open": render_to_string("backoffice/_dashboard_open.html", context, request=request),
+                "alerts": render_to_string(
+                    "backoffice/_alerts_banner.html",
+                    {"open_alerts": _open_alerts(request, scope)},
+                    request=request,
+                ),
             },
         },
         json_dumps_params={"ensure_ascii": False},

@@ -104,6 +104,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def alerts_changed(self, event: dict[str, Any]) -> None:
+        """An alert of the dashboard's subtree changed: its page fetches the banner again."""
+        await self.send_json({"type": "alerts.changed"})
+
     async def access_changed(self, event: dict[str, Any]) -> None:
         groups = await self._authorise(fresh=True)
         if groups is None:

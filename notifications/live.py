@@ -11,7 +11,9 @@ Groups (valid channel-layer names: ASCII, short):
 - ``unit.<unit code>``: the inbox of the officers of that unit;
 - ``subtree.<unit code>``: leaders' dashboards of that unit, which count every
   case in its subtree; a change is sent to the subtree group of the case's unit
-  and of every unit above it;
+  and of every unit above it. The same groups hear ``alerts.changed`` when an
+  alert of that unit or below is raised, grows, or is acknowledged or closed
+  (the dashboard's alerts banner);
 - ``user.<user id>``: every socket of one staff user, told to re-check its
   access when the user's membership or account changes.
 
@@ -168,6 +170,27 @@ def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]
         else f"for {len(sends)} cases"
     )
     _send_many(sends, what=what)
+
+
+# --- emerging-issue alerts ------------------------------------------------------------------
+
+
+def groups_for_units(unit_paths: Iterable[str | None]) -> list[str]:
+    """The dashboards that show what concerns these units: theirs and those of every unit above."""
+    groups = [subtree_group(code) for path in unit_paths if path for code in _codes(path)]
+    return list(dict.fromkeys(groups))
+
+
+def publish_alerts_changed(*, unit_paths: Iterable[str | None]) -> bool:
+    """Alerts of these units were raised, grew, or were acknowledged or closed: dashboards refresh.
+
+    The message names nothing; the dashboard fetches its snapshot, whose alerts banner is scoped
+    like the page. Call it after commit.
+    """
+    groups = groups_for_units(unit_paths)
+    if not groups:
+        return True
+    return _send(groups, {"type": "alerts.changed"}, what=f"of alerts for {len(groups)} dashboards")
 
 
 # --- access changes -------------------------------------------------------------------------

@@ -44,6 +44,7 @@ MESSAGE_TYPES = [
     ("case_assigned", _("Case assigned")),
     ("deadline_reminder", EventKind.REMINDER.label),
     ("overdue_alert", EventKind.OVERDUE.label),
+    ("alert_digest", _("Emerging-issue alerts")),
 ]
 
 

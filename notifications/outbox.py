@@ -16,10 +16,11 @@ import hashlib
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -205,6 +206,58 @@ def _rows_for_staff(event: Any, case: Any, petition: Any, leaders: list[Any]) ->
             )
         )
     return rows
+
+
+def enqueue_alert_digests(alerts: Sequence[Any]) -> int:
+    """One e-mail to each leader of each alert's unit, listing that unit's new or grown alerts.
+
+    Written in the caller's transaction (``alerts.services.alerts_notify_leaders``), before it
+    records what the leaders were told. Leaders are role ``leader``, active, with an e-mail; each
+    reads it in the back-office language they chose, else the site's. The key names every alert at
+    its count, so the same digest is written once even by two runs at the same moment.
+    """
+    from django.contrib.auth.models import User
+
+    from routing.models import Role
+
+    if _paused.get() or not alerts:
+        return 0
+    by_unit: dict[int, list[Any]] = defaultdict(list)
+    for alert in alerts:
+        by_unit[alert.unit_id].append(alert)
+    leaders = (
+        User.objects.filter(
+            membership__unit_id__in=list(by_unit), membership__role=Role.LEADER, is_active=True
+        )
+        .exclude(email="")
+        .select_related("membership__unit")
+        .order_by("pk")
+    )
+    rows = []
+    texts_by: dict[tuple[int, str], texts.Text] = {}
+    for user in leaders:
+        unit = user.membership.unit
+        unit_alerts = by_unit[unit.pk]
+        language = user.membership.language or settings.LANGUAGE_CODE
+        if (unit.pk, language) not in texts_by:
+            texts_by[unit.pk, language] = texts.alert_digest(
+                unit=unit.name, alerts=unit_alerts, language=language
+            )
+        text = texts_by[unit.pk, language]
+        told = ",".join(f"{a.pk}@{a.observed}" for a in sorted(unit_alerts, key=lambda a: a.pk))
+        rows.append(
+            Notification(
+                channel=Channel.EMAIL,
+                recipient=user.email,
+                user=user,
+                template="alert_digest",
+                language=language,
+                subject=text.subject[:200],
+                body=text.email,
+                dedupe_key=_key(f"alerts:{told}", Channel.EMAIL, user.pk),
+            )
+        )
+    return _insert(rows)
 
 
 def _insert(rows: list[Notification]) -> int:

@@ -9,10 +9,12 @@ three. Emails keep the full spelling.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.template.defaultfilters import floatformat
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -116,4 +118,45 @@ def staff_message(*, template: str, code: str, title: str, case_url: str, due: s
         else:
             subject = _("Case %(code)s missed its deadline (%(due)s)") % values
         body = f"{subject}\n\n{title}\n\n{case_url}"
+        return Text(sms=fold(subject), subject=subject, email=body)
+
+
+def office_url(path: str, language: str = "vi") -> str:
+    """A back-office page (``alerts/5/``) in ``language``: Vietnamese pages have no language prefix."""
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{base_url()}{prefix}/office/{path}"
+
+
+def alert_digest(*, unit: str, alerts: Sequence[Any], language: str) -> Text:
+    """The leaders' digest of a unit's new and grown alerts, one e-mail per detection run.
+
+    ``alerts`` are ``alerts.models.Alert`` rows before their ``notified_observed`` is updated:
+    0 means the leaders hear of the alert for the first time, else the count they were last told.
+    """
+    with translation.override(language):
+        subject = _("Emerging-issue alerts for %(unit)s (%(count)s)") % {"unit": unit, "count": len(alerts)}
+        parts = [
+            _("Detection found petitions rising faster than usual in the area of %(unit)s:") % {"unit": unit}
+        ]
+        for alert in alerts:
+            values = {
+                "subject": alert.subject_label,
+                "place": alert.place.name,
+                "before": alert.notified_observed,
+            }
+            if alert.notified_observed:
+                head = _("Growing (%(before)s when last told): %(subject)s in %(place)s") % values
+            else:
+                head = _("New: %(subject)s in %(place)s") % values
+            counts = _("%(observed)s petitions in %(hours)s hours, %(expected)s expected") % {
+                "observed": alert.observed,
+                "hours": alert.window_hours,
+                "expected": floatformat(alert.expected, 1),  # as the banner and the alert's page say it
+            }
+            parts.append(f"- {head}\n  {counts}\n  {office_url(f'alerts/{alert.pk}/', language)}")
+        parts.append(
+            _("Acknowledge or close them on the list of alerts: %(url)s")
+            % {"url": office_url("alerts/", language)}
+        )
+        body = "\n\n".join(parts)
         return Text(sms=fold(subject), subject=subject, email=body)

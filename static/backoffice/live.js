@@ -1,6 +1,7 @@
 // Live updates for the office pages (inbox, dashboard) on the engine of static/portal/live.js.
-// Any case of the unit (or subtree) changing refreshes the page's snapshot, gathering the changes of
-// data-live-debounce milliseconds (250 unless the page says otherwise) into one fetch.
+// Any case of the unit (or subtree) changing, or an alert of the subtree (dashboard), refreshes the
+// page's snapshot, gathering the changes of data-live-debounce milliseconds (250 unless the page
+// says otherwise) into one fetch.
 // Ticked cases in the inbox stay ticked across a refresh. The bulk form acts on cases "as they were
 // when shown": a ticked case that changed (or left the list) stays in the selection at the version
 // the officer saw, as a hidden field, so the results page reports it as left alone ("someone acted
@@ -15,6 +16,7 @@
     window.PortalLive.start(status, {
       refreshOnOpen: true,
       isNews: function (message) {
+        if (message.type === "alerts.changed") { return true; }  // the dashboard's alerts banner
         if (message.type !== "case.changed" || typeof message.version !== "number") { return false; }
         if ((seen[message.case] || 0) >= message.version) { return false; }
         seen[message.case] = message.version;

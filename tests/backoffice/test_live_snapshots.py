@@ -84,7 +84,7 @@ def test_the_dashboard_snapshot_has_the_summary_counters(client, submit, cast: C
     data = client.get(DASHBOARD_LIVE, {"unit": "W00070", "period": "30"}).json()
     assert data["unit"] == "W00070"
     assert data["counters"] == {"open": 3, "overdue": 0, "received": 3}
-    assert sorted(data["html"]) == ["open", "summary"]
+    assert sorted(data["html"]) == ["alerts", "open", "summary"]
     own = client.get(DASHBOARD_LIVE).json()  # no unit: the leader's own, the last 30 days
     assert own["unit"] == "P01" and own["counters"]["open"] == 3
 
@@ -94,7 +94,7 @@ def test_the_dashboard_page_is_made_of_the_snapshots_fragments(client, submit, c
     client.force_login(cast.province_leader)
     page = client.get(DASHBOARD, {"unit": "W00070"}).content.decode()
     snapshot = client.get(DASHBOARD_LIVE, {"unit": "W00070", "period": "30"}).json()
-    for name in ("summary", "open"):
+    for name in ("alerts", "summary", "open"):
         assert snapshot["html"][name].strip() in page, name
     assert 'data-live-socket="/ws/office/dashboard/?unit=W00070"' in page
     assert f'data-live-snapshot="{DASHBOARD_LIVE}?unit=W00070&amp;period=30"' in page

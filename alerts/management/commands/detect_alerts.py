@@ -14,6 +14,7 @@ class Command(BaseCommand):
         report = alerts_detect()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Spikes {report.spikes}: raised {len(report.raised)}, updated {len(report.updated)} alerts."
+                f"Spikes {report.spikes}: raised {len(report.raised)}, updated {len(report.updated)} alerts; "
+                f"{report.digests} digest e-mails to leaders."
             )
         )
