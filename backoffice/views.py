@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,9 +37,12 @@ from routing.errors import CaseActionForbidden, CaseConflict
 from routing.models import Case, CaseState, Level, Unit, membership_of
 from routing.selectors import (
     INBOX_TABS,
+    NEARBY_DEFAULT_M,
+    NEARBY_RADII_M,
     case_available_actions,
     case_for_user,
     case_moved_away_from,
+    cases_nearby,
     inbox_cases,
     inbox_counts,
     response_templates_for,
@@ -379,6 +383,39 @@ def _get_case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
+def _radius(request: HttpRequest) -> int:
+    value = request.GET.get("radius", "")
+    return int(value) if value.isdigit() and int(value) in NEARBY_RADII_M else NEARBY_DEFAULT_M
+
+
+def _nearby(request: HttpRequest, case: Case, unit_id: int) -> dict[str, Any]:
+    """Open cases near the case's point, for the handling unit's desk (the point is theirs only).
+
+    Every reader sees the list; the map marks only the cases their own unit handles, whose
+    exact points they may already see on those cases' desks.
+    """
+    radius = _radius(request)
+    rows = cases_nearby(user=request.user, case=case, radius_m=radius)
+    markers = [
+        {
+            "lat": float(n.case.petition.latitude),  # type: ignore[arg-type]
+            "lon": float(n.case.petition.longitude),  # type: ignore[arg-type]
+            "code": n.case.petition.tracking_code,
+            "title": n.case.petition.title,
+            "url": reverse("backoffice:backoffice-case", args=[n.case.pk]),
+        }
+        for n in rows
+        if n.case.unit_id == unit_id
+    ]
+    return {
+        # Metres to the nearest ten: enough to judge a duplicate, no more precise than that.
+        "nearby": [(n, f"{round(n.distance_m, -1):.0f} m" if n.distance_m >= 5 else "< 5 m") for n in rows],
+        "nearby_radius": radius,
+        "nearby_radii": NEARBY_RADII_M,
+        "nearby_markers": markers,
+    }
+
+
 def _desk(
     request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None, status: int = 200
 ) -> HttpResponse:
@@ -406,6 +443,8 @@ def _desk(
     original = (
         case_for_user(user=user, case_id=case.duplicate_of_id) if case.duplicate_of_id is not None else None
     )
+    point = case.petition.latitude is not None and case.petition.longitude is not None
+    nearby = _nearby(request, case, membership.unit_id) if handles and point else {}
     return render(
         request,
         "backoffice/case.html",
@@ -426,6 +465,7 @@ def _desk(
             "deadline_label": label,
             "deadline_tone": tone,
             "original": original,
+            **nearby,
         },
         status=status,
     )

@@ -22,7 +22,9 @@ lifecycle up to today, except that only the first event of the timeline exists a
   (``search.documents.search_text``: whole folded words, title | text);
 - places from the organisation's units (``manage.py load_units`` is run if there are
   none): busy cities, busier wards than rural communes, streets, lanes (ngõ, hẻm,
-  kiệt), a point near the province's centre for a third of the petitions;
+  kiệt), for a third of the petitions a point in the commune: uniform over a disc as large as
+  the commune (√(area / π) km) around its centre, from the units' ``latitude``, ``longitude``
+  and ``area_km2`` (``routing.geodata.point_near``);
 - times over the last ``days`` days (growing volume, office hours, quieter weekends
   and holidays, a rainy season, two topics rising over the last two weeks);
 - states from each case's own timeline (triage, referral to an agency, drafted and
@@ -720,43 +722,6 @@ VILLAGES = _split(
 HEM_PROVINCES = {"P75", "P79", "P80", "P82", "P86", "P91", "P92", "P96", "P68", "P66"}
 KIET_PROVINCES = {"P46", "P48"}
 SOUTH_PROVINCES = HEM_PROVINCES
-#: Roughly the centre of each province (after the 2025 reform): points are scattered around it.
-PROVINCE_CENTRES = {
-    "P01": (21.03, 105.85),
-    "P04": (22.67, 106.26),
-    "P08": (21.82, 105.21),
-    "P11": (21.39, 103.02),
-    "P12": (22.40, 103.46),
-    "P14": (21.33, 103.91),
-    "P15": (21.72, 104.90),
-    "P19": (21.59, 105.84),
-    "P20": (21.85, 106.76),
-    "P22": (20.95, 107.07),
-    "P24": (21.27, 106.19),
-    "P25": (21.32, 105.40),
-    "P31": (20.86, 106.68),
-    "P33": (20.65, 106.05),
-    "P37": (20.25, 105.97),
-    "P38": (19.81, 105.78),
-    "P40": (18.67, 105.68),
-    "P42": (18.34, 105.91),
-    "P44": (17.47, 106.62),
-    "P46": (16.46, 107.59),
-    "P48": (16.05, 108.20),
-    "P51": (15.12, 108.80),
-    "P52": (13.78, 109.22),
-    "P56": (12.24, 109.19),
-    "P66": (12.67, 108.04),
-    "P68": (11.94, 108.44),
-    "P75": (10.95, 106.82),
-    "P79": (10.78, 106.70),
-    "P80": (10.54, 106.41),
-    "P82": (10.36, 106.36),
-    "P86": (10.25, 105.97),
-    "P91": (10.01, 105.08),
-    "P92": (10.03, 105.78),
-    "P96": (9.18, 105.15),
-}
 #: Cities: more petitions per commune than the countryside.
 URBAN_WEIGHT = {"P01": 4.0, "P79": 4.0, "P48": 2.0, "P31": 1.5, "P92": 1.5, "P46": 1.5}
 FAMILY_NAMES = _split(
@@ -864,6 +829,10 @@ class _Place:
     central_id: int
     name: str  # "phường Hoàn Kiếm"
     urban: bool
+    #: The commune's centre (None when the units carry no geodata) and the radius its points spread over.
+    latitude: float | None = None
+    longitude: float | None = None
+    spread_km: float = 0.0
 
 
 def _nfc(value: str) -> str:
@@ -898,7 +867,13 @@ class _Generator:
         self.offset = self.zone.utcoffset(now.replace(tzinfo=None)) or dt.timedelta(0)
         self.marker = f"{MARKER_PREFIX}{seed}"
 
-        units = list(Unit.objects.filter(is_active=True).values("id", "code", "name", "level", "parent_id"))
+        from routing.geodata import spread_km
+
+        units = list(
+            Unit.objects.filter(is_active=True).values(
+                "id", "code", "name", "level", "parent_id", "latitude", "longitude", "area_km2"
+            )
+        )
         central = next((u for u in units if u["level"] == Level.CENTRAL), None)
         if central is None:
             raise SystemExit("no central unit: run manage.py load_units")
@@ -917,9 +892,19 @@ class _Generator:
                 phrase = "đặc khu " + name.removeprefix("Đặc khu ")
             else:
                 phrase = f"{kind.lower()} {rest}"
+            lat, lon = unit["latitude"], unit["longitude"]
             self.places.append(
                 _Place(
-                    unit["id"], unit["code"], province["id"], province["code"], central["id"], phrase, urban
+                    unit["id"],
+                    unit["code"],
+                    province["id"],
+                    province["code"],
+                    central["id"],
+                    phrase,
+                    urban,
+                    float(lat) if lat is not None and lon is not None else None,
+                    float(lon) if lat is not None and lon is not None else None,
+                    spread_km(unit["area_km2"]),
                 )
             )
             weights.append(
@@ -1012,6 +997,7 @@ class _Generator:
     def batch(self, first: int, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The petitions' fields and, per petition, what its case and first event are made from."""
         from petitions.models import Channel
+        from routing.geodata import point_near
         from routing.models import Level
 
         rng = random.Random(f"batch:{self.seed}:{first}")  # noqa: S311 - benchmark data, not secrets
@@ -1056,11 +1042,15 @@ class _Generator:
             anonymous = allows_anonymous and rand() < 0.08
             name = "" if anonymous else self._name(rng)
             lat = lon = None
-            if rand() < 0.35:
-                centre = PROVINCE_CENTRES.get(place.province_code)
-                if centre:
-                    lat = round(centre[0] + rng.uniform(-0.15, 0.15), 6)
-                    lon = round(centre[1] + rng.uniform(-0.15, 0.15), 6)
+            if rand() < 0.35 and place.latitude is not None and place.longitude is not None:
+                point = point_near(
+                    latitude=place.latitude,
+                    longitude=place.longitude,
+                    radius_km=place.spread_km,
+                    u=rand(),
+                    v=rand(),
+                )
+                lat, lon = float(point[0]), float(point[1])
             draw = rand()
             channel = Channel.WEB if draw < 0.8 else Channel.API if draw < 0.92 else Channel.OPEN311
             local_year = (submitted + self.offset).year

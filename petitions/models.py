@@ -246,7 +246,11 @@ class Petition(models.Model):
         verbose_name = _("petition")
         verbose_name_plural = _("petitions")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["category", "submitted_at"], name="petition_category_time_idx")]
+        indexes = [
+            models.Index(fields=["category", "submitted_at"], name="petition_category_time_idx"),
+            # The box around a point (routing.selectors.cases_nearby): a latitude range, then longitude.
+            models.Index(fields=["latitude", "longitude"], name="petition_point_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)

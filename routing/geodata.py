@@ -138,3 +138,40 @@ def commune_nearest(
         if km <= max_km and (best is None or km < best.distance_km):
             best = Nearest(unit, km)
     return best
+
+
+# --- a plausible point in a commune (demo and benchmark data) ------------------------------------
+
+#: The radius used for a commune whose area the package does not give.
+DEFAULT_SPREAD_KM = 1.0
+
+
+def spread_km(area_km2: Decimal | float | None) -> float:
+    """The radius of a disc as large as the commune: √(area / π) km."""
+    if area_km2 is None or float(area_km2) <= 0:
+        return DEFAULT_SPREAD_KM
+    return math.sqrt(float(area_km2) / math.pi)
+
+
+def point_near(
+    *, latitude: Decimal | float, longitude: Decimal | float, radius_km: float, u: float, v: float
+) -> tuple[Decimal, Decimal]:
+    """The point at a uniform place (from ``u``, ``v`` in [0, 1)) of the disc of ``radius_km`` around a centre.
+
+    The caller draws ``u`` and ``v`` from its own seeded generator, so its data stay the same
+    per seed. The distance is ``radius_km · √u`` (uniform over the disc's area) along the
+    bearing ``2π·v``, on the great circle: ``distance_km`` of the result is that distance.
+    Rounded to the 6 decimals petitions store (about 0.1 m).
+    """
+    angle = radius_km * math.sqrt(u) / EARTH_RADIUS_KM
+    bearing = 2 * math.pi * v
+    lat1, lon1 = math.radians(float(latitude)), math.radians(float(longitude))
+    lat2 = math.asin(math.sin(lat1) * math.cos(angle) + math.cos(lat1) * math.sin(angle) * math.cos(bearing))
+    lon2 = lon1 + math.atan2(
+        math.sin(bearing) * math.sin(angle) * math.cos(lat1),
+        math.cos(angle) - math.sin(lat1) * math.sin(lat2),
+    )
+    return (
+        Decimal(f"{math.degrees(lat2):.6f}"),
+        Decimal(f"{(math.degrees(lon2) + 540) % 360 - 180:.6f}"),
+    )

@@ -7,12 +7,17 @@ No view fetches a case by bare id: they go through ``cases_visible_to`` (or
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Prefetch, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
+from routing.geodata import EARTH_RADIUS_KM, distance_km
 from routing.models import (
     FINAL_STATES,
     OPEN_STATES,
@@ -337,3 +342,67 @@ def unit_code_by_national_code(*, level: str, national_code: str) -> str | None:
         .values_list("code", flat=True)
         .first()
     )
+
+
+# --- open cases near a case's point (the desk's duplicate check) ---------------------------
+
+#: The radii the desk offers, in metres; FixMyStreet looks for duplicates within 250 m.
+NEARBY_RADII_M = (100, 250, 500, 1000)
+NEARBY_DEFAULT_M = 250
+#: At most this many candidates are read, the nearest by a flat-earth estimate in SQL.
+NEARBY_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class NearbyCase:
+    case: Case
+    distance_m: float
+
+
+def cases_nearby(*, user: Any, case: Case, radius_m: int = NEARBY_DEFAULT_M) -> list[NearbyCase]:
+    """Open cases ``user`` may read whose point lies within ``radius_m`` of ``case``'s, nearest first.
+
+    One query: a latitude/longitude box around the point (``petition_point_idx``), ordered by
+    a flat-earth distance (exact enough to rank points a few hundred metres apart) and cut at
+    ``NEARBY_LIMIT``; the haversine distance of those few decides who is inside the circle.
+    """
+    petition = case.petition
+    if petition.latitude is None or petition.longitude is None or radius_m <= 0:
+        return []
+    lat, lon = float(petition.latitude), float(petition.longitude)
+    angle = radius_m / 1000 / EARTH_RADIUS_KM
+    dlat = math.degrees(angle)
+    # The widest longitude span of the circle (tangent meridians); near a pole, the whole band.
+    ratio = math.sin(angle) / max(math.cos(math.radians(lat)), 1e-9)
+    dlon = math.degrees(math.asin(ratio)) if ratio < 1 else 180.0
+    step = Decimal("0.000001")  # one unit of the stored coordinates: rounding never drops a point
+    squeeze = math.cos(math.radians(lat)) ** 2
+    north = Cast(F("petition__latitude"), FloatField()) - Value(lat)
+    east = Cast(F("petition__longitude"), FloatField()) - Value(lon)
+    candidates = (
+        cases_visible_to(user)
+        .filter(
+            state__in=OPEN_STATES,
+            petition__latitude__range=(
+                Decimal(f"{lat - dlat:.6f}") - step,
+                Decimal(f"{lat + dlat:.6f}") + step,
+            ),
+            petition__longitude__range=(
+                Decimal(f"{lon - dlon:.6f}") - step,
+                Decimal(f"{lon + dlon:.6f}") + step,
+            ),
+        )
+        .exclude(pk=case.pk)
+        .select_related("petition", "unit")
+        .annotate(flat=ExpressionWrapper(north * north + Value(squeeze) * east * east, FloatField()))
+        .order_by("flat", "pk")[:NEARBY_LIMIT]
+    )
+    found = []
+    for other in candidates:
+        point = other.petition
+        assert point.latitude is not None and point.longitude is not None
+        metres = 1000 * distance_km(lat, lon, float(point.latitude), float(point.longitude))
+        if metres <= radius_m:
+            found.append(NearbyCase(other, metres))
+    found.sort(key=lambda n: (n.distance_m, n.case.pk))
+    return found

@@ -78,6 +78,7 @@ from routing import services
 from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, is_working_day, policy_for
 from routing.errors import CaseConflict
+from routing.geodata import point_near, spread_km
 from routing.models import Case, CaseEvent, CaseState, Level, Membership, Role, Unit
 from routing.sweep import mark_overdue
 from routing.units import CENTRAL_CODE
@@ -269,10 +270,11 @@ def _unit_phrase(name: str) -> str:
 class _Planner:
     """Decides, for each petition number, what the citizen writes and what happens next."""
 
-    def __init__(self, *, seed: int, categories: dict[str, Category], unit_names: dict[str, str]) -> None:
+    def __init__(self, *, seed: int, categories: dict[str, Category], units: dict[str, Unit]) -> None:
         self.seed = seed
         self.categories = categories
-        self.unit_names = unit_names
+        self.units = units
+        self.unit_names = {code: unit.name for code, unit in units.items()}
         self.plans: list[_Plan] = []
         self.category_weights = [(c, w) for c, w in CATEGORY_WEIGHTS.items() if c in categories]
         self.place_weights = [(p, p.weight) for p in DEMO_PLACES]
@@ -429,8 +431,19 @@ class _Planner:
             address = f"Số {values['no']} {values['street']}"
         latitude = longitude = None
         if rng.random() < 0.65:
-            latitude = f"{place.latitude + rng.uniform(-0.004, 0.004):.6f}"
-            longitude = f"{place.longitude + rng.uniform(-0.004, 0.004):.6f}"
+            # Anywhere in a disc as large as the ward around its centre (routing.geodata); the
+            # two numbers are drawn even when the ward has no point, so later draws stay the same.
+            u, v = rng.random(), rng.random()
+            commune = self.units[place.commune]
+            if commune.latitude is not None and commune.longitude is not None:
+                lat, lon = point_near(
+                    latitude=commune.latitude,
+                    longitude=commune.longitude,
+                    radius_km=spread_km(commune.area_km2),
+                    u=u,
+                    v=v,
+                )
+                latitude, longitude = str(lat), str(lon)
         return {
             "category": self.categories[category],
             "commune": place.commune,
@@ -965,8 +978,8 @@ def _ensure_accounts(report: DemoReport) -> dict[str, _UnitStaff]:
     return staff
 
 
-def _check_units() -> dict[str, str]:
-    """Names of the units the demo uses, by code; a clear error if the register is not loaded."""
+def _check_units() -> dict[str, Unit]:
+    """The units the demo uses, by code; a clear error if the register is not loaded."""
     if not Unit.objects.filter(code=CENTRAL_CODE, level=Level.CENTRAL).exists():
         raise DemoSetupError("The units are not loaded: run `manage.py load_units` first.")
     needed = STAFFED_UNITS | {p.commune for p in DEMO_PLACES} | {p.province for p in DEMO_PLACES}
@@ -979,7 +992,7 @@ def _check_units() -> dict[str, str]:
     for place in DEMO_PLACES:
         if units[place.commune].parent_id != units[place.province].pk:
             raise DemoSetupError(f"{place.commune} is not in {place.province} any more; update DEMO_PLACES.")
-    return {code: unit.name for code, unit in units.items()}
+    return units
 
 
 # --- the entry point --------------------------------------------------------------------
@@ -999,7 +1012,7 @@ def _build_demo(
     transaction, so a failure leaves nothing half-made. ``progress`` wraps the
     list of planned petitions (a progress bar); ``stdout`` receives warnings.
     """
-    unit_names = _check_units()
+    units = _check_units()
     categories = {c.code: c for c in Category.objects.filter(is_active=True, code__in=PETITION_TEMPLATES)}
     if not categories:
         raise DemoSetupError("No active petition categories: run `manage.py migrate`.")
@@ -1008,7 +1021,7 @@ def _build_demo(
     with transaction.atomic():
         staff = _ensure_accounts(report)
         _ensure_response_templates(staff, categories)
-        plans = _Planner(seed=seed, categories=categories, unit_names=unit_names).plan(petitions)
+        plans = _Planner(seed=seed, categories=categories, units=units).plan(petitions)
         driver = _Driver(staff=staff, report=report, now=now)
         for plan in progress(plans) if progress else plans:
             driver.run(plan)

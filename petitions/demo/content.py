@@ -53,13 +53,11 @@ STAFFED_UNITS = frozenset(s.unit_code for s in DEMO_STAFF)
 
 
 class DemoPlace(NamedTuple):
-    """A ward where demo petitions happen."""
+    """A ward where demo petitions happen (its point and area come from the unit: ``load_units``)."""
 
     commune: str
     province: str
     weight: float
-    latitude: float
-    longitude: float
     #: Comma-separated, each with its kind: "phố Hàng Bông, phố Hàng Gai".
     street_list: str
 
@@ -75,8 +73,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00070",
         "P01",
         40,
-        21.0287,
-        105.8523,
         (
             "phố Hàng Bông, phố Hàng Gai, phố Hàng Bạc, phố Hàng Đào, phố Hàng Trống, "
             "phố Đinh Tiên Hoàng, phố Lý Thái Tổ, phố Tràng Tiền, phố Hàng Bè, phố Mã Mây, "
@@ -87,8 +83,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00073",
         "P01",
         8,
-        21.0249,
-        105.8437,
         (
             "phố Quán Sứ, phố Thợ Nhuộm, phố Hàng Bài, phố Lý Thường Kiệt, phố Trần Hưng Đạo, "
             "phố Phan Bội Châu, phố Nguyễn Du, phố Lê Duẩn"
@@ -98,8 +92,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00004",
         "P01",
         1.5,
-        21.0368,
-        105.8347,
         (
             "phố Phan Đình Phùng, phố Quán Thánh, phố Hàng Bún, phố Nguyễn Trường Tộ, "
             "đường Hoàng Hoa Thám, phố Đội Cấn"
@@ -109,8 +101,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00235",
         "P01",
         1.5,
-        21.0129,
-        105.827,
         (
             "phố Tôn Đức Thắng, phố Khâm Thiên, phố Nguyễn Lương Bằng, phố Hào Nam, phố Xã Đàn, "
             "phố Đặng Tiến Đông"
@@ -120,8 +110,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00167",
         "P01",
         1.5,
-        21.0325,
-        105.7984,
         (
             "đường Cầu Giấy, phố Trần Thái Tông, phố Duy Tân, phố Dịch Vọng Hậu, đường Xuân Thủy, "
             "phố Trần Đăng Ninh"
@@ -131,24 +119,18 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W00103",
         "P01",
         1.5,
-        21.068,
-        105.819,
         ("đường Lạc Long Quân, phố Xuân Diệu, phố Tô Ngọc Vân, đường Âu Cơ, phố Quảng An, phố Đặng Thai Mai"),
     ),
     DemoPlace(
         "W00256",
         "P01",
         1.5,
-        21.0081,
-        105.858,
         "phố Bạch Mai, phố Lò Đúc, phố Huế, phố Thanh Nhàn, phố Lê Thanh Nghị, phố Minh Khai",
     ),
     DemoPlace(
         "W00148",
         "P01",
         1.5,
-        21.0441,
-        105.8894,
         ("đường Nguyễn Văn Cừ, phố Ngọc Lâm, đường Ngô Gia Tự, phố Nguyễn Sơn, phố Ngọc Thụy, phố Bồ Đề"),
     ),
     # Thành phố Hồ Chí Minh
@@ -156,8 +138,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W26743",
         "P79",
         10,
-        10.7721,
-        106.6983,
         (
             "đường Lê Lợi, đường Lê Thánh Tôn, đường Nguyễn Trãi, đường Phạm Ngũ Lão, "
             "đường Bùi Viện, đường Cống Quỳnh, đường Nguyễn Thái Học, đường Lý Tự Trọng"
@@ -167,8 +147,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W26740",
         "P79",
         1.5,
-        10.7769,
-        106.7009,
         (
             "đường Đồng Khởi, đường Nguyễn Huệ, đường Tôn Đức Thắng, đường Mạc Thị Bưởi, "
             "đường Nguyễn Du, đường Hai Bà Trưng"
@@ -178,8 +156,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W26737",
         "P79",
         1.5,
-        10.7905,
-        106.6895,
         (
             "đường Trần Quang Khải, đường Đinh Công Tráng, đường Trần Khắc Chân, "
             "đường Nguyễn Hữu Cầu, đường Hai Bà Trưng"
@@ -189,8 +165,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W26824",
         "P79",
         1.5,
-        10.8505,
-        106.757,
         ("đường Võ Văn Ngân, đường Kha Vạn Cân, đường Đặng Văn Bi, đường Lê Văn Chí, đường Hoàng Diệu 2"),
     ),
     # Thành phố Đà Nẵng
@@ -198,8 +172,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W20242",
         "P48",
         7,
-        16.0678,
-        108.2208,
         (
             "đường Bạch Đằng, đường Trần Phú, đường Lê Duẩn, đường Hùng Vương, "
             "đường Phan Châu Trinh, đường Ông Ích Khiêm, đường Nguyễn Văn Linh"
@@ -209,16 +181,12 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W20209",
         "P48",
         1,
-        16.064,
-        108.19,
         "đường Điện Biên Phủ, đường Hà Huy Tập, đường Lê Độ, đường Trần Cao Vân",
     ),
     DemoPlace(
         "W20263",
         "P48",
         1,
-        16.079,
-        108.239,
         "đường Võ Nguyên Giáp, đường Ngô Quyền, đường Phạm Văn Đồng, đường Hồ Nghinh",
     ),
     # Thành phố Huế
@@ -226,8 +194,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W19786",
         "P46",
         6,
-        16.4637,
-        107.5909,
         (
             "đường Lê Lợi, đường Hùng Vương, đường Bến Nghé, đường Nguyễn Huệ, đường Hà Nội, "
             "đường Đội Cung, đường Trần Quang Khải"
@@ -237,8 +203,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W19768",
         "P46",
         1,
-        16.47,
-        107.579,
         ("đường Đinh Tiên Hoàng, đường Mai Thúc Loan, đường Lê Duẩn, đường Đoàn Thị Điểm, đường Chi Lăng"),
     ),
     # Provinces without demo staff: their petitions wait at the ward or are withdrawn.
@@ -246,56 +210,42 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W11311",
         "P31",
         2.5,
-        20.861,
-        106.678,
         ("đường Hoàng Văn Thụ, đường Điện Biên Phủ, đường Minh Khai, đường Tam Bạc, đường Lý Thường Kiệt"),
     ),
     DemoPlace(
         "W31135",
         "P92",
         2,
-        10.034,
-        105.787,
         ("đường Hai Bà Trưng, đường Hòa Bình, đường Nguyễn Trãi, đường 30 Tháng 4, đường Mậu Thân"),
     ),
     DemoPlace(
         "W31120",
         "P92",
         1,
-        10.046,
-        105.783,
         "đường Trần Phú, đường Cách Mạng Tháng 8, đường Trần Văn Khéo",
     ),
     DemoPlace(
         "W14797",
         "P38",
         2,
-        19.8075,
-        105.7764,
         "đường Lê Lợi, đường Trần Phú, đường Bà Triệu, đường Phan Chu Trinh, đường Lê Hoàn",
     ),
     DemoPlace(
         "W06685",
         "P22",
         1,
-        20.954,
-        107.085,
         "đường Lê Thánh Tông, đường Bến Đoan, đường Lê Lợi",
     ),
     DemoPlace(
         "W06673",
         "P22",
         1,
-        20.956,
-        107.046,
         "đường Hạ Long, đường Hậu Cần, đường Anh Đào, đường Hoàng Quốc Việt",
     ),
     DemoPlace(
         "W16681",
         "P40",
         1.5,
-        18.673,
-        105.692,
         (
             "đường Quang Trung, đường Lê Lợi, đường Nguyễn Thị Minh Khai, đường Trường Thi, "
             "đường Lê Hồng Phong"
@@ -305,8 +255,6 @@ DEMO_PLACES: tuple[DemoPlace, ...] = (
         "W22366",
         "P56",
         1.5,
-        12.245,
-        109.194,
         ("đường Trần Phú, đường Thống Nhất, đường Yersin, đường Lê Thánh Tôn, đường Nguyễn Thiện Thuật"),
     ),
 )

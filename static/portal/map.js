@@ -112,5 +112,30 @@
       keyboard: false
     }).addTo(map);
     map.setView(parts, 16);
+    nearby(map, element, parts);
   });
+
+  // The case desk's open cases nearby (data-nearby names a json_script of {lat, lon, code, title,
+  // url}; data-radius the circle in metres). The table beside the map is their keyboard alternative.
+  function nearby(map, element, centre) {
+    var source = document.getElementById(element.getAttribute("data-nearby") || "");
+    if (!source) { return; }
+    var L = window.L;
+    var radius = parseFloat(element.getAttribute("data-radius"));
+    var bounds = L.latLngBounds([centre, centre]);
+    if (isFinite(radius) && radius > 0) {
+      var circle = L.circle(centre, { radius: radius, weight: 1, fill: false, interactive: false }).addTo(map);
+      bounds.extend(circle.getBounds());
+    }
+    JSON.parse(source.textContent || "[]").forEach(function (point) {
+      var link = document.createElement("a");
+      link.href = point.url;
+      link.textContent = point.code + " " + point.title;
+      L.circleMarker([point.lat, point.lon], { radius: 7, weight: 2, color: "#b45309", fillOpacity: 0.6, keyboard: false })
+        .bindPopup(link)
+        .addTo(map);
+      bounds.extend([point.lat, point.lon]);
+    });
+    map.fitBounds(bounds, { padding: [16, 16], maxZoom: 17 });
+  }
 })();

@@ -173,3 +173,24 @@ def test_seed_demo_refuses_production_unless_told(db: Any, settings: Any) -> Non
     with pytest.raises(CommandError, match="i-know-this-is-production"):
         call_command("seed_demo", petitions=0, stdout=io.StringIO())
     assert not User.objects.filter(username="demo.admin").exists()
+
+
+def test_demo_petitions_lie_within_their_wards_radius(seeded: str) -> None:
+    from routing.geodata import distance_km, spread_km
+
+    located = 0
+    for petition in Petition.objects.filter(idempotency_key__startswith="demo-2026-").select_related(
+        "commune"
+    ):
+        if petition.latitude is None:
+            continue
+        located += 1
+        ward = petition.commune
+        assert ward.latitude is not None and ward.longitude is not None
+        km = distance_km(
+            float(ward.latitude), float(ward.longitude), float(petition.latitude), float(petition.longitude)
+        )
+        # The radius of a disc as large as the ward, and 6-decimal rounding (~0.1 m).
+        assert km <= spread_km(ward.area_km2) + 0.0005, (petition.tracking_code, km)
+    # About two in three have a point, the rest none (as citizens without a map do).
+    assert DEMO_PETITIONS // 3 <= located < DEMO_PETITIONS

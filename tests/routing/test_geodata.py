@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from decimal import Decimal
 from io import StringIO
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from routing.geodata import commune_nearest, distance_km, gazetteer, name_key
+from routing.geodata import commune_nearest, distance_km, gazetteer, name_key, point_near, spread_km
 from routing.models import Level, Unit
 from tests.conftest import Tree
 
@@ -107,3 +109,18 @@ def test_inactive_communes_are_never_suggested(placed: Tree):
     found = commune_nearest(latitude=placed.cua_nam.latitude, longitude=placed.cua_nam.longitude)
     assert found is not None
     assert found.commune == placed.hoan_kiem
+
+
+def test_a_point_near_a_centre_lies_at_the_drawn_distance_and_never_beyond_the_radius() -> None:
+    assert spread_km(Decimal("3.14")) == pytest.approx(math.sqrt(3.14 / math.pi))
+    assert spread_km(None) == 1.0
+    rng = random.Random(7)
+    for centre in ((21.028511, 105.854200), (10.772100, 106.698300), (8.6, 104.7)):
+        for _ in range(200):
+            u, v = rng.random(), rng.random()
+            lat, lon = point_near(latitude=centre[0], longitude=centre[1], radius_km=2.0, u=u, v=v)
+            km = distance_km(centre[0], centre[1], float(lat), float(lon))
+            assert km == pytest.approx(2.0 * math.sqrt(u), abs=0.0002)
+    # Due north at the full radius.
+    lat, lon = point_near(latitude=21.0, longitude=105.0, radius_km=1.0, u=1.0, v=0.0)
+    assert lon == Decimal("105.000000") and lat > Decimal("21.0089")
