@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from backoffice.access import leader_required
@@ -53,7 +56,9 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     place_units = Unit.objects.filter(level=place_level, is_active=True)
     if places == "commune":
         place_units = place_units.filter(path__startswith=scope.path)
-    names = dict(place_units.values_list("code", "name"))
+    # One query for the places' names and points: the map's numbers are the tiles' own.
+    places_rows = list(place_units.values_list("code", "name", "latitude", "longitude"))
+    names = {code: name for code, name, _lat, _lon in places_rows}
     tiles = [(name, code, result.volume_by_place.get(code, 0)) for code, name in names.items()]
     if places == "province":  # 34 provinces: all of them, in the order people look them up
         tiles.sort(key=lambda tile: unit_sort_key(tile[0]))
@@ -71,6 +76,7 @@ def monitoring(request: HttpRequest) -> HttpResponse:
             "chart": as_chart(result, categories, other_label=_("Other topics")),
             "place_chart": as_place_chart(result, names, other_label=_("Other places")),
             "tiles": [(name, code, n, min(4, (4 * n + peak - 1) // peak)) for name, code, n in tiles],
+            "place_map": _place_map(places_rows, result.volume_by_place, data),
             "quiet_places": quiet,
             "places_label": _("Provinces") if places == "province" else _("Communes"),
             "levels": [(Level(level).label, *numbers) for level, numbers in result.response_by_level.items()],
@@ -83,3 +89,44 @@ def monitoring(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "backoffice/monitoring.html", context)
+
+
+def _place_map(
+    rows: list[tuple[str, str, Decimal | None, Decimal | None]], volume: dict[str, int], data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The places with petitions and a point, as proportional symbols (static/portal/symbols.js).
+
+    Each leads down to the place's own monitoring for the same period and to the cases its unit
+    handles that were submitted in it (the case list counts by handling unit, not by place).
+    """
+    monitoring_url = reverse("backoffice:backoffice-monitoring")
+    period = _period_query(data)
+    dates = urlencode({"since": data["since"].isoformat(), "until": data["until"].isoformat()})
+    symbols: list[dict[str, Any]] = []
+    for code, name, latitude, longitude in rows:
+        count = volume.get(code, 0)
+        if not count or latitude is None or longitude is None:
+            continue
+        symbols.append(
+            {
+                "code": code,
+                "name": name,
+                "lat": float(latitude),
+                "lon": float(longitude),
+                "count": count,
+                "label": ngettext("%(place)s: %(n)s petition", "%(place)s: %(n)s petitions", count)
+                % {"place": name, "n": count},
+                "links": [
+                    {
+                        "href": f"{monitoring_url}?unit={code}&{period}",
+                        "text": _("Public opinion in this place"),
+                    },
+                    {
+                        "href": f"{reverse('backoffice:backoffice-unit-cases', args=[code])}?{dates}",
+                        "text": _("Cases at this unit"),
+                    },
+                ],
+            }
+        )
+    symbols.sort(key=lambda symbol: (-symbol["count"], unit_sort_key(symbol["name"])))
+    return symbols

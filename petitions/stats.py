@@ -10,6 +10,7 @@ call                      PostgreSQL  SQLite
 ``public_breakdown``      1           2
 a cached call             0           0
 ``published_responses``   1           1       (a rendered page of results included)
+``public_map``            1           1
 ========================  ==========  ======
 
 PostgreSQL computes medians with ``percentile_cont``. SQLite, the embedded
@@ -397,6 +398,61 @@ def published_responses(
         .only(*PUBLISHED_RESPONSE_FIELDS)
         .order_by("-responded_at", "-pk")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class MapPlace:
+    """One symbol of the public map: a commune's own point and how many published petitions it holds."""
+
+    code: str
+    name: str
+    province: str
+    latitude: float
+    longitude: float
+    count: int
+
+
+@cached_public_stats
+def public_map() -> list[MapPlace]:
+    """Where the published petitions are, coarsened to their commune: most petitions first.
+
+    Only petitions whose citizen agreed to publication, with a published response (as
+    ``published_responses``) and a point of their own. The point itself never leaves the
+    database: each petition counts at its commune's point (the package's coordinates of the
+    commune, public), a place the statistics page already names for every published response.
+    Communes without a point are left out. One query; none when cached.
+    """
+    rows = (
+        Case.objects.filter(
+            ANSWERED,
+            state__in=(CaseState.RESPONDED, CaseState.CLOSED),
+            petition__consent_publish=True,
+            petition__latitude__isnull=False,
+            petition__commune__latitude__isnull=False,
+            petition__commune__longitude__isnull=False,
+        )
+        .values(
+            "petition__commune__code",
+            "petition__commune__name",
+            "petition__province__name",
+            "petition__commune__latitude",
+            "petition__commune__longitude",
+        )
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    places = [
+        MapPlace(
+            code=row["petition__commune__code"],
+            name=row["petition__commune__name"],
+            province=row["petition__province__name"] or "",
+            latitude=round(float(row["petition__commune__latitude"]), 6),
+            longitude=round(float(row["petition__commune__longitude"]), 6),
+            count=row["count"],
+        )
+        for row in rows
+    ]
+    return sorted(places, key=lambda place: (-place.count, place.province, place.name))
 
 
 #: How many answered petitions the database pre-selects (most title words first) before words are compared.

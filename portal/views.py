@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.text import Truncator
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -47,6 +47,7 @@ from petitions.stats import (
     last_12_months,
     last_30_days,
     public_breakdown,
+    public_map,
     public_summary,
     published_responses,
     similar_published,
@@ -637,8 +638,29 @@ def statistics(request: HttpRequest) -> HttpResponse:
                 "by_category": public_breakdown(since=since, by="category"),
             }
         )
+    # Published petitions at their commune's point only (petitions.stats.public_map): never their own.
+    map_places = public_map()
     return render(
         request,
         "portal/statistics.html",
-        {"windows": windows, "responses": list(published_responses(limit=10))},
+        {
+            "windows": windows,
+            "responses": list(published_responses(limit=10)),
+            "map_places": map_places,
+            "map_symbols": [
+                {
+                    "code": place.code,
+                    "lat": place.latitude,
+                    "lon": place.longitude,
+                    "count": place.count,
+                    "label": ngettext(
+                        "%(place)s: %(n)s published petition",
+                        "%(place)s: %(n)s published petitions",
+                        place.count,
+                    )
+                    % {"place": f"{place.name}, {place.province}", "n": place.count},
+                }
+                for place in map_places
+            ],
+        },
     )
