@@ -197,7 +197,8 @@ def synthesise(
         return carried > 0 and max(categories.values()) >= SPECIFICITY * carried
 
     taken: set[int] = set()
-    groups: list[tuple[str, list[str], set[int], set[int]]] = []
+    # (label, other words, petitions now, petitions before, the topic's category)
+    groups: list[tuple[str, list[str], set[int], set[int], int]] = []
     # Most petitions first; of two words carried as often, the longer names the topic better.
     for word in sorted(carriers_now, key=lambda w: (-len(carriers_now[w]), -len(w), w)):
         petitions = set(carriers_now[word])
@@ -208,20 +209,25 @@ def synthesise(
             None,
         )
         if home is not None:
+            # The word joins the topic, but only its petitions of the topic's subject do: a word
+            # shared with a theft or a dengue petition ("khu phố") must not bring those in, nor
+            # their earlier weeks into the baseline (a new topic would read as rising).
+            subject = home[4]
             home[1].append(word)
-            home[2].update(petitions - taken)
-            home[3].update(carriers_before.get(word, ()))
-            taken.update(petitions)
+            home[2].update(i for i in petitions - taken if now[i].category_id == subject)
+            home[3].update(i for i in carriers_before.get(word, ()) if before[i].category_id == subject)
+            taken.update(i for i in petitions if now[i].category_id == subject)
             continue
         if len(groups) == MAX_TOPICS:
             continue
         fresh = petitions - taken
         if len(fresh) < MIN_COUNT:
             continue
-        groups.append((word, [], fresh, set(carriers_before.get(word, ()))))
+        subject = Counter(now[i].category_id for i in fresh).most_common(1)[0][0]
+        groups.append((word, [], fresh, set(carriers_before.get(word, ())), subject))
         taken.update(fresh)
 
-    for label, words, members, earlier in groups:
+    for label, words, members, earlier, _subject in groups:
         result.topics.append(
             _topic(
                 label,

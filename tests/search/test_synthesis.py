@@ -159,3 +159,16 @@ def test_from_the_database_within_the_leaders_scope(submit: Any, cast: Any, tree
     assert flood.examples[0].published
     assert other.petition.tracking_code not in {e.tracking_code for e in flood.examples}
     assert sum(flood.weekly) == 5
+
+
+def test_a_word_joining_a_topic_brings_only_its_petitions_of_that_subject() -> None:
+    """A flood that is new stays new when one of its words ("khu phố") is also in other subjects' titles."""
+    background = _spread("Mất trộm tài sản ở khu phố 3", NOISE, 16)
+    period = (
+        _period("Ngập lụt sâu ở khu phố 3", FLOOD, 5)
+        + _period("Ngập lụt kéo dài", FLOOD, 2)
+        + _period("Mất trộm tài sản ở khu phố 3", NOISE, 1)
+    )
+    result = synthesise(period, background, since=SINCE, until=UNTIL)
+    flood = next(topic for topic in result.topics if topic.label == "ngập lụt")
+    assert (flood.count, flood.status, flood.baseline) == (7, "new", 0.0)
