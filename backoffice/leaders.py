@@ -37,6 +37,7 @@ from petitions.models import Category
 from routing.metrics import OPEN_STATE_ORDER, Performance, Row, unit_performance, unit_summary
 from routing.models import CaseState, Level, Unit, membership_of
 from routing.selectors import INBOX_TABS, inbox_counts, unit_visible_to
+from search.base import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,16 @@ def _scope(request: HttpRequest, code: str | None) -> Unit:
     if unit is None:
         raise PermissionDenied
     return unit
+
+
+def _opinion_scope(scope: Unit) -> tuple[Scope, str]:
+    """What the opinion pages (monitoring, synthesis) read for ``scope``, and where they count places.
+
+    Everything and per province for the central level; a unit's subtree and per commune below it.
+    """
+    if scope.level == Level.CENTRAL:
+        return Scope(path_prefix="/"), "province"
+    return Scope(path_prefix=scope.path), "commune"
 
 
 def _breadcrumbs(scope: Unit, top: Unit) -> list[Unit]:

@@ -14,11 +14,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from backoffice.access import leader_required
-from backoffice.leaders import _breadcrumbs, _dashboard_period, _period_query, _scope
+from backoffice.leaders import _breadcrumbs, _dashboard_period, _opinion_scope, _period_query, _scope
 from petitions.models import Category
 from routing.models import Level, Unit, membership_of
 from routing.units import unit_sort_key
-from search.base import Scope, SearchUnavailable
+from search.base import SearchUnavailable
 from search.monitoring import MonitorQuery, as_chart, as_place_chart, monitor
 
 
@@ -38,11 +38,11 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     if not period.is_valid():
         return render(request, "backoffice/monitoring.html", context, status=400)
     data = period.cleaned_data
-    places = "province" if scope.level == Level.CENTRAL else "commune"
+    searched, places = _opinion_scope(scope)
     try:
         result = monitor(
             MonitorQuery(
-                scope=Scope(path_prefix="/" if scope.level == Level.CENTRAL else scope.path),
+                scope=searched,
                 since=data["since"],
                 until=data["until"],
                 places=places,

@@ -12,11 +12,10 @@ from django.views.decorators.http import require_GET
 
 from backoffice import forms as f
 from backoffice.access import leader_required
-from backoffice.leaders import _breadcrumbs, _period_query, _scope
+from backoffice.leaders import _breadcrumbs, _opinion_scope, _period_query, _scope
 from backoffice.tables import Sheet, xlsx_response
 from petitions.models import Category
-from routing.models import Level, Unit, membership_of
-from search.base import Scope
+from routing.models import Unit, membership_of
 from search.synthesis import Synthesis, SynthesisQuery, Topic, synthesis_database
 
 #: How many topics the chart stacks by week (the rest are in the tables).
@@ -70,10 +69,10 @@ def synthesis(request: HttpRequest) -> HttpResponse:
     if not period.is_valid():
         return render(request, "backoffice/synthesis.html", context, status=400)
     data = period.cleaned_data
-    places = "province" if scope.level == Level.CENTRAL else "commune"
+    searched, places = _opinion_scope(scope)
     result = synthesis_database(
         SynthesisQuery(
-            scope=Scope(path_prefix="/" if scope.level == Level.CENTRAL else scope.path),
+            scope=searched,
             since=data["since"],
             until=data["until"],
             places=places,
