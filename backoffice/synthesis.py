@@ -16,7 +16,7 @@ from backoffice.leaders import _breadcrumbs, _opinion_scope, _period_query, _sco
 from backoffice.tables import Sheet, xlsx_response
 from petitions.models import Category
 from routing.models import Unit, membership_of
-from search.synthesis import Synthesis, SynthesisQuery, Topic, synthesis_database
+from search.synthesis import Synthesis, SynthesisQuery, Topic, synthesis_for
 
 #: How many topics the chart stacks by week (the rest are in the tables).
 CHART_TOPICS = 5
@@ -70,7 +70,7 @@ def synthesis(request: HttpRequest) -> HttpResponse:
         return render(request, "backoffice/synthesis.html", context, status=400)
     data = period.cleaned_data
     searched, places = _opinion_scope(scope)
-    result = synthesis_database(
+    result = synthesis_for(
         SynthesisQuery(
             scope=searched,
             since=data["since"],

@@ -137,6 +137,10 @@ class EngineClient:
         with _translated():
             raw.indices.refresh(index=index, **options)
 
+    def put_mapping(self, index: str, body: dict[str, Any]) -> None:
+        with _translated():
+            self.raw.indices.put_mapping(index=index, body=body)
+
     def mapping(self, index: str) -> dict[str, Any]:
         with _translated():
             return dict(self.raw.indices.get_mapping(index=index))

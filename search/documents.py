@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from elasticsearch.dsl import (
     Boolean,
     Date,
@@ -50,11 +50,13 @@ DOCUMENT_FIELDS = (
     "responded_at",
     "closed_at",
     "due_at",
+    "resolution_due_at",
     "is_overdue",
     "response_seconds",
     "rating",
     "location",
     "topics",
+    "published",
 )
 
 
@@ -98,6 +100,8 @@ class CaseDocument(Document):
     responded_at = Date()
     closed_at = Date()
     due_at = Date()
+    #: With ``responded_at``: whether the case was answered on time (the synthesis's "on time").
+    resolution_due_at = Date()
     is_overdue = Boolean()
     response_seconds = Float()
     rating = Integer()
@@ -105,11 +109,23 @@ class CaseDocument(Document):
     #: The title's topic words (``ngập lụt``, ``thoát nước``), segmented at index time: rising
     #: topics are a ``significant_terms`` aggregation over them.
     topics = Keyword()
+    #: The response is public (``PUBLISHED``): the synthesis quotes these petitions first.
+    published = Boolean()
 
     class Meta:
         # A field the mapping does not name is refused, so nothing beyond these (no personal data)
         # can reach the index even if a document grew a field by mistake.
         dynamic = MetaField("strict")
+
+
+#: A case whose response the public may read: the citizen agreed, and there is a response. The
+#: synthesis quotes these first (the statistics page already shows them).
+PUBLISHED = Q(petition__consent_publish=True, responded_at__isnull=False) & ~Q(response_text="")
+
+
+def published_flag() -> ExpressionWrapper:
+    """``PUBLISHED`` as a column of a query (``.annotate(published=published_flag())``)."""
+    return ExpressionWrapper(PUBLISHED, output_field=BooleanField())
 
 
 def nfc(text: str) -> str:
@@ -164,8 +180,10 @@ _SOURCES = {
     "responded_at": "responded_at",
     "closed_at": "closed_at",
     "due_at": "due_at",
+    "resolution_due_at": "resolution_due_at",
     "is_overdue": "is_overdue",
     "rating": "rating",
+    "published": "published",
 }
 _LATITUDE, _LONGITUDE = "petition__latitude", "petition__longitude"
 
@@ -180,7 +198,7 @@ def document_rows(case_ids: Iterable[int] | None = None) -> Any:
     """
     latest_event = CaseEvent.objects.filter(case=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     rows = (
-        Case.objects.annotate(index_version=Subquery(latest_event))
+        Case.objects.annotate(index_version=Subquery(latest_event), published=published_flag())
         .order_by("pk")
         .values(*_SOURCES.values(), _LATITUDE, _LONGITUDE, "index_version")
     )
@@ -197,8 +215,9 @@ def row_document(row: dict[str, Any], *, topics: bool = True) -> dict[str, Any]:
     """
     document = {field: row[source] for field, source in _SOURCES.items()}
     submitted, responded = row["submitted_at"], row["responded_at"]
-    for field in ("submitted_at", "triaged_at", "responded_at", "closed_at", "due_at"):
+    for field in ("submitted_at", "triaged_at", "responded_at", "closed_at", "due_at", "resolution_due_at"):
         document[field] = _iso(document[field])
+    document["published"] = bool(document["published"])
     latitude, longitude = row[_LATITUDE], row[_LONGITUDE]
     document.update(
         title=nfc(row["petition__title"]),

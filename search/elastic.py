@@ -185,6 +185,22 @@ class ElasticBackend:
             logger.info("search index %s created behind alias %s", name, self.alias)
             return name
 
+    def add_new_fields(self) -> list[str]:
+        """Add the fields ``CaseDocument`` gained since the index was made to its mapping; returns them.
+
+        Only additions: a field whose type changed needs ``search_reindex``. Documents written
+        before carry the new fields only once they are written again (a reindex fills them all).
+        """
+        with _unavailable_on_failure("update the mapping"):
+            wanted = index_body()["mappings"]["properties"]
+            new: set[str] = set()
+            for index in self.indices():
+                held = self.client.mapping(index)[index]["mappings"].get("properties", {})
+                new.update(set(wanted) - set(held))
+            if new:
+                self.client.put_mapping(self.alias, {"properties": {name: wanted[name] for name in new}})
+        return sorted(new)
+
     def refresh(self) -> None:
         """Make everything written so far searchable (tests; production relies on the refresh interval)."""
         with _unavailable_on_failure("refresh"):

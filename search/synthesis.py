@@ -27,7 +27,6 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from config.logs import redact
 from search.base import Scope
@@ -174,10 +173,7 @@ def synthesise(
     days = (until - since).days + 1
     scale = days / (7 * BASELINE_WEEKS)
     result = Synthesis(total=len(now), baseline_total=len(before) * scale)
-    first_monday = since - dt.timedelta(days=since.weekday())
-    result.weeks = [
-        first_monday - dt.timedelta(weeks=BASELINE_WEEKS - n) for n in range(BASELINE_WEEKS)
-    ] + _mondays(first_monday, until)
+    result.weeks = week_mondays(since, until)
 
     carriers_now: dict[str, list[int]] = defaultdict(list)
     carriers_before: dict[str, list[int]] = defaultdict(list)
@@ -274,8 +270,10 @@ def synthesise(
     return result
 
 
-def _mondays(first: dt.date, until: dt.date) -> list[dt.date]:
-    weeks = []
+def week_mondays(since: dt.date, until: dt.date) -> list[dt.date]:
+    """The Monday of each week of the chart: the ``BASELINE_WEEKS`` trailing weeks, then the period's."""
+    first = since - dt.timedelta(days=since.weekday())
+    weeks = [first - dt.timedelta(weeks=BASELINE_WEEKS - n) for n in range(BASELINE_WEEKS)]
     week = first
     while week <= until:
         weeks.append(week)
@@ -323,11 +321,11 @@ def _on_time(row: Row) -> bool:
 
 def synthesis_database(query: SynthesisQuery) -> Synthesis:
     """The synthesis of the scope's petitions submitted in the period, from the database."""
-    from django.db.models import Q
     from django.utils import timezone
 
     from routing.metrics import day_bounds
     from search.database import scoped_cases
+    from search.documents import published_flag
 
     start, end = day_bounds(query.since, query.until)
     baseline_start = start - dt.timedelta(weeks=BASELINE_WEEKS)
@@ -345,12 +343,11 @@ def synthesis_database(query: SynthesisQuery) -> Synthesis:
         "rating",
         "published",
     )
-    published = Q(petition__consent_publish=True, responded_at__isnull=False) & ~Q(response_text="")
 
     def rows(since: dt.datetime, until: dt.datetime) -> list[Row]:
         found = (
             cases.filter(submitted_at__gte=since, submitted_at__lt=until)
-            .annotate(published=_flag(published))
+            .annotate(published=published_flag())
             .values_list(*fields)
         )
         return [
@@ -372,7 +369,23 @@ def synthesis_database(query: SynthesisQuery) -> Synthesis:
     return synthesise(rows(start, end), rows(baseline_start, start), since=query.since, until=query.until)
 
 
-def _flag(condition: Any) -> Any:
-    from django.db.models import BooleanField, ExpressionWrapper
+def synthesis_for(query: SynthesisQuery) -> Synthesis:
+    """The synthesis from the configured backend: the engine's aggregations, else the database.
 
-    return ExpressionWrapper(condition, output_field=BooleanField())
+    When the engine does not answer, the database gives the same topics (more slowly at central's
+    scale): a leader's weekly reading does not depend on the search engine being up.
+    """
+    import logging
+
+    from django.conf import settings
+
+    from search.base import SearchUnavailable
+
+    if settings.SEARCH_BACKEND == "engine":
+        from search.synthesis_engine import synthesis_engine
+
+        try:
+            return synthesis_engine(query)
+        except SearchUnavailable as exc:
+            logging.getLogger(__name__).warning("synthesis read from the database: %s", exc)
+    return synthesis_database(query)

@@ -93,6 +93,26 @@ def test_search_init_creates_the_index_once(elastic_url: str) -> None:
     assert len(ElasticBackend().indices()) == 1
 
 
+def test_search_init_adds_the_fields_the_document_gained_to_an_older_index(
+    elastic_url: str, case: Case
+) -> None:
+    """An index made before ``published`` and ``resolution_due_at`` existed refuses documents with
+    them (the mapping is strict): search_init adds them, and the documents are written again."""
+    backend = ElasticBackend()
+    body = index_body(aliases=[backend.alias])
+    for name in ("published", "resolution_due_at"):
+        del body["mappings"]["properties"][name]
+    backend.client.create_index(backend.new_index_name(), body)
+    with pytest.raises(IndexingFailed):
+        backend.index([case.pk])
+    out = io.StringIO()
+    call_command("search_init", stdout=out)
+    assert "Added the fields published, resolution_due_at" in out.getvalue()
+    assert backend.index([case.pk]) == 1
+    call_command("search_init", stdout=out)
+    assert out.getvalue().endswith("nothing to do.\n")
+
+
 def test_index_removes_cases_that_no_longer_exist(elastic: ElasticBackend, case: Case) -> None:
     assert elastic.index([case.pk, 987654]) == 1
     elastic.refresh()

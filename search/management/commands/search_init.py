@@ -36,6 +36,7 @@ class Command(BaseCommand):
             backend = ElasticBackend()
             try:
                 created = backend.ensure_index()
+                added = [] if created else backend.add_new_fields()
                 behind = backend.indices()
                 break
             except SearchUnavailable as exc:
@@ -47,5 +48,12 @@ class Command(BaseCommand):
                 time.sleep(RETRY_SECONDS)
         if created:
             self.stdout.write(self.style.SUCCESS(f"Created index {created} behind alias {backend.alias}."))
+        elif added:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Added the fields {', '.join(added)} to the mapping of {', '.join(behind)}; "
+                    "documents written before gain them when written again (search_reindex fills them all)."
+                )
+            )
         else:
             self.stdout.write(f"Alias {backend.alias} already points to {', '.join(behind)}; nothing to do.")
