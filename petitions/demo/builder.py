@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from django.contrib.auth.hashers import make_password
@@ -350,6 +351,7 @@ class _Planner:
         fields = self._fields(rng, place, category, template, values, target_level)
         if duplicate_of is not None:
             fields["text"] = rng.choice(DUPLICATE_OPENERS) + fields["text"]
+            fields.update(_beside(original, demo_key(self.seed, number)))
         officer_entered = place.commune in STAFFED_UNITS and rng.random() < 0.12
         return _Plan(
             number=number,
@@ -459,6 +461,29 @@ class _Planner:
             "target_level": target_level,
             "consent_publish": rng.random() < 0.6,
         }
+
+
+#: How far from its original a demo duplicate is reported: the same place, seen from the street.
+DUPLICATE_WITHIN_KM = 0.08
+
+
+def _beside(original: _Plan | None, key: str) -> dict[str, Any]:
+    """A duplicate's point, within ``DUPLICATE_WITHIN_KM`` of its original's (when it has one).
+
+    Drawn from a generator of its own, so that every other draw of the petition stays the same.
+    The desk's "nearby open cases" then finds the original beside it, as FixMyStreet would.
+    """
+    if original is None or original.fields.get("latitude") is None:
+        return {}
+    near = random.Random(f"{key}-beside")
+    lat, lon = point_near(
+        latitude=Decimal(original.fields["latitude"]),
+        longitude=Decimal(original.fields["longitude"]),
+        radius_km=DUPLICATE_WITHIN_KM,
+        u=near.random(),
+        v=near.random(),
+    )
+    return {"latitude": str(lat), "longitude": str(lon)}
 
 
 class _Story:

@@ -194,3 +194,26 @@ def test_demo_petitions_lie_within_their_wards_radius(seeded: str) -> None:
         assert km <= spread_km(ward.area_km2) + 0.0005, (petition.tracking_code, km)
     # About two in three have a point, the rest none (as citizens without a map do).
     assert DEMO_PETITIONS // 3 <= located < DEMO_PETITIONS
+
+
+def test_a_demo_duplicate_is_reported_beside_its_original(seeded: str) -> None:
+    """As a real duplicate is: the desk's "nearby open cases" finds the original within 100 m."""
+    from routing.geodata import distance_km
+
+    pairs = 0
+    for case in demo_cases().filter(duplicate_of__isnull=False).select_related(
+        "petition", "duplicate_of__petition"
+    ):
+        assert case.duplicate_of is not None
+        duplicate, original = case.petition, case.duplicate_of.petition
+        if original.latitude is None or duplicate.latitude is None:
+            continue
+        pairs += 1
+        km = distance_km(
+            float(original.latitude),
+            float(original.longitude),
+            float(duplicate.latitude),
+            float(duplicate.longitude),
+        )
+        assert km <= 0.0805, (duplicate.tracking_code, original.tracking_code, km)
+    assert pairs >= 1
