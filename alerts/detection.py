@@ -22,8 +22,8 @@ subjects of one place carried by the same petitions (a topic and its words) are 
 province spike held mostly by one commune is that commune's, and commune spikes inside a
 province-wide one are the province's.
 
-Everything here is plain Python over a ``Source`` (the database's, or the benchmark's list in
-memory): the queries are one per window, never one per place.
+Everything here is plain Python over a ``Source`` (the search engine's, the database's, or the
+benchmark's list in memory; ``alerts.sources``): the queries are one per window, never one per place.
 """
 
 from __future__ import annotations
@@ -50,12 +50,16 @@ SAME_PETITIONS_SHARE = 0.5
 class Row:
     """What detection reads of one petition."""
 
+    #: The petition's case (``routing.Case`` pk): the identity of the petition in a spike.
     pk: int
     submitted_at: dt.datetime
     province_id: int
     commune_id: int
     category_id: int
     title: str
+    #: The title's topic words when the source already has them (the engine segments titles at
+    #: index time); None: detection segments the title itself (``title_topics``).
+    topics: frozenset[str] | None = None
 
 
 class Source(Protocol):
@@ -69,8 +73,19 @@ class Source(Protocol):
         """Petitions submitted within any of ``ranges`` (of these provinces; whose text may hold these words)."""
         ...
 
-    def category_counts(self, ranges: Sequence[Range]) -> dict[tuple[int, int, int, int], int]:
-        """(province id, commune id, category id, index of the range) → petitions."""
+    def category_counts(
+        self,
+        ranges: Sequence[Range],
+        *,
+        provinces: Collection[int],
+        communes: Collection[int],
+        category_ids: Collection[int],
+    ) -> dict[tuple[int, int, int], int]:
+        """(place id, category id, index of the range) → petitions, for these places and categories only.
+
+        A place is one of ``provinces`` (its petitions in every commune) or of ``communes``; only
+        the candidate cells' places and topics are asked for, so the counts stay few at any volume.
+        """
         ...
 
 
@@ -127,8 +142,12 @@ def term_subject(term: str) -> str:
     return f"t:{term}"
 
 
+def row_topics(row: Row) -> frozenset[str]:
+    return row.topics if row.topics is not None else title_topics(row.title)
+
+
 def row_subjects(row: Row) -> list[str]:
-    return [category_subject(row.category_id), *(term_subject(t) for t in sorted(title_topics(row.title)))]
+    return [category_subject(row.category_id), *(term_subject(t) for t in sorted(row_topics(row)))]
 
 
 def binomial_upper_tail(k: int, n: int, p: float) -> float:
@@ -221,12 +240,19 @@ def _baseline(
         if not cells:
             continue
         ranges = baseline_ranges(now, hours, params.weeks)
-        if any(subject.startswith("c:") for _place, subject, _h in cells):
-            for (province, commune, category, _k), n in source.category_counts(ranges).items():
-                subject = category_subject(category)
-                for place in (province, commune):
-                    if (place, subject, hours) in cells:
-                        counts[(place, subject, hours)] += n
+        topics = [(place, subject) for place, subject, _h in cells if subject.startswith("c:")]
+        if topics:
+            places = {place for place, _subject in topics}
+            asked = source.category_counts(
+                ranges,
+                provinces={place for place in places if province_of[place] == place},
+                communes={place for place in places if province_of[place] != place},
+                category_ids={int(subject[2:]) for _place, subject in topics},
+            )
+            for (place, category, _k), n in asked.items():
+                cell = (place, category_subject(category), hours)
+                if cell in cells:
+                    counts[cell] += n
         terms = {subject[2:] for _place, subject, _h in cells if subject.startswith("t:")}
         if terms:
             wanted = {province_of[place] for place, subject, _h in cells if subject.startswith("t:")}

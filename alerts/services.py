@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -17,7 +18,8 @@ from alerts.detection import Params, Source, Spike, find_spikes, spike_p_value
 from alerts.models import LIVE_STATES, Alert, AlertState
 from alerts.selectors import alert_may_handle
 from notifications import live, outbox
-from petitions.models import Petition
+from routing.models import Case
+from search.base import SearchUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +39,18 @@ def alerts_detect(*, now: dt.datetime | None = None, source: Source | None = Non
     updates it when it grew (observed, expected, p-value, window, ``updated_at``) and is not
     raised again; after an alert was closed, the same subject raises a new one only when the
     petitions submitted after the closing are a spike on their own.
-    """
-    from alerts.sources import DatabaseSource
 
+    Without ``source``, petitions are read from the search engine when it is configured
+    (``SEARCH_BACKEND == "engine"``), else from the database; when the engine cannot answer, the
+    run reads the database instead and logs a warning (``alerts.sources``).
+    """
     now = now or timezone.now()
     params = Params.from_settings()
-    spikes = find_spikes(source or DatabaseSource(), now=now, params=params)
+    spikes = (
+        find_spikes(source, now=now, params=params)
+        if source is not None
+        else _find_spikes(now=now, params=params)
+    )
     report = DetectReport(spikes=len(spikes))
     for spike in spikes:
         try:
@@ -56,6 +64,19 @@ def alerts_detect(*, now: dt.datetime | None = None, source: Source | None = Non
         _publish_after_commit(list(changed.order_by().values_list("unit__path", flat=True).distinct()))
     report.digests = alerts_notify_leaders()
     return report
+
+
+def _find_spikes(*, now: dt.datetime, params: Params) -> list[Spike]:
+    """The spikes from the configured source; from the database when the search engine cannot answer."""
+    from alerts.sources import DatabaseSource, EngineSource
+
+    if settings.SEARCH_BACKEND == "engine":
+        try:
+            return find_spikes(EngineSource(), now=now, params=params)
+        except SearchUnavailable as exc:
+            # An alert must not be missed because the engine is down: the database has every petition.
+            logger.warning("alerts: detecting from the database, the search engine cannot answer: %s", exc)
+    return find_spikes(DatabaseSource(), now=now, params=params)
 
 
 def _publish_after_commit(paths: list[str]) -> None:
@@ -126,7 +147,7 @@ def _raise_or_update(spike: Spike, *, now: dt.datetime, params: Params, report: 
     )
     if closed is not None and closed.closed_at is not None and closed.closed_at > spike.window_start:
         # The spike's window reaches back before the closing: only what came after it is new.
-        observed = Petition.objects.filter(pk__in=spike.pks, submitted_at__gt=closed.closed_at).count()
+        observed = Case.objects.filter(pk__in=spike.pks, submitted_at__gt=closed.closed_at).count()
         p_value = spike_p_value(observed, spike.baseline, spike.weeks)
         if observed < params.min_count or p_value > spike.threshold:
             return

@@ -201,8 +201,8 @@ def test_a_demo_duplicate_is_reported_beside_its_original(seeded: str) -> None:
     from routing.geodata import distance_km
 
     pairs = 0
-    for case in demo_cases().filter(duplicate_of__isnull=False).select_related(
-        "petition", "duplicate_of__petition"
+    for case in (
+        demo_cases().filter(duplicate_of__isnull=False).select_related("petition", "duplicate_of__petition")
     ):
         assert case.duplicate_of is not None
         duplicate, original = case.petition, case.duplicate_of.petition
