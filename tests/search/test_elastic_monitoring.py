@@ -226,3 +226,34 @@ def test_with_nothing_before_every_word_of_two_petitions_is_new_on_both_backends
             ("đèn đường", 2, 0),
         ]
     )
+
+
+def test_the_monitoring_maps_symbols_are_the_same_on_the_engine_and_in_the_database(
+    rated_week: dict[str, Case], tree: Any, client: Any, cast: Any, settings: Any
+) -> None:
+    """The map of petitions per place (proportional symbols with their drill-down links) on both backends."""
+    import json
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from routing.models import Unit
+
+    Unit.objects.filter(pk=tree.hanoi.pk).update(latitude=Decimal("21.028"), longitude=Decimal("105.854"))
+    Unit.objects.filter(pk=tree.hcm.pk).update(latitude=Decimal("10.776"), longitude=Decimal("106.701"))
+    client.force_login(cast.central_leader)
+    maps = {}
+    for backend in ("engine", "database"):
+        settings.SEARCH_BACKEND = backend
+        page = client.get(reverse("backoffice:backoffice-monitoring"), {**WEEK, "period": "custom"})
+        assert page.status_code == 200, backend
+        maps[backend] = page.context["place_map"]
+        shown = (
+            page.content.decode()
+            .split('id="data-place-map" type="application/json">')[1]
+            .split("</script>")[0]
+        )
+        assert json.loads(shown) == maps[backend] and maps[backend], backend
+    assert maps["engine"] == maps["database"]
+    assert [place["code"] for place in maps["engine"]] == [tree.hanoi.code]  # G (HCM) came before the week
+    assert all(place["links"] and place["count"] > 0 for place in maps["engine"])
