@@ -109,5 +109,16 @@ class Alert(models.Model):
         return self.term
 
     @property
+    def chance_one_in(self) -> int:
+        """The p-value as leaders read it: so many petitions by chance alone about once in this many.
+
+        Two significant figures (``2.9e-4`` → 3,400), at least 1.
+        """
+        if self.p_value <= 0:
+            return 10**12
+        odds = 1 / self.p_value
+        return max(1, int(float(f"{odds:.2g}")))
+
+    @property
     def is_live(self) -> bool:
         return self.state in LIVE_STATES

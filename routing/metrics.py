@@ -370,7 +370,11 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
     own = by_unit.get(scope.path) or Row(key=scope.path)
     own.label, own.unit, own.is_own = scope.name, scope, True
 
-    names = dict(Category.objects.filter(pk__in=list(by_category)).values_list("pk", "name"))
+    # In the reader's language (``Category.display_name``), as the monitoring page names them.
+    names = {
+        c.pk: c.display_name
+        for c in Category.objects.filter(pk__in=list(by_category)).only("name", "name_en")
+    }
     category_rows = []
     for pk, row in by_category.items():
         row.label = names.get(pk, "")

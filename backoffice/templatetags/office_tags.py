@@ -87,3 +87,22 @@ def language_choices(context: dict[str, Any]) -> list[LanguageChoice]:
         )
         for code, _name in settings.LANGUAGES
     ]
+
+
+@register.filter
+def grouped(value: int | None) -> str:
+    """A whole number with the language's thousands separator, also in Vietnamese (``3.400``).
+
+    Django's Vietnamese formats group no digits; odds like "once in 3400000" must be readable.
+    """
+    from django.utils import formats, numberformat
+
+    if value is None:
+        return ""
+    return numberformat.format(
+        int(value),
+        formats.get_format("DECIMAL_SEPARATOR"),
+        grouping=3,
+        thousand_sep=formats.get_format("THOUSAND_SEPARATOR"),
+        force_grouping=True,
+    )

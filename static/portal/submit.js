@@ -143,7 +143,9 @@
   var mapElement = document.getElementById("point-map");
   var suggestion = document.getElementById("point-suggestion");
   var format = function (text, values) {
-    return (text || "").replace(/%\((\w+)\)s/g, function (all, key) { return values[key] || ""; });
+    // The page's words name their blanks {commune} and {province} (a percent sign would be taken
+    // for a format of Django's template translation).
+    return (text || "").replace(/\{(\w+)\}/g, function (all, key) { return values[key] || ""; });
   };
   var choose = function (found) {
     // The commune of the point: its province first (its communes are fetched), then the commune.

@@ -55,6 +55,22 @@ def test_the_vietnamese_page_is_translated(client, cast: Cast, alert):
     assert "Cảnh báo vấn đề nổi lên" in html
 
 
+def test_the_p_value_reads_as_odds_and_each_label_keeps_its_value(client, cast: Cast, alert):
+    """ "p-value 2.9e-04" was jargon, and its label and value drifted apart in the page's grid."""
+    import re
+
+    Alert.objects.filter(pk=alert.pk).update(p_value=2.9e-4)
+    client.force_login(cast.province_leader)
+    html = client.get(reverse("backoffice:backoffice-alert", args=[alert.pk])).content.decode()
+    assert "Chỉ do ngẫu nhiên mà nhiều như vậy" in html and "khoảng một lần trong 3.400" in html
+    with translation.override("en"):
+        english = client.get(reverse("backoffice:backoffice-alert", args=[alert.pk])).content.decode()
+    assert "about once in 3,400" in english
+    facts = english.split('<dl class="facts">')[1].split("</dl>")[0]
+    pairs = re.findall(r"<div><dt>(.*?)</dt><dd>", facts)
+    assert len(pairs) >= 5 and facts.count("<dt>") == len(pairs)  # every label in a pair with its value
+
+
 def test_acknowledge_then_close_by_post(client, cast: Cast, alert):
     client.force_login(cast.province_leader)
     ack = reverse("backoffice:backoffice-alert-act", args=[alert.pk, "acknowledge"])

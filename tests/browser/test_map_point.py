@@ -73,7 +73,9 @@ def test_citizen_files_a_petition_with_a_point_picked_on_the_map(
     assert expected is not None
     # The commune was empty: the point chose it, and says so.
     expect(page.locator("#id_commune")).to_have_value(expected.commune.code)
-    expect(page.locator("#point-suggestion")).to_contain_text(expected.commune.name)
+    # In the page's language (these words were shown in English on the Vietnamese page).
+    chosen = t("{commune} was chosen from the point. Check it in the list above.")
+    expect(page.locator("#point-suggestion")).to_contain_text(chosen.format(commune=expected.commune.name))
 
     # Dragging the marker moves the point.
     marker = page.get_by_alt_text(t("The chosen location"))

@@ -70,6 +70,17 @@ def test_categories_and_open_states_by_level(week, tree, category):
     assert perf.open_by_state_level[CaseState.SUBMITTED] == {"commune": 1, "province": 1}
     assert perf.open_by_state_level[CaseState.IN_PROGRESS] == {"commune": 1}
     assert perf.open_by_state_level[CaseState.RESPONDED] == {"commune": 1}
+    assert topic.label == category.name  # Vietnamese first
+
+
+def test_topics_are_named_in_the_readers_language(week, tree, category):
+    from django.utils import translation
+
+    with translation.override("en"):
+        [topic] = unit_performance(
+            scope=tree.hanoi, since=dt.date(2026, 11, 2), until=dt.date(2026, 11, 8)
+        ).categories
+    assert topic.label == category.name_en != category.name
 
 
 def test_daily_volume_counts_received_and_responded_per_local_day(week, tree):
