@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from backoffice import forms as f
@@ -120,7 +121,8 @@ def _xlsx(
         ]
 
     header = [
-        _("Topic"),
+        # A topic here is a group of petitions' words (chủ đề), not a category (lĩnh vực).
+        pgettext("synthesis", "Topic"),
         _("Other words"),
         _("Category"),
         _("Trend"),
@@ -140,10 +142,10 @@ def _xlsx(
         [_("Petitions"), result.total],
     ]
     return xlsx_response(
-        f"synthesis-{scope.code}-{data['since']:%Y%m%d}-{data['until']:%Y%m%d}.xlsx",
+        f"synthesis-{scope.code}-{data['since']:%Y%m%d}-{data['until']:%Y%m%d}",
         [
             Sheet(_("Synthesis"), [_("Weekly synthesis"), ""], about),
-            Sheet(_("Topics"), header, rows(result.topics), formats),
+            Sheet(pgettext("synthesis", "Topics"), header, rows(result.topics), formats),
             Sheet(_("Falling"), header, rows(result.falling), formats),
         ],
     )

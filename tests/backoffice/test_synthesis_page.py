@@ -58,6 +58,12 @@ def test_the_synthesis_downloads_as_xlsx(client, cast: Cast, submit, tree: Tree)
     first = {name: cell.value for name, cell in zip(header, topics[2], strict=False)}
     assert (first["Topic"], first["Petitions"], first["Trend"]) == ("ngập lụt", 4, "New")
     assert "Phường Hoàn Kiếm (4)" in first["Places most affected"]
+    disposition = response["Content-Disposition"]
+    assert disposition.endswith('.xlsx"') and ".xlsx.xlsx" not in disposition
+    # In Vietnamese a topic (chủ đề) is not headed like a category (lĩnh vực).
+    vietnamese = load_workbook(io.BytesIO(client.get(URL, {"format": "xlsx"}).content))
+    heading = [cell.value for cell in vietnamese["Chủ đề"][1]]
+    assert heading[0] == "Chủ đề" and heading[2] == "Lĩnh vực"
 
 
 def test_officers_and_leaders_of_another_province_are_refused(client, cast: Cast):
@@ -67,3 +73,15 @@ def test_officers_and_leaders_of_another_province_are_refused(client, cast: Cast
     assert client.get(URL, {"unit": "P01"}).status_code == 403
     client.force_login(cast.province_leader)
     assert client.get(URL, {"unit": "P79"}).status_code == 403
+
+
+def test_the_printable_page_offers_a_print_button_and_leaves_the_forms_off_paper(
+    client, cast: Cast, submit, tree: Tree
+):
+    _flood(submit, tree)
+    client.force_login(cast.province_leader)
+    html = client.get(URL).content.decode()
+    assert '<button class="button" type="button" data-print>In</button>' in html
+    assert "backoffice/print.js" in html
+    xlsx = html.index("format=xlsx")
+    assert html.rfind('<span class="no-print">', 0, xlsx) > html.rfind("</span>", 0, xlsx)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from petitions.models import Category
 from petitions.services import petition_submit
 from tests.backoffice.test_case_nearby import _at
-from tests.browser.conftest import DESKTOP, NewContext, t
+from tests.browser.conftest import DESKTOP, PHONE, NewContext, t
 from tests.browser.test_map_point import _assert_no_axe_violations
 from tests.conftest import Tree, make_staff
 from tests.routing.test_geodata import place_units
@@ -71,3 +71,20 @@ def test_the_desk_map_marks_the_nearby_cases_listed_beside_it(
     expect(page.locator(".case-map path.leaflet-interactive")).to_have_count(3)
     _assert_no_axe_violations(page)
     assert not errors, errors
+
+    # On a phone, in English (longer words), the page is no wider than the screen: the table
+    # scrolls in its own box (it made the page 12 px too wide).
+    phone = new_context(**PHONE)
+    phone.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    small = phone.new_page()
+    small.goto(f"/en/office/cases/{case.pk}/?radius=1000")
+    expect(small.locator("section[aria-labelledby=nearby-title] tbody tr")).to_have_count(3)
+    assert small.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
