@@ -92,6 +92,8 @@ def synthesis(request: HttpRequest) -> HttpResponse:
             "period_query": _period_query(data),
             "since": data["since"],
             "until": data["until"],
+            # "Weekly" only for a week: a month's or a year's synthesis is named as what it is.
+            "weekly": (data["until"] - data["since"]).days == 6,
         }
     )
     return render(request, "backoffice/synthesis.html", context)

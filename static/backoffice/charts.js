@@ -7,6 +7,8 @@
   var palette = ["#0b5cad", "#b3261e", "#1b7f3b", "#8a5a00", "#6a3d9a", "#00686b"];
   var dashes = [[], [6, 4], [2, 3], [10, 3, 2, 3], [12, 4], [4, 2, 4, 6]];
   var points = ["circle", "rect", "triangle", "crossRot", "rectRot", "star"];
+  // Bars have no border: their legend markers must be filled shapes (a cross or a star drew nothing).
+  var filled = ["circle", "rect", "triangle", "rectRot", "rectRounded", "rect"];
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var source = document.getElementById(canvas.dataset.source);
     if (!source) return;
@@ -22,7 +24,7 @@
         borderColor: palette[i % palette.length],
         backgroundColor: kind === "bar" || stacked ? palette[i % palette.length] : "transparent",
         borderDash: dashes[i % dashes.length],  // colour is not the only signal
-        pointStyle: points[i % points.length],
+        pointStyle: (kind === "bar" || stacked ? filled : points)[i % points.length],
         pointRadius: kind === "line" ? 3 : 0,
         tension: 0.2
       };

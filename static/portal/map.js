@@ -79,8 +79,12 @@
     }
 
     map.on("click", function (event) { pick(event.latlng.lat, event.latlng.lng); });
-    latInput.addEventListener("change", function () { fromInputs(14); });
-    lonInput.addEventListener("change", function () { fromInputs(14); });
+    // Typed coordinates move the marker and, like a tap, say which commune the point is in.
+    var typed = function () {
+      if (fromInputs(14) && onPick) { onPick(parseFloat(latInput.value), parseFloat(lonInput.value)); }
+    };
+    latInput.addEventListener("change", typed);
+    lonInput.addEventListener("change", typed);
     fromInputs(15);
 
     return {

@@ -140,3 +140,16 @@ def test_tiles_and_rising_words_lead_further(client, cast: Cast, week, tree: Tre
         f'href="?unit={tree.hanoi.code}&amp;period=custom&amp;since=2026-11-02&amp;until=2026-11-08"' in html
     )
     assert client.get(URL, {**WEEK, "unit": tree.hanoi.code}).status_code == 200
+
+
+def test_an_empty_period_says_so_once_per_panel_without_an_empty_chart(client, cast: Cast, week):
+    client.force_login(cast.province_leader)
+    html = client.get(
+        URL_EN, {"period": "custom", "since": "2020-01-01", "until": "2020-01-31"}
+    ).content.decode()
+    assert 'id="chart-topics"' not in html and 'id="chart-places"' not in html
+    assert html.count("No petitions in this period.") == 2
+    assert "No place had petitions in this period." in html
+    assert "other commune" not in html  # not "2 other communes had no petitions" when none had any
+    # In English a category is not called a topic (the synthesis's topics are groups of words).
+    assert "Volume by category" in html and "Volume by topic" not in html

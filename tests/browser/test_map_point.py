@@ -131,6 +131,10 @@ def test_the_number_boxes_move_the_marker_and_work_without_the_map(
     page.locator("#id_longitude").fill(str(portal.cua_nam.longitude))
     page.locator("#id_longitude").press("Tab")
     expect(marker).to_be_visible()
+    # Typed, the point says which commune it is in, as a tap does (the province was not chosen yet).
+    chosen = t("{commune} was chosen from the point. Check it in the list above.")
+    expect(page.locator("#point-suggestion")).to_contain_text(chosen.format(commune=portal.cua_nam.name))
+    expect(page.locator("#id_commune")).to_have_value(portal.cua_nam.code)
 
 
 def test_the_officer_picks_the_point_on_the_map(

@@ -185,6 +185,12 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
     assert int(numbers.nth(0).inner_text()) >= BURST
     assert float(numbers.nth(1).inner_text().replace(",", ".")) == 0  # expected from the 8 weeks before
     expect(topic.locator(".examples li").first).to_contain_text(f"{petition.tracking_code} {TITLE}")
+    # The chart's legend marks every topic with a filled shape (a cross drew nothing on bars).
+    page.wait_for_function("window.Chart && Chart.getChart(document.querySelector('canvas[data-chart]'))")
+    styles = page.evaluate(
+        "Chart.getChart(document.querySelector('canvas[data-chart]')).legend.legendItems.map(i => i.pointStyle)"
+    )
+    assert styles and not {"crossRot", "star", "cross", "line", "dash"} & set(styles), styles
     audit(page, "synthesis")
     screenshot(page, f"synthesis-{viewport}")
 
