@@ -8,7 +8,7 @@ PORT ?= 8000
 # Two workers: the machine has two cores.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run sweep test lint format messages makemessages migrate demo clean browser-tools search-engine search-engine-run
+.PHONY: run sweep alerts test lint format messages makemessages migrate demo clean browser-tools search-engine search-engine-run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ run: demo node_modules/.package-lock.json
 # so that the links in its messages name the port the site is served on.
 sweep: $(STAMP)
 	PORT=$(PORT) $(BIN)/python manage.py sweep_deadlines
+
+# Emerging-issue detection, by hand in the embedded setup (production runs it hourly): PORT as for sweep.
+alerts: $(STAMP)
+	PORT=$(PORT) $(BIN)/python manage.py detect_alerts
 
 # Front-end packages (Chart.js, Leaflet; axe-core for the browser tests) from the npm registry, pinned in package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
