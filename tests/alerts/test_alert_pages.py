@@ -66,6 +66,10 @@ def test_the_p_value_reads_as_odds_and_each_label_keeps_its_value(client, cast: 
     with translation.override("en"):
         english = client.get(reverse("backoffice:backoffice-alert", args=[alert.pk])).content.decode()
     assert "about once in 3,400" in english
+    Alert.objects.filter(pk=alert.pk).update(p_value=6.8e-39)
+    with translation.override("en"):
+        tiny = client.get(reverse("backoffice:backoffice-alert", args=[alert.pk])).content.decode()
+    assert "less than once in a million" in tiny and "about once in" not in tiny
     facts = english.split('<dl class="facts">')[1].split("</dl>")[0]
     pairs = re.findall(r"<div><dt>(.*?)</dt><dd>", facts)
     assert len(pairs) >= 5 and facts.count("<dt>") == len(pairs)  # every label in a pair with its value

@@ -161,6 +161,7 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
     expect(row).to_have_count(1)
     expect(row).to_contain_text(portal.hanoi.name)
     audit(page, "alerts list")
+    _no_table_scrolls(page)
     screenshot(page, f"alerts-{viewport}")
     row.get_by_role("link", name=alert.subject_label).click()
     expect(page).to_have_url(re.compile(rf"/office/alerts/{alert.pk}/$"))
@@ -172,6 +173,7 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
     expect(mine).to_contain_text(petition.commune.name)
     expect(page.get_by_role("button", name=t("Acknowledge"))).to_be_visible()
     audit(page, "alert")
+    _no_table_scrolls(page)
     screenshot(page, f"alert-{viewport}")
 
     # The week's synthesis: the flood leads the period's topics as news, the citizen's petition first.
@@ -241,3 +243,11 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
 
     assert not audit.found, "\n\n".join(audit.found)
     assert not tile_requests, tile_requests  # no tile server configured: nothing fetched
+
+
+def _no_table_scrolls(page: Any) -> None:
+    """Every column is in view: on a phone the alerts' tables read as cards, nothing cut to scroll to."""
+    widths = page.locator(".table-wrap").evaluate_all("els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    assert all(scroll <= client + 1 for scroll, client in widths), widths
+    # Nor the page itself (the odds of a very small p-value were a 40-digit number).
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
