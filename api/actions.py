@@ -38,7 +38,10 @@ DESCRIPTIONS = {
     "reassign": "Give an accepted case to another officer of the unit (leader).",
     "extend": "Extend the resolution deadline once at this unit (leader); the reason is shown to the citizen.",
     "submit_response": "Draft the response; it waits for a leader's approval.",
-    "approve": "Publish the drafted response to the citizen (leader).",
+    "approve": (
+        "Publish the drafted response to the citizen (leader). With `text`, the leader's edit of the draft "
+        "is published instead; the officer's draft stays in the internal timeline (a `response_edited` event)."
+    ),
     "send_back": "Return the draft to the officer with a note (leader).",
 }
 

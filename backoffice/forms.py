@@ -178,7 +178,22 @@ class SubmitResponseForm(ActionForm):
 
 
 class ApproveForm(ActionForm):
-    pass
+    """Approve the draft as written, or edit it and approve in one step (the citizen reads this text)."""
+
+    text = forms.CharField(
+        label=_("Response to the citizen"),
+        required=False,
+        max_length=RESPONSE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "Edit the draft here if it needs it: the citizen reads this text, and the officer's draft "
+            "stays in the internal timeline. Left empty, the draft is published as written."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].initial = self.case.response_text
 
 
 class SendBackForm(ActionForm):

@@ -361,7 +361,9 @@ ACTIONS: dict[str, Action] = {
             "approve",
             gettext_lazy("Approve and publish the response"),
             f.ApproveForm,
-            lambda c, u, d, v: services.case_approve(case_id=c.pk, actor=u, expected_version=v),
+            lambda c, u, d, v: services.case_approve(
+                case_id=c.pk, actor=u, text=d.get("text") or None, expected_version=v
+            ),
             "primary",
         ),
         Action(

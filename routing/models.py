@@ -579,7 +579,9 @@ class Case(FSMModelMixin, models.Model):
         self.response_drafted_by = actor
 
     @transition(field=state, source=S.PENDING_APPROVAL, target=S.RESPONDED, permission=is_unit_leader)
-    def approve(self, *, now: dt.datetime) -> None:
+    def approve(self, *, now: dt.datetime, text: str | None = None) -> None:
+        if text is not None:  # the leader's edit of the draft: what the citizen reads
+            self.response_text = text
         self.responded_at = now
         self.feedback_due_at = now + dt.timedelta(days=self._policy_for(self.unit).feedback_days)
         self._set_due(self.feedback_due_at)
@@ -662,6 +664,7 @@ class EventKind(models.TextChoices):
     EXTEND = "extend", _("Deadline extended")
     SUBMIT_RESPONSE = "submit_response", _("Response drafted")
     APPROVE = "approve", _("Response published")
+    RESPONSE_EDITED = "response_edited", _("Draft edited by the leader")
     SEND_BACK = "send_back", _("Response sent back")
     CITIZEN_SATISFIED = "citizen_satisfied", _("Citizen satisfied")
     CITIZEN_UNSATISFIED = "citizen_unsatisfied", _("Citizen not satisfied")

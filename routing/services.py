@@ -156,8 +156,14 @@ def _run(
     data: dict[str, Any] | Callable[[Case], dict[str, Any]] | None = None,
     now: dt.datetime | None = None,
     kwargs_for: Callable[[Case], dict[str, Any]] | None = None,
+    recorded_before: Callable[[Case], list[dict[str, Any]]] | None = None,
 ) -> Case:
-    """Run transition ``action`` on the locked case and record it."""
+    """Run transition ``action`` on the locked case and record it.
+
+    ``recorded_before`` gives the fields (kind, note, data, is_public) of events to record just
+    before the transition's own, in the same transaction and at the same version (e.g. the
+    leader's edit of a draft before its approval).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         case = _lock_case(case_id)
@@ -185,6 +191,19 @@ def _run(
         case.version += 1
         case.updated_at = now
         case.save()
+        for before in recorded_before(case) if recorded_before else []:
+            CaseEvent.objects.create(
+                case=case,
+                actor=actor if _actor_kind(actor) == ActorKind.STAFF else None,
+                actor_kind=_actor_kind(actor),
+                from_state=from_state,
+                to_state=from_state,
+                from_unit=from_unit,
+                to_unit=from_unit,
+                case_version=case.version,
+                created_at=now,
+                **before,
+            )
         event = CaseEvent.objects.create(
             case=case,
             kind=action,
@@ -411,13 +430,39 @@ def case_submit_response(
     )
 
 
-def case_approve(*, case_id: int, actor: User, expected_version: int | None = None) -> Case:
-    """Publish the drafted response to the citizen (leader); never one with unfilled placeholders."""
+def case_approve(
+    *, case_id: int, actor: User, text: str | None = None, expected_version: int | None = None
+) -> Case:
+    """Publish the drafted response to the citizen (leader); never one with unfilled placeholders.
+
+    With ``text``, the leader edits the draft and approves it in one step: the citizen reads
+    ``text``; the officer's draft and the final text are kept in an internal ``response_edited``
+    event just before the public ``approve`` one. ``text`` equal to the draft (or empty) is no edit.
+    """
+    final = _require_text(text, field="text", required=False, max_length=RESPONSE_MAX_LENGTH) if text else ""
+    edit: dict[str, str] = {}
 
     def kwargs_for(case: Case) -> dict[str, Any]:
+        if final and final != case.response_text:
+            require_no_placeholders(final, field="text")
+            edit.update(draft=case.response_text, final=final)
+            return {"text": final}
         # Checked on the locked row: a draft written before the rule existed is refused too.
         require_no_placeholders(case.response_text)
         return {}
+
+    def edited(case: Case) -> list[dict[str, Any]]:
+        if not edit:
+            return []
+        drafted_by = case.response_drafted_by_id
+        return [
+            {
+                "kind": EventKind.RESPONSE_EDITED,
+                "note": "",
+                "is_public": False,
+                "data": {**edit, "drafted_by": drafted_by},
+            }
+        ]
 
     return _run(
         case_id=case_id,
@@ -426,6 +471,7 @@ def case_approve(*, case_id: int, actor: User, expected_version: int | None = No
         expected_version=expected_version,
         is_public=True,
         kwargs_for=kwargs_for,
+        recorded_before=edited,
     )
 
 
