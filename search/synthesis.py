@@ -292,7 +292,9 @@ def _topic(
         baseline=round(baseline, 1),
         status=status_of(len(now), baseline, len(before)),
     )
-    topic.places = Counter(row.place for row in now if row.place).most_common(TOP_PLACES)
+    # Ties in the order of the places' codes (as the engine's terms order them), not the rows'.
+    places = Counter(row.place for row in now if row.place)
+    topic.places = sorted(places.items(), key=lambda item: (-item[1], item[0]))[:TOP_PLACES]
     categories = Counter(row.category_id for row in now) or Counter(row.category_id for row in before)
     topic.category_id = categories.most_common(1)[0][0] if categories else None
     responded = [row for row in now if row.responded_at is not None]

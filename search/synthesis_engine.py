@@ -6,7 +6,7 @@ counts instead, over the ``topics`` each document already carries (segmented at 
 three requests whatever the volume:
 
 1. the period's most carried topic words (``CANDIDATES``), with their main categories and the
-   words seen with them in the same petitions; the trailing weeks' most carried words, likewise;
+   words seen with them in the same petitions (``COMPANIONS``); the trailing weeks' most carried words, likewise;
 2. the trailing weeks' counts of the period's words, and the period's counts of the trailing
    weeks' words (the ``include`` lists of step 1's words);
 3. for each topic chosen, its numbers: places, answered on time, satisfaction, examples, weeks.
@@ -51,9 +51,14 @@ from search.synthesis import (
     week_mondays,
 )
 
-#: Topic words of each period the engine returns (and pairs among them): enough that the words
-#: under the eight topics are never cut, since a word is only a topic with ``MIN_COUNT`` petitions.
-CANDIDATES = 100
+#: Topic words of each period the engine returns. At central's scale a week has thousands of
+#: words of three petitions or more; 100 cut words that join the eight topics (the bench's
+#: ``mặt đường``, 108th, carried only with ``hư hỏng``), 300 keep them (bench/README.md).
+CANDIDATES = 300
+#: The words carried with each word that are counted: a word joins a topic when half of its
+#: petitions carry one of the topic's words, which is then among its most frequent companions.
+#: 300 × (40 + 5) buckets a period stay well under the engine's 65,535 ``max_buckets``.
+COMPANIONS = 40
 #: Categories returned per word: enough to find the main one (``SPECIFICITY``).
 CATEGORIES = 5
 #: Answered by the resolution deadline, or without one (``search.synthesis._on_time``).
@@ -106,7 +111,7 @@ def synthesis_engine(query: SynthesisQuery, *, backend: ElasticBackend | None = 
     search = _base(scope, earliest, end)
     for name, period, least in (("now", now_range, MIN_COUNT), ("before", before_range, 1)):
         carried = search.aggs.bucket(name, "filter", period).bucket("words", _words(min_doc_count=least))
-        carried.bucket("with", "terms", field="topics", size=CANDIDATES)
+        carried.bucket("with", "terms", field="topics", size=COMPANIONS)
         carried.bucket("categories", "terms", field="category_id", size=CATEGORIES)
     found = backend._send(search, "read the synthesis's topics")["aggregations"]
     now, before = _read_words(found["now"]["words"]), _read_words(found["before"]["words"])
@@ -126,9 +131,12 @@ def synthesis_engine(query: SynthesisQuery, *, backend: ElasticBackend | None = 
             ("now", now_range, missing_now),
         ):
             if words:
-                search.aggs.bucket(name, "filter", period).bucket(
+                # With their companions too: a word found through the other period may join a topic.
+                added = search.aggs.bucket(name, "filter", period).bucket(
                     "words", "terms", field="topics", size=len(words), include=words
-                ).bucket("categories", "terms", field="category_id", size=CATEGORIES)
+                )
+                added.bucket("categories", "terms", field="category_id", size=CATEGORIES)
+                added.bucket("with", "terms", field="topics", size=COMPANIONS)
         found = backend._send(search, "read the synthesis's baselines")["aggregations"]
         for name, held in (("before", before), ("now", now)):
             if name in found:

@@ -172,3 +172,15 @@ def test_a_word_joining_a_topic_brings_only_its_petitions_of_that_subject() -> N
     result = synthesise(period, background, since=SINCE, until=UNTIL)
     flood = next(topic for topic in result.topics if topic.label == "ngập lụt")
     assert (flood.count, flood.status, flood.baseline) == (7, "new", 0.0)
+
+
+def test_places_tied_on_their_count_come_in_the_order_of_their_codes() -> None:
+    """As the engine orders them (the database's row order is not an order)."""
+    period = (
+        _period("Ngập lụt sau mưa lớn", FLOOD, 2, place="P48")
+        + _period("Ngập lụt sau mưa lớn", FLOOD, 3, place="P79")
+        + _period("Ngập lụt sau mưa lớn", FLOOD, 2, place="P31")
+    )
+    for rows in (period, period[::-1]):
+        [flood] = synthesise(rows, [], since=SINCE, until=UNTIL).topics
+        assert flood.places == [("P79", 3), ("P31", 2), ("P48", 2)]
