@@ -196,6 +196,8 @@ PORTAL_RATES = {
     "track_ip": env_str("RATE_TRACK_IP", "30/h"),
     "track_code": env_str("RATE_TRACK_CODE", "8/h"),
     "feedback_ip": env_str("RATE_FEEDBACK_IP", "20/h"),
+    # Information a citizen adds to one petition (whatever the address): a fact or a photo, not a chat.
+    "add_info_code": env_str("RATE_ADD_INFO_CODE", "10/d"),
     "upload_ip": env_str("RATE_UPLOAD_IP", "60/h"),
     "suggest_ip": env_str("RATE_SUGGEST_IP", "300/h"),
     # Open311 calls without an API key (calls with one count against their partner's own rate).

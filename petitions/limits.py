@@ -77,3 +77,17 @@ def track_code_wait(request: HttpRequest, code: str, *, increment: bool = True) 
         rate=str(settings.PORTAL_RATES["track_code"]),
         increment=increment,
     )
+
+
+ADD_INFO_GROUP = "citizen-add-info"
+
+
+def add_info_wait(request: HttpRequest, code: str) -> int | None:
+    """Count information added to petition ``code``; the seconds to wait when it is one too many, else None."""
+    return _wait(
+        request,
+        group=ADD_INFO_GROUP,
+        value=tracking_code_rate_key(code),
+        rate=str(settings.PORTAL_RATES["add_info_code"]),
+        increment=True,
+    )

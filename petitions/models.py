@@ -350,6 +350,15 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField(_("size in bytes"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    #: The citizen's "add information" event that brought this photo after filing (none: with the petition).
+    event = models.ForeignKey(
+        "routing.CaseEvent",
+        verbose_name=_("added with"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+    )
 
     class Meta:
         verbose_name = _("photo")

@@ -315,6 +315,19 @@ class FeedbackForm(forms.Form):
         return data
 
 
+class AddInfoForm(forms.Form):
+    """A fact (and photos) the citizen adds to their petition while it is handled."""
+
+    text = forms.CharField(
+        label=_("What would you like to add?"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The handling unit sees it at once. It does not change your petition's status."),
+        error_messages={"required": _("Write what you would like to add.")},
+    )
+    photos = MultipleImageField(label=_("Photos (optional)"), required=False)
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you withdraw it? (optional)"),

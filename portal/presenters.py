@@ -53,6 +53,15 @@ def status_sentence(case: Case) -> str:
 def event_sentence(event: CaseEvent) -> str:
     kind = event.kind
     to_unit = event.to_unit.name if event.to_unit_id and event.to_unit else ""
+    if kind == EventKind.CITIZEN_INFO:
+        photos = int(event.data.get("photos") or 0)
+        if photos:
+            return ngettext(
+                "You added information and %(count)s photo.",
+                "You added information and %(count)s photos.",
+                photos,
+            ) % {"count": photos}
+        return _("You added information.")
     if kind == EventKind.SUBMITTED:
         return _("Petition received and sent to %(unit)s.") % {"unit": to_unit}
     if kind == EventKind.ACCEPT:

@@ -29,7 +29,7 @@ from config.logs import redact
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
 from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
-from petitions.limits import submit_phone_wait, track_code_wait
+from petitions.limits import add_info_wait, submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.retention import petition_past_retention
 from petitions.services import (
@@ -55,6 +55,7 @@ from petitions.stats import (
 from portal import grants, presenters
 from portal.files import attachment_response
 from portal.forms import (
+    AddInfoForm,
     FeedbackForm,
     SubmitForm,
     TrackLookupForm,
@@ -70,7 +71,12 @@ from routing.errors import CaseConflict
 from routing.geodata import commune_nearest
 from routing.models import Case, Level, Unit
 from routing.selectors import case_public_events
-from routing.services import case_citizen_feedback, case_withdraw
+from routing.services import (
+    CITIZEN_INFO_MAX_PHOTOS,
+    case_citizen_add_info,
+    case_citizen_feedback,
+    case_withdraw,
+)
 
 STAGED_SESSION_KEY = "portal.staged"
 RECEIPT_SESSION_KEY = "portal.receipt"
@@ -479,6 +485,9 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "original": original,
         "can_rate": _citizen_may(case, petition, "citizen_satisfied") and case.feedback_window_open(),
         "can_withdraw": _citizen_may(case, petition, "withdraw"),
+        # The same states as withdrawing: while the petition is handled, before it is answered.
+        "can_add_info": _citizen_may(case, petition, "withdraw") and not past_retention,
+        "add_info_form": AddInfoForm(),
         "can_change_settings": case.is_open and not past_retention,
         "feedback_form": FeedbackForm(),
         "withdraw_form": WithdrawForm(),
@@ -501,7 +510,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 #: The parts of the case page that change with the case: ``portal/_case_<name>.html``.
-LIVE_FRAGMENTS = ("status", "response", "timeline", "withdraw")
+LIVE_FRAGMENTS = ("status", "response", "timeline", "add_info", "withdraw")
 
 
 @require_GET
@@ -564,6 +573,37 @@ def feedback(request: HttpRequest, code: str) -> HttpResponse:
             resolved=data["resolved"],
             rating=data["rating"],
             comment=data["comment"],
+        ),
+    )
+
+
+@require_POST
+@ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
+def add_info(request: HttpRequest, code: str) -> HttpResponse:
+    """The citizen adds a fact and photos to their petition (``case_citizen_add_info``)."""
+    petition = _granted_petition(request, code)
+    form = AddInfoForm(request.POST, request.FILES)
+    session_key = _session_key(request)
+    tokens: list[str] = []
+    if form.is_valid():
+        if add_info_wait(request, petition.tracking_code) is not None:
+            return rate_limited(request, Exception("add_info_code"))
+        try:
+            for upload in form.cleaned_data["photos"][: CITIZEN_INFO_MAX_PHOTOS + 1]:
+                tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
+        except ValidationError as exc:
+            form.add_error("photos", exc)
+    return _citizen_action(
+        request,
+        code,
+        form,
+        "add_info_form",
+        lambda petition, data: case_citizen_add_info(
+            case_id=petition.case.pk,
+            actor=CitizenActor(petition_id=petition.pk),
+            text=data["text"],
+            attachment_tokens=tokens,
+            session_key=session_key,
         ),
     )
 

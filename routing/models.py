@@ -665,6 +665,7 @@ class EventKind(models.TextChoices):
     SUBMIT_RESPONSE = "submit_response", _("Response drafted")
     APPROVE = "approve", _("Response published")
     RESPONSE_EDITED = "response_edited", _("Draft edited by the leader")
+    CITIZEN_INFO = "citizen_info", _("Information added by the citizen")
     SEND_BACK = "send_back", _("Response sent back")
     CITIZEN_SATISFIED = "citizen_satisfied", _("Citizen satisfied")
     CITIZEN_UNSATISFIED = "citizen_unsatisfied", _("Citizen not satisfied")

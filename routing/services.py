@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +26,7 @@ from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, policy_for
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 from routing.models import (
+    WITHDRAWABLE_STATES,
     ActorKind,
     Case,
     CaseEvent,
@@ -566,6 +567,87 @@ def case_add_note(*, case_id: int, actor: Any, text: str, is_public: bool) -> Ca
             case_version=case.version,
             created_at=now,
         )
+        _after_commit(case, event)
+    return event
+
+
+#: Photos a citizen may add with one piece of information (as many as with the petition).
+CITIZEN_INFO_MAX_PHOTOS = 5
+
+
+def case_citizen_add_info(
+    *,
+    case_id: int,
+    actor: CitizenActor,
+    text: str,
+    attachment_tokens: Sequence[str] = (),
+    session_key: str = "",
+) -> CaseEvent:
+    """The citizen adds a fact (and photos) to their open petition, before it is answered.
+
+    A public event of the citizen's (``citizen_info``), shown on both timelines; the handling
+    unit hears of it live. It never changes the case's state, unit or deadlines. The photos are
+    ones staged by ``petitions.attachments.attachment_stage`` in the citizen's session; they join
+    the petition's photos (after those it has), each linked to this event.
+    """
+    from petitions.attachments import attachments_staged
+    from petitions.models import Attachment
+
+    text = _require_text(text, field="text")
+    tokens = list(dict.fromkeys(attachment_tokens))
+    if len(tokens) > CITIZEN_INFO_MAX_PHOTOS:
+        raise ValidationError(
+            {"photos": _("Attach at most %(count)s photos.") % {"count": CITIZEN_INFO_MAX_PHOTOS}}
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        case = _lock_case(case_id)
+        if not _actor_may_act_on(case, actor) or not isinstance(actor, CitizenActor):
+            raise CaseActionForbidden()
+        if case.state not in WITHDRAWABLE_STATES:
+            raise ValidationError(
+                {
+                    NON_FIELD_ERRORS: _(
+                        "Information can be added while the petition is being handled, not after it was answered "
+                        "or ended."
+                    )
+                }
+            )
+        staged = attachments_staged(tokens=tokens, session_key=session_key)
+        if len(staged) != len(tokens):
+            raise ValidationError(
+                {"photos": _("Some photos expired before you sent the form. Please add them again.")}
+            )
+        case.version += 1
+        case.updated_at = now
+        Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
+        event = CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.CITIZEN_INFO,
+            actor=None,
+            actor_kind=ActorKind.CITIZEN,
+            from_state=case.state,
+            to_state=case.state,
+            from_unit=case.unit,
+            to_unit=case.unit,
+            note=text,
+            is_public=True,
+            data={"photos": len(staged)} if staged else {},
+            case_version=case.version,
+            created_at=now,
+        )
+        after = (
+            Attachment.objects.filter(petition_id=case.petition_id)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        start = -1 if after is None else after
+        for offset, attachment in enumerate(staged, start=1):
+            attachment.petition_id = case.petition_id
+            attachment.event = event
+            attachment.position = start + offset
+        Attachment.objects.bulk_update(staged, ["petition", "event", "position"])
         _after_commit(case, event)
     return event
 

@@ -34,7 +34,7 @@ def test_the_snapshot_follows_the_case_as_it_changes(client, case, cast):
     _follow(client, case)
     first = client.get(_live_url(case)).json()
     assert (first["version"], first["state"]) == (1, CaseState.SUBMITTED)
-    assert sorted(first["html"]) == ["response", "status", "timeline", "withdraw"]
+    assert sorted(first["html"]) == ["add_info", "response", "status", "timeline", "withdraw"]
     assert "feedback" not in first["html"]["response"]
 
     services.case_accept(case_id=case.pk, actor=cast.officer)
@@ -61,7 +61,7 @@ def test_the_page_is_made_of_the_snapshots_fragments(client, case, cast):
     # The fragments without forms are byte for byte what the page shows (forms carry fresh CSRF tokens).
     for name in ("status", "timeline"):
         assert snapshot["html"][name].strip() in page, name
-    for name in ("response", "withdraw"):
+    for name in ("response", "add_info", "withdraw"):
         assert f'data-live-fragment="{name}"' in page
 
 
@@ -78,6 +78,7 @@ def test_fragments_holding_forms_keep_their_key_while_their_forms_stay(client, c
 
     assert key(before["html"]["response"]) == key(after["html"]["response"])
     assert key(before["html"]["withdraw"]) == key(after["html"]["withdraw"])
+    assert key(before["html"]["add_info"]) == key(after["html"]["add_info"])
     assert key(before["html"]["timeline"]) != key(after["html"]["timeline"])
 
 
