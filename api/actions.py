@@ -16,7 +16,6 @@ from typing import Any
 
 from django import forms
 from django.db import models
-from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.fields import JsonCharField, JsonDateField, JsonIntegerField
@@ -35,6 +34,10 @@ DESCRIPTIONS = {
     "return_down": "Send a submitted case from a province or central down to a unit below (leader).",
     "refer": "Ask an outside agency for input; the resolution clock pauses until it replies.",
     "agency_replied": "Record the agency's reply; the resolution clock resumes.",
+    "ask_citizen": (
+        "Ask the citizen a public question (the assigned officer or a leader); the resolution clock pauses "
+        "until they answer on their page, or until the sweep returns the case (`citizen_no_answer`)."
+    ),
     "reassign": "Give an accepted case to another officer of the unit (leader).",
     "extend": "Extend the resolution deadline once at this unit (leader); the reason is shown to the citizen.",
     "submit_response": "Draft the response; it waits for a leader's approval.",
@@ -113,5 +116,8 @@ def bind_form(action: Action, *, case: Any, user: Any, validated: dict[str, Any]
     return action.form(form_data(validated), case=case, user=user)
 
 
-def leader_only_message() -> str:
-    return _("Only a leader of the unit can do this.")
+def leader_only_message(action: str = "") -> str:
+    """Why a member of the handling unit may not do ``action`` (the desk says the same)."""
+    from backoffice.access import not_permitted_message
+
+    return not_permitted_message(action)

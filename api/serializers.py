@@ -31,6 +31,7 @@ ACTION_CHOICES = [
     ("return-down", "return-down"),
     ("refer", "refer"),
     ("agency-replied", "agency-replied"),
+    ("ask-citizen", "ask-citizen"),
     ("reassign", "reassign"),
     ("extend", "extend"),
     ("submit-response", "submit-response"),

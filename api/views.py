@@ -509,7 +509,7 @@ def _run_action(request: Request, pk: int, action: Action) -> Response:
             raise errors.ApiError(
                 status_code=status.HTTP_403_FORBIDDEN,
                 code=errors.PERMISSION_DENIED,
-                message=actions.leader_only_message(),
+                message=actions.leader_only_message(action.name),
             )
         raise errors.Conflict(
             _("This action is not possible for the case in its current state."),

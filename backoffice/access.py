@@ -57,3 +57,16 @@ def original_case_id(user: Any, code: str) -> int:
     if original is None:
         raise ValidationError({"original": _("No case you can see has that tracking code.")})
     return int(original)
+
+
+#: Actions the case's assignee may do besides the unit's leaders (every other refused one is leaders' only).
+ASSIGNEE_OR_LEADER = {"ask_citizen"}
+
+
+def not_permitted_message(action: str) -> str:
+    """Why a member of the handling unit may not do ``action`` now (the desk and the API say the same)."""
+    from django.utils.translation import gettext
+
+    if action in ASSIGNEE_OR_LEADER:
+        return gettext("Only the officer the case is assigned to, or a leader of the unit, can do this.")
+    return gettext("Only a leader of the unit can do this.")

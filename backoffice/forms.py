@@ -139,6 +139,16 @@ class AgencyRepliedForm(ActionForm):
     note = _reason(_("What the agency answered"), help_text=INTERNAL_HINT)
 
 
+class AskCitizenForm(ActionForm):
+    question = _reason(
+        _("Your question to the citizen"),
+        help_text=_(
+            "Shown to the citizen and sent by SMS and e-mail. The time to handle the case stops until they "
+            "answer; without an answer the case comes back to you after the policy's working days."
+        ),
+    )
+
+
 class ReassignForm(ActionForm):
     officer = OfficerChoiceField(label=_("Reassign to"), queryset=User.objects.none())
 

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import forms as f
-from backoffice.access import original_case_id, staff_required
+from backoffice.access import not_permitted_message, original_case_id, staff_required
 from backoffice.bulk import BulkForm
 from backoffice.search import similar_to
 from backoffice.twofactor import confirmed_device, pending_end, pending_start, second_factor_missing
@@ -99,6 +99,8 @@ def deadline_label(case: Case) -> tuple[str, str]:
     if label and case.state == CaseState.AWAITING_AGENCY:
         # The resolution clock is paused: this is the agency's deadline, not the unit's.
         return _("agency's reply %(when)s") % {"when": label}, "overdue" if tone == "overdue" else "waiting"
+    if label and case.state == CaseState.AWAITING_CITIZEN:
+        return _("citizen's answer %(when)s") % {"when": label}, "waiting"
     return label, tone
 
 
@@ -127,7 +129,7 @@ def _deadline_words(case: Case) -> tuple[str, str]:
 TAB_LABELS = {
     "triage": gettext_lazy("To triage"),
     "mine": gettext_lazy("Mine"),
-    "agency": gettext_lazy("Awaiting agency"),
+    "agency": gettext_lazy("Waiting for an agency or the citizen"),
     "approval": gettext_lazy("Waiting for approval"),
     "overdue": gettext_lazy("Overdue"),
     "open": gettext_lazy("All open"),
@@ -333,6 +335,14 @@ ACTIONS: dict[str, Action] = {
             "primary",
         ),
         Action(
+            "ask_citizen",
+            gettext_lazy("Ask the citizen for more"),
+            f.AskCitizenForm,
+            lambda c, u, d, v: services.case_ask_citizen(
+                case_id=c.pk, actor=u, question=d["question"], expected_version=v
+            ),
+        ),
+        Action(
             "reassign",
             gettext_lazy("Reassign"),
             f.ReassignForm,
@@ -505,7 +515,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if stale:
             messages.warning(request, CaseConflict().message)
         elif action in {t.name for t in case.get_available_state_transitions()}:  # type: ignore[attr-defined]
-            messages.error(request, _("Only a leader of the unit can do this."))
+            messages.error(request, not_permitted_message(action))
         else:
             messages.error(request, _("This action is not possible for the case in its current state."))
         return redirect("backoffice:backoffice-case", pk=case.pk)

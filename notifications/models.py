@@ -35,6 +35,9 @@ CITIZEN_EVENT_KINDS = (
     EventKind.EXTEND,
     EventKind.APPROVE,
     EventKind.AUTO_CLOSE,
+    EventKind.ASK_CITIZEN,
+    EventKind.CITIZEN_REMINDER,
+    EventKind.CITIZEN_NO_ANSWER,
 )
 
 #: What a message is about: its code (stored) and its label (shown in the admin).
@@ -44,6 +47,8 @@ MESSAGE_TYPES = [
     ("case_assigned", _("Case assigned")),
     ("deadline_reminder", EventKind.REMINDER.label),
     ("overdue_alert", EventKind.OVERDUE.label),
+    ("citizen_answered", EventKind.CITIZEN_ANSWER.label),
+    ("citizen_unanswered", EventKind.CITIZEN_NO_ANSWER.label),
     ("alert_digest", _("Emerging-issue alerts")),
 ]
 

@@ -107,7 +107,7 @@ def _tells_citizen(event: Any) -> bool:
     return bool(event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen")
 
 
-STAFF_KINDS = {"accept", "reassign", "reminder", "overdue"}
+STAFF_KINDS = {"accept", "reassign", "reminder", "overdue", "citizen_answered", "citizen_no_answer"}
 
 
 def enqueue_for_events(events: Iterable[Any]) -> int:
@@ -139,7 +139,11 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
         petition = case.petition
         if _tells_citizen(event):
             unit = event.to_unit.name if event.to_unit else case.unit.name
-            note = event.note if event.kind in (EventKind.REJECT, EventKind.EXTEND) else ""
+            note = (
+                event.note
+                if event.kind in (EventKind.REJECT, EventKind.EXTEND, EventKind.ASK_CITIZEN)
+                else ""
+            )
             text = texts.status_change(
                 code=petition.tracking_code, kind=event.kind, unit=unit, note=note, language=petition.language
             )
@@ -178,6 +182,12 @@ def _rows_for_staff(event: Any, case: Any, petition: Any, leaders: list[Any]) ->
     elif event.kind == EventKind.OVERDUE:
         recipients = [u for u in [case.assignee, *leaders] if u is not None]
         template = "overdue_alert"
+    elif event.kind == EventKind.CITIZEN_ANSWER:
+        recipients = [case.assignee] if case.assignee else []
+        template = "citizen_answered"
+    elif event.kind == EventKind.CITIZEN_NO_ANSWER:
+        recipients = [case.assignee] if case.assignee else []
+        template = "citizen_unanswered"
     else:
         return []
     due = timezone.localtime(case.due_at).strftime("%d/%m/%Y %H:%M") if case.due_at else ""

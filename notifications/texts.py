@@ -85,6 +85,20 @@ def _status_phrase(kind: str, unit: str) -> tuple[str, str]:
         EventKind.EXTEND: (_("deadline extended"), _("The deadline for handling it was extended.")),
         EventKind.APPROVE: (_("a response is ready"), _("A response was published.")),
         EventKind.AUTO_CLOSE: (_("closed"), _("It was closed.")),
+        EventKind.ASK_CITIZEN: (
+            _("a question for you"),
+            _("%(unit)s asks you a question. Please answer it on your petition's page:"),
+        ),
+        EventKind.CITIZEN_REMINDER: (
+            _("please answer our question"),
+            _(
+                "We are still waiting for your answer to our question. Please answer it on your petition's page."
+            ),
+        ),
+        EventKind.CITIZEN_NO_ANSWER: (
+            _("handled without your answer"),
+            _("We received no answer to our question: %(unit)s continues with what it has."),
+        ),
     }
     short, sentence = phrases[kind]
     return short % {"unit": unit} if "%(unit)s" in short else short, sentence % {"unit": unit}
@@ -98,6 +112,12 @@ def status_change(*, code: str, kind: str, unit: str, note: str, language: str) 
         if len(sms) > SMS_SEGMENT:  # a long unit name: drop it rather than pay for two messages
             short, _sentence = _status_phrase(kind, _("another unit"))
             sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
+        if kind == EventKind.ASK_CITIZEN and note:
+            # The question itself, in two concatenated messages at most (153 characters each).
+            tail = fold(" " + _("Answer at %(url)s") % {"url": url})
+            room = 2 * 153 - len(tail)
+            head = fold(f"{code}: {note}")
+            sms = (head if len(head) <= room else head[: room - 3].rstrip() + "...") + tail
         body = _("About your petition %(code)s: %(sentence)s") % {"code": code, "sentence": sentence}
         if note:
             body += "\n\n" + note
@@ -115,6 +135,10 @@ def staff_message(*, template: str, code: str, title: str, case_url: str, due: s
             subject = _("Case %(code)s was assigned to you") % values
         elif template == "deadline_reminder":
             subject = _("Case %(code)s is due %(due)s") % values
+        elif template == "citizen_answered":
+            subject = _("The citizen answered your question on case %(code)s") % values
+        elif template == "citizen_unanswered":
+            subject = _("No answer from the citizen on case %(code)s: it is back with you") % values
         else:
             subject = _("Case %(code)s missed its deadline (%(due)s)") % values
         body = f"{subject}\n\n{title}\n\n{case_url}"

@@ -328,6 +328,18 @@ class AddInfoForm(forms.Form):
     photos = MultipleImageField(label=_("Photos (optional)"), required=False)
 
 
+class AnswerForm(forms.Form):
+    """The citizen's answer to the handling unit's question."""
+
+    text = forms.CharField(
+        label=_("Your answer"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": _("Write your answer.")},
+    )
+    photos = MultipleImageField(label=_("Photos (optional)"), required=False)
+
+
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you withdraw it? (optional)"),

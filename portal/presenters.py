@@ -32,6 +32,11 @@ def status_sentence(case: Case) -> str:
             "unit": unit,
             "agency": case.agency_name,
         }
+    if state == CaseState.AWAITING_CITIZEN:
+        return _("%(unit)s has asked you a question (below). Please answer it by %(due)s.") % {
+            "unit": unit,
+            "due": due,
+        }
     if state == CaseState.PENDING_APPROVAL:
         return _("A response has been drafted and is waiting for approval by the leaders of %(unit)s.") % {
             "unit": unit
@@ -53,6 +58,21 @@ def status_sentence(case: Case) -> str:
 def event_sentence(event: CaseEvent) -> str:
     kind = event.kind
     to_unit = event.to_unit.name if event.to_unit_id and event.to_unit else ""
+    if kind == EventKind.ASK_CITIZEN:
+        return _(
+            "%(unit)s asked you a question. The time to handle your petition stops until you answer."
+        ) % {"unit": to_unit}
+    if kind == EventKind.CITIZEN_ANSWER:
+        photos = int(event.data.get("photos") or 0)
+        if photos:
+            return ngettext(
+                "You answered, with %(count)s photo.", "You answered, with %(count)s photos.", photos
+            ) % {"count": photos}
+        return _("You answered.")
+    if kind == EventKind.CITIZEN_REMINDER:
+        return _("Reminder: we are waiting for your answer to the question above.")
+    if kind == EventKind.CITIZEN_NO_ANSWER:
+        return _("No answer arrived in time: the unit continues with what it has.")
     if kind == EventKind.CITIZEN_INFO:
         photos = int(event.data.get("photos") or 0)
         if photos:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("track/<str:code>/feedback/", views.feedback, name="portal-feedback"),
     path("track/<str:code>/withdraw/", views.withdraw, name="portal-withdraw"),
     path("track/<str:code>/add/", views.add_info, name="portal-add-info"),
+    path("track/<str:code>/answer/", views.answer, name="portal-answer"),
     path("track/<str:code>/sms/", views.sms_updates, name="portal-sms-updates"),
     path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
     path("statistics/", views.statistics, name="portal-statistics"),

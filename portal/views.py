@@ -56,6 +56,7 @@ from portal import grants, presenters
 from portal.files import attachment_response
 from portal.forms import (
     AddInfoForm,
+    AnswerForm,
     FeedbackForm,
     SubmitForm,
     TrackLookupForm,
@@ -69,11 +70,12 @@ from portal.forms import (
 from routing.actors import CitizenActor
 from routing.errors import CaseConflict
 from routing.geodata import commune_nearest
-from routing.models import Case, Level, Unit
+from routing.models import ADD_INFO_STATES, Case, CaseState, EventKind, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import (
     CITIZEN_INFO_MAX_PHOTOS,
     case_citizen_add_info,
+    case_citizen_answer,
     case_citizen_feedback,
     case_withdraw,
 )
@@ -485,9 +487,12 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "original": original,
         "can_rate": _citizen_may(case, petition, "citizen_satisfied") and case.feedback_window_open(),
         "can_withdraw": _citizen_may(case, petition, "withdraw"),
-        # The same states as withdrawing: while the petition is handled, before it is answered.
-        "can_add_info": _citizen_may(case, petition, "withdraw") and not past_retention,
+        # While the petition is handled, before it is answered (asked a question, they answer it).
+        "can_add_info": case.state in ADD_INFO_STATES and not past_retention,
         "add_info_form": AddInfoForm(),
+        "can_answer": _citizen_may(case, petition, "citizen_answered") and not past_retention,
+        "question": _open_question(events, case),
+        "answer_form": AnswerForm(),
         "can_change_settings": case.is_open and not past_retention,
         "feedback_form": FeedbackForm(),
         "withdraw_form": WithdrawForm(),
@@ -510,7 +515,7 @@ def case_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 #: The parts of the case page that change with the case: ``portal/_case_<name>.html``.
-LIVE_FRAGMENTS = ("status", "response", "timeline", "add_info", "withdraw")
+LIVE_FRAGMENTS = ("status", "response", "answer", "timeline", "add_info", "withdraw")
 
 
 @require_GET
@@ -577,6 +582,24 @@ def feedback(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+def _open_question(events: list[Any], case: Case) -> Any:
+    """The question the citizen is asked now (the latest ``ask_citizen`` event), if they are."""
+    if case.state != CaseState.AWAITING_CITIZEN:
+        return None
+    return next((event for event in reversed(events) if event.kind == EventKind.ASK_CITIZEN), None)
+
+
+def _staged_uploads(request: HttpRequest, form: Any, session_key: str) -> list[str]:
+    """Stage a valid form's photos (re-encoded, like the petition's); an unreadable one is the form's error."""
+    tokens: list[str] = []
+    try:
+        for upload in form.cleaned_data["photos"][: CITIZEN_INFO_MAX_PHOTOS + 1]:
+            tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
+    except ValidationError as exc:
+        form.add_error("photos", exc)
+    return tokens
+
+
 @require_POST
 @ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
 def add_info(request: HttpRequest, code: str) -> HttpResponse:
@@ -588,17 +611,36 @@ def add_info(request: HttpRequest, code: str) -> HttpResponse:
     if form.is_valid():
         if add_info_wait(request, petition.tracking_code) is not None:
             return rate_limited(request, Exception("add_info_code"))
-        try:
-            for upload in form.cleaned_data["photos"][: CITIZEN_INFO_MAX_PHOTOS + 1]:
-                tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
-        except ValidationError as exc:
-            form.add_error("photos", exc)
+        tokens = _staged_uploads(request, form, session_key)
     return _citizen_action(
         request,
         code,
         form,
         "add_info_form",
         lambda petition, data: case_citizen_add_info(
+            case_id=petition.case.pk,
+            actor=CitizenActor(petition_id=petition.pk),
+            text=data["text"],
+            attachment_tokens=tokens,
+            session_key=session_key,
+        ),
+    )
+
+
+@require_POST
+@ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
+def answer(request: HttpRequest, code: str) -> HttpResponse:
+    """The citizen answers the unit's question (``case_citizen_answer``): the case goes back to the officer."""
+    form = AnswerForm(request.POST, request.FILES)
+    session_key = _session_key(request)
+    _granted_petition(request, code)
+    tokens = _staged_uploads(request, form, session_key) if form.is_valid() else []
+    return _citizen_action(
+        request,
+        code,
+        form,
+        "answer_form",
+        lambda petition, data: case_citizen_answer(
             case_id=petition.case.pk,
             actor=CitizenActor(petition_id=petition.pk),
             text=data["text"],

@@ -67,6 +67,8 @@ class Policy:
     resolution_days: int
     feedback_days: int
     max_extension_days: int
+    #: Working days a citizen has to answer a question before the case returns to its officer.
+    citizen_reply_days: int = 10
 
 
 DEFAULT_POLICIES = {
@@ -93,4 +95,5 @@ def policy_for(level: str, category: Category | int | None) -> Policy:
         resolution_days=row.resolution_days,
         feedback_days=row.feedback_days,
         max_extension_days=row.max_extension_days,
+        citizen_reply_days=row.citizen_reply_days,
     )

@@ -230,6 +230,11 @@ class SLAPolicy(models.Model):
     resolution_days = models.PositiveSmallIntegerField(_("resolution (working days)"), default=10)
     feedback_days = models.PositiveSmallIntegerField(_("feedback window (calendar days)"), default=7)
     max_extension_days = models.PositiveSmallIntegerField(_("longest extension (working days)"), default=10)
+    citizen_reply_days = models.PositiveSmallIntegerField(
+        _("citizen's answer to a question (working days)"),
+        default=10,
+        help_text=_("Then the sweep reminds the citizen once, and the case returns to the officer."),
+    )
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -258,6 +263,7 @@ class CaseState(models.TextChoices):
     SUBMITTED = "submitted", _("Awaiting triage")
     IN_PROGRESS = "in_progress", _("In progress")
     AWAITING_AGENCY = "awaiting_agency", _("Awaiting agency")
+    AWAITING_CITIZEN = "awaiting_citizen", _("Awaiting the citizen")
     PENDING_APPROVAL = "pending_approval", _("Pending approval")
     RESPONDED = "responded", _("Responded")
     CLOSED = "closed", _("Closed")
@@ -267,13 +273,22 @@ class CaseState(models.TextChoices):
 
 
 S = CaseState
-OPEN_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL, S.RESPONDED)
+OPEN_STATES = (
+    S.SUBMITTED,
+    S.IN_PROGRESS,
+    S.AWAITING_AGENCY,
+    S.AWAITING_CITIZEN,
+    S.PENDING_APPROVAL,
+    S.RESPONDED,
+)
 #: States whose deadline belongs to the handling unit (reminders, overdue marks).
 CLOCKED_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
 FINAL_STATES = (S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN)
 #: States the citizen may withdraw from: open, and no response published yet (once there is
 #: one, the citizen says whether it resolved the matter instead).
-WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
+WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.AWAITING_CITIZEN, S.PENDING_APPROVAL)
+#: States in which the citizen may add information on their own (while asked, they answer instead).
+ADD_INFO_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
 
 
 # --- Permissions of transitions -------------------------------------------
@@ -293,6 +308,14 @@ def is_unit_leader(case: Any, actor: Any) -> bool:
 
 def is_unit_staff_or_system(case: Any, actor: Any) -> bool:
     return isinstance(actor, SystemActor) or is_unit_staff(case, actor)
+
+
+def is_assignee_or_unit_leader(case: Any, actor: Any) -> bool:
+    """The officer the case is assigned to, or a leader of its unit."""
+    membership = membership_of(actor)
+    if membership is None or membership.unit_id != case.unit_id:
+        return False
+    return membership.is_leader or case.assignee_id == getattr(actor, "pk", None)
 
 
 def is_the_citizen(case: Any, actor: Any) -> bool:
@@ -368,6 +391,7 @@ class Case(FSMModelMixin, models.Model):
     agency_due_at = models.DateTimeField(_("agency deadline"), null=True, blank=True)
     feedback_due_at = models.DateTimeField(_("feedback deadline"), null=True, blank=True)
     paused_at = models.DateTimeField(_("resolution clock paused at"), null=True, blank=True)
+    citizen_due_at = models.DateTimeField(_("citizen's answer deadline"), null=True, blank=True)
     is_overdue = models.BooleanField(_("overdue"), default=False)
     overdue_since = models.DateTimeField(_("overdue since"), null=True, blank=True)
     reminded_due_at = models.DateTimeField(
@@ -547,6 +571,33 @@ class Case(FSMModelMixin, models.Model):
         self.agency_due_at = None
         self._set_due(self.resolution_due_at)
 
+    @transition(
+        field=state, source=S.IN_PROGRESS, target=S.AWAITING_CITIZEN, permission=is_assignee_or_unit_leader
+    )
+    def ask_citizen(self, *, question: str, now: dt.datetime) -> None:
+        """A public question to the citizen; the resolution clock pauses until they answer."""
+        self.paused_at = now
+        self.citizen_due_at = add_working_days(now, self._policy_for(self.unit).citizen_reply_days)
+        self._set_due(self.citizen_due_at)
+
+    def _resume_after_citizen(self, now: dt.datetime) -> None:
+        # The resolution clock was paused while the citizen had the question (as for an agency).
+        assert self.resolution_due_at is not None and self.paused_at is not None
+        paused = working_days_between(self.paused_at, now)
+        self.resolution_due_at = add_working_days(self.resolution_due_at, paused)
+        self.paused_at = None
+        self.citizen_due_at = None
+        self._set_due(self.resolution_due_at)
+
+    @transition(field=state, source=S.AWAITING_CITIZEN, target=S.IN_PROGRESS, permission=is_the_citizen)
+    def citizen_answered(self, *, now: dt.datetime) -> None:
+        self._resume_after_citizen(now)
+
+    @transition(field=state, source=S.AWAITING_CITIZEN, target=S.IN_PROGRESS, permission=is_system)
+    def citizen_no_answer(self, *, now: dt.datetime) -> None:
+        """No answer by the deadline (the sweep): back to the officer, who decides with what they have."""
+        self._resume_after_citizen(now)
+
     @transition(field=state, source=S.IN_PROGRESS, target=S.IN_PROGRESS, permission=is_unit_leader)
     def reassign(self, *, officer: User, now: dt.datetime) -> None:
         self._require_member(officer, field="officer")
@@ -666,6 +717,10 @@ class EventKind(models.TextChoices):
     APPROVE = "approve", _("Response published")
     RESPONSE_EDITED = "response_edited", _("Draft edited by the leader")
     CITIZEN_INFO = "citizen_info", _("Information added by the citizen")
+    ASK_CITIZEN = "ask_citizen", _("Question to the citizen")
+    CITIZEN_ANSWER = "citizen_answered", _("Answer from the citizen")
+    CITIZEN_REMINDER = "citizen_reminder", _("Citizen reminded of the question")
+    CITIZEN_NO_ANSWER = "citizen_no_answer", _("No answer from the citizen")
     SEND_BACK = "send_back", _("Response sent back")
     CITIZEN_SATISFIED = "citizen_satisfied", _("Citizen satisfied")
     CITIZEN_UNSATISFIED = "citizen_unsatisfied", _("Citizen not satisfied")

@@ -123,14 +123,20 @@ def unit_officers(unit: Unit) -> QuerySet[Membership]:
 # --- the officers' inbox ------------------------------------------------------------
 
 INBOX_TABS = ("triage", "mine", "agency", "approval", "overdue", "open", "closed")
-_WORKING = (CaseState.IN_PROGRESS, CaseState.AWAITING_AGENCY, CaseState.PENDING_APPROVAL)
+_WORKING = (
+    CaseState.IN_PROGRESS,
+    CaseState.AWAITING_AGENCY,
+    CaseState.AWAITING_CITIZEN,
+    CaseState.PENDING_APPROVAL,
+)
 
 
 def _tab_filter(tab: str, user: Any) -> Q:
     return {
         "triage": Q(state=CaseState.SUBMITTED),
         "mine": Q(assignee_id=getattr(user, "pk", None), state__in=_WORKING),
-        "agency": Q(state=CaseState.AWAITING_AGENCY),
+        # Waiting for someone outside the unit: an agency or the citizen.
+        "agency": Q(state__in=(CaseState.AWAITING_AGENCY, CaseState.AWAITING_CITIZEN)),
         "approval": Q(state=CaseState.PENDING_APPROVAL),
         "overdue": Q(is_overdue=True, state__in=OPEN_STATES),
         "open": Q(state__in=OPEN_STATES),

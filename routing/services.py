@@ -26,7 +26,7 @@ from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, policy_for
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 from routing.models import (
-    WITHDRAWABLE_STATES,
+    ADD_INFO_STATES,
     ActorKind,
     Case,
     CaseEvent,
@@ -158,6 +158,7 @@ def _run(
     now: dt.datetime | None = None,
     kwargs_for: Callable[[Case], dict[str, Any]] | None = None,
     recorded_before: Callable[[Case], list[dict[str, Any]]] | None = None,
+    after_event: Callable[[Case, CaseEvent], None] | None = None,
 ) -> Case:
     """Run transition ``action`` on the locked case and record it.
 
@@ -220,6 +221,8 @@ def _run(
             case_version=case.version,
             created_at=now,
         )
+        if after_event is not None:
+            after_event(case, event)
         _after_commit(case, event)
     logger.debug("case %s: %s by %s -> %s v%s", case.pk, action, _actor_kind(actor), case.state, case.version)
     return case
@@ -541,6 +544,18 @@ def case_auto_close(*, case_id: int, now: dt.datetime | None = None) -> Case:
     )
 
 
+def case_citizen_no_answer(*, case_id: int, now: dt.datetime | None = None) -> Case:
+    """One case's ``citizen_no_answer`` (system); the sweep does the same for many (``return_unanswered``)."""
+    return _run(
+        case_id=case_id,
+        actor=SystemActor(reason="citizen_reply_window"),
+        action="citizen_no_answer",
+        expected_version=None,
+        is_public=True,
+        now=now,
+    )
+
+
 def case_add_note(*, case_id: int, actor: Any, text: str, is_public: bool) -> CaseEvent:
     """Add an internal note (staff only) or a public note (shown to the citizen) to a case."""
     text = _require_text(text, field="text")
@@ -590,21 +605,14 @@ def case_citizen_add_info(
     ones staged by ``petitions.attachments.attachment_stage`` in the citizen's session; they join
     the petition's photos (after those it has), each linked to this event.
     """
-    from petitions.attachments import attachments_staged
-    from petitions.models import Attachment
-
     text = _require_text(text, field="text")
-    tokens = list(dict.fromkeys(attachment_tokens))
-    if len(tokens) > CITIZEN_INFO_MAX_PHOTOS:
-        raise ValidationError(
-            {"photos": _("Attach at most %(count)s photos.") % {"count": CITIZEN_INFO_MAX_PHOTOS}}
-        )
+    tokens = _check_photo_count(attachment_tokens)
     now = timezone.now()
     with transaction.atomic():
         case = _lock_case(case_id)
         if not _actor_may_act_on(case, actor) or not isinstance(actor, CitizenActor):
             raise CaseActionForbidden()
-        if case.state not in WITHDRAWABLE_STATES:
+        if case.state not in ADD_INFO_STATES:
             raise ValidationError(
                 {
                     NON_FIELD_ERRORS: _(
@@ -613,11 +621,7 @@ def case_citizen_add_info(
                     )
                 }
             )
-        staged = attachments_staged(tokens=tokens, session_key=session_key)
-        if len(staged) != len(tokens):
-            raise ValidationError(
-                {"photos": _("Some photos expired before you sent the form. Please add them again.")}
-            )
+        staged = _citizen_photos(tokens, session_key)
         case.version += 1
         case.updated_at = now
         Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
@@ -636,20 +640,110 @@ def case_citizen_add_info(
             case_version=case.version,
             created_at=now,
         )
-        after = (
-            Attachment.objects.filter(petition_id=case.petition_id)
-            .order_by("-position")
-            .values_list("position", flat=True)
-            .first()
-        )
-        start = -1 if after is None else after
-        for offset, attachment in enumerate(staged, start=1):
-            attachment.petition_id = case.petition_id
-            attachment.event = event
-            attachment.position = start + offset
-        Attachment.objects.bulk_update(staged, ["petition", "event", "position"])
+        _link_photos(case, event, staged)
         _after_commit(case, event)
     return event
+
+
+def _citizen_photos(tokens: Sequence[str], session_key: str) -> list[Any]:
+    """The staged photos named by ``tokens`` (checked inside the caller's transaction): all or an error."""
+    from petitions.attachments import attachments_staged
+
+    staged = attachments_staged(tokens=tokens, session_key=session_key)
+    if len(staged) != len(tokens):
+        raise ValidationError(
+            {"photos": _("Some photos expired before you sent the form. Please add them again.")}
+        )
+    return staged
+
+
+def _check_photo_count(tokens: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(tokens))
+    if len(unique) > CITIZEN_INFO_MAX_PHOTOS:
+        raise ValidationError(
+            {"photos": _("Attach at most %(count)s photos.") % {"count": CITIZEN_INFO_MAX_PHOTOS}}
+        )
+    return unique
+
+
+def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
+    """The citizen's photos join the petition's (after those it has), each linked to ``event``."""
+    from petitions.models import Attachment
+
+    if not staged:
+        return
+    after = (
+        Attachment.objects.filter(petition_id=case.petition_id)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
+    start = -1 if after is None else after
+    for offset, attachment in enumerate(staged, start=1):
+        attachment.petition_id = case.petition_id
+        attachment.event = event
+        attachment.position = start + offset
+    Attachment.objects.bulk_update(staged, ["petition", "event", "position"])
+
+
+def case_ask_citizen(
+    *, case_id: int, actor: User, question: str, expected_version: int | None = None
+) -> Case:
+    """Ask the citizen a public question (the assigned officer or a leader); the resolution clock pauses.
+
+    The citizen hears of it by SMS and e-mail through the outbox, with the question and the link to
+    follow the petition; ``citizen_reply_days`` of the unit's policy later the sweep returns the
+    case to the officer (``citizen_no_answer``), after one reminder to the citizen.
+    """
+    question = _require_text(question, field="question")
+    return _run(
+        case_id=case_id,
+        actor=actor,
+        action="ask_citizen",
+        expected_version=expected_version,
+        note=question,
+        is_public=True,
+        data=lambda case: {"due_at": case.citizen_due_at.isoformat() if case.citizen_due_at else None},
+        kwargs_for=lambda case: {"question": question},
+    )
+
+
+def case_citizen_answer(
+    *,
+    case_id: int,
+    actor: CitizenActor,
+    text: str,
+    attachment_tokens: Sequence[str] = (),
+    session_key: str = "",
+) -> Case:
+    """The citizen answers the unit's question (text and photos): the case returns to the officer.
+
+    The resolution clock resumes, longer by the working days it was paused; the handling unit
+    hears of it live, and the assignee by e-mail.
+    """
+    text = _require_text(text, field="text")
+    tokens = _check_photo_count(attachment_tokens)
+    staged: list[Any] = []
+
+    def kwargs_for(case: Case) -> dict[str, Any]:
+        staged.extend(_citizen_photos(tokens, session_key))
+        return {}
+
+    def link(case: Case) -> dict[str, Any]:
+        return {"photos": len(staged)} if staged else {}
+
+    case = _run(
+        case_id=case_id,
+        actor=actor,
+        action="citizen_answered",
+        expected_version=None,
+        note=text,
+        is_public=True,
+        data=link,
+        kwargs_for=kwargs_for,
+        after_event=lambda case, event: _link_photos(case, event, staged),
+    )
+    return case
 
 
 def response_template_save(

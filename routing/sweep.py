@@ -10,7 +10,10 @@ write their events with one ``INSERT``:
 2. mark cases past their current deadline as overdue;
 3. record a reminder for cases due within the next working day;
 4. close responded cases whose feedback window has elapsed
-   (the set-based form of ``Case.auto_close``).
+   (the set-based form of ``Case.auto_close``);
+5. remind a citizen once, a working day before their answer to a question is due;
+6. return a case whose citizen did not answer in time to its officer (the set-based form of
+   ``Case.citizen_no_answer``: the resolution clock resumes, longer by the days it waited).
 
 Overdue marks and reminders are not transitions: they do not bump the case
 version, so an officer in the middle of an action is not told that someone
@@ -29,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from routing import signals
-from routing.deadlines import add_working_days, policy_for
+from routing.deadlines import add_working_days, policy_for, working_days_between
 from routing.models import (
     CLOCKED_STATES,
     ActorKind,
@@ -46,6 +49,8 @@ class SweepReport:
     overdue: int = 0
     reminded: int = 0
     auto_closed: int = 0
+    citizens_reminded: int = 0
+    unanswered: int = 0
 
 
 @dataclass
@@ -256,6 +261,88 @@ def auto_close_responded(*, now: dt.datetime, batch_size: int = 2000) -> int:
             total += len(rows)
 
 
+def remind_citizens(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    """Once per question: the citizen's answer is due within a working day (an SMS and e-mail)."""
+    horizon = add_working_days(now, 1)
+    candidates = Case.objects.filter(
+        state=CaseState.AWAITING_CITIZEN, due_at__gte=now, due_at__lte=horizon
+    ).filter(Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at")))
+    total = 0
+    cursor = _Cursor()
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(cursor, candidates, ("pk", "version", "unit_id", "due_at"), batch_size)
+            if not rows:
+                return total
+            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(reminded_due_at=F("due_at"))
+            events = [
+                CaseEvent(
+                    case_id=r["pk"],
+                    kind=EventKind.CITIZEN_REMINDER,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_state=CaseState.AWAITING_CITIZEN,
+                    to_state=CaseState.AWAITING_CITIZEN,
+                    from_unit_id=r["unit_id"],
+                    to_unit_id=r["unit_id"],
+                    is_public=True,
+                    data={"due_at": r["due_at"].isoformat()},
+                    case_version=r["version"],
+                    created_at=now,
+                )
+                for r in rows
+            ]
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
+def return_unanswered(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    """Questions past their deadline: the cases go back to their officers, "no answer from the citizen"."""
+    candidates = Case.objects.filter(state=CaseState.AWAITING_CITIZEN, due_at__lt=now)
+    total = 0
+    cursor = _Cursor()
+    while True:
+        with transaction.atomic():
+            rows = _locked_batch(
+                cursor, candidates, ("pk", "version", "unit_id", "paused_at", "resolution_due_at"), batch_size
+            )
+            if not rows:
+                return total
+            # One UPDATE per new resolution deadline (cases paused on the same day share one).
+            groups: dict[dt.datetime, list[int]] = defaultdict(list)
+            for row in rows:
+                paused = working_days_between(row["paused_at"], now) if row["paused_at"] else 0
+                groups[add_working_days(row["resolution_due_at"], paused)].append(row["pk"])
+            for due, ids in groups.items():
+                Case.objects.filter(pk__in=ids).update(
+                    state=CaseState.IN_PROGRESS,
+                    paused_at=None,
+                    citizen_due_at=None,
+                    resolution_due_at=due,
+                    due_at=due,
+                    is_overdue=False,
+                    overdue_since=None,
+                    version=F("version") + 1,
+                    updated_at=now,
+                )
+            events = [
+                CaseEvent(
+                    case_id=r["pk"],
+                    kind=EventKind.CITIZEN_NO_ANSWER,
+                    actor_kind=ActorKind.SYSTEM,
+                    from_state=CaseState.AWAITING_CITIZEN,
+                    to_state=CaseState.IN_PROGRESS,
+                    from_unit_id=r["unit_id"],
+                    to_unit_id=r["unit_id"],
+                    is_public=True,
+                    case_version=r["version"] + 1,
+                    created_at=now,
+                )
+                for r in rows
+            ]
+            _announce(CaseEvent.objects.bulk_create(events))
+            total += len(rows)
+
+
 def sweep_deadlines(*, now: dt.datetime | None = None, batch_size: int = 2000) -> SweepReport:
     """Run every pass once; safe to run concurrently and repeatedly."""
     now = now or timezone.now()
@@ -264,4 +351,6 @@ def sweep_deadlines(*, now: dt.datetime | None = None, batch_size: int = 2000) -
         overdue=mark_overdue(now=now, batch_size=batch_size),
         reminded=record_reminders(now=now, batch_size=batch_size),
         auto_closed=auto_close_responded(now=now, batch_size=batch_size),
+        citizens_reminded=remind_citizens(now=now, batch_size=batch_size),
+        unanswered=return_unanswered(now=now, batch_size=batch_size),
     )

@@ -237,6 +237,7 @@ def advance(case: Case, state: str, cast: Cast) -> Case:
         "submitted": [],
         "in_progress": ["accept"],
         "awaiting_agency": ["accept", "refer"],
+        "awaiting_citizen": ["accept", "ask"],
         "pending_approval": ["accept", "submit_response"],
         "responded": ["accept", "submit_response", "approve"],
         "closed": ["accept", "submit_response", "approve", "satisfied"],
@@ -250,6 +251,10 @@ def advance(case: Case, state: str, cast: Cast) -> Case:
         elif step == "refer":
             due = timezone.localdate() + dt.timedelta(days=10)
             services.case_refer(case_id=case.pk, actor=cast.officer, agency="Sở Xây dựng", due=due)
+        elif step == "ask":
+            services.case_ask_citizen(
+                case_id=case.pk, actor=cast.officer, question="Ảnh chụp chỗ ngập ở đâu?"
+            )
         elif step == "submit_response":
             services.case_submit_response(case_id=case.pk, actor=cast.officer, text="Đã xử lý xong.")
         elif step == "approve":

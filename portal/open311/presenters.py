@@ -23,6 +23,7 @@ OPEN_STATES = (
     CaseState.SUBMITTED,
     CaseState.IN_PROGRESS,
     CaseState.AWAITING_AGENCY,
+    CaseState.AWAITING_CITIZEN,
     CaseState.PENDING_APPROVAL,
 )
 

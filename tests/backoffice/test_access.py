@@ -560,6 +560,7 @@ ENDPOINTS: list[Endpoint] = [
         due=lambda w: (timezone.localdate() + dt.timedelta(days=10)).isoformat(),
     ),
     _act("agency_replied", "officer", "awaiting_agency", note=lambda w: "Sở đã trả lời."),
+    _act("ask_citizen", "officer", "in_progress", question=lambda w: "Xin gửi ảnh chụp hiện trường."),
     _act("reassign", "leader", "in_progress", officer=lambda w: str(w.cast.officer2.pk)),
     _act("extend", "leader", "in_progress", days=lambda w: "1", reason=lambda w: "Chờ kết quả kiểm tra."),
     _act("submit_response", "officer", "in_progress", text=lambda w: "Phường đã xử lý xong."),

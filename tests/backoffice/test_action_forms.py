@@ -250,6 +250,26 @@ SPECS = [
         meanwhile=colleague_records_the_reply,
     ),
     Spec(
+        action="ask_citizen",
+        actor="officer",
+        start=at_commune(CaseState.IN_PROGRESS),
+        valid=lambda d: {"question": "Xin gửi ảnh chụp chỗ rác tồn đọng."},
+        expected=lambda d: {
+            "state": CaseState.AWAITING_CITIZEN,
+            "unit": d.tree.hoan_kiem,
+            "assignee": d.cast.officer,
+        },
+        invalid=lambda d: {"question": ""},
+        invalid_error=REQUIRED,
+        # officer2 is of the unit but not the assignee: only the assignee or a leader may ask.
+        refused=(
+            OUTSIDER,
+            READER_ABOVE,
+            ("officer2", "Only the officer the case is assigned to, or a leader of the unit, can do this."),
+        ),
+        meanwhile=colleague_drafts_the_response,
+    ),
+    Spec(
         action="reassign",
         actor="leader",
         start=at_commune(CaseState.IN_PROGRESS),

@@ -34,7 +34,7 @@ def test_the_snapshot_follows_the_case_as_it_changes(client, case, cast):
     _follow(client, case)
     first = client.get(_live_url(case)).json()
     assert (first["version"], first["state"]) == (1, CaseState.SUBMITTED)
-    assert sorted(first["html"]) == ["add_info", "response", "status", "timeline", "withdraw"]
+    assert sorted(first["html"]) == ["add_info", "answer", "response", "status", "timeline", "withdraw"]
     assert "feedback" not in first["html"]["response"]
 
     services.case_accept(case_id=case.pk, actor=cast.officer)

@@ -37,7 +37,9 @@ from tests.conftest import Cast, Tree, advance, citizen_of, fresh
 
 S = CaseState
 #: Once a response is published the citizen rates it; withdrawing is no longer offered.
-WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
+WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.AWAITING_CITIZEN, S.PENDING_APPROVAL)
+QUESTION = "Xin gửi ảnh chụp chỗ rác tồn đọng."
+ANSWER = "Rác ở đầu ngõ 12, ảnh đính kèm."
 
 REASON = "Nội dung thuộc thẩm quyền của đơn vị khác."
 NOTE = "Đã trao đổi với Sở Tài nguyên và Môi trường."
@@ -82,6 +84,7 @@ class World:
             S.SUBMITTED: [],
             S.IN_PROGRESS: ["accept"],
             S.AWAITING_AGENCY: ["accept", "refer"],
+            S.AWAITING_CITIZEN: ["accept", "ask"],
             S.PENDING_APPROVAL: ["accept", "submit_response"],
             S.RESPONDED: ["accept", "submit_response", "approve"],
             S.CLOSED: ["accept", "submit_response", "approve", "satisfied"],
@@ -95,6 +98,8 @@ class World:
             elif step == "refer":
                 due = timezone.localdate() + dt.timedelta(days=10)
                 services.case_refer(case_id=case.pk, actor=officer, agency=AGENCY, due=due)
+            elif step == "ask":
+                services.case_ask_citizen(case_id=case.pk, actor=officer, question=QUESTION)
             elif step == "submit_response":
                 services.case_submit_response(case_id=case.pk, actor=officer, text=RESPONSE)
             elif step == "approve":
@@ -141,6 +146,15 @@ def _auto_close(world: World, case: Case, actor: Any) -> Case:
     # close a case automatically, run the same transition through the runner.
     return services._run(
         case_id=case.pk, actor=actor, action="auto_close", expected_version=None, is_public=True, now=later
+    )
+
+
+def _citizen_no_answer(world: World, case: Case, actor: Any) -> Case:
+    if isinstance(actor, SystemActor):
+        return services.case_citizen_no_answer(case_id=case.pk)
+    # As for auto_close: anybody but the system is refused the same transition.
+    return services._run(
+        case_id=case.pk, actor=actor, action="citizen_no_answer", expected_version=None, is_public=True
     )
 
 
@@ -249,6 +263,32 @@ MOVES = [
         lambda w, c, a: services.case_agency_replied(case_id=c.pk, actor=a, note=NOTE),
         is_public=False,
         note=NOTE,
+        target=S.IN_PROGRESS,
+    ),
+    Move(
+        "ask_citizen",
+        (S.IN_PROGRESS,),
+        "officer",
+        lambda w, c, a: services.case_ask_citizen(case_id=c.pk, actor=a, question=QUESTION),
+        is_public=True,
+        note=QUESTION,
+        target=S.AWAITING_CITIZEN,
+    ),
+    Move(
+        "citizen_answered",
+        (S.AWAITING_CITIZEN,),
+        "citizen",
+        lambda w, c, a: services.case_citizen_answer(case_id=c.pk, actor=a, text=ANSWER),
+        is_public=True,
+        note=ANSWER,
+        target=S.IN_PROGRESS,
+    ),
+    Move(
+        "citizen_no_answer",
+        (S.AWAITING_CITIZEN,),
+        "system",
+        _citizen_no_answer,
+        is_public=True,
         target=S.IN_PROGRESS,
     ),
     Move(

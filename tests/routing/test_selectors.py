@@ -256,6 +256,7 @@ def test_anonymous_and_citizen_get_no_staff_actions(case):
 def test_commune_leader_at_an_in_progress_case(cast, case):
     case = advance(case, "in_progress", cast)
     assert _actions(case, cast.leader) == [
+        "ask_citizen",
         "escalate",
         "extend",
         "reassign",
@@ -266,7 +267,9 @@ def test_commune_leader_at_an_in_progress_case(cast, case):
 
 def test_officer_at_an_in_progress_case(cast, case):
     case = advance(case, "in_progress", cast)
-    assert _actions(case, cast.officer) == ["escalate", "refer", "submit_response"]
+    assert _actions(case, cast.officer) == ["ask_citizen", "escalate", "refer", "submit_response"]
+    # Asking the citizen is the assignee's (or a leader's), not any colleague's.
+    assert _actions(case, cast.officer2) == ["escalate", "refer", "submit_response"]
 
 
 def test_extend_is_offered_once_per_unit(cast, case):

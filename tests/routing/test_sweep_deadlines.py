@@ -307,7 +307,7 @@ def test_the_sweep_deadlines_command_runs(submit: Any, tree: Tree) -> None:
 
     call_command("sweep_deadlines", "--batch-size", "10", stdout=out)
 
-    assert "Escalated 1, marked overdue 0, reminders 0, auto-closed 0." in out.getvalue()
+    assert "Escalated 1, marked overdue 0, reminders 0, auto-closed 0, citizens reminded 0" in out.getvalue()
     assert fresh(case).unit == tree.hanoi
 
 

@@ -18,6 +18,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Escalated {report.escalated}, marked overdue {report.overdue}, "
-                f"reminders {report.reminded}, auto-closed {report.auto_closed}."
+                f"reminders {report.reminded}, auto-closed {report.auto_closed}, "
+                f"citizens reminded {report.citizens_reminded}, returned without an answer {report.unanswered}."
             )
         )
