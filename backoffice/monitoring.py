@@ -63,6 +63,8 @@ def monitoring(request: HttpRequest) -> HttpResponse:
     if places == "province":  # 34 provinces: all of them, in the order people look them up
         tiles.sort(key=lambda tile: unit_sort_key(tile[0]))
         quiet = 0
+        if not any(n for _name, _code, n in tiles):
+            tiles = []  # an empty period: "no place had petitions", not 34 zeros
     else:  # up to ~170 communes: those with petitions, most first; the quiet ones counted
         quiet = sum(1 for tile in tiles if not tile[2])
         tiles = sorted(

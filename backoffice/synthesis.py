@@ -146,7 +146,11 @@ def _xlsx(
     return xlsx_response(
         f"synthesis-{scope.code}-{data['since']:%Y%m%d}-{data['until']:%Y%m%d}",
         [
-            Sheet(_("Synthesis"), [_("Weekly synthesis"), ""], about),
+            Sheet(
+                _("Synthesis"),
+                [_("Weekly synthesis") if (data["until"] - data["since"]).days == 6 else _("Synthesis"), ""],
+                about,
+            ),
             Sheet(pgettext("synthesis", "Topics"), header, rows(result.topics), formats),
             Sheet(_("Falling"), header, rows(result.falling), formats),
         ],

@@ -174,6 +174,11 @@ def _point(latitude: Decimal | None, longitude: Decimal | None) -> dict[str, flo
     return {"latitude": float(latitude), "longitude": float(longitude)}
 
 
+#: How much nearer another province's commune must be than the chosen province's to be suggested
+#: instead (centres, not boundaries: by a border either may hold the point).
+BORDER_SLACK_KM = 1.5
+
+
 @require_GET
 @ratelimit(group="portal-nearest", key="ip", rate=_rate("suggest_ip"))
 def nearest_commune(request: HttpRequest) -> JsonResponse:
@@ -199,12 +204,17 @@ def nearest_commune(request: HttpRequest) -> JsonResponse:
         province = Unit.objects.filter(
             code=request.GET["province"], level=Level.PROVINCE, is_active=True
         ).first()
-    found = commune_nearest(latitude=latitude, longitude=longitude, province=province)
+    found = commune_nearest(latitude=latitude, longitude=longitude)
     other_province = False
-    if found is None and province is not None:
-        # Not near any commune of the chosen province: perhaps the province is the mistake.
-        found = commune_nearest(latitude=latitude, longitude=longitude)
-        other_province = found is not None
+    if found is not None and province is not None and found.commune.parent_id != province.pk:
+        # The nearest centre is in another province. The chosen province's nearest commune wins only
+        # when it is about as near (a point by a border); a commune 18 km away is not "this point"
+        # (it was chosen, and the petition sent there): the province is then the likely mistake.
+        inside = commune_nearest(latitude=latitude, longitude=longitude, province=province)
+        if inside is not None and inside.distance_km <= found.distance_km + BORDER_SLACK_KM:
+            found = inside
+        else:
+            other_province = True
     if found is None:
         return JsonResponse({"commune": None})
     commune = found.commune

@@ -153,3 +153,21 @@ def test_an_empty_period_says_so_once_per_panel_without_an_empty_chart(client, c
     assert "other commune" not in html  # not "2 other communes had no petitions" when none had any
     # In English a category is not called a topic (the synthesis's topics are groups of words).
     assert "Volume by category" in html and "Volume by topic" not in html
+
+
+def test_central_in_an_empty_period_lists_no_provinces_of_zeros(client, cast: Cast, week):
+    client.force_login(cast.central_leader)
+    html = client.get(
+        URL_EN, {"period": "custom", "since": "2020-01-01", "until": "2020-01-31"}
+    ).content.decode()
+    assert 'class="tile-count"' not in html and "No place had petitions in this period." in html
+
+
+def test_the_tables_that_scroll_on_a_phone_can_be_reached_by_keyboard(client, cast: Cast, week):
+    """axe's scrollable-region-focusable: every scrolling table is a focusable, named region."""
+    client.force_login(cast.province_leader)
+    html = client.get(URL_EN, WEEK).content.decode()
+    wraps = re.findall(r'<div class="table-wrap"[^>]*>', html)
+    assert wraps and all(
+        'tabindex="0"' in w and 'role="region"' in w and "aria-label=" in w for w in wraps
+    ), wraps

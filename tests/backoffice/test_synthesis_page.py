@@ -85,3 +85,13 @@ def test_the_printable_page_offers_a_print_button_and_leaves_the_forms_off_paper
     assert "backoffice/print.js" in html
     xlsx = html.index("format=xlsx")
     assert html.rfind('<span class="no-print">', 0, xlsx) > html.rfind("</span>", 0, xlsx)
+
+
+def test_a_months_workbook_is_not_called_weekly(client, cast: Cast, submit, tree: Tree):
+    _flood(submit, tree)
+    client.force_login(cast.province_leader)
+    month = load_workbook(io.BytesIO(client.get(URL_EN, {"format": "xlsx", "period": "30"}).content))
+    week = load_workbook(io.BytesIO(client.get(URL_EN, {"format": "xlsx"}).content))
+    assert (
+        month["Synthesis"]["A1"].value == "Synthesis" and week["Synthesis"]["A1"].value == "Weekly synthesis"
+    )

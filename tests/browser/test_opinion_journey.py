@@ -187,6 +187,8 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
     assert int(numbers.nth(0).inner_text()) >= BURST
     assert float(numbers.nth(1).inner_text().replace(",", ".")) == 0  # expected from the 8 weeks before
     expect(topic.locator(".examples li").first).to_contain_text(f"{petition.tracking_code} {TITLE}")
+    # The printable page's Print button shows where JavaScript runs (it never did on office pages).
+    expect(page.get_by_role("button", name=t("Print"))).to_be_visible()
     # The chart's legend marks every topic with a filled shape (a cross drew nothing on bars).
     page.wait_for_function("window.Chart && Chart.getChart(document.querySelector('canvas[data-chart]'))")
     styles = page.evaluate(

@@ -96,3 +96,21 @@ def test_the_submit_form_has_the_map_with_its_name_and_the_number_boxes(client, 
     assert 'data-tiles=""' in body  # no tile server in tests: nothing is fetched
     assert 'name="latitude"' in body and 'name="longitude"' in body
     assert "vendor/leaflet/leaflet.js" in body
+
+
+def test_a_point_in_another_province_is_not_given_a_far_commune_of_the_chosen_one(client, placed):
+    """The trial's case: Tây Ninh chosen, a point in central Hồ Chí Minh City (by Bến Thành) was given
+    Xã Cần Giuộc, 18 km away in Tây Ninh, and the petition was sent there."""
+    from routing.models import Level, Unit
+    from tests.routing.test_geodata import place_units
+
+    tay_ninh = Unit.objects.create(
+        code="P80", name="Tây Ninh", level=Level.PROVINCE, parent=placed.central, admin_code=80
+    )
+    can_giuoc = Unit.objects.create(code="W28159", name="Xã Cần Giuộc", level=Level.COMMUNE, parent=tay_ninh)
+    place_units(tay_ninh, can_giuoc)
+    data = client.get(URL, _at(placed.ben_thanh, province="P80")).json()
+    assert data["commune"]["code"] == placed.ben_thanh.code and data["other_province"] is True
+    # By a border the chosen province's commune stays the suggestion when about as near.
+    data = client.get(URL, _at(can_giuoc, province="P80")).json()
+    assert data["commune"]["code"] == "W28159" and data["other_province"] is False
