@@ -11,7 +11,8 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from petitions.models import Category
+from petitions.models import Category, ReceivedVia
+from petitions.services import Receipt, receipt_errors
 from portal.forms import SubmitForm
 from routing.deadlines import policy_for
 from routing.models import Case, CaseState, Level, Role, Unit
@@ -358,10 +359,33 @@ class SearchForm(forms.Form):
 
 
 class OfficerPetitionForm(SubmitForm):
-    """A petition received by phone or in person: the citizen's form without photos or spam guards."""
+    """A petition received by phone or in person: the citizen's form without photos or spam guards.
+
+    With how and when the unit received it: its deadlines count from then, and one entered more
+    than ``LATE_ENTRY_DAYS`` later says why.
+    """
+
+    received_via = forms.ChoiceField(
+        label=_("Received by"),
+        choices=[("", "—"), *ReceivedVia.choices],
+        error_messages={"required": _("Say how the petition was received.")},
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received on"),
+        input_formats=["%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("The deadlines count from this moment, not from when it is entered."),
+    )
+    late_entry_reason = forms.CharField(
+        label=_("Why is it entered only now? (if received more than a few days ago)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         for name in ("photos", "website", "started"):
             del self.fields[name]
         # The officer fills it in for the citizen: the citizen's words in the third person.
@@ -370,6 +394,19 @@ class OfficerPetitionForm(SubmitForm):
         self.fields["phone"].help_text = _("The citizen receives the tracking code by SMS at this number.")
         self.fields["consent_publish"].label = _(
             "The citizen agrees that the response may be published on the portal, without name or contact details."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if "received_via" in data and "received_at" in data:
+            for field, message in receipt_errors(self.receipt(data), now=timezone.now()).items():
+                self.add_error(field, message)
+        return data
+
+    def receipt(self, data: dict[str, Any] | None = None) -> Receipt:
+        data = data if data is not None else self.cleaned_data
+        return Receipt(
+            via=data["received_via"], at=data["received_at"], late_reason=data.get("late_entry_reason") or ""
         )
 
 

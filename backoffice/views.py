@@ -591,7 +591,10 @@ def petition_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 result = petition_submit(
-                    **form.submission(), channel=Channel.OFFICER, entered_by=request.user
+                    **form.submission(),
+                    channel=Channel.OFFICER,
+                    entered_by=request.user,
+                    received=form.receipt(),
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)

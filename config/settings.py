@@ -190,6 +190,8 @@ RATELIMIT_FAIL_OPEN = True
 # Behind a proxy, name the header that carries the client address (e.g. HTTP_X_REAL_IP).
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY") or None
 #: Rates for the public portal ("count/period": s, m, h, d). Keyed by client address and by phone/code.
+#: A petition an officer enters more than this many days after the unit received it needs a reason.
+LATE_ENTRY_DAYS = env_int("LATE_ENTRY_DAYS", 3, minimum=0)
 PORTAL_RATES = {
     "submit_ip": env_str("RATE_SUBMIT_IP", "20/h"),
     "submit_phone": env_str("RATE_SUBMIT_PHONE", "6/h"),

@@ -72,6 +72,16 @@ class Category(models.Model):
         return self.name_en if (get_language() or "vi").startswith("en") else self.name
 
 
+class ReceivedVia(models.TextChoices):
+    """How a unit received a petition that an officer then entered."""
+
+    PHONE = "phone", _("Phone call")
+    IN_PERSON = "in_person", _("In person")
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("E-mail")
+    HOTLINE = "hotline", _("Hotline")
+
+
 class Channel(models.TextChoices):
     WEB = "web", _("Web portal")
     API = "api", _("API")
@@ -239,6 +249,10 @@ class Petition(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    #: Entered by an officer: how and when the unit received it (its deadlines count from then).
+    received_via = models.CharField(_("received by"), max_length=16, choices=ReceivedVia.choices, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    late_entry_reason = models.TextField(_("why it was entered late"), blank=True)
     #: When retention removed the citizen's personal data (petitions.retention); null until then.
     anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True, editable=False)
 

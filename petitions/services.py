@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
@@ -151,6 +152,35 @@ def _check_length(errors: dict[str, list[Any]], field: str, value: str, limit: i
         errors.setdefault(field, []).append(
             _("At most %(limit)s characters (you wrote %(count)s).") % {"limit": limit, "count": len(value)}
         )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """How and when a unit received a petition that an officer enters (``Channel.OFFICER`` only)."""
+
+    via: str
+    at: dt.datetime
+    #: Needed when the petition is entered more than ``LATE_ENTRY_DAYS`` after it was received.
+    late_reason: str = ""
+
+
+def receipt_errors(received: Receipt, *, now: dt.datetime) -> dict[str, str]:
+    """What is wrong with a receipt, by field (``received_via``, ``received_at``, ``late_entry_reason``)."""
+    from petitions.models import ReceivedVia
+
+    errors: dict[str, str] = {}
+    if received.via not in ReceivedVia.values:
+        errors["received_via"] = str(_("Say how the petition was received."))
+    if received.at > now + dt.timedelta(minutes=5):
+        errors["received_at"] = str(_("The time it was received cannot be in the future."))
+    elif received.at < now - dt.timedelta(days=366):
+        errors["received_at"] = str(_("A petition received more than a year ago cannot be entered here."))
+    elif now - received.at > dt.timedelta(days=settings.LATE_ENTRY_DAYS) and not received.late_reason.strip():
+        errors["late_entry_reason"] = str(
+            _("It was received more than %(days)s days ago: say why it is entered only now.")
+            % {"days": settings.LATE_ENTRY_DAYS}
+        )
+    return errors
 
 
 @dataclass(frozen=True)
@@ -353,6 +383,7 @@ def petition_submit(
     repeat_window: dt.timedelta | None = None,
     notify: bool = True,
     now: dt.datetime | None = None,
+    received: Receipt | None = None,
 ) -> SubmissionResult:
     """Validate a submission, then create the petition, its routed case and first event at once.
 
@@ -389,6 +420,12 @@ def petition_submit(
         media_url=media_url,
         attachment_tokens=attachment_tokens,
     )
+    if received is not None:
+        if channel != Channel.OFFICER:
+            raise ValidationError({"received_via": _("Only a petition entered by an officer has a receipt.")})
+        wrong = receipt_errors(received, now=now)
+        if wrong:
+            raise ValidationError(wrong)
     resolved_category, resolved_commune = checked.category, checked.commune
     name, normalized_phone, email = checked.submitter_name, checked.phone, checked.email
     title, text, address = checked.title, checked.text, checked.address
@@ -469,12 +506,16 @@ def petition_submit(
                 media_url=media_url,
                 entered_by=entered_by if channel == Channel.OFFICER else None,
                 submitted_at=now,
+                received_via=received.via if received else "",
+                received_at=received.at if received else None,
+                late_entry_reason=received.late_reason.strip() if received else "",
             )
             _save_with_unique_code(petition, now)
             if tokens:
                 _claim_attachments(petition, tokens, session_key)
             actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
-            case_open(petition=petition, actor=actor, now=now)
+            # Deadlines count from when the unit received it (an officer entering a letter later).
+            case_open(petition=petition, actor=actor, now=now, received_at=received.at if received else None)
             if notify:
                 # The receipt is written with the petition: it is sent once the petition exists.
                 enqueue_receipt(petition=petition, token=token)

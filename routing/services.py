@@ -66,17 +66,24 @@ def route_unit_for(*, commune: Unit, category: Category, target_level: str = "")
     return unit
 
 
-def case_open(*, petition: Petition, actor: Any, now: dt.datetime) -> Case:
-    """Create the case for a new petition at its routed unit (inside the caller's transaction)."""
+def case_open(
+    *, petition: Petition, actor: Any, now: dt.datetime, received_at: dt.datetime | None = None
+) -> Case:
+    """Create the case for a new petition at its routed unit (inside the caller's transaction).
+
+    ``received_at``: when the unit received a petition an officer enters now; the case counts as
+    submitted then, and its triage deadline runs from then (the event is still recorded now).
+    """
     unit = route_unit_for(
         commune=petition.commune, category=petition.category, target_level=petition.target_level
     )
-    triage_due = add_working_days(now, policy_for(unit.level, petition.category_id).triage_days)
+    start = received_at or now
+    triage_due = add_working_days(start, policy_for(unit.level, petition.category_id).triage_days)
     case = Case(
         petition=petition,
         unit=unit,
         category_id=petition.category_id,
-        submitted_at=now,
+        submitted_at=start,
         updated_at=now,
         triage_due_at=triage_due,
         due_at=triage_due,
@@ -92,7 +99,12 @@ def case_open(*, petition: Petition, actor: Any, now: dt.datetime) -> Case:
         is_public=True,
         case_version=case.version,
         created_at=now,
-        data={"channel": petition.channel},
+        data={"channel": petition.channel}
+        | (
+            {"received_via": petition.received_via, "received_at": received_at.isoformat()}
+            if received_at
+            else {}
+        ),
     )
     _after_commit(case, event)
     return case

@@ -303,6 +303,8 @@ def _petition(world: World) -> dict[str, Any]:
         "text": "Người dân gọi điện phản ánh quán karaoke hát to sau 23 giờ.",
         "submitter_name": "Hoàng Văn Long",
         "phone": "0913 222 333",
+        "received_via": "phone",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from petitions.models import Channel, Petition
 
@@ -18,6 +19,8 @@ def _data(tree, category, **overrides):
         "text": "Người dân gọi điện phản ánh quán karaoke hát to sau 23 giờ.",
         "submitter_name": "Hoàng Văn Long",
         "phone": "0913 222 333",
+        "received_via": "phone",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
     }
     data.update(overrides)
     return data
@@ -84,3 +87,72 @@ def test_the_officer_form_sorts_provinces_by_name_and_filters_long_commune_lists
     body = client.get(URL).content.decode()
     assert body.index("Tỉnh Cao Bằng") < body.index("Thành phố Hà Nội")
     assert '<label for="commune-filter">' in body and "data-commune-filter" in body
+
+
+def _at(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_the_deadlines_count_from_when_the_unit_received_it(client, cast, tree, category):
+    import datetime as dt
+
+    from routing.deadlines import add_working_days, policy_for
+    from routing.models import CaseEvent, EventKind
+
+    client.force_login(cast.officer)
+    received = (timezone.now() - dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    response = client.post(URL, _data(tree, category, received_via="letter", received_at=_at(received)))
+    assert response.status_code == 302
+    petition = Petition.objects.get()
+    assert (petition.received_via, petition.received_at) == ("letter", received)
+    case = petition.case
+    assert case.submitted_at == received  # when it was received, not when it was typed in
+    assert case.triage_due_at == add_working_days(received, policy_for("commune", category.pk).triage_days)
+    event = CaseEvent.objects.get(case=case, kind=EventKind.SUBMITTED)
+    assert event.data["received_via"] == "letter" and event.created_at > received
+
+
+def test_a_petition_entered_late_says_why(client, cast, tree, category):
+    import datetime as dt
+
+    client.force_login(cast.officer)
+    received = _at(timezone.now() - dt.timedelta(days=6))
+    late = client.post("/en" + URL, _data(tree, category, received_via="letter", received_at=received))
+    assert late.status_code == 400
+    assert "It was received more than 3 days ago: say why it is entered only now." in late.content.decode()
+    assert not Petition.objects.exists()
+    reason = "Thư gửi qua bưu điện, văn thư chuyển đến chậm."
+    filed = client.post(
+        URL, _data(tree, category, received_via="letter", received_at=received, late_entry_reason=reason)
+    )
+    assert filed.status_code == 302 and Petition.objects.get().late_entry_reason == reason
+    desk = client.get(filed["Location"]).content.decode()
+    assert "Thư, văn bản" in desk and reason in desk  # the handling unit sees how and why
+
+
+def test_a_receipt_in_the_future_or_without_its_channel_is_refused(client, cast, tree, category):
+    import datetime as dt
+
+    client.force_login(cast.officer)
+    future = client.post(
+        "/en" + URL, _data(tree, category, received_at=_at(timezone.now() + dt.timedelta(days=1)))
+    )
+    assert future.status_code == 400 and "cannot be in the future" in future.content.decode()
+    missing = client.post("/en" + URL, _data(tree, category, received_via=""))
+    assert missing.status_code == 400 and "Say how the petition was received." in missing.content.decode()
+    assert not Petition.objects.exists()
+
+
+def test_only_an_officer_entered_petition_has_a_receipt(tree, category):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from petitions.services import Receipt, petition_submit
+
+    with pytest.raises(ValidationError) as refused:
+        petition_submit(
+            **{k: v for k, v in _data(tree, category).items() if not k.startswith("received")},
+            received=Receipt(via="phone", at=timezone.now()),
+        )
+    assert "received_via" in refused.value.message_dict
+    assert not Petition.objects.exists()

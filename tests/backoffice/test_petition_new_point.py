@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 
 from petitions.models import Petition
 from tests.conftest import make_staff
@@ -20,6 +21,8 @@ def _petition(category, **extra):
         "text": "Người dân gọi điện phản ánh quán karaoke hát to sau 23 giờ.",
         "submitter_name": "Hoàng Văn Long",
         "phone": "0913 222 333",
+        "received_via": "phone",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         **extra,
     }
 
