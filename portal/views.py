@@ -616,41 +616,33 @@ def add_info(request: HttpRequest, code: str) -> HttpResponse:
     """The citizen adds a fact and photos to their petition (``case_citizen_add_info``)."""
     petition = _granted_petition(request, code)
     form = AddInfoForm(request.POST, request.FILES)
-    session_key = _session_key(request)
-    tokens: list[str] = []
-    if form.is_valid():
-        if add_info_wait(request, petition.tracking_code) is not None:
-            return rate_limited(request, Exception("add_info_code"))
-        tokens = _staged_uploads(request, form, session_key)
-    return _citizen_action(
-        request,
-        code,
-        form,
-        "add_info_form",
-        lambda petition, data: case_citizen_add_info(
-            case_id=petition.case.pk,
-            actor=CitizenActor(petition_id=petition.pk),
-            text=data["text"],
-            attachment_tokens=tokens,
-            session_key=session_key,
-        ),
-    )
+    if form.is_valid() and add_info_wait(request, petition.tracking_code) is not None:
+        return rate_limited(request, Exception("add_info_code"))
+    return _citizen_words(request, code, form, "add_info_form", case_citizen_add_info)
 
 
 @require_POST
 @ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
 def answer(request: HttpRequest, code: str) -> HttpResponse:
     """The citizen answers the unit's question (``case_citizen_answer``): the case goes back to the officer."""
-    form = AnswerForm(request.POST, request.FILES)
-    session_key = _session_key(request)
     _granted_petition(request, code)
+    return _citizen_words(
+        request, code, AnswerForm(request.POST, request.FILES), "answer_form", case_citizen_answer
+    )
+
+
+def _citizen_words(
+    request: HttpRequest, code: str, form: Any, context_key: str, service: Any
+) -> HttpResponse:
+    """Text and photos from the citizen to the service (the photos staged first, like the petition's)."""
+    session_key = _session_key(request)
     tokens = _staged_uploads(request, form, session_key) if form.is_valid() else []
     return _citizen_action(
         request,
         code,
         form,
-        "answer_form",
-        lambda petition, data: case_citizen_answer(
+        context_key,
+        lambda petition, data: service(
             case_id=petition.case.pk,
             actor=CitizenActor(petition_id=petition.pk),
             text=data["text"],

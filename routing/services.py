@@ -577,25 +577,46 @@ def case_add_note(*, case_id: int, actor: Any, text: str, is_public: bool) -> Ca
         membership = membership_of(actor)
         if membership is None or membership.unit_id != case.unit_id:
             raise CaseActionForbidden()
-        case.version += 1
-        case.updated_at = now
-        Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
-        event = CaseEvent.objects.create(
-            case=case,
-            kind=EventKind.NOTE,
-            actor=actor,
-            actor_kind=ActorKind.STAFF,
-            from_state=case.state,
-            to_state=case.state,
-            from_unit=case.unit,
-            to_unit=case.unit,
-            note=text,
-            is_public=is_public,
-            case_version=case.version,
-            created_at=now,
+        event = _record_beside(
+            case, kind=EventKind.NOTE, actor=actor, note=text, is_public=is_public, now=now
         )
         _after_commit(case, event)
     return event
+
+
+def _record_beside(
+    case: Case,
+    *,
+    kind: str,
+    actor: Any,
+    note: str,
+    is_public: bool,
+    now: dt.datetime,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """An event that is not a transition (a note, the citizen's added information), on the locked case.
+
+    It raises the version (a page acting on the case sees that something happened) and keeps the
+    state and unit.
+    """
+    case.version += 1
+    case.updated_at = now
+    Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=actor if _actor_kind(actor) == ActorKind.STAFF else None,
+        actor_kind=_actor_kind(actor),
+        from_state=case.state,
+        to_state=case.state,
+        from_unit=case.unit,
+        to_unit=case.unit,
+        note=note,
+        is_public=is_public,
+        data=data or {},
+        case_version=case.version,
+        created_at=now,
+    )
 
 
 #: Photos a citizen may add with one piece of information (as many as with the petition).
@@ -634,23 +655,14 @@ def case_citizen_add_info(
                 }
             )
         staged = _citizen_photos(tokens, session_key)
-        case.version += 1
-        case.updated_at = now
-        Case.objects.filter(pk=case.pk).update(version=case.version, updated_at=now)
-        event = CaseEvent.objects.create(
-            case=case,
+        event = _record_beside(
+            case,
             kind=EventKind.CITIZEN_INFO,
-            actor=None,
-            actor_kind=ActorKind.CITIZEN,
-            from_state=case.state,
-            to_state=case.state,
-            from_unit=case.unit,
-            to_unit=case.unit,
+            actor=actor,
             note=text,
             is_public=True,
-            data={"photos": len(staged)} if staged else {},
-            case_version=case.version,
-            created_at=now,
+            now=now,
+            data={"photos": len(staged)} if staged else None,
         )
         _link_photos(case, event, staged)
         _after_commit(case, event)
