@@ -59,6 +59,8 @@ GENERIC_WORDS = frozenset(
         "xử lý",
         "thực hiện",
         "ban đêm",
+        "thường xuyên",
+        "nguy hiểm",
     }
 )
 
