@@ -117,7 +117,9 @@ def test_the_desk_lists_nearby_cases_with_their_distance_and_a_duplicate_link(cl
     body = _desk(client, case)
     assert "Open cases nearby" in body
     code = near.petition.tracking_code
-    assert '<td data-label="Distance">120 m</td>' in body and code in body and "Đèn đường hỏng gần đây" in body
+    assert (
+        '<td data-label="Distance">120 m</td>' in body and code in body and "Đèn đường hỏng gần đây" in body
+    )
     assert f"duplicate_of={code}#action-mark_duplicate" in body
     assert _markers(body) == [
         {
