@@ -324,6 +324,30 @@ def open311_cases(*, partner_id: int | None, codes: list[str] | None = None) -> 
     )
 
 
+def open311_updates(
+    *, partner_id: int | None, start: dt.datetime, end: dt.datetime, limit: int
+) -> list[CaseEvent]:
+    """Public updates of the requests an Open311 caller may list, in time order (one query).
+
+    The citizen's own words (their added information, answers, ratings' comments) are theirs and
+    the unit's: they are never sent to partners.
+    """
+    visible = open311_published()
+    if partner_id is not None:
+        visible |= Q(petition__partner_id=partner_id)
+    return list(
+        CaseEvent.objects.filter(
+            is_public=True,
+            created_at__gte=start,
+            created_at__lte=end,
+            case__in=Case.objects.filter(visible).values("pk"),
+        )
+        .exclude(actor_kind=ActorKind.CITIZEN)
+        .select_related("case__petition", "case__unit", "to_unit")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
 def open311_disclosure(case: Case, partner_id: int | None) -> str:
     """How much of a case an Open311 caller sees: ``own`` (the filing partner), ``public`` or ``status``."""
     petition = case.petition

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from config.public_url import public_base_url
 from petitions.models import TITLE_MAX_LENGTH, Category, Channel
 from portal.forms import province_choices
-from routing.models import Case, CaseState, Level
-from routing.selectors import open311_disclosure
+from portal.presenters import event_sentence
+from routing.models import Case, CaseState, EventKind, Level
+from routing.selectors import STATUS_NOTE_KINDS, open311_disclosure
 
 DESCRIPTION_MAX_LENGTH = 4000
 
@@ -183,4 +184,28 @@ def request_item(case: Case, partner_id: int | None) -> dict[str, Any]:
         "lat": petition.latitude if own else None,
         "long": petition.longitude if own else None,
         "media_url": (petition.media_url or None) if own else None,
+    }
+
+
+def update_item(event: Any, partner_id: int | None) -> dict[str, Any]:
+    """One public update of a request (mySociety's ``servicerequestupdates`` extension).
+
+    What it says follows the request's disclosure: the filing partner and published requests get
+    the update's words (the public note, or the published response), others only the status.
+    """
+    case = event.case
+    shows_content = open311_disclosure(case, partner_id) in ("own", "public")
+    if event.kind == EventKind.APPROVE:
+        words = case.response_text
+    elif event.kind in STATUS_NOTE_KINDS and event.note:
+        words = event.note
+    else:
+        words = str(event_sentence(event))
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": case.petition.tracking_code,
+        "status": "open" if event.to_state in OPEN_STATES else "closed",
+        "updated_datetime": event.created_at,
+        "description": Truncator(words).chars(DESCRIPTION_MAX_LENGTH) if shows_content else "",
+        "media_url": "",
     }

@@ -44,10 +44,11 @@ from portal.open311.presenters import (
     request_item,
     service_attributes,
     service_item,
+    update_item,
 )
 from portal.open311.render import error_response, respond
 from routing.models import Case, Level
-from routing.selectors import open311_cases, unit_code_by_national_code
+from routing.selectors import open311_cases, open311_updates, unit_code_by_national_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 #: When this endpoint last changed in a way clients should know about (discovery's ``changeset``).
@@ -567,6 +568,21 @@ def request_detail(
             fmt, 404, _("service_request_id %(id)s was not found.") % {"id": service_request_id}
         )
     return respond(fmt, "service_requests", [request_item(case, partner_id)])
+
+
+@open311_view("GET")
+def updates(request: HttpRequest, *, fmt: str, key: PartnerKey | None) -> HttpResponse:
+    """mySociety's ``servicerequestupdates``: the public updates of the requests the caller may list.
+
+    ``start_date`` / ``end_date`` as for requests (90 days at most, the last 90 by default).
+    """
+    partner_id = key.partner_id if key is not None else None
+    try:
+        start, end = _window(request, timezone.now())
+    except BadRequest as exc:
+        return error_response(fmt, 400, *exc.descriptions)
+    events = open311_updates(partner_id=partner_id, start=start, end=end, limit=MAX_RESULTS)
+    return respond(fmt, "service_request_updates", [update_item(event, partner_id) for event in events])
 
 
 @open311_view("GET")

@@ -1,0 +1,70 @@
+"""mySociety's ``servicerequestupdates`` extension (issue 18): the public updates of requests, as
+FixMyStreet and its Open311 clients read them; what they say follows each request's disclosure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from routing import services
+from routing.actors import CitizenActor
+from routing.models import Case
+from tests.conftest import Cast, advance
+from tests.portal.open311.conftest import BASE, errors, parse, xml_items
+
+URL = f"{BASE}/servicerequestupdates"
+NOTE = "Đội vệ sinh sẽ thu gom trong sáng mai."
+RESPONSE = "Đã xử lý xong."  # advance()'s response
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_published_requests_updates_in_time_order_with_their_words(
+    client: Any, submit: Any, cast: Cast, fmt: str
+) -> None:
+    case: Case = submit(consent_publish=True).petition.case
+    advance(case, "in_progress", cast)
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text=NOTE, is_public=True)
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text="Nội bộ: gọi lại sau.", is_public=False)
+    services.case_citizen_add_info(
+        case_id=case.pk, actor=CitizenActor(petition_id=case.petition_id), text="Rác vẫn còn ở đầu ngõ."
+    )
+    advance_to_responded(case, cast)
+    response = client.get(f"{URL}.{fmt}")
+    assert response.status_code == 200
+    data = parse(response, fmt)
+    items = data if fmt == "json" else xml_items(data, "request_update")
+    code = case.petition.tracking_code
+    assert all(item["service_request_id"] == code for item in items)
+    words = [item["description"] for item in items]
+    assert NOTE in words and RESPONSE in words
+    assert "Nội bộ: gọi lại sau." not in words  # internal
+    assert "Rác vẫn còn ở đầu ngõ." not in words  # the citizen's own words stay with the unit
+    assert [item["status"] for item in items][-1] == "closed"  # responded
+    assert [item["status"] for item in items][0] == "open"
+    ids = [int(item["update_id"]) for item in items]
+    assert ids == sorted(ids)
+
+
+def advance_to_responded(case: Case, cast: Cast) -> None:
+    services.case_submit_response(case_id=case.pk, actor=cast.officer, text=RESPONSE)
+    services.case_approve(case_id=case.pk, actor=cast.leader)
+
+
+def test_an_unpublished_request_is_listed_only_to_the_partner_that_filed_it(
+    client: Any, file_request: Any, api_key: str, other_key: str, cast: Cast
+) -> None:
+    code = file_request()
+    case = Case.objects.get(petition__tracking_code=code)
+    advance(case, "in_progress", cast)
+    services.case_add_note(case_id=case.pk, actor=cast.officer, text=NOTE, is_public=True)
+    own = parse(client.get(f"{URL}.json", {"api_key": api_key}), "json")
+    assert {item["service_request_id"] for item in own} == {code} and NOTE in [i["description"] for i in own]
+    for query in ({"api_key": other_key}, {}):
+        assert parse(client.get(f"{URL}.json", query), "json") == []
+
+
+def test_a_window_out_of_bounds_is_explained(client: Any, db: Any) -> None:
+    response = client.get(f"{URL}.json", {"start_date": "2026-01-01", "end_date": "2026-12-31"})
+    assert response.status_code == 400
+    assert errors(response, "json") == [(400, "start_date và end_date cách nhau tối đa 90 ngày.")]
