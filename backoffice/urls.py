@@ -29,5 +29,6 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case_desk, name="backoffice-case"),
     path("cases/<int:pk>/notes/", views.case_note, name="backoffice-case-note"),
     path("cases/<int:pk>/photos/<int:photo>/<str:size>/", views.case_photo, name="backoffice-case-photo"),
+    path("cases/<int:pk>/documents/<int:document>/", views.case_document, name="backoffice-case-document"),
     path("cases/<int:pk>/<str:action>/", views.case_act, name="backoffice-case-act"),
 ]

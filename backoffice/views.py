@@ -29,7 +29,7 @@ from backoffice.twofactor import confirmed_device, pending_end, pending_start, s
 from notifications.routes import INBOX_SOCKET
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
-from portal.files import attachment_response
+from portal.files import attachment_response, document_response
 from portal.forms import add_service_errors
 from routing import services
 from routing.deadlines import working_days_between
@@ -473,6 +473,7 @@ def _desk(
             "templates": templates,
             "events": events,
             "photos": case.petition.attachments.all() if handles else [],
+            "documents": case.petition.documents.all() if handles else [],
             "note_form": f.NoteForm(prefix="note"),
             "deadline_label": label,
             "deadline_tone": tone,
@@ -575,6 +576,20 @@ def case_photo(request: HttpRequest, pk: int, photo: int, size: str) -> FileResp
     if attachment is None:
         raise Http404
     return attachment_response(attachment, size)
+
+
+@staff_required
+@require_GET
+def case_document(request: HttpRequest, pk: int, document: int) -> FileResponse:
+    """Documents, like photos, are for the unit handling the case only; always a download."""
+    case = _get_case(request, pk)
+    membership = membership_of(request.user)
+    if membership is None or membership.unit_id != case.unit_id:
+        raise Http404
+    found = case.petition.documents.filter(pk=document).first()
+    if found is None:
+        raise Http404
+    return document_response(found)
 
 
 @staff_required

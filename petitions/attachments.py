@@ -161,3 +161,50 @@ def _delete_files(*, images: Iterable[str | None], thumbnails: Iterable[str | No
             except OSError:
                 # The row is gone; a file left behind is only wasted space.
                 logger.warning("Could not delete attachment file %s", name, exc_info=True)
+
+
+def document_stage(*, upload: Any, session_key: str) -> Any:
+    """Check an uploaded PDF (``petitions.pdfs.check_pdf``) and stage it for ``session_key``.
+
+    Raises ``ValidationError`` saying why a document is refused; nothing is stored then. The name
+    kept is the upload's, reduced to letters, digits and a few signs (it is shown and sent back
+    as the download's name).
+    """
+    import re
+
+    from petitions.models import Document
+    from petitions.pdfs import DOCUMENT_MAX_BYTES, check_pdf
+
+    if not session_key:
+        raise ValueError("Staging a document needs a session key: save the session first.")
+    data = upload.read(DOCUMENT_MAX_BYTES + 1)
+    checked = check_pdf(data)
+    stem = re.sub(r"[^\w.\- ]+", "", str(getattr(upload, "name", "") or "").rsplit("/", 1)[-1]).strip(" .")
+    name = (stem[:100] or "document").removesuffix(".pdf").removesuffix(".PDF") + ".pdf"
+    document = Document(
+        petition=None, session_key=session_key, name=name, size=len(data), pages=checked.pages
+    )
+    try:
+        document.file.save("document.pdf", ContentFile(checked.content), save=False)
+        document.save(force_insert=True)
+    except BaseException:
+        if document.file.name:
+            document.file.storage.delete(document.file.name)
+        raise
+    return document
+
+
+def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Any]:
+    """The staged documents of ``session_key`` named by ``tokens``, in the tokens' order."""
+    from petitions.models import Document
+
+    wanted = _clean_tokens(tokens)
+    if not wanted or not session_key:
+        return []
+    found = {
+        document.upload_token: document
+        for document in Document.objects.filter(
+            upload_token__in=wanted, petition__isnull=True, session_key=session_key
+        )
+    }
+    return [found[token] for token in wanted if token in found]

@@ -382,3 +382,50 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.width}×{self.height} {self.content_type}"
+
+
+def _document_path(instance: Document, filename: str) -> str:
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
+
+
+class Document(models.Model):
+    """A PDF (a scanned letter, a decision, a receipt), checked by ``petitions.pdfs.check_pdf``.
+
+    Staged like a photo (no petition yet, tied to the uploader's session by ``session_key``), then
+    claimed with the citizen's added information or answer (``event``). Served only to the
+    citizen's browser and to the handling unit, always as a download (``Content-Disposition:
+    attachment``), under its original name.
+    """
+
+    petition = models.ForeignKey(
+        Petition,
+        verbose_name=_("petition"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="documents",
+    )
+    event = models.ForeignKey(
+        "routing.CaseEvent",
+        verbose_name=_("added with"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    upload_token = models.CharField(max_length=40, unique=True, default=new_upload_token, editable=False)
+    session_key = models.CharField(max_length=64, blank=True, editable=False)
+    file = models.FileField(_("file"), storage=private_storage, upload_to=_document_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=120)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    pages = models.PositiveSmallIntegerField(_("pages"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["petition", "created_at"], name="document_petition_idx")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from config.logs import redact
 from petitions.attachments import _delete_files
-from petitions.models import Attachment, Petition
+from petitions.models import Attachment, Document, Petition
 from routing.models import FINAL_STATES, ActorKind, CaseEvent
 from search.documents import search_text
 
@@ -56,6 +56,15 @@ def _redact_writing(ids: list[int]) -> None:
 
 def _delete_photos(photos: list[tuple[str, str]]) -> None:
     _delete_files(images=(image for image, _thumb in photos), thumbnails=(thumb for _image, thumb in photos))
+
+
+def _delete_documents(names: list[str]) -> None:
+    storage = Document._meta.get_field("file").storage
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete document file %s", name, exc_info=True)
 
 
 def retention_cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.datetime:
@@ -106,6 +115,8 @@ def petitions_anonymise(
                 return report
             photos = list(Attachment.objects.filter(petition_id__in=ids).values_list("image", "thumbnail"))
             Attachment.objects.filter(petition_id__in=ids).delete()
+            papers = list(Document.objects.filter(petition_id__in=ids).values_list("file", flat=True))
+            Document.objects.filter(petition_id__in=ids).delete()
             _redact_writing(ids)
             Petition.objects.filter(pk__in=ids).update(
                 submitter_name="",
@@ -128,6 +139,7 @@ def petitions_anonymise(
             ).update(status=Status.FAILED, last_error="cancelled: the petition's personal data was removed")
             Notification.objects.filter(petition_id__in=ids).update(recipient="", body="", subject="")
             transaction.on_commit(partial(_delete_photos, photos))
+            transaction.on_commit(partial(_delete_documents, papers))
         report.petitions += len(ids)
         report.photos += len(photos)
         logger.info("anonymised %s petitions (%s photos)", len(ids), len(photos))

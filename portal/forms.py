@@ -86,6 +86,18 @@ class MultipleImageField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class MultipleDocumentField(MultipleImageField):
+    """Several PDF documents in one input (each checked by ``petitions.pdfs.check_pdf`` when staged)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf", "multiple": True}))
+        kwargs.setdefault(
+            "help_text",
+            _("Scanned letters, decisions or receipts as PDF: at most 3, 10 MB and 50 pages each."),
+        )
+        super().__init__(*args, **kwargs)
+
+
 def province_choices() -> list[tuple[str, str]]:
     """Provinces and cities by name without their type ("Thành phố Hà Nội" under H), as Vietnamese forms list them."""
     rows = Unit.objects.filter(level=Level.PROVINCE, is_active=True).values_list("code", "name")
@@ -326,6 +338,7 @@ class AddInfoForm(forms.Form):
         error_messages={"required": _("Write what you would like to add.")},
     )
     photos = MultipleImageField(label=_("Photos (optional)"), required=False)
+    documents = MultipleDocumentField(label=_("Documents (optional)"), required=False)
 
 
 class AnswerForm(forms.Form):
@@ -338,6 +351,7 @@ class AnswerForm(forms.Form):
         error_messages={"required": _("Write your answer.")},
     )
     photos = MultipleImageField(label=_("Photos (optional)"), required=False)
+    documents = MultipleDocumentField(label=_("Documents (optional)"), required=False)
 
 
 class WithdrawForm(forms.Form):

@@ -23,5 +23,6 @@ urlpatterns = [
     path("track/<str:code>/answer/", views.answer, name="portal-answer"),
     path("track/<str:code>/sms/", views.sms_updates, name="portal-sms-updates"),
     path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
+    path("track/<str:code>/documents/<int:pk>/", views.document, name="portal-document"),
     path("statistics/", views.statistics, name="portal-statistics"),
 ]

@@ -28,7 +28,7 @@ from django_ratelimit.exceptions import Ratelimited
 from config.logs import redact
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
-from petitions.attachments import attachment_discard, attachment_stage, attachments_staged
+from petitions.attachments import attachment_discard, attachment_stage, attachments_staged, document_stage
 from petitions.limits import add_info_wait, submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.retention import petition_past_retention
@@ -53,7 +53,7 @@ from petitions.stats import (
     similar_published,
 )
 from portal import grants, presenters
-from portal.files import attachment_response
+from portal.files import attachment_response, document_response
 from portal.forms import (
     AddInfoForm,
     AnswerForm,
@@ -73,6 +73,7 @@ from routing.geodata import commune_nearest
 from routing.models import ADD_INFO_STATES, Case, CaseState, EventKind, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import (
+    CITIZEN_INFO_MAX_DOCUMENTS,
     CITIZEN_INFO_MAX_PHOTOS,
     case_citizen_add_info,
     case_citizen_answer,
@@ -488,6 +489,7 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "status": presenters.status_sentence(case),
         "timeline": [(event, presenters.event_sentence(event)) for event in events],
         "photos": [] if past_retention else list(petition.attachments.all()),
+        "documents": [] if past_retention else list(petition.documents.all()),
         # Phone numbers and emails written into the petition go with the rest (as the nightly
         # anonymisation rewrites them).
         "petition_title": redact(petition.title) if past_retention else petition.title,
@@ -634,9 +636,16 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
 def _citizen_words(
     request: HttpRequest, code: str, form: Any, context_key: str, service: Any
 ) -> HttpResponse:
-    """Text and photos from the citizen to the service (the photos staged first, like the petition's)."""
+    """Text, photos and documents from the citizen to the service (the files checked and staged first)."""
     session_key = _session_key(request)
     tokens = _staged_uploads(request, form, session_key) if form.is_valid() else []
+    documents: list[str] = []
+    if form.is_valid():
+        try:
+            for upload in form.cleaned_data["documents"][: CITIZEN_INFO_MAX_DOCUMENTS + 1]:
+                documents.append(document_stage(upload=upload, session_key=session_key).upload_token)
+        except ValidationError as exc:
+            form.add_error("documents", exc)
     return _citizen_action(
         request,
         code,
@@ -647,6 +656,7 @@ def _citizen_words(
             actor=CitizenActor(petition_id=petition.pk),
             text=data["text"],
             attachment_tokens=tokens,
+            document_tokens=documents,
             session_key=session_key,
         ),
     )
@@ -703,6 +713,16 @@ def photo(request: HttpRequest, code: str, pk: int, size: str) -> FileResponse:
     if attachment is None or petition_past_retention(petition):
         raise Http404
     return attachment_response(attachment, size)
+
+
+@require_GET
+def document(request: HttpRequest, code: str, pk: int) -> FileResponse:
+    """A PDF of a petition, for the browser that may follow it, always as a download."""
+    petition = _granted_petition(request, code)
+    found = petition.documents.filter(pk=pk).first()
+    if found is None or petition_past_retention(petition):
+        raise Http404
+    return document_response(found)
 
 
 @require_GET

@@ -630,6 +630,7 @@ def case_citizen_add_info(
     text: str,
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
+    document_tokens: Sequence[str] = (),
 ) -> CaseEvent:
     """The citizen adds a fact (and photos) to their open petition, before it is answered.
 
@@ -640,6 +641,7 @@ def case_citizen_add_info(
     """
     text = _require_text(text, field="text")
     tokens = _check_photo_count(attachment_tokens)
+    documents = _check_document_count(document_tokens)
     now = timezone.now()
     with transaction.atomic():
         case = _lock_case(case_id)
@@ -655,6 +657,7 @@ def case_citizen_add_info(
                 }
             )
         staged = _citizen_photos(tokens, session_key)
+        papers = _citizen_documents(documents, session_key)
         event = _record_beside(
             case,
             kind=EventKind.CITIZEN_INFO,
@@ -662,9 +665,10 @@ def case_citizen_add_info(
             note=text,
             is_public=True,
             now=now,
-            data={"photos": len(staged)} if staged else None,
+            data=_counts(staged, papers),
         )
         _link_photos(case, event, staged)
+        _link_documents(case, event, papers)
         _after_commit(case, event)
     return event
 
@@ -688,6 +692,45 @@ def _check_photo_count(tokens: Sequence[str]) -> list[str]:
             {"photos": _("Attach at most %(count)s photos.") % {"count": CITIZEN_INFO_MAX_PHOTOS}}
         )
     return unique
+
+
+#: PDF documents a citizen may add with one piece of information or answer.
+CITIZEN_INFO_MAX_DOCUMENTS = 3
+
+
+def _check_document_count(tokens: Sequence[str]) -> list[str]:
+    unique = list(dict.fromkeys(tokens))
+    if len(unique) > CITIZEN_INFO_MAX_DOCUMENTS:
+        raise ValidationError(
+            {"documents": _("Attach at most %(count)s documents.") % {"count": CITIZEN_INFO_MAX_DOCUMENTS}}
+        )
+    return unique
+
+
+def _citizen_documents(tokens: Sequence[str], session_key: str) -> list[Any]:
+    from petitions.attachments import documents_staged
+
+    staged = documents_staged(tokens=tokens, session_key=session_key)
+    if len(staged) != len(tokens):
+        raise ValidationError(
+            {"documents": _("Some documents expired before you sent the form. Please add them again.")}
+        )
+    return staged
+
+
+def _counts(photos: list[Any], documents: list[Any]) -> dict[str, int] | None:
+    counts = {name: len(items) for name, items in (("photos", photos), ("documents", documents)) if items}
+    return counts or None
+
+
+def _link_documents(case: Case, event: CaseEvent, staged: list[Any]) -> None:
+    from petitions.models import Document
+
+    for document in staged:
+        document.petition_id = case.petition_id
+        document.event = event
+    if staged:
+        Document.objects.bulk_update(staged, ["petition", "event"])
 
 
 def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
@@ -739,6 +782,7 @@ def case_citizen_answer(
     text: str,
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
+    document_tokens: Sequence[str] = (),
 ) -> Case:
     """The citizen answers the unit's question (text and photos): the case returns to the officer.
 
@@ -747,14 +791,21 @@ def case_citizen_answer(
     """
     text = _require_text(text, field="text")
     tokens = _check_photo_count(attachment_tokens)
+    documents = _check_document_count(document_tokens)
     staged: list[Any] = []
+    papers: list[Any] = []
 
     def kwargs_for(case: Case) -> dict[str, Any]:
         staged.extend(_citizen_photos(tokens, session_key))
+        papers.extend(_citizen_documents(documents, session_key))
         return {}
 
     def link(case: Case) -> dict[str, Any]:
-        return {"photos": len(staged)} if staged else {}
+        return _counts(staged, papers) or {}
+
+    def attach(case: Case, event: CaseEvent) -> None:
+        _link_photos(case, event, staged)
+        _link_documents(case, event, papers)
 
     case = _run(
         case_id=case_id,
@@ -765,7 +816,7 @@ def case_citizen_answer(
         is_public=True,
         data=link,
         kwargs_for=kwargs_for,
-        after_event=lambda case, event: _link_photos(case, event, staged),
+        after_event=attach,
     )
     return case
 

@@ -31,8 +31,8 @@ from alerts.models import Alert
 from backoffice import urls as backoffice_urls
 from backoffice.bulk import RUNS
 from backoffice.views import ACTIONS
-from petitions.attachments import attachment_stage
-from petitions.models import Attachment, Petition, private_storage
+from petitions.attachments import attachment_stage, document_stage
+from petitions.models import Attachment, Document, Petition, private_storage
 from routing import services
 from routing.models import Case, CaseEvent, ResponseTemplate, Unit
 from tests.conftest import Cast, Tree, advance, fresh, shape
@@ -60,6 +60,7 @@ class World:
     photo: Attachment  # a photo of ``case``
     template: ResponseTemplate  # a response template of Hoàn Kiếm
     device: TOTPDevice  # the Hoàn Kiếm leader's two-factor set-up, not confirmed yet
+    document: Any = None  # a PDF of ``case`` (petitions.models.Document)
 
     @property
     def device_secret(self) -> str:
@@ -98,6 +99,14 @@ def private_files(settings: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(Attachment._meta.get_field(name), "storage", private_storage())
 
 
+def _letter() -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.petitions.test_pdfs import pdf
+
+    return SimpleUploadedFile("bien-ban.pdf", pdf(), content_type="application/pdf")
+
+
 @pytest.fixture
 def build_world(cast: Cast, tree: Tree, submit: Any, private_files: None) -> Callable[..., World]:
     """A Hoàn Kiếm case in ``state`` (or ``escalated`` to Hà Nội), with a photo, a template and a 2FA set-up."""
@@ -132,7 +141,9 @@ def build_world(cast: Cast, tree: Tree, submit: Any, private_files: None) -> Cal
         )
         device = TOTPDevice.objects.create(user=cast.leader, name="authenticator app", confirmed=False)
         photo.refresh_from_db()
-        world = World(cast, tree, case, fresh(original), photo, template, device)
+        document = document_stage(upload=_letter(), session_key=SESSION)
+        Document.objects.filter(pk=document.pk).update(petition=case.petition)
+        world = World(cast, tree, case, fresh(original), photo, template, device, document)
         _alert(world)  # an emerging-issue alert at Hoàn Kiếm about the case
         return world
 
@@ -534,6 +545,14 @@ ENDPOINTS: list[Endpoint] = [
         Audience.HOAN_KIEM,
         "officer",
         args=lambda w: [w.case.pk, w.photo.pk, "thumb"],
+    ),
+    Endpoint(
+        "case-document",
+        "backoffice-case-document",
+        "GET",
+        Audience.HOAN_KIEM,
+        "officer",
+        args=lambda w: [w.case.pk, w.document.pk],
     ),
     _act("accept", "officer", "submitted", assignee=lambda w: str(w.cast.officer.pk)),
     _act("reject", "officer", "submitted", reason=lambda w: "Ngoài phạm vi."),

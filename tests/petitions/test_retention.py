@@ -131,3 +131,22 @@ def test_two_runs_at_once_share_the_work(seeded: None, submit: Any, cast: Cast, 
         thread.join(30)
     assert sum(counts) == 6
     assert not Petition.objects.filter(anonymised_at__isnull=True).exists()
+
+
+def test_the_citizens_documents_go_with_the_rest(
+    old_case: Case, private_root: Path, django_capture_on_commit_callbacks: Any
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from petitions.attachments import document_stage
+    from petitions.models import Document
+    from tests.petitions.test_pdfs import pdf
+
+    upload = SimpleUploadedFile("bien-ban.pdf", pdf(), content_type="application/pdf")
+    document = document_stage(upload=upload, session_key=SESSION)
+    Document.objects.filter(pk=document.pk).update(petition=old_case.petition)
+    assert any(name.endswith(".pdf") for name in stored_files(private_root))
+    with django_capture_on_commit_callbacks(execute=True):
+        petitions_anonymise(now=NOW)
+    assert not Document.objects.exists()
+    assert stored_files(private_root) == set()

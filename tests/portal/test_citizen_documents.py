@@ -1,0 +1,82 @@
+"""PDF documents from citizens (issue 18): added with information or an answer, checked, and served
+only to the citizen's browser and the handling unit, always as a download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from petitions.models import Document
+from routing import services
+from routing.models import CaseEvent, CaseState, EventKind
+from tests.conftest import Cast, advance, fresh
+from tests.petitions.test_pdfs import pdf
+
+FACT = "Tôi gửi kèm biên bản của tổ dân phố."
+
+
+def _follow(client: Client, case: Any) -> None:
+    assert (
+        client.post("/track/", {"code": case.petition.tracking_code, "phone": "0912345678"}).status_code
+        == 302
+    )
+
+
+def _letter(name: str = "bien-ban to dan pho.pdf", **build: Any) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, pdf(pages=2, **build), content_type="application/pdf")
+
+
+def test_a_letter_added_as_pdf_is_downloaded_by_the_citizen_and_the_handling_unit_only(
+    client: Client, case: Any, cast: Cast
+) -> None:
+    _follow(client, case)
+    add = reverse("portal:portal-add-info", args=[case.petition.tracking_code])
+    assert client.post(add, {"text": FACT, "documents": [_letter()]}).status_code == 302
+    document = Document.objects.get()
+    event = CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_INFO)
+    assert (document.petition_id, document.event_id, document.pages) == (case.petition_id, event.pk, 2)
+    assert event.data == {"documents": 1} and document.name == "bien-ban to dan pho.pdf"
+
+    page = client.get(reverse("portal:portal-case", args=[case.petition.tracking_code])).content.decode()
+    url = reverse("portal:portal-document", args=[case.petition.tracking_code, document.pk])
+    assert url in page and "PDF, 2 trang" in page
+    download = client.get(url)
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"] == 'attachment; filename="bien-ban to dan pho.pdf"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")  # type: ignore[attr-defined]
+    assert Client().get(url).status_code == 404  # a browser without the grant
+
+    desk_url = reverse("backoffice:backoffice-case-document", args=[case.pk, document.pk])
+    officer = Client()
+    officer.force_login(cast.officer)
+    assert desk_url in officer.get(reverse("backoffice:backoffice-case", args=[case.pk])).content.decode()
+    assert officer.get(desk_url)["Content-Disposition"].startswith("attachment;")
+    for outsider in (cast.other_officer, cast.province_leader, cast.other_province_leader):
+        other = Client()
+        other.force_login(outsider)
+        assert other.get(desk_url).status_code == 404, outsider
+
+
+def test_a_pdf_with_javascript_is_refused_saying_so_and_nothing_is_kept(client: Client, case: Any) -> None:
+    _follow(client, case)
+    add = reverse("portal:portal-add-info", args=[case.petition.tracking_code])
+    response = client.post("/en" + add, {"text": FACT, "documents": [_letter("thu.pdf", js=True)]})
+    assert response.status_code == 400
+    assert "This PDF contains JavaScript, which we do not accept." in response.content.decode()
+    assert not Document.objects.exists()
+    assert not CaseEvent.objects.filter(case=case, kind=EventKind.CITIZEN_INFO).exists()
+
+
+def test_an_answer_carries_a_document(client: Client, case: Any, cast: Cast) -> None:
+    advance(case, "in_progress", cast)
+    services.case_ask_citizen(case_id=case.pk, actor=cast.officer, question="Xin gửi biên bản.")
+    _follow(client, case)
+    answer = reverse("portal:portal-answer", args=[case.petition.tracking_code])
+    assert client.post(answer, {"text": "Biên bản đính kèm.", "documents": [_letter()]}).status_code == 302
+    assert fresh(case).state == CaseState.IN_PROGRESS
+    event = CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_ANSWER)
+    assert event.documents.count() == 1 and event.data == {"documents": 1}
