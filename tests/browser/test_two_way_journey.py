@@ -2,7 +2,7 @@
 with a photo, the clock resumes, the leader edits the draft and approves, the citizen reads the final
 text and rates it. Every step through the pages; axe (WCAG 2.1 AA) on the pages of the new steps.
 
-(Documents as PDF are not built yet: the citizen's answer carries a photo only.)
+The citizen's answer carries a photo and a PDF (a scanned record), downloadable by the officer.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from routing.models import CaseEvent, CaseState, EventKind, Role
 from tests.browser.conftest import PHONE, NewContext, Screenshot, t
 from tests.browser.test_map_point import _assert_no_axe_violations
 from tests.conftest import Tree, fresh, make_staff
+from tests.petitions.test_pdfs import pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,7 +100,10 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     photo = tmp_path / "rac.jpg"
     Image.new("RGB", (800, 600), (120, 110, 60)).save(photo, "JPEG", quality=80)
     question.get_by_label(t("Your answer")).fill(ANSWER)
-    question.locator("input[type=file]").set_input_files(photo)
+    question.locator("input[name=photos]").set_input_files(photo)
+    letter = tmp_path / "bien-ban.pdf"
+    letter.write_bytes(pdf(pages=2))
+    question.locator("input[name=documents]").set_input_files(letter)
     question.get_by_role("button", name=t("Send my answer")).click()
     expect(citizen).to_have_url(re.compile(r"#timeline$"))
     expect(citizen.locator("#timeline")).to_contain_text(t("You answered, with %(count)s photo.", count=1))
@@ -108,11 +112,16 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     assert answered.state == CaseState.IN_PROGRESS and answered.resolution_due_at is not None
     assert accepted.resolution_due_at is not None
     assert answered.resolution_due_at >= accepted.resolution_due_at  # the clock resumed, never shortened
-    assert CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_ANSWER).attachments.count() == 1
+    answer = CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_ANSWER)
+    assert answer.attachments.count() == 1 and answer.documents.count() == 1
+    expect(citizen.get_by_role("link", name="bien-ban.pdf")).to_be_visible()
 
     # The officer sees the answer and drafts; the leader edits the draft and approves, on a phone.
     desk.reload()
     expect(desk.locator(".timeline")).to_contain_text(ANSWER)
+    with desk.expect_download() as download:
+        desk.get_by_role("link", name="bien-ban.pdf").click()
+    assert download.value.suggested_filename == "bien-ban.pdf"
     _act(desk, "submit_response", text=DRAFT)
     lead = _staff_context(new_context, leader, server_url).new_page()
     lead.goto(f"/office/cases/{case.pk}/")
