@@ -640,8 +640,8 @@ def case_citizen_add_info(
     the petition's photos (after those it has), each linked to this event.
     """
     text = _require_text(text, field="text")
-    tokens = _check_photo_count(attachment_tokens)
-    documents = _check_document_count(document_tokens)
+    tokens = _check_count(attachment_tokens, field="photos")
+    documents = _check_count(document_tokens, field="documents")
     now = timezone.now()
     with transaction.atomic():
         case = _lock_case(case_id)
@@ -656,8 +656,8 @@ def case_citizen_add_info(
                     )
                 }
             )
-        staged = _citizen_photos(tokens, session_key)
-        papers = _citizen_documents(documents, session_key)
+        staged = _staged_files(tokens, session_key, field="photos")
+        papers = _staged_files(documents, session_key, field="documents")
         event = _record_beside(
             case,
             kind=EventKind.CITIZEN_INFO,
@@ -673,48 +673,37 @@ def case_citizen_add_info(
     return event
 
 
-def _citizen_photos(tokens: Sequence[str], session_key: str) -> list[Any]:
-    """The staged photos named by ``tokens`` (checked inside the caller's transaction): all or an error."""
-    from petitions.attachments import attachments_staged
-
-    staged = attachments_staged(tokens=tokens, session_key=session_key)
-    if len(staged) != len(tokens):
-        raise ValidationError(
-            {"photos": _("Some photos expired before you sent the form. Please add them again.")}
-        )
-    return staged
-
-
-def _check_photo_count(tokens: Sequence[str]) -> list[str]:
-    unique = list(dict.fromkeys(tokens))
-    if len(unique) > CITIZEN_INFO_MAX_PHOTOS:
-        raise ValidationError(
-            {"photos": _("Attach at most %(count)s photos.") % {"count": CITIZEN_INFO_MAX_PHOTOS}}
-        )
-    return unique
-
-
 #: PDF documents a citizen may add with one piece of information or answer.
 CITIZEN_INFO_MAX_DOCUMENTS = 3
 
 
-def _check_document_count(tokens: Sequence[str]) -> list[str]:
+def _check_count(tokens: Sequence[str], *, field: str) -> list[str]:
+    """Distinct tokens, no more than a citizen may send at once of ``field`` ("photos" or "documents")."""
     unique = list(dict.fromkeys(tokens))
-    if len(unique) > CITIZEN_INFO_MAX_DOCUMENTS:
-        raise ValidationError(
-            {"documents": _("Attach at most %(count)s documents.") % {"count": CITIZEN_INFO_MAX_DOCUMENTS}}
+    limit = CITIZEN_INFO_MAX_PHOTOS if field == "photos" else CITIZEN_INFO_MAX_DOCUMENTS
+    if len(unique) > limit:
+        message = (
+            _("Attach at most %(count)s photos.")
+            if field == "photos"
+            else _("Attach at most %(count)s documents.")
         )
+        raise ValidationError({field: message % {"count": limit}})
     return unique
 
 
-def _citizen_documents(tokens: Sequence[str], session_key: str) -> list[Any]:
-    from petitions.attachments import documents_staged
+def _staged_files(tokens: Sequence[str], session_key: str, *, field: str) -> list[Any]:
+    """The staged photos or documents named by ``tokens`` (checked in the caller's transaction): all or an error."""
+    from petitions.attachments import attachments_staged, documents_staged
 
-    staged = documents_staged(tokens=tokens, session_key=session_key)
+    find = attachments_staged if field == "photos" else documents_staged
+    staged = find(tokens=tokens, session_key=session_key)
     if len(staged) != len(tokens):
-        raise ValidationError(
-            {"documents": _("Some documents expired before you sent the form. Please add them again.")}
+        message = (
+            _("Some photos expired before you sent the form. Please add them again.")
+            if field == "photos"
+            else _("Some documents expired before you sent the form. Please add them again.")
         )
+        raise ValidationError({field: message})
     return staged
 
 
@@ -790,14 +779,14 @@ def case_citizen_answer(
     hears of it live, and the assignee by e-mail.
     """
     text = _require_text(text, field="text")
-    tokens = _check_photo_count(attachment_tokens)
-    documents = _check_document_count(document_tokens)
+    tokens = _check_count(attachment_tokens, field="photos")
+    documents = _check_count(document_tokens, field="documents")
     staged: list[Any] = []
     papers: list[Any] = []
 
     def kwargs_for(case: Case) -> dict[str, Any]:
-        staged.extend(_citizen_photos(tokens, session_key))
-        papers.extend(_citizen_documents(documents, session_key))
+        staged.extend(_staged_files(tokens, session_key, field="photos"))
+        papers.extend(_staged_files(documents, session_key, field="documents"))
         return {}
 
     def link(case: Case) -> dict[str, Any]:
