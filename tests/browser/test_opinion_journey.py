@@ -190,7 +190,13 @@ def test_a_leader_sees_the_flood_a_citizen_reported_on_the_map_as_an_alert_a_new
     # The printable page's Print button shows where JavaScript runs (it never did on office pages).
     expect(page.get_by_role("button", name=t("Print"))).to_be_visible()
     # The chart's legend marks every topic with a filled shape (a cross drew nothing on bars).
-    page.wait_for_function("window.Chart && Chart.getChart(document.querySelector('canvas[data-chart]'))")
+    # (Not wait_for_function: its polling evaluates a string, which the page's CSP refuses.)
+    for _ in range(100):
+        if page.evaluate(
+            "() => !!(window.Chart && Chart.getChart(document.querySelector('canvas[data-chart]')))"
+        ):
+            break
+        page.wait_for_timeout(50)
     styles = page.evaluate(
         "Chart.getChart(document.querySelector('canvas[data-chart]')).legend.legendItems.map(i => i.pointStyle)"
     )
