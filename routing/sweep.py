@@ -190,16 +190,23 @@ def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
 
 
 def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
+    """A unit's reminder, once per deadline, for cases due within the next working day."""
+    candidates = Case.objects.filter(state__in=CLOCKED_STATES, is_overdue=False)
+    return _remind(candidates, kind=EventKind.REMINDER, is_public=False, now=now, batch_size=batch_size)
+
+
+def _remind(candidates: Any, *, kind: str, is_public: bool, now: dt.datetime, batch_size: int) -> int:
+    """One reminder event per case whose current deadline is within a working day and not yet reminded."""
     horizon = add_working_days(now, 1)
-    candidates = Case.objects.filter(
-        state__in=CLOCKED_STATES, is_overdue=False, due_at__gte=now, due_at__lte=horizon
-    ).filter(Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at")))
+    due = candidates.filter(due_at__gte=now, due_at__lte=horizon).filter(
+        Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at"))
+    )
     total = 0
     cursor = _Cursor()
     while True:
         with transaction.atomic():
             rows = _locked_batch(
-                cursor, candidates, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size
+                cursor, due, ("pk", "version", "state", "unit_id", "due_at", "assignee_id"), batch_size
             )
             if not rows:
                 return total
@@ -207,14 +214,16 @@ def record_reminders(*, now: dt.datetime, batch_size: int = 2000) -> int:
             events = [
                 CaseEvent(
                     case_id=r["pk"],
-                    kind=EventKind.REMINDER,
+                    kind=kind,
                     actor_kind=ActorKind.SYSTEM,
                     from_state=r["state"],
                     to_state=r["state"],
                     from_unit_id=r["unit_id"],
                     to_unit_id=r["unit_id"],
-                    is_public=False,
-                    data={"due_at": r["due_at"].isoformat(), "assignee_id": r["assignee_id"]},
+                    is_public=is_public,
+                    # Staff reminders name whom they are for; a citizen's needs only the deadline.
+                    data={"due_at": r["due_at"].isoformat()}
+                    | ({"assignee_id": r["assignee_id"]} if kind == EventKind.REMINDER else {}),
                     case_version=r["version"],
                     created_at=now,
                 )
@@ -263,36 +272,10 @@ def auto_close_responded(*, now: dt.datetime, batch_size: int = 2000) -> int:
 
 def remind_citizens(*, now: dt.datetime, batch_size: int = 2000) -> int:
     """Once per question: the citizen's answer is due within a working day (an SMS and e-mail)."""
-    horizon = add_working_days(now, 1)
-    candidates = Case.objects.filter(
-        state=CaseState.AWAITING_CITIZEN, due_at__gte=now, due_at__lte=horizon
-    ).filter(Q(reminded_due_at__isnull=True) | ~Q(reminded_due_at=F("due_at")))
-    total = 0
-    cursor = _Cursor()
-    while True:
-        with transaction.atomic():
-            rows = _locked_batch(cursor, candidates, ("pk", "version", "unit_id", "due_at"), batch_size)
-            if not rows:
-                return total
-            Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(reminded_due_at=F("due_at"))
-            events = [
-                CaseEvent(
-                    case_id=r["pk"],
-                    kind=EventKind.CITIZEN_REMINDER,
-                    actor_kind=ActorKind.SYSTEM,
-                    from_state=CaseState.AWAITING_CITIZEN,
-                    to_state=CaseState.AWAITING_CITIZEN,
-                    from_unit_id=r["unit_id"],
-                    to_unit_id=r["unit_id"],
-                    is_public=True,
-                    data={"due_at": r["due_at"].isoformat()},
-                    case_version=r["version"],
-                    created_at=now,
-                )
-                for r in rows
-            ]
-            _announce(CaseEvent.objects.bulk_create(events))
-            total += len(rows)
+    candidates = Case.objects.filter(state=CaseState.AWAITING_CITIZEN)
+    return _remind(
+        candidates, kind=EventKind.CITIZEN_REMINDER, is_public=True, now=now, batch_size=batch_size
+    )
 
 
 def return_unanswered(*, now: dt.datetime, batch_size: int = 2000) -> int:

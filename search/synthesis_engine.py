@@ -33,7 +33,7 @@ from elasticsearch.dsl import A, Q, Search
 from elasticsearch.dsl.query import Query
 
 from config.logs import redact
-from search.elastic import ElasticBackend, _local_midnight, _scope_filters
+from search.elastic import ElasticBackend, _epoch_ms, _local_midnight, _scope_filters
 from search.synthesis import (
     BASELINE_WEEKS,
     EXAMPLES,
@@ -225,18 +225,13 @@ def _words(*, min_doc_count: int) -> Any:
 
 def _weekly(weeks: list[dt.date]) -> Any:
     """Weeks (Monday first, the portal's time zone) of the chart, quiet ones included."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-
-    def epoch_ms(day: dt.date) -> int:
-        return int(dt.datetime.combine(day, dt.time.min, tzinfo=zone).timestamp() * 1000)
-
     return A(
         "date_histogram",
         field="submitted_at",
         calendar_interval="week",
         time_zone=settings.TIME_ZONE,
         min_doc_count=0,
-        extended_bounds={"min": epoch_ms(weeks[0]), "max": epoch_ms(weeks[-1])},
+        extended_bounds={"min": _epoch_ms(weeks[0]), "max": _epoch_ms(weeks[-1])},
     )
 
 
