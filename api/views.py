@@ -49,7 +49,7 @@ from backoffice.views import ACTIONS, Action
 from notifications.texts import tracking_url
 from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Category, Channel
-from petitions.services import petition_idempotency_key_used, petition_submit
+from petitions.services import Submission, petition_idempotency_key_used, petition_submit
 from routing import services
 from routing.models import Case, CaseEvent, Level, Role, Unit, membership_of
 from routing.selectors import case_available_actions, case_moved_away_from, unit_code_by_national_code
@@ -160,7 +160,7 @@ def _reference(value: Any, *, max_length: int, level: str | None = None) -> str 
 
 
 def _submission_input(data: dict[str, Any]) -> dict[str, Any]:
-    """The serializer's output (types checked) as ``petition_submit`` takes it; it checks the rest."""
+    """The serializer's output (types checked) as a ``Submission``'s fields; ``petition_submit`` checks the rest."""
     given = {name: value for name, value in data.items() if value is not None}
     return {
         "phone": "",
@@ -253,7 +253,7 @@ def petition_create(request: Request) -> Response:
     if not replay and (wait := submit_phone_wait(request, data["phone"])):
         raise errors.Throttled(wait=wait)
     result = petition_submit(
-        **data,
+        submission=Submission(**data),
         channel=Channel.API,
         partner=partner,
         idempotency_key=idempotency_key,

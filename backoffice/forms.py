@@ -11,9 +11,9 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from petitions.forms import MultipleDocumentField, PetitionForm
 from petitions.models import Category, ReceivedVia
 from petitions.services import Receipt, receipt_errors
-from portal.forms import SubmitForm
 from routing.deadlines import policy_for
 from routing.models import Case, CaseState, Level, Role, Unit
 from routing.services import NOTE_MAX_LENGTH, RESPONSE_MAX_LENGTH
@@ -181,6 +181,11 @@ class SubmitResponseForm(ActionForm):
         max_length=RESPONSE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("A leader of the unit approves it before the citizen sees it."),
+    )
+    documents = MultipleDocumentField(
+        label=_("Reply letter and other documents (optional)"),
+        required=False,
+        help_text=_("PDF, at most 3, 10 MB and 50 pages each. The citizen can download them once approved."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -358,8 +363,10 @@ class SearchForm(forms.Form):
         ]
 
 
-class OfficerPetitionForm(SubmitForm):
-    """A petition received by phone or in person: the citizen's form without photos or spam guards.
+class OfficerPetitionForm(PetitionForm):
+    """A petition received by phone or in person: the citizen's form without its spam guards.
+
+    The scanned letter and photos the citizen brought are attached as on the portal.
 
     With how and when the unit received it: its deadlines count from then, and one entered more
     than ``LATE_ENTRY_DAYS`` later says why.
@@ -386,8 +393,7 @@ class OfficerPetitionForm(SubmitForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
-        for name in ("photos", "website", "started"):
-            del self.fields[name]
+        self.fields["documents"].label = _("Scanned letter and other documents (optional)")
         # The officer fills it in for the citizen: the citizen's words in the third person.
         self.fields["text"].label = _("What happened, and what does the citizen propose?")
         self.fields["is_anonymous"].label = _("The citizen does not want their name recorded")

@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.contrib.auth.models import User
 
         from petitions.models import Category
-        from petitions.services import petition_submit
+        from petitions.services import Submission, petition_submit
         from routing import services
         from routing.models import Membership, Role, Unit
 
@@ -359,12 +359,14 @@ def main(argv: list[str] | None = None) -> int:
         cases: list[tuple[int, str, str]] = []  # (case id, tracking code, token)
         for i in range(args.cases):
             result = petition_submit(
-                category=category,
-                commune=commune,
-                phone=f"09{12000000 + i:08d}",
-                submitter_name="Nguyễn Văn An",
-                title=f"Đo tải cập nhật trực tiếp số {i + 1}",
-                text="Phản ánh dùng để đo độ trễ khi nhiều trình duyệt cùng theo dõi.",
+                submission=Submission(
+                    category=category,
+                    commune=commune,
+                    phone=f"09{12000000 + i:08d}",
+                    submitter_name="Nguyễn Văn An",
+                    title=f"Đo tải cập nhật trực tiếp số {i + 1}",
+                    text="Phản ánh dùng để đo độ trễ khi nhiều trình duyệt cùng theo dõi.",
+                ),
                 notify=False,
             )
             if not result.token:

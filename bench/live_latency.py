@@ -76,7 +76,7 @@ def main() -> None:
     from django.contrib.auth.models import User
 
     from petitions.models import Category
-    from petitions.services import petition_submit
+    from petitions.services import Submission, petition_submit
     from routing import services
     from routing.models import Membership, Role, Unit
 
@@ -84,12 +84,14 @@ def main() -> None:
     officer = User.objects.create_user("bench.officer", password=uuid.uuid4().hex)
     Membership.objects.create(user=officer, unit=commune, role=Role.OFFICER)
     result = petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=commune,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Đo độ trễ cập nhật trực tiếp",
-        text="Phản ánh dùng để đo thời gian từ lúc lưu đến lúc trình duyệt hiển thị.",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=commune,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Đo độ trễ cập nhật trực tiếp",
+            text="Phản ánh dùng để đo thời gian từ lúc lưu đến lúc trình duyệt hiển thị.",
+        ),
         notify=False,
     )
     case_id = result.petition.case.pk

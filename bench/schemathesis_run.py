@@ -69,6 +69,7 @@ RATE_SETTINGS = (
     "RATE_UPLOAD_IP",
     "RATE_SUGGEST_IP",
     "RATE_OPEN311_IP",
+    "RATE_ADD_INFO_CODE",
     "RATE_API_STAFF",
 )
 #: The two runs: the security scheme whose credential each sends (from the environment, never
@@ -95,7 +96,7 @@ def prepare() -> dict[str, Any]:
     from rest_framework.authtoken.models import Token
 
     from petitions.models import Category, Partner, PartnerKey
-    from petitions.services import petition_submit
+    from petitions.services import Submission, petition_submit
     from routing import services
     from routing.models import Level, Membership, Role, Unit
 
@@ -120,12 +121,14 @@ def prepare() -> dict[str, Any]:
 
     def submit(turn: int) -> Any:
         result = petition_submit(
-            category=category,
-            commune=commune,
-            phone=f"09{12345000 + turn:08d}",
-            submitter_name="Nguyễn Văn An",
-            title=f"Rác thải ùn ứ trên phố Hàng Bông, lần {turn}",
-            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả khu phố.",
+            submission=Submission(
+                category=category,
+                commune=commune,
+                phone=f"09{12345000 + turn:08d}",
+                submitter_name="Nguyễn Văn An",
+                title=f"Rác thải ùn ứ trên phố Hàng Bông, lần {turn}",
+                text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả khu phố.",
+            )
         )
         submitted.append(result)
         return result

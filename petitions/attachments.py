@@ -104,7 +104,7 @@ def attachments_purge_stale(
     now: dt.datetime | None = None,
     batch_size: int = PURGE_BATCH_SIZE,
 ) -> int:
-    """Delete staged attachments uploaded more than ``older_than`` ago, with their files; return how many.
+    """Delete staged photos and documents uploaded more than ``older_than`` ago, with their files; return how many.
 
     Claimed attachments are never touched. Works in batches, each in its own
     transaction, and skips rows that a submission is claiming at that moment.
@@ -132,7 +132,39 @@ def attachments_purge_stale(
         purged += len(batch)
         if len(batch) < batch_size:
             break
+    return purged + _documents_purge_stale(cutoff=cutoff, batch_size=batch_size)
+
+
+def _documents_purge_stale(*, cutoff: dt.datetime, batch_size: int) -> int:
+    """Staged documents never claimed (a form abandoned, a refused draft), as for photos."""
+    from petitions.models import Document
+
+    purged = 0
+    storage = Document._meta.get_field("file").storage
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Document.objects.select_for_update(skip_locked=True)
+                .filter(petition__isnull=True, created_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", "file")[:batch_size]
+            )
+            if not batch:
+                break
+            Document.objects.filter(pk__in=[pk for pk, _name in batch]).delete()
+            transaction.on_commit(partial(_delete_names, storage, [name for _pk, name in batch]))
+        purged += len(batch)
+        if len(batch) < batch_size:
+            break
     return purged
+
+
+def _delete_names(storage: Storage, names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not delete document file %s", name, exc_info=True)
 
 
 def _clean_tokens(tokens: Iterable[Any]) -> list[str]:
@@ -208,3 +240,23 @@ def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Any]:
         )
     }
     return [found[token] for token in wanted if token in found]
+
+
+def document_discard(*, token: str, session_key: str) -> bool:
+    """Delete a staged document of ``session_key`` and its file; False when there is none to delete."""
+    from petitions.models import Document
+
+    if not session_key or not _clean_tokens([token]):
+        return False
+    with transaction.atomic():
+        document = (
+            Document.objects.select_for_update()
+            .filter(upload_token=token, petition__isnull=True, session_key=session_key)
+            .first()
+        )
+        if document is None:
+            return False
+        name, storage = document.file.name, document.file.storage
+        document.delete()
+        transaction.on_commit(partial(storage.delete, name))
+    return True

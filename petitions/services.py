@@ -31,6 +31,7 @@ from petitions.models import (
     Attachment,
     Category,
     Channel,
+    Document,
     Partner,
     PartnerKey,
     Petition,
@@ -50,6 +51,8 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 80
 #: interface and the partner (``idempotency_key_stored``).
 CLIENT_KEYED_CHANNELS = (Channel.API, Channel.OPEN311)
 MAX_ATTACHMENTS = 5
+#: PDF documents with a petition (a letter, a decision, a receipt).
+MAX_DOCUMENTS = 3
 # Viet Nam with its islands, generously.
 LAT_RANGE = (Decimal("6"), Decimal("24"))
 LON_RANGE = (Decimal("101"), Decimal("118"))
@@ -184,6 +187,42 @@ def receipt_errors(received: Receipt, *, now: dt.datetime) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """What is filed: the fields the portal's form, the officer's form, the API and Open311 each build.
+
+    How it was filed (the interface, the partner, the idempotency key, the session that staged its
+    files) is given to ``petition_submit`` beside it. Values arrive as sent (a category's id or
+    code, a commune's id, code or ``Unit``, coordinates as text); ``petition_validate`` checks and
+    normalises them.
+    """
+
+    category: Category | int | str | None
+    commune: Unit | int | str | None
+    phone: str
+    title: str
+    text: str
+    submitter_name: str = ""
+    is_anonymous: bool = False
+    email: str = ""
+    #: Checked against the commune's province when given (the form sends both).
+    province: Unit | int | str | None = None
+    address: str = ""
+    latitude: Any = None
+    longitude: Any = None
+    target_level: str = ""
+    consent_publish: bool = False
+    language: str = "vi"
+    #: A link a partner sent (http or https, stored, never fetched).
+    media_url: str = ""
+    #: Photos staged by ``petitions.attachments.attachment_stage`` in the filing session.
+    attachment_tokens: Sequence[str] = ()
+    #: PDF documents staged by ``petitions.attachments.document_stage`` in the filing session.
+    document_tokens: Sequence[str] = ()
+    #: How and when the unit received it (only a petition an officer enters).
+    received: Receipt | None = None
+
+
+@dataclass(frozen=True)
 class CheckedSubmission:
     """A submission's fields, checked and normalised by ``petition_validate``."""
 
@@ -201,30 +240,17 @@ class CheckedSubmission:
     language: str
     idempotency_key: str
     attachment_tokens: list[str]
+    document_tokens: list[str]
 
 
 def petition_validate(
+    submission: Submission,
     *,
-    category: Category | int | str | None,
-    commune: Unit | int | str | None,
-    phone: str,
-    title: str,
-    text: str,
-    submitter_name: str = "",
-    is_anonymous: bool = False,
-    email: str = "",
-    province: Unit | int | str | None = None,
-    address: str = "",
-    latitude: Any = None,
-    longitude: Any = None,
-    target_level: str = "",
     channel: str = Channel.WEB,
-    language: str = "vi",
     idempotency_key: str | None = None,
     entered_by: Any = None,
     partner: Partner | None = None,
-    media_url: str = "",
-    attachment_tokens: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> CheckedSubmission:
     """Check a submission as ``petition_submit`` does, writing nothing; return its normalised fields.
 
@@ -236,11 +262,14 @@ def petition_validate(
     def fail(field: str, message: Any) -> None:
         errors.setdefault(field, []).append(message)
 
-    name = normalize_text(submitter_name)
-    title = normalize_text(title)
-    text = normalize_text(text)
-    address = normalize_text(address)
-    email = normalize_text(email).lower()
+    category, commune, province = submission.category, submission.commune, submission.province
+    is_anonymous, phone, language = submission.is_anonymous, submission.phone, submission.language
+    latitude, longitude, target_level = submission.latitude, submission.longitude, submission.target_level
+    name = normalize_text(submission.submitter_name)
+    title = normalize_text(submission.title)
+    text = normalize_text(submission.text)
+    address = normalize_text(submission.address)
+    email = normalize_text(submission.email).lower()
     key = normalize_text(idempotency_key) if idempotency_key is not None else ""
 
     resolved_category = _resolve_category(category)
@@ -284,7 +313,7 @@ def petition_validate(
         fail("text", _("Describe the matter in at least %(count)s characters.") % {"count": TEXT_MIN_LENGTH})
     _check_length(errors, "text", text, TEXT_MAX_LENGTH)
     _check_length(errors, "address", address, ADDRESS_MAX_LENGTH)
-    media_url = normalize_text(media_url)
+    media_url = normalize_text(submission.media_url)
     if media_url:
         try:
             _validate_media_url(media_url)
@@ -316,9 +345,18 @@ def petition_validate(
         language = "vi"
     _check_length(errors, "idempotency_key", key, IDEMPOTENCY_KEY_MAX_LENGTH)
 
-    tokens = list(dict.fromkeys(attachment_tokens))
+    tokens = list(dict.fromkeys(submission.attachment_tokens))
     if len(tokens) > MAX_ATTACHMENTS:
         fail("photos", _("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
+    documents = list(dict.fromkeys(submission.document_tokens))
+    if len(documents) > MAX_DOCUMENTS:
+        fail("documents", _("Attach at most %(count)s documents.") % {"count": MAX_DOCUMENTS})
+    if submission.received is not None:
+        if channel != Channel.OFFICER:
+            fail("received_via", _("Only a petition entered by an officer has a receipt."))
+        else:
+            for field, message in receipt_errors(submission.received, now=now or timezone.now()).items():
+                fail(field, message)
 
     if errors:
         raise ValidationError(errors)
@@ -338,6 +376,7 @@ def petition_validate(
         language=language,
         idempotency_key=idempotency_key_stored(key, channel=channel, partner=partner),
         attachment_tokens=tokens,
+        document_tokens=documents,
     )
 
 
@@ -358,74 +397,37 @@ def idempotency_key_stored(key: str | None, *, channel: str, partner: Partner | 
 
 def petition_submit(
     *,
-    category: Category | int | str | None,
-    commune: Unit | int | str | None,
-    phone: str,
-    title: str,
-    text: str,
-    submitter_name: str = "",
-    is_anonymous: bool = False,
-    email: str = "",
-    province: Unit | int | str | None = None,
-    address: str = "",
-    latitude: Any = None,
-    longitude: Any = None,
-    target_level: str = "",
-    consent_publish: bool = False,
+    submission: Submission,
     channel: str = Channel.WEB,
-    language: str = "vi",
     idempotency_key: str | None = None,
     entered_by: Any = None,
     partner: Partner | None = None,
-    media_url: str = "",
-    attachment_tokens: Sequence[str] = (),
     session_key: str = "",
     repeat_window: dt.timedelta | None = None,
     notify: bool = True,
     now: dt.datetime | None = None,
-    received: Receipt | None = None,
 ) -> SubmissionResult:
     """Validate a submission, then create the petition, its routed case and first event at once.
 
-    Raises ``ValidationError`` with a message per field (translated) and
-    writes nothing when any input is wrong. With an ``idempotency_key`` a
-    retried submission returns the petition created the first time.
-    ``attachment_tokens`` name photos staged by ``attachment_stage`` in the
-    same ``session_key``; they are attached to the new petition.
-    ``partner`` is the Open311/API partner filing on the citizen's behalf;
-    ``media_url`` a link it sent (http or https, stored, never fetched).
-    ``repeat_window``: a petition with the same fingerprint (the same phone and every other
-    field) filed this recently is returned instead of a new one (``created=False``).
+    Raises ``ValidationError`` with a message per field (translated) and writes nothing when any
+    input is wrong. ``channel`` is the interface it came through; ``entered_by`` the officer who
+    entered it (``Channel.OFFICER``); ``partner`` the Open311/API partner filing on the citizen's
+    behalf. The submission's photos and documents are ones staged in ``session_key``. With an
+    ``idempotency_key`` a retried submission returns the petition created the first time.
+    ``repeat_window``: a petition with the same fingerprint (the same phone and every other field)
+    filed this recently is returned instead of a new one (``created=False``).
     """
     now = now or timezone.now()
     checked = petition_validate(
-        category=category,
-        commune=commune,
-        phone=phone,
-        title=title,
-        text=text,
-        submitter_name=submitter_name,
-        is_anonymous=is_anonymous,
-        email=email,
-        province=province,
-        address=address,
-        latitude=latitude,
-        longitude=longitude,
-        target_level=target_level,
+        submission,
         channel=channel,
-        language=language,
         idempotency_key=idempotency_key,
         entered_by=entered_by,
         partner=partner,
-        media_url=media_url,
-        attachment_tokens=attachment_tokens,
+        now=now,
     )
-    if received is not None:
-        if channel != Channel.OFFICER:
-            raise ValidationError({"received_via": _("Only a petition entered by an officer has a receipt.")})
-        wrong = receipt_errors(received, now=now)
-        if wrong:
-            raise ValidationError(wrong)
+    received, is_anonymous = submission.received, submission.is_anonymous
+    target_level, consent_publish = submission.target_level, submission.consent_publish
     resolved_category, resolved_commune = checked.category, checked.commune
     name, normalized_phone, email = checked.submitter_name, checked.phone, checked.email
     title, text, address = checked.title, checked.text, checked.address
@@ -513,6 +515,8 @@ def petition_submit(
             _save_with_unique_code(petition, now)
             if tokens:
                 _claim_attachments(petition, tokens, session_key)
+            if checked.document_tokens:
+                _claim_documents(petition, checked.document_tokens, session_key)
             actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
             # Deadlines count from when the unit received it (an officer entering a letter later).
             case_open(petition=petition, actor=actor, now=now, received_at=received.at if received else None)
@@ -543,6 +547,17 @@ def _claim_attachments(petition: Petition, tokens: list[str], session_key: str) 
         attachment.petition = petition
         attachment.position = order[attachment.upload_token]
     Attachment.objects.bulk_update(found, ["petition", "position"])
+
+
+def _claim_documents(petition: Petition, tokens: list[str], session_key: str) -> None:
+    """The submission's documents become the petition's own (no event: they came with it)."""
+    staged = Document.objects.select_for_update().filter(
+        upload_token__in=tokens, petition__isnull=True, session_key=session_key
+    )
+    if staged.update(petition=petition) != len(tokens):
+        raise ValidationError(
+            {"documents": _("Some documents expired before you sent the form. Please add them again.")}
+        )
 
 
 def _replay(key: str, fingerprint: str) -> SubmissionResult | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -28,14 +28,16 @@ from django_ratelimit.exceptions import Ratelimited
 from config.logs import redact
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
-from petitions.attachments import attachment_discard, attachment_stage, attachments_staged, document_stage
+from petitions.attachments import (
+    attachment_stage,
+    document_stage,
+)
 from petitions.limits import add_info_wait, submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.retention import petition_past_retention
 from petitions.services import (
     LAT_RANGE,
     LON_RANGE,
-    MAX_ATTACHMENTS,
     SubmissionResult,
     normalize_phone,
     normalize_tracking_code,
@@ -52,6 +54,7 @@ from petitions.stats import (
     published_responses,
     similar_published,
 )
+from petitions.uploads import form_files_stage
 from portal import grants, presenters
 from portal.files import attachment_response, document_response
 from portal.forms import (
@@ -264,26 +267,19 @@ def similar_answered(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _staged_tokens(request: HttpRequest) -> list[str]:
-    tokens = [t for t in request.POST.getlist("photo_tokens") if isinstance(t, str)]
-    remove = set(request.POST.getlist("remove_photos"))
-    kept = [t for t in tokens if t not in remove]
-    for token in remove:
-        attachment_discard(token=token, session_key=_session_key(request))
-    return kept
-
-
 #: The same citizen's identical petition within this time is the one filed already (a form
 #: sent again from a page the browser reloaded, a second tab, a double tap).
 REPEAT_WINDOW = dt.timedelta(minutes=30)
 
 
-def _file(form: SubmitForm, post: Any, *, tokens: list[str], session_key: str) -> SubmissionResult:
+def _file(
+    form: SubmitForm, post: Any, *, tokens: list[str], session_key: str, documents: Sequence[str] = ()
+) -> SubmissionResult:
     """File the valid form, or find the petition it filed already (raises ``ValidationError``)."""
     return petition_submit(
-        **form.submission(),
-        language=(get_language() or "vi")[:2],
-        attachment_tokens=tokens,
+        submission=form.submission(
+            language=(get_language() or "vi")[:2], attachment_tokens=tokens, document_tokens=documents
+        ),
         session_key=session_key,
         # The same form sent again (its answer lost) returns the petition it filed; so does
         # the same text from the same phone soon after (a form reloaded on Back has a new key).
@@ -362,41 +358,51 @@ def submit(request: HttpRequest) -> HttpResponse:
         with contextlib.suppress(ValidationError):
             return _receipt(request, _file(form, post, tokens=[], session_key=session_key))
 
-    tokens = _staged_tokens(request)
-    photo_errors: list[str] = []
-    if form.is_valid() or "photos" in form.cleaned_data:
-        uploads = form.cleaned_data.get("photos") or []
-        for upload in uploads:
-            if len(tokens) >= MAX_ATTACHMENTS:
-                photo_errors.append(_("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
-                break
-            try:
-                tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
-            except ValidationError as exc:
-                photo_errors.append(f"{upload.name}: {' '.join(exc.messages)}")
-    staged = attachments_staged(tokens=tokens, session_key=session_key)
-    tokens = [a.upload_token for a in staged]
+    form.is_valid()  # fills cleaned_data: the files of a form with errors elsewhere are staged too
+    files = form_files_stage(
+        sent=request.POST,
+        photos=form.cleaned_data.get("photos") or [],
+        documents=form.cleaned_data.get("documents") or [],
+        session_key=session_key,
+    )
+    staged, papers = files.photos, files.documents
 
     if "choose_province" in request.POST:
         # Step one of the form without JavaScript: show the communes of the chosen province.
         typed = {k: v for k, v in request.POST.items() if k not in ("csrfmiddlewaretoken", "choose_province")}
         form = SubmitForm(initial=typed, province_code=request.POST.get("province"))
-        return render(request, "portal/submit.html", {"form": form, "staged": staged})
+        return render(
+            request, "portal/submit.html", {"form": form, "staged": staged, "staged_documents": papers}
+        )
 
-    if form.is_valid() and not photo_errors and not expired:
+    if form.is_valid() and not files.errors and not expired:
         try:
-            return _receipt(request, _file(form, post, tokens=tokens, session_key=session_key))
+            return _receipt(
+                request,
+                _file(
+                    form,
+                    post,
+                    tokens=files.photo_tokens,
+                    session_key=session_key,
+                    documents=files.document_tokens,
+                ),
+            )
         except ValidationError as exc:
             _show_refusal(form, post, exc)
     else:
         # Not filed as it is: the intake service's own checks are reported now too, so that a
         # refused photo or a missing title does not hide a wrong phone number until the next try.
         form.add_intake_errors()
-    for message in photo_errors:
-        form.add_error("photos", message)
+    for field, messages_ in files.errors.items():
+        form.add_error(field, messages_)
     if expired:
         form.add_error(None, _("Please check what you typed and send the form again."))
-    return render(request, "portal/submit.html", {"form": form, "staged": staged}, status=400)
+    return render(
+        request,
+        "portal/submit.html",
+        {"form": form, "staged": staged, "staged_documents": papers},
+        status=400,
+    )
 
 
 @require_GET
@@ -489,7 +495,7 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "status": presenters.status_sentence(case),
         "timeline": [(event, presenters.event_sentence(event)) for event in events],
         "photos": [] if past_retention else list(petition.attachments.all()),
-        "documents": [] if past_retention else list(petition.documents.all()),
+        "documents": [] if past_retention else list(petition.documents.for_citizen()),
         # Phone numbers and emails written into the petition go with the rest (as the nightly
         # anonymisation rewrites them).
         "petition_title": redact(petition.title) if past_retention else petition.title,
@@ -719,7 +725,7 @@ def photo(request: HttpRequest, code: str, pk: int, size: str) -> FileResponse:
 def document(request: HttpRequest, code: str, pk: int) -> FileResponse:
     """A PDF of a petition, for the browser that may follow it, always as a download."""
     petition = _granted_petition(request, code)
-    found = petition.documents.filter(pk=pk).first()
+    found = petition.documents.for_citizen().filter(pk=pk).first()
     if found is None or petition_past_retention(petition):
         raise Http404
     return document_response(found)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import importlib
 import itertools
@@ -22,7 +23,7 @@ from django.utils import translation
 
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
-from petitions.services import SubmissionResult, petition_submit
+from petitions.services import Submission, SubmissionResult, petition_submit
 from routing import services
 from routing.actors import CitizenActor
 from routing.models import Case, CaseState, Level, Membership, Role, Unit
@@ -195,6 +196,18 @@ def category(db: Any) -> Category:
     return Category.objects.get(code="environment")
 
 
+SUBMISSION_FIELDS = frozenset(field.name for field in dataclasses.fields(Submission))
+
+
+def file_petition(**fields: Any) -> SubmissionResult:
+    """``petition_submit`` with flat keywords: the submission's fields and how it was filed, mixed."""
+    submission = Submission(**{name: value for name, value in fields.items() if name in SUBMISSION_FIELDS})
+    return petition_submit(
+        submission=submission,
+        **{name: value for name, value in fields.items() if name not in SUBMISSION_FIELDS},
+    )
+
+
 @pytest.fixture
 def submit(tree: Tree, category: Category) -> Any:
     """Submit a valid petition; keyword arguments override the defaults."""
@@ -209,7 +222,7 @@ def submit(tree: Tree, category: Category) -> Any:
             "text": "Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
         }
         fields.update(overrides)
-        return petition_submit(**fields)
+        return file_petition(**fields)
 
     return _submit
 
@@ -265,12 +278,14 @@ def advance(case: Case, state: str, cast: Cast) -> Case:
             services.case_reject(case_id=case.pk, actor=cast.officer, reason="Ngoài phạm vi.")
         elif step == "duplicate":
             other = petition_submit(
-                category=case.petition.category,
-                commune=case.unit,
-                phone="0912345678",
-                submitter_name="Trần Thị Bình",
-                title="Rác thải ùn ứ",
-                text="Cùng nội dung với phản ánh trước đó về rác thải.",
+                submission=Submission(
+                    category=case.petition.category,
+                    commune=case.unit,
+                    phone="0912345678",
+                    submitter_name="Trần Thị Bình",
+                    title="Rác thải ùn ứ",
+                    text="Cùng nội dung với phản ánh trước đó về rác thải.",
+                )
             ).petition.case
             services.case_mark_duplicate(case_id=case.pk, actor=cast.officer, original_id=other.pk)
         elif step == "withdraw":

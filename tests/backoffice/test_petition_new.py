@@ -147,12 +147,61 @@ def test_only_an_officer_entered_petition_has_a_receipt(tree, category):
     import pytest
     from django.core.exceptions import ValidationError
 
-    from petitions.services import Receipt, petition_submit
+    from petitions.services import Receipt
+    from tests.conftest import file_petition
 
     with pytest.raises(ValidationError) as refused:
-        petition_submit(
+        file_petition(
             **{k: v for k, v in _data(tree, category).items() if not k.startswith("received")},
             received=Receipt(via="phone", at=timezone.now()),
         )
     assert "received_via" in refused.value.message_dict
+    assert not Petition.objects.exists()
+
+
+def test_the_scanned_letter_and_photos_the_citizen_brought_are_attached(client, cast, tree, category):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from petitions.models import Attachment, Document
+    from tests.petitions.test_pdfs import pdf
+    from tests.portal.test_submit_view import _jpeg
+
+    client.force_login(cast.officer)
+    letter = SimpleUploadedFile("don cua ong Long.pdf", pdf(pages=2), content_type="application/pdf")
+    # Something else is wrong first: the files are kept (staged) and shown, not chosen again.
+    refused = client.post(
+        URL, {**_data(tree, category, title=""), "documents": [letter], "photos": [_jpeg()]}
+    )
+    assert refused.status_code == 400
+    staged_document, staged_photo = Document.objects.get(), Attachment.objects.get()
+    body = refused.content.decode()
+    assert f'name="document_tokens" value="{staged_document.upload_token}"' in body
+    assert f'name="photo_tokens" value="{staged_photo.upload_token}"' in body
+
+    response = client.post(
+        URL,
+        {
+            **_data(tree, category),
+            "document_tokens": [staged_document.upload_token],
+            "photo_tokens": [staged_photo.upload_token],
+        },
+    )
+    assert response.status_code == 302
+    petition = Petition.objects.get()
+    assert list(petition.documents.values_list("name", "event")) == [("don cua ong Long.pdf", None)]
+    assert petition.attachments.count() == 1
+    desk = client.get(reverse("backoffice:backoffice-case", args=[petition.case.pk])).content.decode()
+    assert "don cua ong Long.pdf" in desk
+
+
+def test_a_pdf_with_active_content_is_refused_on_the_officers_form(client, cast, tree, category):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.petitions.test_pdfs import pdf
+
+    client.force_login(cast.officer)
+    letter = SimpleUploadedFile("thu.pdf", pdf(js=True), content_type="application/pdf")
+    response = client.post("/en" + URL, {**_data(tree, category), "documents": [letter]})
+    assert response.status_code == 400
+    assert "This PDF contains JavaScript, which we do not accept." in response.content.decode()
     assert not Petition.objects.exists()

@@ -14,13 +14,13 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from petitions.models import Category
-from petitions.services import SubmissionResult, petition_submit
+from petitions.services import SubmissionResult
 from portal.grants import TRACKED_SESSION_KEY
 from portal.views import RECEIPT_SESSION_KEY
 from routing import services
 from routing.models import Role
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, Screenshot, t
-from tests.conftest import Tree, make_staff
+from tests.conftest import Tree, file_petition, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +53,7 @@ def _submit(tree: Tree, **overrides: Any) -> SubmissionResult:
         "title": "Rác thải ùn ứ trên phố Hàng Bông",
         "text": "Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
     }
-    return petition_submit(**{**fields, **overrides})
+    return file_petition(**{**fields, **overrides})
 
 
 @pytest.fixture

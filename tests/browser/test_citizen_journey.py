@@ -184,7 +184,7 @@ def test_citizen_switches_back_to_vietnamese_from_an_english_page(
 def test_citizen_typing_a_short_title_sees_an_answered_petition_and_reads_its_whole_response(
     page: Page, portal: Tree, screenshot: Screenshot
 ) -> None:
-    from petitions.services import petition_submit
+    from petitions.services import Submission, petition_submit
 
     whole = (
         "Phường đã thay nắp hố ga mới ngay trong ngày. "
@@ -192,13 +192,15 @@ def test_citizen_typing_a_short_title_sees_an_answered_petition_and_reads_its_wh
         + "Đơn vị thi công bảo hành trong 12 tháng."
     )
     case = petition_submit(
-        category=Category.objects.get(code="transport"),
-        commune=portal.hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Nắp hố ga vỡ giữa lòng đường",
-        text="Nắp hố ga trước số 12 Hàng Bông bị vỡ, xe máy dễ sụt bánh.",
-        consent_publish=True,
+        submission=Submission(
+            category=Category.objects.get(code="transport"),
+            commune=portal.hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Nắp hố ga vỡ giữa lòng đường",
+            text="Nắp hố ga trước số 12 Hàng Bông bị vỡ, xe máy dễ sụt bánh.",
+            consent_publish=True,
+        ),
         notify=False,
     ).petition.case
     officer = make_staff(portal.hoan_kiem)

@@ -10,11 +10,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from petitions.models import Category
-from petitions.services import petition_submit
 from tests.backoffice.test_case_nearby import _at
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, t
 from tests.browser.test_map_point import _assert_no_axe_violations
-from tests.conftest import Tree, make_staff
+from tests.conftest import Tree, file_petition, make_staff
 from tests.routing.test_geodata import place_units
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +26,7 @@ def test_the_desk_map_marks_the_nearby_cases_listed_beside_it(
     category = Category.objects.get(code="environment")
 
     def submit(title: str, **point: Any) -> Any:
-        return petition_submit(
+        return file_petition(
             category=category,
             commune=portal.hoan_kiem,
             phone="0912 345 678",

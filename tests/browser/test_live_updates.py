@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from petitions.models import Category, Petition
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.models import Case, CaseState
 from tests.browser.conftest import DESKTOP, Daphne, NewContext, Screenshot, t
 from tests.conftest import Tree, make_staff
@@ -65,12 +65,14 @@ def test_the_citizens_page_and_the_officers_inbox_change_without_a_reload(
     officer = make_staff(portal.hoan_kiem, username="can_bo_hk", first_name="Lan", last_name="Trần")
     environment = Category.objects.get(code="environment")
     submission = petition_submit(
-        category=environment,
-        commune=portal.hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title=TITLE,
-        text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
+        submission=Submission(
+            category=environment,
+            commune=portal.hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title=TITLE,
+            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
+        )
     )
     code = submission.petition.tracking_code
     case: Case = submission.petition.case
@@ -169,12 +171,14 @@ def test_a_page_without_websocket_support_still_works_with_reloads(
     new_context: NewContext, portal: Tree
 ) -> None:
     submission = petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=portal.hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title=TITLE,
-        text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=portal.hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title=TITLE,
+            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
+        )
     )
     context = new_context()
     context.add_init_script("delete window.WebSocket;")

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing import services
 from routing.models import Case, CaseState, Role
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, Screenshot, t
@@ -117,13 +117,15 @@ def test_officer_answers_leader_approves_and_the_citizen_reads_the_response(
         actor=leader, title="Đã xử lý rác thải", text=TEMPLATE_TEXT, category=None
     )
     submission = petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=portal.hoan_kiem,
-        phone=PHONE_NUMBER,
-        submitter_name="Nguyễn Văn An",
-        title=TITLE,
-        text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
-        address="12 Hàng Bông",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=portal.hoan_kiem,
+            phone=PHONE_NUMBER,
+            submitter_name="Nguyễn Văn An",
+            title=TITLE,
+            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi cho cả phố.",
+            address="12 Hàng Bông",
+        )
     )
     code = submission.petition.tracking_code
     case: Case = submission.petition.case
@@ -263,12 +265,14 @@ def test_search_results_come_before_the_filters_on_a_phone_and_beside_them_on_a_
     make_staff(portal.hoan_kiem, username="officer.search")
     for number in range(3):
         petition_submit(
-            category=Category.objects.get(code="environment"),
-            commune=portal.hoan_kiem,
-            phone=PHONE_NUMBER,
-            submitter_name="Nguyễn Văn An",
-            title=f"Rác thải ùn ứ ngõ {number}",
-            text="Rác không được thu gom ba ngày nay.",
+            submission=Submission(
+                category=Category.objects.get(code="environment"),
+                commune=portal.hoan_kiem,
+                phone=PHONE_NUMBER,
+                submitter_name="Nguyễn Văn An",
+                title=f"Rác thải ùn ứ ngõ {number}",
+                text="Rác không được thu gom ba ngày nay.",
+            ),
             notify=False,
         )
     for name, options in (("phone", PHONE), ("desktop", DESKTOP)):

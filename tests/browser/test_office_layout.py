@@ -11,7 +11,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.models import Role
 from tests.browser.conftest import NewContext, Screenshot
 from tests.conftest import Tree, make_staff
@@ -97,12 +97,14 @@ def test_a_lone_dashboard_chart_fills_its_row(
 ) -> None:
     leader = make_staff(portal.hoan_kiem, Role.LEADER, username="lanh.dao.hk")
     petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=portal.hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Rác thải ùn ứ",
-        text="Rác không được thu gom ba ngày nay.",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=portal.hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Rác thải ùn ứ",
+            text="Rác không được thu gom ba ngày nay.",
+        ),
         notify=False,
     )
     page = _signed_in(new_context, server_url, leader)

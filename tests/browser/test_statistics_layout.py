@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing import services
 from routing.models import Role
 from tests.browser.conftest import Screenshot
@@ -27,12 +27,14 @@ def _answered_petition_in_each_province(portal: Tree) -> None:
     """Every column filled in, with a number of days in the median column."""
     for commune in (portal.hoan_kiem, portal.ben_thanh):
         submission = petition_submit(
-            category=Category.objects.get(code="environment"),
-            commune=commune,
-            phone="0912 345 678",
-            submitter_name="Nguyễn Văn An",
-            title="Rác thải ùn ứ trên phố",
-            text="Rác thải sinh hoạt không được thu gom ba ngày nay.",
+            submission=Submission(
+                category=Category.objects.get(code="environment"),
+                commune=commune,
+                phone="0912 345 678",
+                submitter_name="Nguyễn Văn An",
+                title="Rác thải ùn ứ trên phố",
+                text="Rác thải sinh hoạt không được thu gom ba ngày nay.",
+            ),
             notify=False,
         )
         case_id = submission.petition.case.pk

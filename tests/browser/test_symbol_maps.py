@@ -15,11 +15,11 @@ from django.utils import translation
 from playwright.sync_api import BrowserContext, Page, expect
 
 from petitions.models import Category
-from petitions.services import SubmissionResult, petition_submit
+from petitions.services import SubmissionResult
 from routing import services
 from routing.models import Role
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, Screenshot, t
-from tests.conftest import Tree, make_staff
+from tests.conftest import Tree, file_petition, make_staff
 from tests.routing.test_geodata import place_units
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,7 @@ def _assert_no_axe_violations(page: Page) -> None:
 
 
 def _submit(portal: Tree, commune: Any, **extra: Any) -> SubmissionResult:
-    return petition_submit(
+    return file_petition(
         category=Category.objects.get(code="environment"),
         commune=commune,
         phone="0912 345 678",

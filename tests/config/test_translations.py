@@ -19,7 +19,7 @@ from django.test.signals import setting_changed
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.models import CaseState
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -103,6 +103,8 @@ def test_messages_follow_the_active_language(language: str, state: str, title_me
 )
 def test_petition_submit_errors_are_translated(language: str, expected: str) -> None:
     with translation.override(language), pytest.raises(ValidationError) as raised:
-        petition_submit(category=None, commune=None, phone="0912 345 678", title="", text="")
+        petition_submit(
+            submission=Submission(category=None, commune=None, phone="0912 345 678", title="", text="")
+        )
     with translation.override(language):
         assert raised.value.message_dict["title"] == [expected]

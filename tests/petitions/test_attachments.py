@@ -325,3 +325,28 @@ def test_purge_staged_photos_command_deletes_old_unsent_photos(db):
 
     assert "Deleted 1 staged photos." in out.getvalue()
     assert list(Attachment.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_purging_removes_old_unclaimed_documents_too_but_never_a_petitions(
+    private_root, submit, django_capture_on_commit_callbacks
+):
+    from petitions.attachments import document_stage
+    from petitions.models import Document
+    from tests.petitions.test_pdfs import pdf
+
+    def letter() -> Document:
+        upload = SimpleUploadedFile("thu.pdf", pdf(), content_type="application/pdf")
+        return document_stage(upload=upload, session_key=SESSION)
+
+    abandoned, recent, filed = letter(), letter(), letter()
+    submit(document_tokens=[filed.upload_token], session_key=SESSION)
+    Document.objects.filter(pk__in=[abandoned.pk, filed.pk]).update(
+        created_at=timezone.now() - dt.timedelta(hours=30)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        purged = attachments_purge_stale(older_than=dt.timedelta(days=1))
+
+    assert purged == 1
+    assert set(Document.objects.values_list("pk", flat=True)) == {recent.pk, filed.pk}
+    assert stored_files(private_root) == {recent.file.name, filed.file.name}

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from petitions.models import Category, Channel, Petition
-from petitions.services import SubmissionResult, petition_submit
+from petitions.services import SubmissionResult
 from routing.deadlines import add_working_days
 from routing.models import (
     ActorKind,
@@ -28,7 +28,7 @@ from routing.models import (
     Role,
     Unit,
 )
-from tests.conftest import build_tree, make_staff, requires_postgres
+from tests.conftest import build_tree, file_petition, make_staff, requires_postgres
 
 TRACKING_CODE_RE = re.compile(r"^PA-\d{2}-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}$")
 
@@ -645,7 +645,7 @@ def test_concurrent_submissions_with_the_same_key_create_one_petition():
     def worker() -> None:
         try:
             barrier.wait(timeout=10)
-            result = petition_submit(**payload)
+            result = file_petition(**payload)
             with lock:
                 results.append(result)
         except BaseException as exc:

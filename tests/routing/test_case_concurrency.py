@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing import services
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 from routing.models import Case, CaseEvent, CaseState, EventKind, Role, Unit
@@ -38,12 +38,14 @@ def _world() -> World:
         code="race-env", name="Môi trường", name_en="Environment", allows_anonymous=True
     )
     case = petition_submit(
-        category=category,
-        commune=hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Rác thải ùn ứ trên phố Hàng Bông",
-        text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+        submission=Submission(
+            category=category,
+            commune=hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Rác thải ùn ứ trên phố Hàng Bông",
+            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+        )
     ).petition.case
     assert case.version == 1
     return World(central, hanoi, hoan_kiem, case)
@@ -284,12 +286,14 @@ def test_transitions_on_two_cases_of_one_unit_do_not_wait_for_each_other():
     world = _world()
     officer, colleague = make_staff(world.hoan_kiem), make_staff(world.hoan_kiem)
     second = petition_submit(
-        category=world.case.petition.category,
-        commune=world.hoan_kiem,
-        phone="0987 654 321",
-        submitter_name="Trần Thị Bình",
-        title="Đèn đường hỏng",
-        text="Đèn đường trên phố Hàng Bài hỏng cả tuần nay.",
+        submission=Submission(
+            category=world.case.petition.category,
+            commune=world.hoan_kiem,
+            phone="0987 654 321",
+            submitter_name="Trần Thị Bình",
+            title="Đèn đường hỏng",
+            text="Đèn đường trên phố Hàng Bài hỏng cả tuần nay.",
+        )
     ).petition.case
     first_holds_lock = threading.Event()
     second_done = threading.Event()

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.models import Case, Level, Unit
 
 CENTRAL, PROVINCES, COMMUNES = 1, 34, 3_321
@@ -180,12 +180,14 @@ def test_stale_unit_with_a_case_keeps_the_case(loaded):
         code="W99998", name="Xã cũ", level=Level.COMMUNE, parent=Unit.objects.get(code="P01")
     )
     case = petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=stale,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Rác thải",
-        text="Rác thải không được thu gom nhiều ngày.",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=stale,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Rác thải",
+            text="Rác thải không được thu gom nhiều ngày.",
+        )
     ).petition.case
 
     _load()

@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.deadlines import add_working_days
 from routing.models import ActorKind, Case, CaseEvent, CaseState, EventKind, Level, SLAPolicy
 from routing.signals import case_events_committed
@@ -325,12 +325,14 @@ def test_two_sweeps_at_once_escalate_each_case_exactly_once(tree: Tree) -> None:
     now = timezone.now()
     ids = [
         petition_submit(
-            category=category,
-            commune=tree.hoan_kiem,
-            phone="0912 345 678",
-            submitter_name=f"Người dân {n}",
-            title="Rác thải ùn ứ trên phố",
-            text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+            submission=Submission(
+                category=category,
+                commune=tree.hoan_kiem,
+                phone="0912 345 678",
+                submitter_name=f"Người dân {n}",
+                title="Rác thải ùn ứ trên phố",
+                text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+            )
         ).petition.case.pk
         for n in range(50)
     ]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
 from routing.models import Level, Unit
 from search.base import Scope, SearchBackend, SearchQuery
 from search.documents import nfc
@@ -315,14 +315,16 @@ def load_petitions(tree: Tree, *, petitions: Sequence[Sample] = PETITIONS) -> Co
     for position, sample in enumerate(petitions):
         name, phone = _SUBMITTERS[position % len(_SUBMITTERS)]
         petition = petition_submit(
-            category=sample.category,
-            commune=communes[sample.commune],
-            phone=phone,
-            submitter_name=name,
-            title=sample.title,
-            text=sample.text,
+            submission=Submission(
+                category=sample.category,
+                commune=communes[sample.commune],
+                phone=phone,
+                submitter_name=name,
+                title=sample.title,
+                text=sample.text,
+            ),
             now=start + SPACING * position,
-            notify=False,  # receipts are beside the point here
+            notify=False,
         ).petition
         case_ids[sample.key] = petition.case.pk
         codes[sample.key] = petition.tracking_code
