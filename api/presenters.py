@@ -1,10 +1,13 @@
-"""The citizen's view of a petition, as the tracking page words it (``portal.presenters``)."""
+"""The citizen's view of a petition, as the tracking page words it (``portal.presenters``); documents as listed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+
 from config.logs import redact
+from config.public_url import public_base_url
 from petitions.models import Petition
 from petitions.retention import petition_past_retention
 from portal import presenters
@@ -57,4 +60,37 @@ def public_case(petition: Petition) -> dict[str, Any]:
         if original is not None
         else None,
         "rating": case.rating,
+        # A response's documents reach the citizen when a leader approves it (``for_citizen``).
+        "documents": []
+        if past_retention
+        else _documents(petition.documents.for_citizen(), petition=petition),
     }
+
+
+def _document(document: Any, url: str) -> dict[str, Any]:
+    return {
+        "id": document.pk,
+        "name": document.name,
+        "size": document.size,
+        "pages": document.pages,
+        "created_at": document.created_at,
+        "event": document.event_id,
+        "url": f"{public_base_url()}{url}",
+    }
+
+
+def _documents(documents: Any, *, petition: Petition) -> list[dict[str, Any]]:
+    """The citizen's download addresses: ``/track/{code}/documents/{id}/``, sent with the tracking token."""
+    code = petition.tracking_code
+    return [
+        _document(document, reverse("api:api-track-document", kwargs={"code": code, "document": document.pk}))
+        for document in documents
+    ]
+
+
+def case_documents(case: Case) -> list[dict[str, Any]]:
+    """The handling unit's download addresses: ``/cases/{id}/documents/{id}/``, sent with the staff token."""
+    return [
+        _document(document, reverse("api:api-case-document", kwargs={"pk": case.pk, "document": document.pk}))
+        for document in case.petition.documents.all()
+    ]

@@ -35,7 +35,9 @@ send `Content-Type: application/json`), throttled (429, with `Retry-After` in se
 Send an `Idempotency-Key` (e.g. a UUID per submission) and retry with the same key and input after a
 timeout: the answer is the petition filed the first time (200, `created: false`, `token: null`),
 even while over the rate limit. Follow a petition with `GET /api/v1/track/{code}/` and its token in
-`X-Tracking-Token`.
+`X-Tracking-Token`; add the citizen's information (or their answer to the unit's question) with
+`POST /api/v1/track/{code}/additions/`, with that token or as the partner that filed it; download
+its PDFs from the `url` of each of its `documents`, with the same credentials.
 
 **Rate limits.** Filing and tracking count per client address (or per partner key), filing also per
 phone number, failed tracking look-ups per code; staff tokens per user. Over a limit: 429.

@@ -79,6 +79,8 @@ def api_case(*, user: Any, case_id: int) -> Case | None:
             "petition__province",
             "duplicate_of__petition",
         )
+        # The documents are listed to the handling unit (``CaseDetailSerializer.documents``).
+        .prefetch_related("petition__documents")
         .filter(pk=case_id)
         .first()
     )
@@ -104,6 +106,18 @@ def petition_by_code_and_token(*, code: str, token: str) -> Petition | None:
     if petition is None or not petition.check_token(token):
         return None
     return petition
+
+
+def petition_filed_by_partner(*, code: str, partner_id: int) -> Petition | None:
+    """The petition with tracking ``code`` if partner ``partner_id`` filed it (by Open311 or this API)."""
+    code = normalize_tracking_code(code)
+    if not CODE_SHAPE.fullmatch(code):
+        return None
+    return (
+        Petition.objects.select_related("category", "commune", "province", "case__unit")
+        .filter(tracking_code=code, partner_id=partner_id)
+        .first()
+    )
 
 
 def api_province(code: str) -> Unit | None:

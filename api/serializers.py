@@ -16,6 +16,7 @@ from rest_framework.fields import empty
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from api.fields import JsonBooleanField, JsonCharField, JsonFloatField, JsonRegexField
+from api.presenters import case_documents
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from routing.models import ActorKind, CaseState, EventKind, Level
 from routing.services import NOTE_MAX_LENGTH
@@ -228,6 +229,20 @@ class OriginalPetitionSerializer(Serializer):
     response = serializers.CharField(allow_null=True)
 
 
+class DocumentSerializer(Serializer):
+    """A PDF document of the petition (the citizen's, sent with the petition or added later)."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The file name; the download is named so.")
+    size = serializers.IntegerField(help_text="In bytes.")
+    pages = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    url = serializers.CharField(
+        help_text="Where to download it, with the same credentials as this answer's; always served as an "
+        "attachment (Content-Disposition: attachment)."
+    )
+
+
 class PublicCaseSerializer(Serializer):
     """What the citizen's tracking page shows; nothing internal."""
 
@@ -250,6 +265,49 @@ class PublicCaseSerializer(Serializer):
         allow_null=True, help_text="For a duplicate: the petition it joined."
     )
     rating = serializers.IntegerField(allow_null=True)
+    documents = DocumentSerializer(
+        many=True,
+        help_text="The petition's PDF documents; download each from its url with X-Tracking-Token. Empty past "
+        "the retention period.",
+    )
+
+
+#: Links kept with information a partner adds (the portal never fetches them).
+MEDIA_URL_PATTERN = r"^https?://\S+$"
+
+
+class AdditionSerializer(Serializer):
+    """What the citizen adds, sent by their app or by the partner that filed the petition."""
+
+    text = JsonCharField(
+        max_length=NOTE_MAX_LENGTH,
+        help_text="The citizen's words: added information, or their answer while the unit waits for one.",
+    )
+    media_urls = serializers.ListField(
+        child=JsonRegexField(MEDIA_URL_PATTERN, max_length=500),
+        required=False,
+        default=list,
+        max_length=5,
+        help_text="Links to photos or documents at the partner's (http or https): kept for the handling unit, "
+        "never fetched by the portal. Files cannot be uploaded through the API.",
+    )
+
+
+class AdditionResultSerializer(Serializer):
+    id = serializers.IntegerField(help_text="The update's id.")
+    kind = serializers.ChoiceField(
+        choices=EventKind.choices,
+        help_text="citizen_answered: the answer to the unit's question (the case went back to the officer); "
+        "citizen_info: added information (state, unit and deadlines unchanged).",
+    )
+    created = serializers.BooleanField(
+        help_text="False when an idempotent retry returned the earlier update."
+    )
+    created_at = serializers.DateTimeField()
+    tracking_code = serializers.CharField()
+    state = serializers.ChoiceField(choices=CaseState.choices, help_text="The case's state now.")
+    state_label = serializers.CharField()
+    version = serializers.IntegerField()
 
 
 # --- staff: cases ------------------------------------------------------------------------------
@@ -345,6 +403,23 @@ class EventSerializer(Serializer):
     note = serializers.CharField()
     is_public = serializers.BooleanField(help_text="Shown to the citizen.")
     case_version = serializers.IntegerField()
+    media_urls = serializers.SerializerMethodField(
+        help_text="Links a partner sent with the citizen's words (never fetched by the portal): only for staff "
+        "of the unit handling the case, else empty."
+    )
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_media_urls(self, event: Any) -> list[str]:
+        if not self.context.get("handles"):
+            return []
+        return [str(url) for url in (event.data or {}).get("media_urls") or []]
+
+
+class CaseDocumentSerializer(DocumentSerializer):
+    event = serializers.IntegerField(
+        allow_null=True,
+        help_text="The event it came with (added information, an answer); null: with the petition.",
+    )
 
 
 class DuplicateRefSerializer(Serializer):
@@ -380,6 +455,10 @@ class CaseDetailSerializer(CaseSummarySerializer):
         help_text="Actions the caller may run now, named as their endpoints: POST /api/v1/cases/{id}/{action}/."
     )
     events = serializers.SerializerMethodField(help_text="The whole timeline, internal events included.")
+    documents = serializers.SerializerMethodField(
+        help_text="The petition's PDF documents, each with its download url: only for staff of the unit handling "
+        "the case, else null."
+    )
 
     def get_handles(self, case: Any) -> bool:
         return bool(self.context.get("handles"))
@@ -396,7 +475,14 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
     @extend_schema_field(EventSerializer(many=True))
     def get_events(self, case: Any) -> list[dict[str, Any]]:
-        return list(EventSerializer(self.context.get("events", []), many=True).data)
+        context = {"handles": self.context.get("handles")}
+        return list(EventSerializer(self.context.get("events", []), many=True, context=context).data)
+
+    @extend_schema_field(CaseDocumentSerializer(many=True, allow_null=True))
+    def get_documents(self, case: Any) -> list[dict[str, Any]] | None:
+        if not self.context.get("handles"):
+            return None
+        return list(CaseDocumentSerializer(case_documents(case), many=True).data)
 
 
 class NoteSerializer(Serializer):

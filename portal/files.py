@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import FileResponse, Http404
 
+from petitions.downloads import document_response
 from petitions.models import Attachment
 
-
-def document_response(document: Any) -> FileResponse:
-    """A PDF as a download under its own name: never shown inline, never sniffed, never cached by others."""
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, ValueError):
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type="application/pdf", as_attachment=True, filename=document.name
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+__all__ = ["attachment_response", "document_response"]
 
 
 def attachment_response(attachment: Attachment, size: str) -> FileResponse:

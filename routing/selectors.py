@@ -108,6 +108,13 @@ def case_public_events(case: Case) -> QuerySet[CaseEvent]:
     return case.events.filter(is_public=True).select_related("to_unit").order_by("created_at", "id")
 
 
+def case_event_by_idempotency_key(*, case_id: int, key: str) -> CaseEvent | None:
+    """The event a client's retried update recorded the first time (``routing.citizen_updates``)."""
+    if not key:
+        return None
+    return CaseEvent.objects.filter(case_id=case_id, data__idempotency_key=key).order_by("id").first()
+
+
 def case_available_actions(*, case: Case, user: Any) -> list[str]:
     """Names of the transitions ``user`` may run on ``case`` now (for back-office buttons)."""
     membership = membership_of(user)

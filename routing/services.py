@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -631,13 +631,15 @@ def case_citizen_add_info(
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
     document_tokens: Sequence[str] = (),
+    data: Mapping[str, Any] | None = None,
 ) -> CaseEvent:
     """The citizen adds a fact (and photos) to their open petition, before it is answered.
 
     A public event of the citizen's (``citizen_info``), shown on both timelines; the handling
     unit hears of it live. It never changes the case's state, unit or deadlines. The photos are
     ones staged by ``petitions.attachments.attachment_stage`` in the citizen's session; they join
-    the petition's photos (after those it has), each linked to this event.
+    the petition's photos (after those it has), each linked to this event. ``data`` is kept with
+    the event (how it arrived: ``routing.citizen_updates``).
     """
     text = _require_text(text, field="text")
     tokens = _check_count(attachment_tokens, field="photos")
@@ -665,7 +667,7 @@ def case_citizen_add_info(
             note=text,
             is_public=True,
             now=now,
-            data=_counts(staged, papers),
+            data=(_counts(staged, papers) or {}) | dict(data or {}),
         )
         _link_photos(case, event, staged)
         _link_documents(case, event, papers)
@@ -772,11 +774,12 @@ def case_citizen_answer(
     attachment_tokens: Sequence[str] = (),
     session_key: str = "",
     document_tokens: Sequence[str] = (),
+    data: Mapping[str, Any] | None = None,
 ) -> Case:
     """The citizen answers the unit's question (text and photos): the case returns to the officer.
 
     The resolution clock resumes, longer by the working days it was paused; the handling unit
-    hears of it live, and the assignee by e-mail.
+    hears of it live, and the assignee by e-mail. ``data`` is kept with the event.
     """
     text = _require_text(text, field="text")
     tokens = _check_count(attachment_tokens, field="photos")
@@ -790,7 +793,7 @@ def case_citizen_answer(
         return {}
 
     def link(case: Case) -> dict[str, Any]:
-        return _counts(staged, papers) or {}
+        return (_counts(staged, papers) or {}) | dict(data or {})
 
     def attach(case: Case, event: CaseEvent) -> None:
         _link_photos(case, event, staged)

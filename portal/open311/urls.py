@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import re_path
 
-from portal.open311 import views
+from portal.open311 import updates, views
 
 app_name = "open311"
 
@@ -21,7 +21,7 @@ urlpatterns = [
         rf"^v2/requests/(?P<service_request_id>[^/]+?){FORMAT}", views.request_detail, name="open311-request"
     ),
     re_path(rf"^v2/tokens/(?P<token>[^/]+?){FORMAT}", views.token, name="open311-token"),
-    # mySociety's extension, as FixMyStreet and its Open311 clients read updates.
-    re_path(rf"^v2/servicerequestupdates{FORMAT}", views.updates, name="open311-updates"),
+    # mySociety's extension, as FixMyStreet and its Open311 clients read and post updates.
+    re_path(rf"^v2/servicerequestupdates{FORMAT}", updates.service_request_updates, name="open311-updates"),
     re_path(r"^(?P<path>.*)$", views.not_found, name="open311-not-found"),
 ]

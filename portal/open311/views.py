@@ -1,5 +1,7 @@
 """Open311 GeoReport v2: services, service definitions, requests (file and follow), tokens, discovery.
 
+mySociety's ``servicerequestupdates`` extension is in ``portal/open311/updates.py``.
+
 Every view answers in JSON or XML (the URL's extension), errors included, in
 the specification's shape. Calls are authenticated by an ``api_key`` parameter
 (required to file, optional to read) and rate limited per key at its partner's
@@ -31,6 +33,7 @@ from petitions.limits import submit_phone_wait
 from petitions.models import Category, Channel, PartnerKey
 from petitions.services import (
     IDEMPOTENCY_KEY_MAX_LENGTH,
+    Submission,
     normalize_text,
     normalize_tracking_code,
     partner_key_authenticate,
@@ -44,16 +47,15 @@ from portal.open311.presenters import (
     request_item,
     service_attributes,
     service_item,
-    update_item,
 )
 from portal.open311.render import error_response, respond
 from routing.models import Case, Level
-from routing.selectors import open311_cases, open311_updates, unit_code_by_national_code
+from routing.selectors import open311_cases, unit_code_by_national_code
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 #: When this endpoint last changed in a way clients should know about (discovery's ``changeset``).
 #: A constant: bump it by hand with every such change (clients compare it to what they saw last).
-CHANGESET = "2026-11-21T17:00:00+07:00"
+CHANGESET = "2026-12-06T12:00:00+07:00"
 
 TITLE_FROM_DESCRIPTION_LENGTH = 120
 MAX_WINDOW = dt.timedelta(days=90)
@@ -508,23 +510,25 @@ def _create_request(request: HttpRequest, fmt: str, key: PartnerKey) -> HttpResp
     )
     try:
         result = petition_submit(
-            category=category,
-            commune=_unit_code(attributes.get("commune", ""), Level.COMMUNE),
-            province=_unit_code(attributes.get("province", ""), Level.PROVINCE) or None,
-            phone=post.get("phone", ""),
-            submitter_name=name,
-            is_anonymous=not name and category.allows_anonymous,
-            email=post.get("email", ""),
-            title=title or _title_from(description),
-            text=description,
-            address=address,
-            latitude=lat or None,
-            longitude=long_ or None,
-            consent_publish=consent in _TRUE,
+            submission=Submission(
+                category=category,
+                commune=_unit_code(attributes.get("commune", ""), Level.COMMUNE),
+                province=_unit_code(attributes.get("province", ""), Level.PROVINCE) or None,
+                phone=post.get("phone", ""),
+                submitter_name=name,
+                is_anonymous=not name and category.allows_anonymous,
+                email=post.get("email", ""),
+                title=title or _title_from(description),
+                text=description,
+                address=address,
+                latitude=lat or None,
+                longitude=long_ or None,
+                consent_publish=consent in _TRUE,
+                media_url=post.get("media_url", ""),
+                language=language,
+            ),
             channel=Channel.OPEN311,
             partner=key.partner,
-            media_url=post.get("media_url", ""),
-            language=language,
             idempotency_key=idempotency_key,
         )
     except ValidationError as exc:
@@ -568,21 +572,6 @@ def request_detail(
             fmt, 404, _("service_request_id %(id)s was not found.") % {"id": service_request_id}
         )
     return respond(fmt, "service_requests", [request_item(case, partner_id)])
-
-
-@open311_view("GET")
-def updates(request: HttpRequest, *, fmt: str, key: PartnerKey | None) -> HttpResponse:
-    """mySociety's ``servicerequestupdates``: the public updates of the requests the caller may list.
-
-    ``start_date`` / ``end_date`` as for requests (90 days at most, the last 90 by default).
-    """
-    partner_id = key.partner_id if key is not None else None
-    try:
-        start, end = _window(request, timezone.now())
-    except BadRequest as exc:
-        return error_response(fmt, 400, *exc.descriptions)
-    events = open311_updates(partner_id=partner_id, start=start, end=end, limit=MAX_RESULTS)
-    return respond(fmt, "service_request_updates", [update_item(event, partner_id) for event in events])
 
 
 @open311_view("GET")

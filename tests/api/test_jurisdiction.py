@@ -13,12 +13,16 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern
 from rest_framework.test import APIClient
 
 from api import urls as api_urls
+from petitions.attachments import document_stage
+from petitions.models import Document
 from routing.models import Case
 from tests.conftest import Cast, advance, fresh
+from tests.petitions.test_pdfs import pdf
 
 #: Staff of other units who must never learn that a Hoàn Kiếm case exists.
 FOREIGN = ["other_officer", "other_commune_leader", "other_province_leader", "other_province_officer"]
@@ -66,6 +70,7 @@ CASE_ENDPOINTS: dict[str, tuple[str, str]] = {
     "api-case-submit-response": ("post", "in_progress"),
     "api-case-approve": ("post", "pending_approval"),
     "api-case-send-back": ("post", "pending_approval"),
+    "api-case-document": ("get", "submitted"),
 }
 #: Only possible above the commune level: refused for this commune case by its state, not its unit.
 NOT_FOR_A_COMMUNE = {"api-case-return-down": ("post", "submitted")}
@@ -83,10 +88,22 @@ def test_every_case_endpoint_is_in_the_table() -> None:
 def request(client: APIClient, name: str, case: Case, cast: Cast, original: Case) -> Any:
     method, _ = {**CASE_ENDPOINTS, **NOT_FOR_A_COMMUNE}[name]
     segment = {"api-case": "", "api-case-note": "notes/"}.get(name, name.removeprefix("api-case-") + "/")
+    if name == "api-case-document":
+        segment = f"documents/{document_of(case)}/"
     path = f"/api/v1/cases/{case.pk}/{segment}"
     if method == "get":
         return client.get(path)
     return client.post(path, body_for(name, case, cast, original), format="json")
+
+
+def document_of(case: Case) -> int:
+    """A PDF of the case's petition (one is added the first time)."""
+    found = Document.objects.filter(petition_id=case.petition_id).first()
+    if found is None:
+        upload = SimpleUploadedFile("bien-ban.pdf", pdf(), content_type="application/pdf")
+        found = document_stage(upload=upload, session_key="jurisdiction")
+        Document.objects.filter(pk=found.pk).update(petition_id=case.petition_id)
+    return int(found.pk)
 
 
 @pytest.fixture
