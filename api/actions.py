@@ -88,7 +88,12 @@ def _serializer_field(name: str, field: forms.Field) -> serializers.Field:
 
 
 def _request_serializer(action: Action) -> type[Serializer]:
-    form_fields: dict[str, forms.Field] = dict(action.form.base_fields)
+    # Files come with the desk's form; a JSON body carries none (an API draft has no documents).
+    form_fields: dict[str, forms.Field] = {
+        name: field
+        for name, field in action.form.base_fields.items()
+        if not isinstance(field, forms.FileField)
+    }
     # `version` first: every action carries it.
     ordered = {"version": form_fields.pop("version"), **form_fields}
     attrs: dict[str, Any] = {name: _serializer_field(name, field) for name, field in ordered.items()}

@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from backoffice.twofactor import second_factor_missing
 from routing.models import membership_of
+from routing.second_factor import second_factor_missing
 from routing.selectors import cases_visible_to
 
 

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from backoffice.access import original_case_id, staff_required
 from backoffice.forms import OfficerChoiceField, _officers
-from portal.forms import add_service_errors
+from petitions.forms import add_service_errors
 from routing import services
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 from routing.models import Case, CaseState, membership_of

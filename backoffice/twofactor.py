@@ -43,7 +43,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from routing.models import membership_of
+from routing.second_factor import can_use_two_factor, confirmed_device, second_factor_missing
 
 #: Session key of the half-finished sign-in: whose password was right, when, and where to go next.
 PENDING_SESSION_KEY = "backoffice_two_factor_pending"
@@ -52,37 +52,8 @@ PENDING_SECONDS = 5 * 60
 #: Wrong codes allowed in one code step before the password must be entered again.
 MAX_CODE_FAILURES = 5
 
-# --- who, and the rule every staff page applies ---------------------------------------
-
-
-def can_use_two_factor(user: Any) -> bool:
-    """Leaders, administrators and superusers may protect their account with a code."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    membership = membership_of(user)
-    return membership is not None and membership.is_leader
-
-
-def confirmed_device(user: Any) -> Any:
-    """The user's confirmed TOTP device, or None."""
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
-
-
-def second_factor_missing(user: Any) -> bool:
-    """True when a signed-in account has a confirmed device but this session never entered its code.
-
-    Our sign-in never creates such a session; this guards every other way one could
-    appear (the admin's own login, a session made by a script, a device added later).
-    """
-    if not user.is_authenticated:
-        return False
-    is_verified = getattr(user, "is_verified", None)  # set by django_otp's OTPMiddleware
-    if is_verified is not None and is_verified():
-        return False
-    return bool(django_otp.user_has_device(user, confirmed=True))
-
+# Who may use it, and the rule every staff page applies: routing.second_factor (the admin and
+# the consumers apply it too, and domain apps do not import the back office).
 
 # --- checking a code -------------------------------------------------------------------
 

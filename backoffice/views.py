@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,16 +26,19 @@ from backoffice import forms as f
 from backoffice.access import not_permitted_message, original_case_id, staff_required
 from backoffice.bulk import BulkForm
 from backoffice.search import similar_to
-from backoffice.twofactor import confirmed_device, pending_end, pending_start, second_factor_missing
+from backoffice.twofactor import pending_end, pending_start
 from notifications.routes import INBOX_SOCKET
+from petitions.attachments import document_stage
+from petitions.forms import add_service_errors
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
+from petitions.uploads import form_files_stage
 from portal.files import attachment_response, document_response
-from portal.forms import add_service_errors
 from routing import services
 from routing.deadlines import working_days_between
 from routing.errors import CaseActionForbidden, CaseConflict
 from routing.models import Case, CaseState, Level, Unit, membership_of
+from routing.second_factor import confirmed_device, second_factor_missing
 from routing.selectors import (
     INBOX_TABS,
     NEARBY_DEFAULT_M,
@@ -362,9 +366,7 @@ ACTIONS: dict[str, Action] = {
             "submit_response",
             gettext_lazy("Submit the response for approval"),
             f.SubmitResponseForm,
-            lambda c, u, d, v: services.case_submit_response(
-                case_id=c.pk, actor=u, text=d["text"], expected_version=v
-            ),
+            lambda c, u, d, v: _submit_response(c, u, d, v),
             "primary",
         ),
         Action(
@@ -386,6 +388,35 @@ ACTIONS: dict[str, Action] = {
         ),
     )
 }
+
+
+def _submit_response(case: Case, user: Any, data: dict[str, Any], version: int) -> Case:
+    """Draft the response with its PDFs, staged and claimed in this one request."""
+    uploads = data.get("documents") or []
+    if len(uploads) > services.RESPONSE_MAX_DOCUMENTS:
+        raise ValidationError(
+            {
+                "documents": _("Attach at most %(count)s documents.")
+                % {"count": services.RESPONSE_MAX_DOCUMENTS}
+            }
+        )
+    # A key of this request's own: nothing else can claim these files, and what a refused draft
+    # leaves staged is purged with the other stale uploads.
+    key = f"desk-{secrets.token_hex(16)}"
+    tokens = []
+    for upload in uploads:
+        try:
+            tokens.append(document_stage(upload=upload, session_key=key).upload_token)
+        except ValidationError as exc:
+            raise ValidationError({"documents": f"{upload.name}: {' '.join(exc.messages)}"}) from exc
+    return services.case_submit_response(
+        case_id=case.pk,
+        actor=user,
+        text=data["text"],
+        expected_version=version,
+        document_tokens=tokens,
+        session_key=key,
+    )
 
 
 def _get_case(request: HttpRequest, pk: int) -> Case:
@@ -473,7 +504,7 @@ def _desk(
             "templates": templates,
             "events": events,
             "photos": case.petition.attachments.all() if handles else [],
-            "documents": case.petition.documents.all() if handles else [],
+            "documents": case.petition.documents.select_related("event") if handles else [],
             "note_form": f.NoteForm(prefix="note"),
             "deadline_label": label,
             "deadline_tone": tone,
@@ -520,7 +551,7 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             messages.error(request, _("This action is not possible for the case in its current state."))
         return redirect("backoffice:backoffice-case", pk=case.pk)
-    form = spec.form(request.POST, case=case, user=request.user, prefix=action)
+    form = spec.form(request.POST, request.FILES, case=case, user=request.user, prefix=action)
     if form.is_valid():
         try:
             spec.run(case, request.user, form.cleaned_data, form.cleaned_data["version"])
@@ -601,15 +632,33 @@ def petition_new(request: HttpRequest) -> HttpResponse:
     province_code = request.POST.get("province") or request.GET.get("province")
     if not province_code and unit.level != Level.CENTRAL:
         province_code = unit.code if unit.level == Level.PROVINCE else unit.parent.code  # type: ignore[union-attr]
+    files = None
+    if request.method == "POST":
+        form = f.OfficerPetitionForm(request.POST, request.FILES, province_code=province_code)
+        form.is_valid()  # fills cleaned_data: the files of a form with errors elsewhere are staged too
+        if request.session.session_key is None:
+            request.session.save()
+        files = form_files_stage(
+            sent=request.POST,
+            photos=form.cleaned_data.get("photos") or [],
+            documents=form.cleaned_data.get("documents") or [],
+            session_key=request.session.session_key or "",
+        )
     if request.method == "POST" and "choose_province" not in request.POST:
-        form = f.OfficerPetitionForm(request.POST, province_code=province_code)
+        assert files is not None
+        for field, refused in files.errors.items():
+            form.add_error(field, refused)
         if form.is_valid():
             try:
                 result = petition_submit(
-                    **form.submission(),
+                    submission=form.submission(
+                        received=form.receipt(),
+                        attachment_tokens=files.photo_tokens,
+                        document_tokens=files.document_tokens,
+                    ),
                     channel=Channel.OFFICER,
                     entered_by=request.user,
-                    received=form.receipt(),
+                    session_key=request.session.session_key or "",
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -636,7 +685,8 @@ def petition_new(request: HttpRequest) -> HttpResponse:
             )
         form = f.OfficerPetitionForm(initial=initial, province_code=province_code)
         status = 200
-    return render(request, "backoffice/petition_new.html", {"form": form}, status=status)
+    staged = {"staged": files.photos, "staged_documents": files.documents} if files else {}
+    return render(request, "backoffice/petition_new.html", {"form": form, **staged}, status=status)
 
 
 @staff_required

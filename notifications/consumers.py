@@ -25,11 +25,11 @@ from django.contrib import auth
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
-from backoffice.twofactor import second_factor_missing
 from config.metrics import OPEN_WEBSOCKETS
 from notifications.live import case_group, subtree_group, unit_group, user_group
 from portal.grants import granted_ids
 from routing.models import Case, Membership
+from routing.second_factor import second_factor_missing
 from routing.selectors import unit_visible_to
 
 logger = logging.getLogger(__name__)

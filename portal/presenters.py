@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -55,6 +56,19 @@ def status_sentence(case: Case) -> str:
     return _("You withdrew this petition.")
 
 
+def files_phrase(data: dict[str, Any]) -> str:
+    """``{"photos": 2, "documents": 1}`` → "2 photos and 1 document" (empty without files)."""
+    photos, documents = int(data.get("photos") or 0), int(data.get("documents") or 0)
+    parts = []
+    if photos:
+        parts.append(ngettext("%(count)s photo", "%(count)s photos", photos) % {"count": photos})
+    if documents:
+        parts.append(ngettext("%(count)s document", "%(count)s documents", documents) % {"count": documents})
+    if len(parts) == 2:
+        return _("%(first)s and %(second)s") % {"first": parts[0], "second": parts[1]}
+    return parts[0] if parts else ""
+
+
 def event_sentence(event: CaseEvent) -> str:
     kind = event.kind
     to_unit = event.to_unit.name if event.to_unit_id and event.to_unit else ""
@@ -63,25 +77,19 @@ def event_sentence(event: CaseEvent) -> str:
             "%(unit)s asked you a question. The time to handle your petition stops until you answer."
         ) % {"unit": to_unit}
     if kind == EventKind.CITIZEN_ANSWER:
-        photos = int(event.data.get("photos") or 0)
-        if photos:
-            return ngettext(
-                "You answered, with %(count)s photo.", "You answered, with %(count)s photos.", photos
-            ) % {"count": photos}
-        return _("You answered.")
+        files = files_phrase(event.data)
+        return _("You answered, with %(files)s.") % {"files": files} if files else _("You answered.")
     if kind == EventKind.CITIZEN_REMINDER:
         return _("Reminder: we are waiting for your answer to the question above.")
     if kind == EventKind.CITIZEN_NO_ANSWER:
         return _("No answer arrived in time: the unit continues with what it has.")
     if kind == EventKind.CITIZEN_INFO:
-        photos = int(event.data.get("photos") or 0)
-        if photos:
-            return ngettext(
-                "You added information and %(count)s photo.",
-                "You added information and %(count)s photos.",
-                photos,
-            ) % {"count": photos}
-        return _("You added information.")
+        files = files_phrase(event.data)
+        return (
+            _("You added information, with %(files)s.") % {"files": files}
+            if files
+            else _("You added information.")
+        )
     if kind == EventKind.SUBMITTED:
         return _("Petition received and sent to %(unit)s.") % {"unit": to_unit}
     if kind == EventKind.ACCEPT:

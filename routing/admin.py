@@ -11,8 +11,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from backoffice.twofactor import second_factor_missing
 from routing.models import Case, CaseEvent, Membership, ResponseTemplate, SLAPolicy, Unit
+from routing.second_factor import second_factor_missing
 from routing.selectors import case_events_visible_to, cases_visible_to
 
 

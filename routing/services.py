@@ -430,19 +430,48 @@ def case_extend(
     )
 
 
+#: PDF attachments of one response (the official reply letter, a decision, a map).
+RESPONSE_MAX_DOCUMENTS = 3
+
+
 def case_submit_response(
-    *, case_id: int, actor: User, text: str, expected_version: int | None = None
+    *,
+    case_id: int,
+    actor: User,
+    text: str,
+    expected_version: int | None = None,
+    document_tokens: Sequence[str] = (),
+    session_key: str = "",
 ) -> Case:
-    """Draft the response; it waits for a leader's approval. Template placeholders must be filled in."""
+    """Draft the response; it waits for a leader's approval. Template placeholders must be filled in.
+
+    ``document_tokens`` name PDFs the officer staged in ``session_key`` (the signed reply letter):
+    they belong to this draft (an internal event) and reach the citizen only when a leader
+    approves it. A draft sent back keeps its documents in the internal timeline; the next draft
+    carries its own (a revised letter goes with a revised text).
+    """
     text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
     require_no_placeholders(text, field="text")
+    documents = list(dict.fromkeys(document_tokens))
+    if len(documents) > RESPONSE_MAX_DOCUMENTS:
+        raise ValidationError(
+            {"documents": _("Attach at most %(count)s documents.") % {"count": RESPONSE_MAX_DOCUMENTS}}
+        )
+    papers: list[Any] = []
+
+    def kwargs_for(case: Case) -> dict[str, Any]:
+        papers.extend(_staged_files(documents, session_key, field="documents"))
+        return {"text": text, "actor": actor}
+
     return _run(
         case_id=case_id,
         actor=actor,
         action="submit_response",
         expected_version=expected_version,
         is_public=False,
-        kwargs_for=lambda case: {"text": text, "actor": actor},
+        data=lambda case: _counts([], papers) or {},
+        kwargs_for=kwargs_for,
+        after_event=lambda case, event: _link_documents(case, event, papers),
     )
 
 
@@ -488,7 +517,22 @@ def case_approve(
         is_public=True,
         kwargs_for=kwargs_for,
         recorded_before=edited,
+        after_event=_publish_draft_documents,
     )
+
+
+def _publish_draft_documents(case: Case, event: CaseEvent) -> None:
+    """The approved draft's documents move to the public ``approve`` event: the citizen reads them now."""
+    from petitions.models import Document
+
+    draft = (
+        CaseEvent.objects.filter(case=case, kind=EventKind.SUBMIT_RESPONSE)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if draft is not None:
+        Document.objects.filter(petition_id=case.petition_id, event_id=draft).update(event=event)
 
 
 def case_send_back(*, case_id: int, actor: User, note: str, expected_version: int | None = None) -> Case:

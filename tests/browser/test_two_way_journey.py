@@ -1,5 +1,5 @@
 """Two-way case handling on a phone (issue 18): the officer asks, the citizen hears by SMS and answers
-with a photo, the clock resumes, the leader edits the draft and approves, the citizen reads the final
+with a photo and a PDF, the clock resumes, the leader edits the draft and approves, the citizen reads the final
 text and rates it. Every step through the pages; axe (WCAG 2.1 AA) on the pages of the new steps.
 
 The citizen's answer carries a photo and a PDF (a scanned record), downloadable by the officer.
@@ -14,13 +14,15 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
 from notifications.outbox import drain
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
-from petitions.services import petition_submit
+from petitions.services import Submission, petition_submit
+from portal.presenters import files_phrase
 from routing import services
 from routing.models import CaseEvent, CaseState, EventKind, Role
 from tests.browser.conftest import PHONE, NewContext, Screenshot, t
@@ -52,13 +54,15 @@ def _staff_context(new_context: NewContext, user: Any, server_url: str) -> Brows
     return context
 
 
-def _act(page: Page, action: str, **fields: str) -> None:
-    """Open an action of the desk, fill its fields and confirm it."""
+def _act(page: Page, action: str, files: Any = None, **fields: str) -> None:
+    """Open an action of the desk, fill its fields (and choose its documents) and confirm it."""
     box = page.locator(f"#action-{action}")
     box.locator("summary").click()
     for name, value in fields.items():
         box.locator(f"[name={action}-{name}]").fill(value)
-    box.get_by_role("button").click()
+    if files is not None:
+        box.locator(f"input[name={action}-documents]").set_input_files(files)
+    box.locator("button[type=submit]").click()
 
 
 def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_rates(
@@ -66,12 +70,14 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
 ) -> None:
     LocmemSmsBackend.outbox.clear()
     filed = petition_submit(
-        category=Category.objects.get(code="environment"),
-        commune=portal.hoan_kiem,
-        phone="0912 345 678",
-        submitter_name="Nguyễn Văn An",
-        title="Rác thải ùn ứ trên phố Hàng Bông",
-        text="Rác thải sinh hoạt không được thu gom ba ngày nay.",
+        submission=Submission(
+            category=Category.objects.get(code="environment"),
+            commune=portal.hoan_kiem,
+            phone="0912 345 678",
+            submitter_name="Nguyễn Văn An",
+            title="Rác thải ùn ứ trên phố Hàng Bông",
+            text="Rác thải sinh hoạt không được thu gom ba ngày nay.",
+        )
     )
     case = filed.petition.case
     officer = make_staff(portal.hoan_kiem, username="can.bo")
@@ -106,7 +112,10 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     question.locator("input[name=documents]").set_input_files(letter)
     question.get_by_role("button", name=t("Send my answer")).click()
     expect(citizen).to_have_url(re.compile(r"#timeline$"))
-    expect(citizen.locator("#timeline")).to_contain_text(t("You answered, with %(count)s photo.", count=1))
+    with translation.override("vi"):
+        files = files_phrase({"photos": 1, "documents": 1})
+    assert files == "1 ảnh và 1 tài liệu"
+    expect(citizen.locator("#timeline")).to_contain_text(t("You answered, with %(files)s.", files=files))
     expect(citizen.get_by_role("region", name=t("A question for you"))).to_have_count(0)
     answered = fresh(case)
     assert answered.state == CaseState.IN_PROGRESS and answered.resolution_due_at is not None
@@ -122,7 +131,9 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     with desk.expect_download() as download:
         desk.get_by_role("link", name="bien-ban.pdf").click()
     assert download.value.suggested_filename == "bien-ban.pdf"
-    _act(desk, "submit_response", text=DRAFT)
+    reply = tmp_path / "cong-van-tra-loi.pdf"
+    reply.write_bytes(pdf(pages=1))
+    _act(desk, "submit_response", files=reply, text=DRAFT)
     lead = _staff_context(new_context, leader, server_url).new_page()
     lead.goto(f"/office/cases/{case.pk}/")
     box = lead.locator("#action-approve")
@@ -130,7 +141,7 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     expect(box.locator("textarea")).to_have_value(DRAFT)
     _assert_no_axe_violations(lead)
     box.locator("textarea").fill(FINAL)
-    box.get_by_role("button").click()
+    box.locator("button[type=submit]").click()
     expect(lead.locator("#state-title .badge")).to_have_text(t(CaseState.RESPONDED.label))
     expect(lead.locator(".edit-diff ins").first).to_contain_text("Đội vệ sinh")
     expect(lead.locator(".edit-diff del").first).to_contain_text("Đã")
@@ -140,6 +151,10 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     citizen.reload()
     expect(citizen.locator(".response-panel")).to_contain_text(FINAL)
     assert DRAFT not in citizen.locator(".response-panel").inner_text()
+    # With the unit's signed reply letter, which the citizen could not download while it was a draft.
+    with citizen.expect_download() as letter_download:
+        citizen.get_by_role("link", name="cong-van-tra-loi.pdf").click()
+    assert letter_download.value.suggested_filename == "cong-van-tra-loi.pdf"
     feedback = citizen.locator("#feedback")
     feedback.locator("input[name=resolved][value=yes]").check()
     feedback.locator("input[name=rating][value='5']").check()

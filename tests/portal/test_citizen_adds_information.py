@@ -131,7 +131,7 @@ def test_the_citizen_adds_a_fact_with_a_photo_from_the_case_page(
     response = client.post(_url(case), {"text": FACT, "photos": [_png()]})
     assert response.status_code == 302 and response["Location"].endswith("#timeline")
     page = client.get(response["Location"]).content.decode()
-    assert FACT in page and "Bạn đã bổ sung thông tin và 1 ảnh." in page
+    assert FACT in page and "Bạn đã bổ sung thông tin, kèm 1 ảnh." in page
     assert fresh(case).state == CaseState.SUBMITTED
     # The handling unit's desk shows it, with the photo among the petition's.
     client.force_login(cast.officer)

@@ -80,3 +80,17 @@ def test_an_answer_carries_a_document(client: Client, case: Any, cast: Cast) -> 
     assert fresh(case).state == CaseState.IN_PROGRESS
     event = CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_ANSWER)
     assert event.documents.count() == 1 and event.data == {"documents": 1}
+
+
+def test_the_timeline_counts_the_documents_beside_the_photos(client: Client, case: Any) -> None:
+    from tests.portal.test_submit_view import _jpeg
+
+    _follow(client, case)
+    add = reverse("portal:portal-add-info", args=[case.petition.tracking_code])
+    assert client.post(add, {"text": FACT, "documents": [_letter()]}).status_code == 302
+    assert client.post(add, {"text": FACT, "photos": [_jpeg()], "documents": [_letter()]}).status_code == 302
+    page = client.get(reverse("portal:portal-case", args=[case.petition.tracking_code])).content.decode()
+    assert "Bạn đã bổ sung thông tin, kèm 1 tài liệu." in page
+    assert "Bạn đã bổ sung thông tin, kèm 1 ảnh và 1 tài liệu." in page
+    english = client.get("/en" + reverse("portal:portal-case", args=[case.petition.tracking_code])).content
+    assert "You added information, with 1 photo and 1 document." in english.decode()
