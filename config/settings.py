@@ -202,6 +202,11 @@ PORTAL_RATES = {
     "add_info_code": env_str("RATE_ADD_INFO_CODE", "10/d"),
     "upload_ip": env_str("RATE_UPLOAD_IP", "60/h"),
     "suggest_ip": env_str("RATE_SUGGEST_IP", "300/h"),
+    # One-time SMS codes (petitions.phones): codes sent, and codes tried, per phone and per address.
+    "code_send_phone": env_str("RATE_CODE_SEND_PHONE", "5/h"),
+    "code_send_ip": env_str("RATE_CODE_SEND_IP", "20/h"),
+    "code_verify_phone": env_str("RATE_CODE_VERIFY_PHONE", "15/h"),
+    "code_verify_ip": env_str("RATE_CODE_VERIFY_IP", "60/h"),
     # Open311 calls without an API key (calls with one count against their partner's own rate).
     "open311_ip": env_str("RATE_OPEN311_IP", "300/h"),
 }

@@ -50,6 +50,8 @@ MESSAGE_TYPES = [
     ("citizen_answered", EventKind.CITIZEN_ANSWER.label),
     ("citizen_unanswered", EventKind.CITIZEN_NO_ANSWER.label),
     ("alert_digest", _("Emerging-issue alerts")),
+    ("phone_code", _("Phone verification code")),
+    ("cosign_response", _("Response to a co-signed petition")),
 ]
 
 

@@ -40,6 +40,11 @@ BATCH_SIZE = 100
 #: Public status changes citizens are told about (their own actions are not echoed back).
 CITIZEN_KINDS = {str(kind.value) for kind in CITIZEN_EVENT_KINDS}
 
+#: Its text holds a one-time code until it is sent.
+PHONE_CODE_TEMPLATE = "phone_code"
+#: A one-time code in a message's text (masked once the message has left).
+_ONE_TIME_CODE = re.compile(r"\b[0-9]{6}\b")
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """1, 2, 4 … minutes after each temporary failure, at most 4 hours."""
@@ -103,6 +108,73 @@ def enqueue_receipt(*, petition: Any, token: str) -> int:
     return _insert(rows)
 
 
+def enqueue_phone_code(*, challenge: Any, code: str, minutes: int, language: str) -> int:
+    """The one-time code of a ``petitions.PhoneChallenge`` by SMS, written with the challenge.
+
+    The code is in this row's text until the SMS is sent (the drain then masks it); it is never
+    logged.
+    """
+    petition = challenge.petition
+    text = texts.phone_code(
+        code=code,
+        purpose=challenge.purpose,
+        petition_code=petition.tracking_code if petition is not None else "",
+        minutes=minutes,
+        language=language,
+    )
+    row = Notification(
+        channel=Channel.SMS,
+        recipient=challenge.phone,
+        template=PHONE_CODE_TEMPLATE,
+        language=language,
+        body=text.sms,
+        petition=petition,
+        dedupe_key=_key("phone-code", challenge.pk, challenge.salt),
+    )
+    return _insert([row])
+
+
+def _rows_for_cosigners(events: list[Any]) -> list[Notification]:
+    """One SMS to each co-signer who asked to hear of the response, when it is published (one query)."""
+    from petitions.models import CoSigner
+    from routing.models import EventKind
+
+    published = {event.case.petition_id: event for event in events if event.kind == EventKind.APPROVE}
+    if not published:
+        return []
+    rows = []
+    for cosigner in (
+        CoSigner.objects.filter(petition_id__in=list(published), notify=True)
+        .exclude(phone="")
+        .select_related("petition")
+        .order_by("pk")
+    ):
+        event = published[cosigner.petition_id]
+        petition = cosigner.petition
+        language = cosigner.language or settings.LANGUAGE_CODE
+        # The published page when the petition is public; else (carried over to an unpublished
+        # original) the look-up page, where they follow their own petition.
+        url = (
+            texts.public_petition_url(petition.tracking_code, language)
+            if petition.consent_publish
+            else texts.track_page_url(language)
+        )
+        text = texts.cosigned_response(code=petition.tracking_code, url=url, language=language)
+        rows.append(
+            Notification(
+                channel=Channel.SMS,
+                recipient=cosigner.phone,
+                template="cosign_response",
+                language=language,
+                body=text.sms,
+                petition=petition,
+                event=event,
+                dedupe_key=_key(f"event:{event.pk}", "cosigner", cosigner.phone),
+            )
+        )
+    return rows
+
+
 def _tells_citizen(event: Any) -> bool:
     return bool(event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen")
 
@@ -149,6 +221,7 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
             )
             rows += _rows_for_citizen(petition, text, f"case_{event.kind}", f"event:{event.pk}", event)
         rows += _rows_for_staff(event, case, petition, leaders.get(case.unit_id, []))
+    rows += _rows_for_cosigners(loaded)
     return _insert(rows)
 
 
@@ -321,6 +394,14 @@ def _claim(now: dt.datetime, batch_size: int) -> list[Notification]:
 _SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
 
 
+def _kept_body(row: Notification) -> str:
+    """What is kept of a message's text once it has left: no secret link, no one-time code."""
+    body = _SECRET_LINK.sub("/t/…/", row.body)
+    if row.template == PHONE_CODE_TEMPLATE:
+        body = _ONE_TIME_CODE.sub("······", body)
+    return body
+
+
 def _send(row: Notification) -> None:
     message = Message(
         to=row.recipient, body=row.body, subject=row.subject, reference=f"notification-{row.pk}"
@@ -354,13 +435,25 @@ def drain(
                 _send(row)
             except PermanentFailure as exc:
                 report.failed += 1
-                _finish(row, status=Status.FAILED, last_error=str(exc)[:500], lease_until=None)
+                _finish(
+                    row,
+                    status=Status.FAILED,
+                    last_error=str(exc)[:500],
+                    lease_until=None,
+                    body=_kept_body(row),
+                )
                 logger.warning("notification %s failed permanently", row.pk)
             except Exception as exc:  # temporary failures and anything unexpected: retry later
                 kind = "temporary" if isinstance(exc, TemporaryFailure) else type(exc).__name__
                 if row.attempts >= MAX_ATTEMPTS:
                     report.failed += 1
-                    _finish(row, status=Status.FAILED, last_error=f"{kind}: {exc}"[:500], lease_until=None)
+                    _finish(
+                        row,
+                        status=Status.FAILED,
+                        last_error=f"{kind}: {exc}"[:500],
+                        lease_until=None,
+                        body=_kept_body(row),
+                    )
                 else:
                     report.retried += 1
                     _finish(
@@ -380,7 +473,7 @@ def drain(
                     sent_at=timezone.now(),
                     last_error="",
                     lease_until=None,
-                    body=_SECRET_LINK.sub("/t/…/", row.body),
+                    body=_kept_body(row),
                 )
     return report
 

@@ -184,3 +184,40 @@ def alert_digest(*, unit: str, alerts: Sequence[Any], language: str) -> Text:
         )
         body = "\n\n".join(parts)
         return Text(sms=fold(subject), subject=subject, email=body)
+
+
+def public_petition_url(code: str, language: str = "vi") -> str:
+    """The public page of a published petition (where it is co-signed)."""
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{base_url()}{prefix}/petitions/{code}/"
+
+
+def phone_code(*, code: str, purpose: str, petition_code: str, minutes: int, language: str) -> Text:
+    """The one-time code that proves a phone number: what it is for, and when it expires.
+
+    The code comes first, so that phones offering to fill it in find it at once.
+    """
+    with translation.override(language):
+        values = {"code": code, "petition": petition_code, "minutes": minutes}
+        if purpose == "cosign":
+            sms = _(
+                "%(code)s is your code to co-sign petition %(petition)s. It expires in %(minutes)s minutes."
+                " Do not share it."
+            )
+        else:
+            sms = _(
+                "%(code)s is your code to see the petitions filed with this number. It expires in"
+                " %(minutes)s minutes. Do not share it."
+            )
+        text = fold(sms % values)
+        return Text(sms=text, subject="", email="")
+
+
+def cosigned_response(*, code: str, url: str, language: str) -> Text:
+    """To a co-signer who asked to hear of the response, when it is published."""
+    with translation.override(language):
+        sms = fold(
+            _("%(code)s: the petition you co-signed has a response. Read it at %(url)s")
+            % {"code": code, "url": url}
+        )
+        return Text(sms=sms, subject="", email="")

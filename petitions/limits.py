@@ -91,3 +91,52 @@ def add_info_wait(request: HttpRequest, code: str) -> int | None:
         rate=str(settings.PORTAL_RATES["add_info_code"]),
         increment=True,
     )
+
+
+# --- one-time SMS codes (petitions.phones) ------------------------------------------------
+
+#: Codes sent to one phone number, and sent from one client address, whatever the purpose.
+CODE_SEND_PHONE_GROUP = "phone-code-send-phone"
+CODE_SEND_CLIENT_GROUP = "phone-code-send-ip"
+#: Codes tried for one phone number, and from one client address.
+CODE_VERIFY_PHONE_GROUP = "phone-code-verify-phone"
+CODE_VERIFY_CLIENT_GROUP = "phone-code-verify-ip"
+
+
+def client_rate_key(request: HttpRequest) -> str:
+    """The client's address as django-ratelimit's ``key="ip"`` reads it (an IPv6 address by its /64).
+
+    The same function as the portal's other per-address limits, so that one client is one key
+    however its address is written (``::ffff:…``, leading zeros, another address of its /64).
+    """
+    from django_ratelimit.core import _get_ip  # the function behind ``key="ip"``
+
+    return str(_get_ip(request))
+
+
+def _count(*, group: str, value: str, rate_name: str) -> int | None:
+    # Counted outside a view (``petitions.phones``): django-ratelimit needs a request only to
+    # compute keys, and these keys are computed here.
+    return _wait(
+        HttpRequest(), group=group, value=value, rate=str(settings.PORTAL_RATES[rate_name]), increment=True
+    )
+
+
+def phone_code_send_wait(*, phone: str, client: str) -> int | None:
+    """Count a code sent to ``phone`` (E.164) for ``client``; seconds to wait when one is too many, else None.
+
+    Both budgets are counted on every try, so a client cycling through numbers and numbers
+    asked for from many addresses are both held back.
+    """
+    by_client = _count(group=CODE_SEND_CLIENT_GROUP, value=client, rate_name="code_send_ip")
+    by_phone = _count(group=CODE_SEND_PHONE_GROUP, value=phone, rate_name="code_send_phone")
+    waits = [wait for wait in (by_client, by_phone) if wait]
+    return max(waits) if waits else None
+
+
+def phone_code_verify_wait(*, phone: str, client: str) -> int | None:
+    """Count a code tried for ``phone`` (E.164) from ``client``; seconds to wait when one is too many, else None."""
+    by_client = _count(group=CODE_VERIFY_CLIENT_GROUP, value=client, rate_name="code_verify_ip")
+    by_phone = _count(group=CODE_VERIFY_PHONE_GROUP, value=phone, rate_name="code_verify_phone")
+    waits = [wait for wait in (by_client, by_phone) if wait]
+    return max(waits) if waits else None

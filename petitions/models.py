@@ -255,6 +255,9 @@ class Petition(models.Model):
     late_entry_reason = models.TextField(_("why it was entered late"), blank=True)
     #: When retention removed the citizen's personal data (petitions.retention); null until then.
     anonymised_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True, editable=False)
+    #: How many citizens co-signed it (``CoSigner`` rows, kept by ``petitions.cosign`` in the same
+    #: transaction): lists read it without counting; it outlives the rows that retention erases.
+    cosigner_count = models.PositiveIntegerField(_("co-signers"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("petition")
@@ -388,6 +391,15 @@ def _document_path(instance: Document, filename: str) -> str:
     return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.pdf"
 
 
+class DocumentQuerySet(models.QuerySet["Document"]):
+    def for_citizen(self) -> DocumentQuerySet:
+        """What the citizen may read: theirs (with the petition, or added later) and a published response's.
+
+        A response's documents belong to its internal draft event until a leader approves it.
+        """
+        return self.filter(models.Q(event__isnull=True) | models.Q(event__is_public=True))
+
+
 class Document(models.Model):
     """A PDF (a scanned letter, a decision, a receipt), checked by ``petitions.pdfs.check_pdf``.
 
@@ -421,6 +433,8 @@ class Document(models.Model):
     pages = models.PositiveSmallIntegerField(_("pages"))
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
+    objects = DocumentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
@@ -429,3 +443,84 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PhonePurpose(models.TextChoices):
+    """What a one-time SMS code proves a phone number for."""
+
+    MY_PETITIONS = "my_petitions", _("See my petitions")
+    COSIGN = "cosign", _("Co-sign a petition")
+
+
+class PhoneChallenge(models.Model):
+    """A one-time code sent by SMS to prove a phone number (``petitions.phones``).
+
+    Only an HMAC of the code is stored, keyed with the site's secret and a salt of the challenge's
+    own; the code itself is in the SMS only. A challenge is used once: verified (``verified_at``),
+    then, for co-signing, consumed (``used_at``). A newer code for the same phone and purpose
+    invalidates it (``invalidated_at``).
+    """
+
+    phone = models.CharField(_("phone (E.164)"), max_length=16)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=PhonePurpose.choices)
+    #: The petition to co-sign (purpose ``cosign``); none for "my petitions".
+    petition = models.ForeignKey(
+        Petition,
+        verbose_name=_("petition"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    salt = models.CharField(max_length=32, editable=False)
+    code_hash = models.CharField(max_length=64, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    invalidated_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        indexes = [
+            models.Index(fields=["phone", "purpose", "created_at"], name="phone_challenge_phone_idx"),
+            models.Index(fields=["expires_at"], name="phone_challenge_expiry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CoSignVia(models.TextChoices):
+    COSIGNED = "cosigned", _("Co-signed on the portal")
+    MERGED = "merged", _("Carried over from a duplicate")
+
+
+class CoSigner(models.Model):
+    """A citizen who has the same problem as a published petition ("me too"), one per phone number.
+
+    The phone (E.164) is personal data: never shown publicly, never indexed, erased by retention
+    with the petition's. ``Petition.cosigner_count`` keeps the number for lists.
+    """
+
+    petition = models.ForeignKey(
+        Petition, verbose_name=_("petition"), on_delete=models.CASCADE, related_name="cosigners"
+    )
+    phone = models.CharField(_("phone (E.164)"), max_length=16)
+    notify = models.BooleanField(_("wants an SMS when the response is published"), default=False)
+    language = models.CharField(_("language"), max_length=8, default="vi")
+    via = models.CharField(_("how"), max_length=16, choices=CoSignVia.choices, default=CoSignVia.COSIGNED)
+    created_at = models.DateTimeField(_("co-signed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("co-signer")
+        verbose_name_plural = _("co-signers")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["petition", "phone"], name="cosigner_one_per_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} · {self.created_at:%Y-%m-%d}"

@@ -7,10 +7,15 @@ more than ``RETENTION_DAYS`` ago and, in set-based batches:
   anonymous and stamps ``anonymised_at``; phone numbers and email addresses written into the
   title or text are replaced by ``[phone]`` / ``[email]`` (``config.logs.redact``);
 - deletes the photos (rows and files);
+- deletes its co-signers' rows (their phone numbers) and its pending phone codes; the number of
+  co-signers stays (``Petition.cosigner_count``);
 - blanks what citizens wrote in the timeline (their withdrawal reasons and feedback comments:
   ``CaseEvent.rewrite_history``, the one sanctioned exception to the append-only log);
 - blanks the recipient and text of the notifications sent about them, and cancels those
   still waiting to be sent.
+
+Each run also deletes one-time phone codes a day after they expired
+(``petitions.phones.phone_challenges_purge``).
 
 Title, text, topic, place (province and commune), units, times, states, ratings and staff notes
 stay: they are the organisation's record and its statistics. Each batch is one transaction over
@@ -30,7 +35,8 @@ from django.utils import timezone
 
 from config.logs import redact
 from petitions.attachments import _delete_files
-from petitions.models import Attachment, Document, Petition
+from petitions.models import Attachment, CoSigner, Document, Petition, PhoneChallenge
+from petitions.phones import phone_challenges_purge
 from routing.models import FINAL_STATES, ActorKind, CaseEvent
 from search.documents import search_text
 
@@ -103,6 +109,7 @@ def petitions_anonymise(
     now = now or timezone.now()
     cutoff = retention_cutoff(now=now, days=days)
     report = RetentionReport()
+    phone_challenges_purge(now=now)
     while True:
         with transaction.atomic():
             ids = list(
@@ -117,6 +124,8 @@ def petitions_anonymise(
             Attachment.objects.filter(petition_id__in=ids).delete()
             papers = list(Document.objects.filter(petition_id__in=ids).values_list("file", flat=True))
             Document.objects.filter(petition_id__in=ids).delete()
+            CoSigner.objects.filter(petition_id__in=ids).delete()
+            PhoneChallenge.objects.filter(petition_id__in=ids).delete()
             _redact_writing(ids)
             Petition.objects.filter(pk__in=ids).update(
                 submitter_name="",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import views
+from portal import cosign, mine, views
 
 app_name = "portal"
 urlpatterns = [
@@ -25,4 +25,13 @@ urlpatterns = [
     path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
     path("track/<str:code>/documents/<int:pk>/", views.document, name="portal-document"),
     path("statistics/", views.statistics, name="portal-statistics"),
+    path("my/", mine.my_petitions, name="portal-my"),
+    path("my/code/", mine.my_send, name="portal-my-send"),
+    path("my/verify/", mine.my_verify, name="portal-my-verify"),
+    path("my/forget/", mine.my_forget, name="portal-my-forget"),
+    path("my/<str:code>/", mine.my_open, name="portal-my-open"),
+    path("petitions/", cosign.petitions_public, name="portal-petitions"),
+    path("petitions/<str:code>/", cosign.public_petition, name="portal-petition"),
+    path("petitions/<str:code>/cosign/", cosign.cosign_send, name="portal-cosign"),
+    path("petitions/<str:code>/cosign/confirm/", cosign.cosign_confirm, name="portal-cosign-confirm"),
 ]
