@@ -73,8 +73,17 @@ from petitions.demo.content import (
     WITHDRAW_REASONS,
     DemoPlace,
 )
-from petitions.models import Category, Channel
-from petitions.services import petition_submit
+from petitions.demo.two_way import (
+    ADDITIONS,
+    ANSWERS,
+    CITIZEN_LETTER,
+    MEETING_MINUTES,
+    QUESTIONS,
+    REPLY_LETTER,
+    stage_demo_document,
+)
+from petitions.models import Category, Channel, Petition
+from petitions.services import Submission, petition_submit
 from routing import services
 from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, is_working_day, policy_for
@@ -153,6 +162,7 @@ EXTEND, SUBMIT, APPROVE, SEND_BACK, SATISFIED, UNSATISFIED = (
     "unsatisfied",
 )
 AUTO_CLOSE, WITHDRAW, NOTE = "auto_close", "withdraw", "note"
+ASK, ANSWER, ADD_INFO = "ask_citizen", "citizen_answered", "citizen_info"
 # Who acts.
 OFFICER, LEADER, CITIZEN, SYSTEM = "officer", "leader", "citizen", "system"
 
@@ -189,6 +199,8 @@ class _Step:
     agency: str = ""
     #: Level of the unit the case is at when the step happens (for deadline-bound steps).
     level: str = ""
+    #: A generated PDF goes with the step (a citizen's minutes, the unit's reply letter).
+    document: bool = False
 
 
 @dataclass
@@ -326,6 +338,8 @@ class _Planner:
             final = S.SUBMITTED if rng.random() < 0.6 else S.WITHDRAWN
             handler = 0
         story = _Story(rng, chain=chain, levels=levels, category=category, template=template, values=values)
+        # The two-way steps draw from a generator of their own: the rest of the demo stays as it was.
+        story.two_way = random.Random(f"{demo_key(self.seed, number)}-two-way")
         steps = story.build(final=final, handler=handler)
         if final in (S.SUBMITTED, S.IN_PROGRESS, S.PENDING_APPROVAL) and rng.random() < 0.22:
             late_hours: dict[str, tuple[int, int]] = {
@@ -507,6 +521,7 @@ class _Story:
         self.response = PETITION_TEMPLATES[category][template].response.format(**values)
         self.steps: list[_Step] = []
         self.dissatisfied = 0
+        self.two_way = random.Random(0)
 
     def add(self, action: str, role: str, low: float, high: float, **kwargs: Any) -> None:
         self.steps.append(_Step(action, role, _hours(self.rng, low, high), **kwargs))
@@ -574,6 +589,8 @@ class _Story:
             self.add(SUBMIT, OFFICER, 12, 72, text=text)
         else:
             self.add(SUBMIT, OFFICER, 24, 192, text=text)
+        # The signed reply letter with some final drafts.
+        self.steps[-1].document = self.two_way.random() < 0.25
         if final != S.PENDING_APPROVAL:
             self.add(APPROVE, LEADER, 2, 48)
 
@@ -596,6 +613,8 @@ class _Story:
             if rng.random() < 0.15:
                 self._extend()
             self._refer()
+            return
+        if self._two_way(final):
             return
         if rng.random() < 0.25:
             self._refer()
@@ -628,6 +647,20 @@ class _Story:
             self.add(SATISFIED, CITIZEN, 2, 144, rating=rating, text=rng.choice(SATISFIED_COMMENTS))
         else:
             self.steps.append(_Step(AUTO_CLOSE, SYSTEM, 8 * _DAY, level=self.levels[handler]))
+
+    def _two_way(self, final: str) -> bool:
+        """Now and then the citizen adds something, or the unit asks them; True when the case waits for them."""
+        extra = self.two_way
+        if extra.random() < 0.08:
+            self.add(ADD_INFO, CITIZEN, 6, 120, text=extra.choice(ADDITIONS), document=extra.random() < 0.4)
+        if extra.random() >= 0.12:
+            return False
+        self.add(ASK, OFFICER, 4, 72, text=extra.choice(QUESTIONS))
+        if final == S.IN_PROGRESS and extra.random() < 0.35:
+            return True  # the question is still open
+        answer = extra.choice(ANSWERS).format(**self.values)
+        self.add(ANSWER, CITIZEN, 3, 96, text=answer, document="biên bản" in answer)
+        return False
 
     def _refer(self) -> None:
         agency = self.rng.choice(AGENCIES[self.category]).format(**self.values)
@@ -676,6 +709,7 @@ BACKDATED_CASE_FIELDS = (
     "agency_due_at",
     "feedback_due_at",
     "paused_at",
+    "citizen_due_at",
 )
 
 
@@ -712,9 +746,19 @@ class _Driver:
                 start = original.submitted_at + _hours(plan.rng, 4, 200)
         times = self._timeline(plan, start=start)
         entered_by = self.staff[plan.place.commune].officers[0] if plan.officer_entered else None
+        files: dict[str, Any] = {}
+        letter = random.Random(f"{plan.key}-letter").random() < (0.3 if entered_by else 0.04)
+        if letter and not Petition.objects.filter(idempotency_key=plan.key).exists():
+            key = f"demo-{plan.key}"
+            unit = Unit.objects.filter(code=plan.chain[0]).values_list("name", flat=True).first() or ""
+            token = stage_demo_document(
+                CITIZEN_LETTER, session_key=key, unit=unit, title=plan.fields["title"]
+            )
+            files = {"document_tokens": [token]}
         try:
             result = petition_submit(
-                **plan.fields,
+                submission=Submission(**plan.fields, **files),
+                session_key=f"demo-{plan.key}",
                 channel=Channel.OFFICER if entered_by else Channel.WEB,
                 entered_by=entered_by,
                 idempotency_key=plan.key,
@@ -851,7 +895,12 @@ class _Driver:
             shadow.extend(days=days, reason=step.text, now=now)
         elif step.action == SUBMIT:
             drafter = self._officer(plan, shadow)
-            services.case_submit_response(case_id=case_id, actor=drafter, text=step.text)
+            services.case_submit_response(
+                case_id=case_id,
+                actor=drafter,
+                text=step.text,
+                **self._document(plan, shadow, REPLY_LETTER if step.document else None),
+            )
             shadow.submit_response(text=step.text, actor=drafter, now=now)
         elif step.action == APPROVE:
             services.case_approve(case_id=case_id, actor=self.staff[unit_code].leader)
@@ -874,11 +923,37 @@ class _Driver:
             window_end = Case.objects.values_list("feedback_due_at", flat=True).get(pk=case_id)
             services.case_auto_close(case_id=case_id, now=max(now, window_end or now))
             shadow.auto_close(now=now)
+        elif step.action == ASK:
+            services.case_ask_citizen(case_id=case_id, actor=self._officer(plan, shadow), question=step.text)
+            shadow.ask_citizen(question=step.text, now=now)
+        elif step.action == ANSWER:
+            services.case_citizen_answer(
+                case_id=case_id,
+                actor=citizen,
+                text=step.text,
+                **self._document(plan, shadow, MEETING_MINUTES if step.document else None),
+            )
+            shadow.citizen_answered(now=now)
+        elif step.action == ADD_INFO:
+            services.case_citizen_add_info(
+                case_id=case_id,
+                actor=citizen,
+                text=step.text,
+                **self._document(plan, shadow, MEETING_MINUTES if step.document else None),
+            )
         elif step.action == WITHDRAW:
             services.case_withdraw(case_id=case_id, actor=citizen, reason=step.text)
             shadow.withdraw(reason=step.text, now=now)
         else:  # pragma: no cover
             raise ValueError(f"unknown demo step {step.action}")
+
+    def _document(self, plan: _Plan, shadow: Case, kind: Any) -> dict[str, Any]:
+        """The keywords that give a service one generated document of ``kind`` (none without a kind)."""
+        if kind is None:
+            return {}
+        key = f"demo-{plan.key}"
+        token = stage_demo_document(kind, session_key=key, unit=shadow.unit.name, title=shadow.petition.title)
+        return {"document_tokens": [token], "session_key": key}
 
     # -- all of them --
 

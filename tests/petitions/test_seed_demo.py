@@ -217,3 +217,25 @@ def test_a_demo_duplicate_is_reported_beside_its_original(seeded: str) -> None:
         )
         assert km <= 0.0805, (duplicate.tracking_code, original.tracking_code, km)
     assert pairs >= 1
+
+
+def test_the_demo_shows_two_way_handling_and_documents(seeded: str) -> None:
+    from petitions.models import Document
+    from routing.models import EventKind
+
+    cases = demo_cases()
+    kinds = set(CaseEvent.objects.filter(case__in=cases).values_list("kind", flat=True).distinct())
+    assert {EventKind.ASK_CITIZEN, EventKind.CITIZEN_ANSWER, EventKind.CITIZEN_INFO} <= kinds
+    documents = list(Document.objects.filter(petition__case__in=cases).select_related("event"))
+    where = {document.event.kind if document.event else "filed" for document in documents}
+    # With the petition, with the citizen's words, and the unit's signed reply once approved.
+    assert {"filed", EventKind.APPROVE} <= where and where & {
+        EventKind.CITIZEN_ANSWER,
+        EventKind.CITIZEN_INFO,
+    }
+    assert all(document.pages == 1 and document.size < 2000 for document in documents)
+    assert not Document.objects.filter(petition__isnull=True).exists()  # nothing left staged
+    # Every question is answered, or its case still waits for the citizen.
+    for case in cases.filter(events__kind=EventKind.ASK_CITIZEN).distinct():
+        answered = case.events.filter(kind=EventKind.CITIZEN_ANSWER).exists()
+        assert answered or case.state == CaseState.AWAITING_CITIZEN, case.petition.tracking_code
