@@ -1,6 +1,6 @@
 """Case actions over the API: the back office's own registry, forms and services, with JSON in and out.
 
-``backoffice.views.ACTIONS`` names each action with its form and the service it
+``routing.actions.ACTIONS`` names each action with its form and the service it
 runs. The API builds one request serializer per action from that form's fields
 (types for the schema and a first check of the input), then binds the very
 same form (which checks choices against the case: officers of the unit, units
@@ -19,8 +19,7 @@ from django.db import models
 from rest_framework import serializers
 
 from api.fields import JsonCharField, JsonDateField, JsonIntegerField
-from backoffice.forms import ActionForm
-from backoffice.views import ACTIONS, Action
+from routing.actions import ACTIONS, Action, ActionForm, not_permitted_message
 
 Serializer = serializers.Serializer[Any]
 
@@ -123,6 +122,4 @@ def bind_form(action: Action, *, case: Any, user: Any, validated: dict[str, Any]
 
 def leader_only_message(action: str = "") -> str:
     """Why a member of the handling unit may not do ``action`` (the desk says the same)."""
-    from backoffice.access import not_permitted_message
-
     return not_permitted_message(action)

@@ -1,4 +1,4 @@
-"""The citizen's view of a petition, as the tracking page words it (``portal.presenters``); documents as listed."""
+"""The citizen's view of a petition, as the tracking page words it (``routing.wording``); documents as listed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from config.logs import redact
 from config.public_url import public_base_url
 from petitions.models import Petition
 from petitions.retention import petition_past_retention
-from portal import presenters
+from routing import wording
 from routing.models import ActorKind, Case
 from routing.selectors import case_public_events
 
@@ -38,14 +38,14 @@ def public_case(petition: Petition) -> dict[str, Any]:
         "submitted_at": petition.submitted_at,
         "state": case.state,
         "state_label": case.get_state_display(),
-        "status": presenters.status_sentence(case),
+        "status": wording.status_sentence(case),
         "unit": {"name": case.unit.name, "level": case.unit.level},
         "due_at": case.due_at,
         "timeline": [
             {
                 "kind": event.kind,
                 "created_at": event.created_at,
-                "sentence": presenters.event_sentence(event),
+                "sentence": wording.event_sentence(event),
                 "note": "" if past_retention and event.actor_kind == ActorKind.CITIZEN else event.note,
             }
             for event in case_public_events(case)

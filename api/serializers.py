@@ -21,7 +21,7 @@ from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGT
 from routing.models import ActorKind, CaseState, EventKind, Level
 from routing.services import NOTE_MAX_LENGTH
 
-#: The case actions of the back office (backoffice.views.ACTIONS) as the API names them: by the path
+#: The case actions of the back office (routing.actions.ACTIONS) as the API names them: by the path
 #: segment of their endpoint, POST /api/v1/cases/{id}/{action}/ (``api.actions.url_segment``).
 ACTION_CHOICES = [
     ("accept", "accept"),

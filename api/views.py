@@ -45,12 +45,12 @@ from api.selectors import (
     petition_by_code_and_token,
 )
 from api.throttling import check_caller_rate, portal_rate
-from backoffice.views import ACTIONS, Action
 from notifications.texts import tracking_url
 from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Category, Channel
 from petitions.services import Submission, petition_idempotency_key_used, petition_submit
 from routing import services
+from routing.actions import ACTIONS, Action
 from routing.models import Case, CaseEvent, Level, Role, Unit, membership_of
 from routing.selectors import case_available_actions, case_moved_away_from, unit_code_by_national_code
 

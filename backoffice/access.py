@@ -8,13 +8,11 @@ from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 
 from routing.models import membership_of
 from routing.second_factor import second_factor_missing
-from routing.selectors import cases_visible_to
 
 
 def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,26 +45,3 @@ def leader_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def original_case_id(user: Any, code: str) -> int:
-    """The id of the case with tracking ``code`` that ``user`` may see; a form error otherwise."""
-    original = (
-        cases_visible_to(user).filter(petition__tracking_code=code).values_list("pk", flat=True).first()
-    )
-    if original is None:
-        raise ValidationError({"original": _("No case you can see has that tracking code.")})
-    return int(original)
-
-
-#: Actions the case's assignee may do besides the unit's leaders (every other refused one is leaders' only).
-ASSIGNEE_OR_LEADER = {"ask_citizen"}
-
-
-def not_permitted_message(action: str) -> str:
-    """Why a member of the handling unit may not do ``action`` now (the desk and the API say the same)."""
-    from django.utils.translation import gettext
-
-    if action in ASSIGNEE_OR_LEADER:
-        return gettext("Only the officer the case is assigned to, or a leader of the unit, can do this.")
-    return gettext("Only a leader of the unit can do this.")

@@ -25,10 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from backoffice.access import original_case_id, staff_required
-from backoffice.forms import OfficerChoiceField, _officers
+from backoffice.access import staff_required
 from petitions.forms import add_service_errors
 from routing import services
+from routing.actions import OfficerChoiceField, officers_of, original_case_id
 from routing.errors import CaseActionForbidden, CaseConflict, TransitionNotPossible
 from routing.models import Case, CaseState, membership_of
 from routing.selectors import cases_actionable_by, cases_visible_to
@@ -119,7 +119,7 @@ class BulkForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         # Any active officer of the unit is a valid answer; whether this user may assign them
         # is the case services' rule, checked (and reported) case by case.
-        field.queryset = _officers(membership.unit)
+        field.queryset = officers_of(membership.unit)
         if not membership.is_leader:
             # Officers are offered only themselves, the one choice that can succeed.
             field.widget.choices = [(user.pk, user.get_full_name() or user.username)]

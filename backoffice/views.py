@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -23,18 +20,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from backoffice import forms as f
-from backoffice.access import not_permitted_message, original_case_id, staff_required
+from backoffice.access import staff_required
 from backoffice.bulk import BulkForm
 from backoffice.search import similar_to
 from backoffice.twofactor import pending_end, pending_start
 from notifications.routes import INBOX_SOCKET
-from petitions.attachments import document_stage
+from petitions.downloads import attachment_response, document_response
 from petitions.forms import add_service_errors
 from petitions.models import Category, Channel
 from petitions.services import petition_submit
 from petitions.uploads import form_files_stage
-from portal.files import attachment_response, document_response
 from routing import services
+from routing.actions import ACTIONS, ActionForm, not_permitted_message
 from routing.deadlines import working_days_between
 from routing.errors import CaseActionForbidden, CaseConflict
 from routing.models import Case, CaseState, Level, Unit, membership_of
@@ -255,170 +252,6 @@ def inbox_live(request: HttpRequest) -> JsonResponse:
 # --- case desk ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: Any
-    form: type[f.ActionForm]
-    run: Callable[[Case, Any, dict[str, Any], int], Case]
-    style: str = "secondary"
-
-
-ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in (
-        Action(
-            "accept",
-            gettext_lazy("Accept and assign"),
-            f.AcceptForm,
-            lambda c, u, d, v: services.case_accept(
-                case_id=c.pk, actor=u, assignee=d["assignee"], expected_version=v
-            ),
-            "primary",
-        ),
-        Action(
-            "reject",
-            gettext_lazy("Reject"),
-            f.RejectForm,
-            lambda c, u, d, v: services.case_reject(
-                case_id=c.pk, actor=u, reason=d["reason"], expected_version=v
-            ),
-            "danger",
-        ),
-        Action(
-            "mark_duplicate",
-            gettext_lazy("Mark as duplicate"),
-            f.DuplicateForm,
-            lambda c, u, d, v: services.case_mark_duplicate(
-                case_id=c.pk,
-                actor=u,
-                original_id=original_case_id(u, d["original"]),
-                note=d["note"],
-                expected_version=v,
-            ),
-        ),
-        Action(
-            "escalate",
-            gettext_lazy("Escalate to the level above"),
-            f.EscalateForm,
-            lambda c, u, d, v: services.case_escalate(
-                case_id=c.pk, actor=u, reason=d["reason"], expected_version=v
-            ),
-        ),
-        Action(
-            "transfer",
-            gettext_lazy("Transfer to another unit"),
-            f.TransferForm,
-            lambda c, u, d, v: services.case_transfer(
-                case_id=c.pk, actor=u, unit=d["unit"], reason=d["reason"], expected_version=v
-            ),
-        ),
-        Action(
-            "return_down",
-            gettext_lazy("Send to a unit below"),
-            f.ReturnDownForm,
-            lambda c, u, d, v: services.case_return_down(
-                case_id=c.pk, actor=u, unit=d["unit"], reason=d["reason"], expected_version=v
-            ),
-        ),
-        Action(
-            "refer",
-            gettext_lazy("Refer to an agency"),
-            f.ReferForm,
-            lambda c, u, d, v: services.case_refer(
-                case_id=c.pk, actor=u, agency=d["agency"], due=d["due"], note=d["note"], expected_version=v
-            ),
-        ),
-        Action(
-            "agency_replied",
-            gettext_lazy("Record the agency's reply"),
-            f.AgencyRepliedForm,
-            lambda c, u, d, v: services.case_agency_replied(
-                case_id=c.pk, actor=u, note=d["note"], expected_version=v
-            ),
-            "primary",
-        ),
-        Action(
-            "ask_citizen",
-            gettext_lazy("Ask the citizen for more"),
-            f.AskCitizenForm,
-            lambda c, u, d, v: services.case_ask_citizen(
-                case_id=c.pk, actor=u, question=d["question"], expected_version=v
-            ),
-        ),
-        Action(
-            "reassign",
-            gettext_lazy("Reassign"),
-            f.ReassignForm,
-            lambda c, u, d, v: services.case_reassign(
-                case_id=c.pk, actor=u, officer=d["officer"], expected_version=v
-            ),
-        ),
-        Action(
-            "extend",
-            gettext_lazy("Extend the deadline"),
-            f.ExtendForm,
-            lambda c, u, d, v: services.case_extend(
-                case_id=c.pk, actor=u, days=d["days"], reason=d["reason"], expected_version=v
-            ),
-        ),
-        Action(
-            "submit_response",
-            gettext_lazy("Submit the response for approval"),
-            f.SubmitResponseForm,
-            lambda c, u, d, v: _submit_response(c, u, d, v),
-            "primary",
-        ),
-        Action(
-            "approve",
-            gettext_lazy("Approve and publish the response"),
-            f.ApproveForm,
-            lambda c, u, d, v: services.case_approve(
-                case_id=c.pk, actor=u, text=d.get("text") or None, expected_version=v
-            ),
-            "primary",
-        ),
-        Action(
-            "send_back",
-            gettext_lazy("Send the draft back"),
-            f.SendBackForm,
-            lambda c, u, d, v: services.case_send_back(
-                case_id=c.pk, actor=u, note=d["note"], expected_version=v
-            ),
-        ),
-    )
-}
-
-
-def _submit_response(case: Case, user: Any, data: dict[str, Any], version: int) -> Case:
-    """Draft the response with its PDFs, staged and claimed in this one request."""
-    uploads = data.get("documents") or []
-    if len(uploads) > services.RESPONSE_MAX_DOCUMENTS:
-        raise ValidationError(
-            {
-                "documents": _("Attach at most %(count)s documents.")
-                % {"count": services.RESPONSE_MAX_DOCUMENTS}
-            }
-        )
-    # A key of this request's own: nothing else can claim these files, and what a refused draft
-    # leaves staged is purged with the other stale uploads.
-    key = f"desk-{secrets.token_hex(16)}"
-    tokens = []
-    for upload in uploads:
-        try:
-            tokens.append(document_stage(upload=upload, session_key=key).upload_token)
-        except ValidationError as exc:
-            raise ValidationError({"documents": f"{upload.name}: {' '.join(exc.messages)}"}) from exc
-    return services.case_submit_response(
-        case_id=case.pk,
-        actor=user,
-        text=data["text"],
-        expected_version=version,
-        document_tokens=tokens,
-        session_key=key,
-    )
-
-
 def _get_case(request: HttpRequest, pk: int) -> Case:
     case = case_for_user(user=request.user, case_id=pk)
     if case is None:
@@ -460,7 +293,7 @@ def _nearby(request: HttpRequest, case: Case, unit_id: int) -> dict[str, Any]:
 
 
 def _desk(
-    request: HttpRequest, case: Case, *, bound: dict[str, f.ActionForm] | None = None, status: int = 200
+    request: HttpRequest, case: Case, *, bound: dict[str, ActionForm] | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
     membership = membership_of(user)

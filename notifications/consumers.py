@@ -27,7 +27,7 @@ from django_otp.models import Device
 
 from config.metrics import OPEN_WEBSOCKETS
 from notifications.live import case_group, subtree_group, unit_group, user_group
-from portal.grants import granted_ids
+from petitions.grants import granted_ids
 from routing.models import Case, Membership
 from routing.second_factor import second_factor_missing
 from routing.selectors import unit_visible_to

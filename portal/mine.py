@@ -2,7 +2,7 @@
 
 There are no accounts. The proof is kept in the session for ``PROOF_TTL``; a petition of the list
 is opened through ``portal-my-open``, which grants the session that petition as the secret link
-does (``portal.grants``), so its tracking page, photos and documents open.
+does (``petitions.grants``), so its tracking page, photos and documents open.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from petitions import grants
 from petitions.limits import client_rate_key
 from petitions.models import Petition, PhonePurpose
 from petitions.phones import PhoneCodeLimited, phone_challenge_send, phone_challenge_verify
 from petitions.retention import petition_past_retention
 from petitions.selectors import MY_PETITIONS_LIMIT, petitions_filed_with
-from portal import grants
 from portal.forms import add_service_errors
 from portal.phone_forms import CodeForm, PhoneForm
 

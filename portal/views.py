@@ -28,10 +28,12 @@ from django_ratelimit.exceptions import Ratelimited
 from config.logs import redact
 from notifications.routes import track_socket
 from notifications.texts import tracking_url
+from petitions import grants
 from petitions.attachments import (
     attachment_stage,
     document_stage,
 )
+from petitions.downloads import attachment_response, document_response
 from petitions.limits import add_info_wait, submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
 from petitions.retention import petition_past_retention
@@ -55,8 +57,6 @@ from petitions.stats import (
     similar_published,
 )
 from petitions.uploads import form_files_stage
-from portal import grants, presenters
-from portal.files import attachment_response, document_response
 from portal.forms import (
     AddInfoForm,
     AnswerForm,
@@ -70,6 +70,7 @@ from portal.forms import (
     seconds_since_started,
     sign_started,
 )
+from routing import wording
 from routing.actors import CitizenActor
 from routing.errors import CaseConflict
 from routing.geodata import commune_nearest
@@ -432,7 +433,7 @@ def submitted(request: HttpRequest) -> HttpResponse:
             "tracking_link": tracking_url(receipt["token"], petition.language)
             if receipt.get("token")
             else "",
-            "triage_due": presenters.deadline_words(case.triage_due_at),
+            "triage_due": wording.deadline_words(case.triage_due_at),
         },
     )
 
@@ -492,8 +493,8 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
     return {
         "petition": petition,
         "case": case,
-        "status": presenters.status_sentence(case),
-        "timeline": [(event, presenters.event_sentence(event)) for event in events],
+        "status": wording.status_sentence(case),
+        "timeline": [(event, wording.event_sentence(event)) for event in events],
         "photos": [] if past_retention else list(petition.attachments.all()),
         "documents": [] if past_retention else list(petition.documents.for_citizen()),
         # Phone numbers and emails written into the petition go with the rest (as the nightly

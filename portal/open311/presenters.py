@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from config.public_url import public_base_url
 from petitions.models import TITLE_MAX_LENGTH, Category, Channel
 from portal.forms import province_choices
-from portal.presenters import event_sentence
 from routing.models import Case, CaseState, EventKind, Level
 from routing.selectors import STATUS_NOTE_KINDS, open311_disclosure
+from routing.wording import event_sentence
 
 DESCRIPTION_MAX_LENGTH = 4000
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from api.actions import url_segment
 from api.serializers import ACTION_CHOICES
-from backoffice.views import ACTIONS
+from routing.actions import ACTIONS
 from routing.models import Case, CaseEvent, CaseState
 from tests.conftest import Cast, Tree, advance, fresh
 

@@ -30,10 +30,10 @@ from PIL import Image
 from alerts.models import Alert
 from backoffice import urls as backoffice_urls
 from backoffice.bulk import RUNS
-from backoffice.views import ACTIONS
 from petitions.attachments import attachment_stage, document_stage
 from petitions.models import Attachment, Document, Petition, private_storage
 from routing import services
+from routing.actions import ACTIONS
 from routing.models import Case, CaseEvent, ResponseTemplate, Unit
 from tests.conftest import Cast, Tree, advance, fresh, shape
 

@@ -1,6 +1,6 @@
 """Every action form of the case desk: success, validation error, refusal and concurrent conflict.
 
-One row of ``SPECS`` per action of ``backoffice.views.ACTIONS``: who may run it, the state it
+One row of ``SPECS`` per action of ``routing.actions.ACTIONS``: who may run it, the state it
 starts from (built through the real services), valid and invalid input, the expected outcome,
 who is refused, and what another person does meanwhile to make the actor's page stale.
 The four tests below run every row. Two more at the end cover a case that leaves the actor's
@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from backoffice.views import ACTIONS
 from petitions.models import Category
 from petitions.services import SubmissionResult
 from routing import services
+from routing.actions import ACTIONS
 from routing.deadlines import policy_for
 from routing.models import Case, CaseEvent, CaseState, Level, Role
 from routing.selectors import case_for_user

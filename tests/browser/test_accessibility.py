@@ -13,9 +13,9 @@ from django.conf import settings
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from petitions.grants import TRACKED_SESSION_KEY
 from petitions.models import Category
 from petitions.services import SubmissionResult
-from portal.grants import TRACKED_SESSION_KEY
 from portal.views import RECEIPT_SESSION_KEY
 from routing import services
 from routing.models import Role

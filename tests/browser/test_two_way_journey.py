@@ -22,9 +22,9 @@ from notifications.outbox import drain
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
 from petitions.services import Submission, petition_submit
-from portal.presenters import files_phrase
 from routing import services
 from routing.models import CaseEvent, CaseState, EventKind, Role
+from routing.wording import files_phrase
 from tests.browser.conftest import PHONE, NewContext, Screenshot, t
 from tests.browser.test_map_point import _assert_no_axe_violations
 from tests.conftest import Tree, fresh, make_staff

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from notifications.transports.sms import LocmemSmsBackend
+from petitions.grants import granted_ids
 from petitions.models import PhoneChallenge
-from portal.grants import granted_ids
 from portal.mine import PROOF_SESSION_KEY
 from routing.models import Case, CaseState
 

@@ -1,4 +1,5 @@
-"""Plain-language wording of case states and events for citizens."""
+"""Plain-language wording of case states and events for citizens: the tracking page, the API and
+Open311 say the same."""
 
 from __future__ import annotations
 
