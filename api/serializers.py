@@ -379,6 +379,10 @@ class CaseSummarySerializer(Serializer):
     updated_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField(allow_null=True)
     is_overdue = serializers.BooleanField()
+    cosigners = serializers.IntegerField(
+        source="petition.cosigner_count",
+        help_text="Citizens with the same problem who co-signed the published petition (each proved a phone).",
+    )
 
 
 class ContactSerializer(Serializer):

@@ -214,3 +214,12 @@ def test_a_cursor_the_api_did_not_give_out_is_not_found_in_the_request_language(
     english = client.get("/api/v1/cases/", {"cursor": cursor}, HTTP_ACCEPT_LANGUAGE="en").json()["error"]
     assert english["message"] == "This cursor is not valid: follow the next or previous address as given."
     assert error["code"] == "not_found" and error["message"] not in ("", english["message"])
+
+
+def test_the_case_says_how_many_citizens_co_signed_it(client_for: Clients, cast: Cast, case: Case) -> None:
+    from petitions.models import Petition
+
+    Petition.objects.filter(pk=case.petition_id).update(cosigner_count=4)
+    client = client_for(cast.officer)
+    assert client.get(f"/api/v1/cases/{case.pk}/").json()["cosigners"] == 4
+    assert [row["cosigners"] for row in client.get("/api/v1/cases/").json()["results"]] == [4]
