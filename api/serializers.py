@@ -175,7 +175,10 @@ class PetitionSubmitSerializer(Serializer):
     consent_publish = JsonBooleanField(
         required=False,
         default=False,
-        help_text="The citizen agrees that the response may be published without name or contact details.",
+        help_text=(
+            "The citizen agrees that the petition and its response may be published, without name or contact "
+            "details (published petitions can be co-signed)."
+        ),
     )
     language = serializers.ChoiceField(
         choices=CITIZEN_LANGUAGES,

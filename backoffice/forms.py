@@ -202,7 +202,8 @@ class OfficerPetitionForm(PetitionForm):
         self.fields["is_anonymous"].label = _("The citizen does not want their name recorded")
         self.fields["phone"].help_text = _("The citizen receives the tracking code by SMS at this number.")
         self.fields["consent_publish"].label = _(
-            "The citizen agrees that the response may be published on the portal, without name or contact details."
+            "The citizen agrees that the petition and its response may be published on the portal, without name "
+            "or contact details (others can then co-sign it)."
         )
 
     def clean(self) -> dict[str, Any]:

@@ -385,9 +385,13 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             messages.error(request, _("This action is not possible for the case in its current state."))
         return redirect("backoffice:backoffice-case", pk=case.pk)
     form = spec.form(request.POST, request.FILES, case=case, user=request.user, prefix=action)
+    staged: dict[str, Any] = {}
+    if "documents" in form.fields:
+        form.is_valid()  # fills cleaned_data: the files of a form with errors elsewhere are staged too
+        staged = _stage_action_documents(request, form, action)
     if form.is_valid():
         try:
-            spec.run(case, request.user, form.cleaned_data, form.cleaned_data["version"])
+            spec.run(case, request.user, {**form.cleaned_data, **staged}, form.cleaned_data["version"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         except CaseActionForbidden as exc:
@@ -402,6 +406,30 @@ def case_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 return redirect("backoffice:backoffice-inbox")
             return redirect("backoffice:backoffice-case", pk=case.pk)
     return _desk(request, case, bound={action: form}, status=400)
+
+
+def _stage_action_documents(request: HttpRequest, form: ActionForm, action: str) -> dict[str, Any]:
+    """The form's PDFs staged in the officer's session, with those kept from an earlier send.
+
+    A draft refused for another reason (a placeholder left, a version conflict) comes back with
+    its documents listed and kept, as the petition forms keep theirs; the form shows them
+    (``form.staged_documents``) and sends their tokens back.
+    """
+    if request.session.session_key is None:
+        request.session.save()
+    session_key = request.session.session_key or ""
+    files = form_files_stage(
+        sent={
+            "document_tokens": request.POST.getlist(f"{action}-document_tokens"),
+            "remove_documents": request.POST.getlist(f"{action}-remove_documents"),
+        },
+        documents=form.cleaned_data.get("documents") or [],
+        session_key=session_key,
+    )
+    form.staged_documents = files.documents  # type: ignore[attr-defined]
+    for field, refused in files.errors.items():
+        form.add_error(field, refused)
+    return {"document_tokens": files.document_tokens, "session_key": session_key}
 
 
 @require_POST

@@ -19,6 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from petitions.images import Upload, process_image
 from petitions.models import Attachment
@@ -26,6 +27,19 @@ from petitions.models import Attachment
 logger = logging.getLogger(__name__)
 
 PURGE_BATCH_SIZE = 500
+
+
+def staging_key(session_key: str) -> str:
+    """What a staged file stores of its uploader's session: a keyed hash, never the session key itself.
+
+    A database dump must not hand out live sessions (an officer's has passed the second factor);
+    the hash still ties the file to the browser that uploaded it. Empty for no session.
+    """
+    if not session_key:
+        return ""
+    return salted_hmac("petitions.staging", session_key, algorithm="sha256").hexdigest()
+
+
 #: Longer than any token ``new_upload_token`` makes; anything longer is not ours.
 _TOKEN_MAX_LENGTH = 40
 
@@ -42,7 +56,7 @@ def attachment_stage(*, upload: Upload | Any, session_key: str) -> Attachment:
     processed = process_image(upload)
     attachment = Attachment(
         petition=None,
-        session_key=session_key,
+        session_key=staging_key(session_key),
         content_type=processed.content_type,
         width=processed.width,
         height=processed.height,
@@ -70,7 +84,7 @@ def attachments_staged(*, tokens: Sequence[str], session_key: str) -> list[Attac
     found = {
         attachment.upload_token: attachment
         for attachment in Attachment.objects.filter(
-            upload_token__in=wanted, petition__isnull=True, session_key=session_key
+            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
         )
     }
     return [found[token] for token in wanted if token in found]
@@ -87,7 +101,7 @@ def attachment_discard(*, token: str, session_key: str) -> bool:
         # The lock orders this against petition_submit claiming the same photo.
         attachment = (
             Attachment.objects.select_for_update()
-            .filter(upload_token=token, petition__isnull=True, session_key=session_key)
+            .filter(upload_token=token, petition__isnull=True, session_key=staging_key(session_key))
             .first()
         )
         if attachment is None:
@@ -214,7 +228,7 @@ def document_stage(*, upload: Any, session_key: str) -> Any:
     stem = re.sub(r"[^\w.\- ]+", "", str(getattr(upload, "name", "") or "").rsplit("/", 1)[-1]).strip(" .")
     name = (stem[:100] or "document").removesuffix(".pdf").removesuffix(".PDF") + ".pdf"
     document = Document(
-        petition=None, session_key=session_key, name=name, size=len(data), pages=checked.pages
+        petition=None, session_key=staging_key(session_key), name=name, size=len(data), pages=checked.pages
     )
     try:
         document.file.save("document.pdf", ContentFile(checked.content), save=False)
@@ -236,7 +250,7 @@ def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Any]:
     found = {
         document.upload_token: document
         for document in Document.objects.filter(
-            upload_token__in=wanted, petition__isnull=True, session_key=session_key
+            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
         )
     }
     return [found[token] for token in wanted if token in found]
@@ -251,7 +265,7 @@ def document_discard(*, token: str, session_key: str) -> bool:
     with transaction.atomic():
         document = (
             Document.objects.select_for_update()
-            .filter(upload_token=token, petition__isnull=True, session_key=session_key)
+            .filter(upload_token=token, petition__isnull=True, session_key=staging_key(session_key))
             .first()
         )
         if document is None:

@@ -109,14 +109,26 @@ def cosigners_carry(*, duplicate_id: int, original_id: int, now: dt.datetime | N
 
     Inside the caller's transaction (the duplicate's ``mark_duplicate``). Phones that co-sign the
     original already and the original's own citizen are skipped. The duplicate's citizen becomes a
-    co-signer of the original, told of its response unless they turned SMS updates off. The
-    duplicate keeps its rows (its own record); nothing is carried to an anonymised original.
+    co-signer of the original, told of its response unless they turned SMS updates off; the
+    duplicate's co-signers are carried only when the original is published too. The duplicate keeps
+    its rows (its own record); nothing is carried to an anonymised original.
     """
     now = now or timezone.now()
-    original = Petition.objects.select_for_update().filter(pk=original_id, anonymised_at__isnull=True).first()
-    duplicate = Petition.objects.filter(pk=duplicate_id).only("phone", "sms_opt_out", "language").first()
-    if original is None or duplicate is None:
+    # Both rows locked, in key order: a co-signature of the duplicate (which locks its row) either
+    # commits before this reads its co-signers, or waits and then finds the case merged.
+    locked = {
+        petition.pk: petition
+        for petition in Petition.objects.select_for_update(of=("self",))
+        .filter(pk__in=[duplicate_id, original_id])
+        .order_by("pk")
+        .select_related("case")
+    }
+    original, duplicate = locked.get(original_id), locked.get(duplicate_id)
+    if original is None or duplicate is None or original.anonymised_at is not None:
         return 0
+    # Strangers who supported a published duplicate are carried only to an original that is
+    # published too: their SMS would otherwise name a petition its citizen never agreed to show.
+    carry_strangers = petition_is_published(original)
     wanted: dict[str, CoSigner] = {}
     if duplicate.phone:
         wanted[duplicate.phone] = CoSigner(
@@ -127,9 +139,10 @@ def cosigners_carry(*, duplicate_id: int, original_id: int, now: dt.datetime | N
             via=CoSignVia.MERGED,
             created_at=now,
         )
-    for phone, notify, language in CoSigner.objects.filter(petition_id=duplicate_id).values_list(
-        "phone", "notify", "language"
-    ):
+    strangers = (
+        CoSigner.objects.filter(petition_id=duplicate_id) if carry_strangers else CoSigner.objects.none()
+    )
+    for phone, notify, language in strangers.values_list("phone", "notify", "language"):
         if phone and phone not in wanted:
             wanted[phone] = CoSigner(
                 petition=original,

@@ -141,7 +141,10 @@ class PetitionForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     consent_publish = forms.BooleanField(
-        label=_("The response may be published on this portal, without my name or contact details."),
+        label=_(
+            "My petition and its response may be published on this portal, without my name or contact "
+            "details; others with the same problem can then co-sign it."
+        ),
         required=False,
     )
 

@@ -226,7 +226,7 @@ class Petition(models.Model):
     #: ``search.documents.fold(title + " " + text)``: what the database search backend matches against.
     search_text = models.TextField(_("folded title and text"), blank=True, editable=False)
     target_level = models.CharField(_("addressed to level"), max_length=16, choices=Level.choices, blank=True)
-    consent_publish = models.BooleanField(_("consents to publish the response"), default=False)
+    consent_publish = models.BooleanField(_("consents to publish the petition and response"), default=False)
 
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.WEB)
     partner = models.ForeignKey(
@@ -267,6 +267,12 @@ class Petition(models.Model):
             models.Index(fields=["category", "submitted_at"], name="petition_category_time_idx"),
             # The box around a point (routing.selectors.cases_nearby): a latitude range, then longitude.
             models.Index(fields=["latitude", "longitude"], name="petition_point_idx"),
+            # The public list of published petitions, newest first (petitions.selectors).
+            models.Index(
+                fields=["-submitted_at", "-id"],
+                condition=Q(consent_publish=True),
+                name="petition_published_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

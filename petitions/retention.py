@@ -64,6 +64,21 @@ def _delete_photos(photos: list[tuple[str, str]]) -> None:
     _delete_files(images=(image for image, _thumb in photos), thumbnails=(thumb for _image, thumb in photos))
 
 
+#: What a partner sent with a citizen's update besides the words: links (often to the citizen's own
+#: photos) and when the citizen wrote it. Removed with the words.
+PARTNER_UPDATE_KEYS = ("media_urls", "written_at")
+
+
+def _forget_partner_links(petition_ids: list[int]) -> None:
+    """Drop the links partners sent with the citizens' updates of these petitions (few rows: one per update)."""
+    events = CaseEvent.objects.filter(
+        case__petition_id__in=petition_ids, actor_kind=ActorKind.CITIZEN, data__has_key="media_urls"
+    ).values_list("pk", "data")
+    for pk, data in events:
+        kept = {key: value for key, value in data.items() if key not in PARTNER_UPDATE_KEYS}
+        CaseEvent.objects.filter(pk=pk).rewrite_history(data=kept)
+
+
 def _delete_documents(names: list[str]) -> None:
     storage = Document._meta.get_field("file").storage
     for name in names:
@@ -141,6 +156,7 @@ def petitions_anonymise(
             CaseEvent.objects.filter(case__petition_id__in=ids, actor_kind=ActorKind.CITIZEN).exclude(
                 note=""
             ).rewrite_history(note="")
+            _forget_partner_links(ids)
             from notifications.models import Notification, Status
 
             Notification.objects.filter(

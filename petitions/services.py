@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.outbox import enqueue_receipt
+from petitions.attachments import staging_key
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     MEDIA_URL_MAX_LENGTH,
@@ -535,7 +536,7 @@ def petition_submit(
 
 def _claim_attachments(petition: Petition, tokens: list[str], session_key: str) -> None:
     staged = Attachment.objects.select_for_update().filter(
-        upload_token__in=tokens, petition__isnull=True, session_key=session_key
+        upload_token__in=tokens, petition__isnull=True, session_key=staging_key(session_key)
     )
     order = {token: position for position, token in enumerate(tokens)}
     found = list(staged)
@@ -546,15 +547,16 @@ def _claim_attachments(petition: Petition, tokens: list[str], session_key: str) 
     for attachment in found:
         attachment.petition = petition
         attachment.position = order[attachment.upload_token]
-    Attachment.objects.bulk_update(found, ["petition", "position"])
+        attachment.session_key = ""  # claimed: it belongs to the petition, not to a browser
+    Attachment.objects.bulk_update(found, ["petition", "position", "session_key"])
 
 
 def _claim_documents(petition: Petition, tokens: list[str], session_key: str) -> None:
     """The submission's documents become the petition's own (no event: they came with it)."""
     staged = Document.objects.select_for_update().filter(
-        upload_token__in=tokens, petition__isnull=True, session_key=session_key
+        upload_token__in=tokens, petition__isnull=True, session_key=staging_key(session_key)
     )
-    if staged.update(petition=petition) != len(tokens):
+    if staged.update(petition=petition, session_key="") != len(tokens):
         raise ValidationError(
             {"documents": _("Some documents expired before you sent the form. Please add them again.")}
         )

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -38,10 +39,23 @@ MAX_REMEMBERED = 50
 PAGE_SIZE = 20
 
 
+#: The public list pages through the newest this many: counting every published petition on each
+#: view would scan them all.
+LIST_CAP = 2_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``LIST_CAP`` rows (a bounded ``COUNT`` over a ``LIMIT``)."""
+
+    @cached_property
+    def count(self) -> int:
+        return int(self.object_list[:LIST_CAP].count())
+
+
 @require_GET
 def petitions_public(request: HttpRequest) -> HttpResponse:
     """Published petitions still open, newest first, with their co-signers: two queries a page."""
-    page = Paginator(petitions_open_for_cosigning(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(petitions_open_for_cosigning(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "portal/petitions_public.html", {"page": page})
 
 

@@ -162,5 +162,6 @@ def my_open(request: HttpRequest, code: str) -> HttpResponse:
     petition = Petition.objects.filter(phone=phone, tracking_code=code).only("pk", "tracking_code").first()
     if petition is None:
         raise Http404
-    grants.grant(request.session, petition.pk)
+    # Only as long as the proof: a shared computer's next user finds nothing in the history.
+    grants.grant(request.session, petition.pk, until=int(_proof(request.session)["until"]))
     return redirect("portal:portal-case", code=petition.tracking_code)

@@ -32,6 +32,7 @@ from petitions import grants
 from petitions.attachments import (
     attachment_stage,
     document_stage,
+    staging_key,
 )
 from petitions.downloads import attachment_response, document_response
 from petitions.limits import add_info_wait, submit_phone_wait, track_code_wait
@@ -254,7 +255,7 @@ def similar_answered(request: HttpRequest) -> JsonResponse:
         items.append(
             {
                 "code": case.petition.tracking_code,
-                "title": case.petition.title,
+                "title": redact(case.petition.title),
                 "response": excerpt,
                 # No public page shows one petition's response, so the whole (published) text
                 # comes along when the excerpt is cut, for the page to unfold.
@@ -410,7 +411,9 @@ def submit(request: HttpRequest) -> HttpResponse:
 def staged_photo(request: HttpRequest, token: str) -> FileResponse:
     """A thumbnail of a photo this browser uploaded into a form not yet sent."""
     attachment = Attachment.objects.filter(
-        upload_token=token, petition__isnull=True, session_key=request.session.session_key or "-"
+        upload_token=token,
+        petition__isnull=True,
+        session_key=staging_key(request.session.session_key or "") or "-",
     ).first()
     if attachment is None:
         raise Http404

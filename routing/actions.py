@@ -9,7 +9,6 @@ audience imports the other (convention 13). Forms parse input; the case services
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from petitions.attachments import document_stage
 from petitions.forms import MultipleDocumentField
 from routing import services
 from routing.deadlines import policy_for
@@ -397,29 +395,12 @@ ACTIONS: dict[str, Action] = {
 
 
 def _submit_response(case: Case, user: Any, data: dict[str, Any], version: int) -> Case:
-    """Draft the response with its PDFs, staged and claimed in this one request."""
-    uploads = data.get("documents") or []
-    if len(uploads) > services.RESPONSE_MAX_DOCUMENTS:
-        raise ValidationError(
-            {
-                "documents": _("Attach at most %(count)s documents.")
-                % {"count": services.RESPONSE_MAX_DOCUMENTS}
-            }
-        )
-    # A key of this request's own: nothing else can claim these files, and what a refused draft
-    # leaves staged is purged with the other stale uploads.
-    key = f"desk-{secrets.token_hex(16)}"
-    tokens = []
-    for upload in uploads:
-        try:
-            tokens.append(document_stage(upload=upload, session_key=key).upload_token)
-        except ValidationError as exc:
-            raise ValidationError({"documents": f"{upload.name}: {' '.join(exc.messages)}"}) from exc
+    """Draft the response with the PDFs the desk staged (``document_tokens`` in ``session_key``)."""
     return services.case_submit_response(
         case_id=case.pk,
         actor=user,
         text=data["text"],
         expected_version=version,
-        document_tokens=tokens,
-        session_key=key,
+        document_tokens=data.get("document_tokens") or [],
+        session_key=data.get("session_key") or "",
     )

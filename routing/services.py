@@ -764,8 +764,9 @@ def _link_documents(case: Case, event: CaseEvent, staged: list[Any]) -> None:
     for document in staged:
         document.petition_id = case.petition_id
         document.event = event
+        document.session_key = ""  # claimed: it belongs to the petition, not to a browser
     if staged:
-        Document.objects.bulk_update(staged, ["petition", "event"])
+        Document.objects.bulk_update(staged, ["petition", "event", "session_key"])
 
 
 def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
@@ -785,7 +786,8 @@ def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
         attachment.petition_id = case.petition_id
         attachment.event = event
         attachment.position = start + offset
-    Attachment.objects.bulk_update(staged, ["petition", "event", "position"])
+        attachment.session_key = ""
+    Attachment.objects.bulk_update(staged, ["petition", "event", "position", "session_key"])
 
 
 def case_ask_citizen(

@@ -5,6 +5,8 @@ from django.forms import BoundField
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from config.logs import redact
+
 register = template.Library()
 
 
@@ -33,3 +35,9 @@ def error_line(label: object, error: object) -> SafeString:
     if text.endswith((".", "?", "!", ":", "…")):
         return format_html("{} {}", text, error)
     return format_html("{}: {}", text, error)
+
+
+@register.filter
+def redacted(text: object) -> str:
+    """A citizen's words on a public page: phone numbers and e-mail addresses written in them removed."""
+    return redact(str(text or ""))

@@ -130,3 +130,49 @@ def test_another_units_officer_cannot_draft_with_documents(client: Client, case:
     assert response.status_code == 404
     assert not Document.objects.filter(petition__isnull=False).exists()
     assert fresh(case).state == "in_progress"
+
+
+def test_a_draft_refused_for_a_placeholder_keeps_its_letter_for_the_next_send(
+    client: Client, case: Any, cast: Cast
+) -> None:
+    advance(case, "in_progress", cast)
+    client.force_login(cast.officer)
+    refused = _draft(
+        client,
+        case,
+        **{
+            "submit_response-text": "Kính gửi [họ tên], phường đã xử lý.",
+            "submit_response-documents": [_letter()],
+        },
+    )
+    assert refused.status_code == 400
+    staged = Document.objects.get()
+    body = refused.content.decode()
+    assert f'name="submit_response-document_tokens" value="{staged.upload_token}"' in body
+    assert "cong van tra loi.pdf" in body and staged.petition_id is None
+
+    sent = _draft(client, case, **{"submit_response-document_tokens": [staged.upload_token]})
+    assert sent.status_code == 302
+    staged.refresh_from_db()
+    draft = CaseEvent.objects.get(case=case, kind=EventKind.SUBMIT_RESPONSE)
+    assert (staged.petition_id, staged.event_id) == (case.petition_id, draft.pk)
+
+
+def test_another_officer_cannot_claim_a_letter_staged_by_this_one(
+    client: Client, case: Any, cast: Cast
+) -> None:
+    from tests.conftest import make_staff
+
+    advance(case, "in_progress", cast)
+    client.force_login(cast.officer)
+    _draft(client, case, **{"submit_response-text": "[họ tên]", "submit_response-documents": [_letter()]})
+    staged = Document.objects.get()
+    colleague = make_staff(case.unit)
+    services.case_reassign(case_id=case.pk, actor=cast.leader, officer=colleague)
+    other = Client()
+    other.force_login(colleague)
+    assert (
+        _draft(other, case, **{"submit_response-document_tokens": [staged.upload_token]}).status_code == 302
+    )
+    staged.refresh_from_db()
+    assert staged.petition_id is None  # another session's token is dropped

@@ -20,6 +20,7 @@ from petitions.attachments import (
     attachment_stage,
     attachments_purge_stale,
     attachments_staged,
+    staging_key,
 )
 from petitions.images import ImageRejected
 from petitions.models import Attachment, Petition, private_storage
@@ -91,7 +92,7 @@ def test_staging_stores_the_re_encoded_photo_and_its_thumbnail_in_private_storag
 
     attachment = Attachment.objects.get(pk=attachment.pk)
     assert attachment.petition is None
-    assert attachment.session_key == SESSION
+    assert attachment.session_key == staging_key(SESSION) != SESSION  # never the session key itself
     assert attachment.upload_token
     assert (attachment.content_type, attachment.width, attachment.height) == ("image/jpeg", 800, 600)
     image_path = private_root / attachment.image.name
@@ -350,3 +351,10 @@ def test_purging_removes_old_unclaimed_documents_too_but_never_a_petitions(
     assert purged == 1
     assert set(Document.objects.values_list("pk", flat=True)) == {recent.pk, filed.pk}
     assert stored_files(private_root) == {recent.file.name, filed.file.name}
+
+
+def test_a_claimed_photo_keeps_nothing_of_the_uploaders_session(private_root, submit):
+    [photo] = stage(1)
+    petition = submit(attachment_tokens=[photo.upload_token], session_key=SESSION).petition
+    claimed = Attachment.objects.get(petition=petition)
+    assert claimed.session_key == ""

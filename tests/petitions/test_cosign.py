@@ -18,7 +18,7 @@ from petitions.phones import phone_challenge_send, phone_challenge_verify
 from petitions.retention import petitions_anonymise
 from routing import services
 from routing.models import Case, CaseState
-from tests.conftest import advance
+from tests.conftest import advance, requires_postgres
 
 CLIENT = "198.51.100.7"
 FILER = "+84912345678"  # the ``submit`` fixture's phone
@@ -185,6 +185,18 @@ def test_merging_a_duplicate_carries_its_cosigners_and_its_citizen_to_the_origin
     assert CoSigner.objects.filter(petition=duplicate).count() == 4  # the duplicate keeps its record
 
 
+def test_an_unpublished_original_takes_only_the_duplicates_citizen_not_its_strangers(
+    submit: Any, cast: Any
+) -> None:
+    original, duplicate = _carry_setup(submit)
+    Petition.objects.filter(pk=original.pk).update(consent_publish=False)
+    services.case_mark_duplicate(case_id=duplicate.case.pk, actor=cast.officer, original_id=original.case.pk)
+    carried = set(CoSigner.objects.filter(petition=original).values_list("phone", flat=True))
+    assert carried == {"+84911000005", "+84911000002"}  # the one already there, and the duplicate's citizen
+    original.refresh_from_db()
+    assert original.cosigner_count == 2
+
+
 def test_a_duplicates_citizen_who_stopped_sms_is_carried_without_notification(submit: Any, cast: Any) -> None:
     original = submit(consent_publish=True, phone="0911000001").petition
     duplicate = submit(phone="0911000002").petition
@@ -218,3 +230,38 @@ def test_retention_erases_cosigners_phones_and_keeps_their_number(
     assert not CoSigner.objects.exists() and not PhoneChallenge.objects.exists()
     assert not Notification.objects.filter(recipient__contains="987654321").exists()
     assert published.case.state == CaseState.CLOSED
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_waits_for_a_cosignature_in_flight_and_carries_it(submit: Any, cast: Any) -> None:
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    original = submit(consent_publish=True, phone="0911000001").petition
+    duplicate = submit(consent_publish=True, phone="0911000002", title="Rác ùn ứ Hàng Bông").petition
+    errors: list[BaseException] = []
+
+    def merge() -> None:
+        try:
+            services.case_mark_duplicate(
+                case_id=duplicate.case.pk, actor=cast.officer, original_id=original.case.pk
+            )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # A co-signature of the duplicate holds its row, as petition_cosign does, while the merge starts.
+        Petition.objects.select_for_update().get(pk=duplicate.pk)
+        CoSigner.objects.create(petition=duplicate, phone="+84911000007", notify=True)
+        merger = threading.Thread(target=merge)
+        merger.start()
+        time.sleep(0.5)
+        assert merger.is_alive(), "the merge must wait for the co-signature's transaction"
+    merger.join(timeout=10)
+    assert not errors and not merger.is_alive()
+    assert CoSigner.objects.filter(petition=original, phone="+84911000007").exists()

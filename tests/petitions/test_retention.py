@@ -150,3 +150,28 @@ def test_the_citizens_documents_go_with_the_rest(
         petitions_anonymise(now=NOW)
     assert not Document.objects.exists()
     assert stored_files(private_root) == set()
+
+
+def test_the_links_a_partner_sent_with_the_citizens_words_go_too(old_case: Case):
+    from routing.models import ActorKind, EventKind
+
+    event = CaseEvent.objects.create(
+        case=old_case,
+        kind=EventKind.CITIZEN_INFO,
+        actor_kind=ActorKind.CITIZEN,
+        from_state=old_case.state,
+        to_state=old_case.state,
+        note="Ảnh nhà tôi ở link này.",
+        is_public=True,
+        data={
+            "channel": "open311",
+            "partner": 7,
+            "media_urls": ["https://cdn.example/u/nguyen-van-a/house.jpg"],
+            "written_at": "2020-11-23T08:15:00+07:00",
+        },
+        case_version=old_case.version,
+        created_at=LONG_AGO,
+    )
+    petitions_anonymise(now=NOW)
+    event = CaseEvent.objects.get(pk=event.pk)
+    assert (event.note, event.data) == ("", {"channel": "open311", "partner": 7})

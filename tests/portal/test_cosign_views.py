@@ -158,3 +158,34 @@ def test_a_duplicate_links_to_its_original_only_when_that_is_published(
     services.case_mark_duplicate(case_id=duplicate.case.pk, actor=cast.officer, original_id=original.case.pk)
     page = client.get(page_url(duplicate)).content.decode()
     assert page_url(original) in page and 'name="phone"' not in page
+
+
+def test_no_public_page_shows_a_phone_number_or_email_written_in_the_petition(
+    client: Any, submit: Any, cast: Any
+) -> None:
+    title = "Gọi 0912 345 678 hoặc an@example.com về rác"
+    listed = submit(consent_publish=True, title=title).petition
+    answered = submit(consent_publish=True, title=title, text=f"{title}: rác ùn ứ ba ngày nay.").petition
+    advance(answered.case, "pending_approval", cast)
+    services.case_approve(case_id=answered.case.pk, actor=cast.leader)
+    for url in ("/petitions/", f"/petitions/{listed.tracking_code}/", "/statistics/"):
+        page = client.get(url).content.decode()
+        assert "0912 345 678" not in page and "an@example.com" not in page, url
+        assert "về rác" in page, url
+    suggested = client.get("/submit/similar.json", {"title": "Gọi về rác"}).content.decode()
+    assert "về rác" in suggested
+    assert "0912 345 678" not in suggested
+
+
+def test_the_public_list_counts_no_further_than_its_cap(
+    client: Any, submit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import portal.cosign
+
+    monkeypatch.setattr(portal.cosign, "LIST_CAP", 3)
+    monkeypatch.setattr(portal.cosign, "PAGE_SIZE", 2)
+    for number in range(5):
+        submit(consent_publish=True, title=f"Đèn đường hỏng số {number}")
+    page = client.get("/en/petitions/").content.decode()
+    assert "Page 1 of 2" in page  # 3 counted, not 5
+    assert "Đèn đường hỏng số 4" in page and "Đèn đường hỏng số 3" in page  # newest first

@@ -123,6 +123,44 @@ def test_the_proof_lasts_thirty_minutes(
     )
 
 
+def _three_hours_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import petitions.grants
+
+    later = timezone.now().timestamp() + 3 * 3600
+    monkeypatch.setattr(petitions.grants, "time", types.SimpleNamespace(time=lambda: later))
+
+
+def test_a_petition_opened_from_the_list_closes_again_when_the_proof_ends(
+    client: Any, submit: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    petition = submit().petition
+    case_url = reverse("portal:portal-case", kwargs={"code": petition.tracking_code})
+    prove(client, django_capture_on_commit_callbacks)
+    client.get(reverse("portal:portal-my-open", kwargs={"code": petition.tracking_code}))
+    assert "portal/case.html" in [t.name for t in client.get(case_url).templates]
+    # Three hours later, at a shared computer: the history's link asks for the code and phone again.
+    _three_hours_later(monkeypatch)
+    assert granted_ids(client.session) == []
+    assert "portal/track.html" in [t.name for t in client.get(case_url).templates]
+
+
+def test_a_petition_this_browser_filed_stays_open_after_the_proof_ends(
+    client: Any, submit: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from petitions import grants
+
+    petition = submit().petition
+    session = client.session
+    grants.grant(session, petition.pk)  # filed here: for the session's life
+    session.save()
+    prove(client, django_capture_on_commit_callbacks)
+    client.get(reverse("portal:portal-my-open", kwargs={"code": petition.tracking_code}))
+    _three_hours_later(monkeypatch)
+    assert granted_ids(client.session) == [petition.pk]
+
+
 def test_signing_out_forgets_the_phone_and_the_petitions_it_opened(
     client: Any, submit: Any, django_capture_on_commit_callbacks: Any
 ) -> None:

@@ -28,7 +28,7 @@ def test_a_letter_filed_with_the_petition_is_the_petitions_and_its_citizen_downl
     petition = Petition.objects.get()
     document = Document.objects.get()
     assert (document.petition_id, document.event_id, document.pages) == (petition.pk, None, 3)
-    assert document.name == "don thu.pdf" and document.session_key  # staged by this browser
+    assert document.name == "don thu.pdf" and document.session_key == ""  # claimed: no trace of the browser
 
     page = client.get(reverse("portal:portal-case", args=[petition.tracking_code])).content.decode()
     url = reverse("portal:portal-document", args=[petition.tracking_code, document.pk])
