@@ -207,9 +207,18 @@ PORTAL_RATES = {
     "code_send_ip": env_str("RATE_CODE_SEND_IP", "20/h"),
     "code_verify_phone": env_str("RATE_CODE_VERIFY_PHONE", "15/h"),
     "code_verify_ip": env_str("RATE_CODE_VERIFY_IP", "60/h"),
+    # ... and per address and day (many citizens may share one carrier-grade NAT address).
+    "code_send_ip_day": env_str("RATE_CODE_SEND_IP_DAY", "100/d"),
+    "code_verify_ip_day": env_str("RATE_CODE_VERIFY_IP_DAY", "300/d"),
     # Open311 calls without an API key (calls with one count against their partner's own rate).
     "open311_ip": env_str("RATE_OPEN311_IP", "300/h"),
 }
+# Caps on one-time SMS codes over the last 24 hours, counted in the database (petitions.phones), so
+# they hold when the cache is down and the rates above fail open: codes sent to one phone number
+# (both purposes), wrong codes typed for one number, and codes the site sends in all (the SMS bill).
+CODE_SENDS_PER_PHONE_DAY = env_int("CODE_SENDS_PER_PHONE_DAY", 10, minimum=1)
+CODE_TRIES_PER_PHONE_DAY = env_int("CODE_TRIES_PER_PHONE_DAY", 20, minimum=1)
+CODE_SENDS_PER_DAY = env_int("CODE_SENDS_PER_DAY", 5000, minimum=1)
 #: Who Open311 partners write to (for an API key, or help), shown in /open311/discovery.json.
 OPEN311_CONTACT = env_str("OPEN311_CONTACT", "")
 #: A submission faster than this after the form was shown is a bot (seconds).

@@ -116,6 +116,13 @@ class Notification(models.Model):
                 name="notification_due_idx",
                 condition=Q(status__in=["pending", "sending"]),
             ),
+            # The daily purge of one-time codes' SMS (``petitions.phones.phone_challenges_purge``)
+            # reads a window of days of them; without it, that is a scan of every message ever sent.
+            models.Index(
+                fields=["created_at"],
+                name="notification_phone_code_idx",
+                condition=Q(template="phone_code"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,6 +42,11 @@ CITIZEN_KINDS = {str(kind.value) for kind in CITIZEN_EVENT_KINDS}
 
 #: Its text holds a one-time code until it is sent.
 PHONE_CODE_TEMPLATE = "phone_code"
+#: How long a one-time code is valid (``petitions.phones.CODE_TTL`` is this value). Its SMS is not
+#: sent after that, and its text is masked: a code the citizen can no longer use is not kept.
+PHONE_CODE_TTL = dt.timedelta(minutes=5)
+#: What stands in the text for a code that is masked.
+MASKED_CODE = "······"
 #: A one-time code in a message's text (masked once the message has left).
 _ONE_TIME_CODE = re.compile(r"\b[0-9]{6}\b")
 
@@ -363,6 +368,8 @@ class DrainReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    #: One-time codes not sent in time, cancelled unsent (``phone_codes_expire``).
+    expired: int = 0
 
 
 def _due(now: dt.datetime) -> Any:
@@ -398,8 +405,39 @@ def _kept_body(row: Notification) -> str:
     """What is kept of a message's text once it has left: no secret link, no one-time code."""
     body = _SECRET_LINK.sub("/t/…/", row.body)
     if row.template == PHONE_CODE_TEMPLATE:
-        body = _ONE_TIME_CODE.sub("······", body)
+        body = _ONE_TIME_CODE.sub(MASKED_CODE, body)
     return body
+
+
+def phone_codes_expire(*, now: dt.datetime, since: dt.datetime | None = None) -> int:
+    """Cancel the one-time codes still waiting to be sent ``PHONE_CODE_TTL`` after they were written.
+
+    Their code no longer works, so they are not sent, and their text is masked as if they had been
+    (the drain does this on each run; the daily purge, ``petitions.phones.phone_challenges_purge``,
+    with ``since``, as a backstop). Rows being sent under a live lease are left to their drain.
+    Returns how many were cancelled.
+    """
+    waiting = Notification.objects.filter(
+        Q(status=Status.PENDING) | Q(status=Status.SENDING, lease_until__lt=now),
+        # Repeated for the planner: the drain's partial index holds exactly these rows.
+        status__in=[Status.PENDING, Status.SENDING],
+        template=PHONE_CODE_TEMPLATE,
+        created_at__lt=now - PHONE_CODE_TTL,
+    )
+    if since is not None:
+        waiting = waiting.filter(created_at__gte=since)
+    cancelled = 0
+    for row in waiting.order_by().only("pk", "template", "body"):
+        # The status condition again: a drain may have claimed the row since it was read.
+        cancelled += Notification.objects.filter(
+            Q(status=Status.PENDING) | Q(status=Status.SENDING, lease_until__lt=now), pk=row.pk
+        ).update(
+            status=Status.FAILED,
+            last_error="cancelled: the code expired before it was sent",
+            lease_until=None,
+            body=_kept_body(row),
+        )
+    return cancelled
 
 
 def _send(row: Notification) -> None:
@@ -424,6 +462,7 @@ def drain(
 ) -> DrainReport:
     """Send due notifications in batches until none is left (or ``max_batches``)."""
     report = DrainReport()
+    report.expired = phone_codes_expire(now=now or timezone.now())
     for _batch in range(max_batches):
         moment = now or timezone.now()
         rows = _claim(moment, batch_size)
@@ -456,11 +495,15 @@ def drain(
                     )
                 else:
                     report.retried += 1
+                    retry_at = timezone.now() + backoff(row.attempts)
+                    if row.template == PHONE_CODE_TEMPLATE:
+                        # Wake the drain when the code expires at the latest: it then cancels it.
+                        retry_at = min(retry_at, row.created_at + PHONE_CODE_TTL)
                     _finish(
                         row,
                         status=Status.PENDING,
                         last_error=f"{kind}: {exc}"[:500],
-                        next_attempt_at=timezone.now() + backoff(row.attempts),
+                        next_attempt_at=retry_at,
                         lease_until=None,
                     )
                 logger.info("notification %s will be retried (%s)", row.pk, kind)

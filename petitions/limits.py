@@ -8,9 +8,14 @@ its key is the value the look-up itself reads (``normalize_phone``, ``normalize_
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
@@ -98,45 +103,101 @@ def add_info_wait(request: HttpRequest, code: str) -> int | None:
 #: Codes sent to one phone number, and sent from one client address, whatever the purpose.
 CODE_SEND_PHONE_GROUP = "phone-code-send-phone"
 CODE_SEND_CLIENT_GROUP = "phone-code-send-ip"
+CODE_SEND_CLIENT_DAY_GROUP = "phone-code-send-ip-day"
 #: Codes tried for one phone number, and from one client address.
 CODE_VERIFY_PHONE_GROUP = "phone-code-verify-phone"
 CODE_VERIFY_CLIENT_GROUP = "phone-code-verify-ip"
+CODE_VERIFY_CLIENT_DAY_GROUP = "phone-code-verify-ip-day"
+
+
+def _raw_address(request: HttpRequest) -> str:
+    """The client address where ``RATELIMIT_IP_META_KEY`` says it is (django-ratelimit's rules)."""
+    where: str | Callable[[HttpRequest], str] | None = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    if not where:
+        raw: Any = request.META.get("REMOTE_ADDR")
+    elif callable(where):
+        raw = where(request)
+    elif "." in where:
+        raw = import_string(where)(request)
+    else:
+        raw = request.META.get(where)
+    if not raw:
+        raise ImproperlyConfigured(
+            f"No client address in {where or 'REMOTE_ADDR'}: set RATELIMIT_IP_META_KEY to the header "
+            "the proxy fills (docs/operations.md)"
+        )
+    return str(raw).strip()
+
+
+def client_address_key(raw: str) -> str:
+    """One key per client: an IPv4 address as it is, an IPv6 address by its network.
+
+    The masks are django-ratelimit's settings (``RATELIMIT_IPV4_MASK``, 32, and
+    ``RATELIMIT_IPV6_MASK``, 64), and the key is written as its ``key="ip"`` writes it (the
+    network's first address, compressed), so that a count kept here and one kept by a view's
+    ``@ratelimit(key="ip")`` fall on the same key. One IPv6 client usually holds a whole /64: by
+    its full address it would have 2^64 budgets. An IPv4 address mapped into IPv6
+    (``::ffff:198.51.100.7``, a dual-stack socket) is that IPv4 address (django-ratelimit would
+    put every such client in one /64).
+    """
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"The client address {raw[:64]!r} is not an IP address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        mask = int(getattr(settings, "RATELIMIT_IPV6_MASK", 64))
+    else:
+        mask = int(getattr(settings, "RATELIMIT_IPV4_MASK", 32))
+    return str(ipaddress.ip_network(f"{address}/{mask}", strict=False).network_address)
 
 
 def client_rate_key(request: HttpRequest) -> str:
-    """The client's address as django-ratelimit's ``key="ip"`` reads it (an IPv6 address by its /64).
+    """The client's address as a rate-limit key (``client_address_key``), read as ``key="ip"`` reads it.
 
-    The same function as the portal's other per-address limits, so that one client is one key
-    however its address is written (``::ffff:…``, leading zeros, another address of its /64).
+    The views pass it to ``petitions.phones``, which counts codes sent and tried per address.
     """
-    from django_ratelimit.core import _get_ip  # the function behind ``key="ip"``
-
-    return str(_get_ip(request))
+    return client_address_key(_raw_address(request))
 
 
-def _count(*, group: str, value: str, rate_name: str) -> int | None:
-    # Counted outside a view (``petitions.phones``): django-ratelimit needs a request only to
-    # compute keys, and these keys are computed here.
+def _count(*, group: str, value: str, rate_name: str, client: str) -> int | None:
+    # Counted in a service (``petitions.phones``), not a view: django-ratelimit's public
+    # ``get_usage`` takes a request, and with a callable key and ``method=ALL`` it reads nothing
+    # from it. The request given stands for the client, should that ever change.
+    request = HttpRequest()
+    request.META["REMOTE_ADDR"] = client
     return _wait(
-        HttpRequest(), group=group, value=value, rate=str(settings.PORTAL_RATES[rate_name]), increment=True
+        request, group=group, value=value, rate=str(settings.PORTAL_RATES[rate_name]), increment=True
     )
+
+
+def _longest(*waits: int | None) -> int | None:
+    counted = [wait for wait in waits if wait]
+    return max(counted) if counted else None
 
 
 def phone_code_send_wait(*, phone: str, client: str) -> int | None:
     """Count a code sent to ``phone`` (E.164) for ``client``; seconds to wait when one is too many, else None.
 
-    Both budgets are counted on every try, so a client cycling through numbers and numbers
-    asked for from many addresses are both held back.
+    Every budget is counted on every try, so a client cycling through numbers and numbers
+    asked for from many addresses are both held back. These counts live in the cache and lapse
+    when it is down (``RATELIMIT_FAIL_OPEN``); the daily caps per phone and the site's daily
+    budget are counted in the database (``petitions.phones``).
     """
-    by_client = _count(group=CODE_SEND_CLIENT_GROUP, value=client, rate_name="code_send_ip")
-    by_phone = _count(group=CODE_SEND_PHONE_GROUP, value=phone, rate_name="code_send_phone")
-    waits = [wait for wait in (by_client, by_phone) if wait]
-    return max(waits) if waits else None
+    return _longest(
+        _count(group=CODE_SEND_CLIENT_GROUP, value=client, rate_name="code_send_ip", client=client),
+        _count(group=CODE_SEND_CLIENT_DAY_GROUP, value=client, rate_name="code_send_ip_day", client=client),
+        _count(group=CODE_SEND_PHONE_GROUP, value=phone, rate_name="code_send_phone", client=client),
+    )
 
 
 def phone_code_verify_wait(*, phone: str, client: str) -> int | None:
     """Count a code tried for ``phone`` (E.164) from ``client``; seconds to wait when one is too many, else None."""
-    by_client = _count(group=CODE_VERIFY_CLIENT_GROUP, value=client, rate_name="code_verify_ip")
-    by_phone = _count(group=CODE_VERIFY_PHONE_GROUP, value=phone, rate_name="code_verify_phone")
-    waits = [wait for wait in (by_client, by_phone) if wait]
-    return max(waits) if waits else None
+    return _longest(
+        _count(group=CODE_VERIFY_CLIENT_GROUP, value=client, rate_name="code_verify_ip", client=client),
+        _count(
+            group=CODE_VERIFY_CLIENT_DAY_GROUP, value=client, rate_name="code_verify_ip_day", client=client
+        ),
+        _count(group=CODE_VERIFY_PHONE_GROUP, value=phone, rate_name="code_verify_phone", client=client),
+    )

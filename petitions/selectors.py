@@ -41,14 +41,19 @@ def petitions_filed_with(*, phone: str, limit: int = MY_PETITIONS_LIMIT) -> list
     )
 
 
+#: States in which no petition is shown publicly: not yet accepted by a unit (nobody has read it:
+#: it may be abusive or name people), not accepted at all, or withdrawn by its citizen.
+UNPUBLISHED_STATES = (CaseState.SUBMITTED, CaseState.REJECTED, CaseState.WITHDRAWN)
+
+
 def published() -> Q:
-    """Petitions shown publicly: their citizen consented to publication and did not withdraw them."""
-    return Q(consent_publish=True) & ~Q(case__state=CaseState.WITHDRAWN)
+    """Petitions shown publicly: their citizen consented, and a unit accepted them (and they stand)."""
+    return Q(consent_publish=True) & ~Q(case__state__in=UNPUBLISHED_STATES)
 
 
 def petition_is_published(petition: Petition) -> bool:
     """``published()`` for one petition whose case is loaded."""
-    return bool(petition.consent_publish) and petition.case.state != CaseState.WITHDRAWN
+    return bool(petition.consent_publish) and petition.case.state not in UNPUBLISHED_STATES
 
 
 def published_petition(code: str) -> Petition | None:

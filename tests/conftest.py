@@ -258,6 +258,8 @@ def advance(case: Case, state: str, cast: Cast) -> Case:
         "duplicate": ["duplicate"],
         "withdrawn": ["withdraw"],
     }[state]
+    if path[:1] == ["accept"] and Case.objects.filter(pk=case.pk, state=CaseState.IN_PROGRESS).exists():
+        path = path[1:]  # accepted already
     for step in path:
         if step == "accept":
             services.case_accept(case_id=case.pk, actor=cast.officer)

@@ -10,9 +10,10 @@ from playwright.sync_api import Page, expect
 from notifications.models import Notification
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category, CoSigner
+from routing.models import CaseState
 from tests.browser.conftest import NewContext, Screenshot, t
 from tests.browser.test_map_point import _assert_no_axe_violations
-from tests.conftest import Tree, file_petition
+from tests.conftest import Tree, file_petition, shape
 
 
 def _code_sent_to(phone: str) -> str:
@@ -65,6 +66,7 @@ def test_a_citizen_sees_their_petitions_after_an_sms_code(
 
 def test_the_phone_code_pages_have_no_accessibility_violations(new_context: NewContext, portal: Tree) -> None:
     petition = _file(portal, consent_publish=True)
+    shape(petition.case, state=CaseState.IN_PROGRESS)  # accepted by its unit: published
     page = new_context().new_page()
     for url in ("/my/", "/petitions/", f"/petitions/{petition.tracking_code}/"):
         page.goto(url)
@@ -82,6 +84,7 @@ def test_a_citizen_cosigns_a_published_petition_on_a_phone(
     new_context: NewContext, portal: Tree, screenshot: Screenshot
 ) -> None:
     petition = _file(portal, consent_publish=True)
+    shape(petition.case, state=CaseState.IN_PROGRESS)  # accepted by its unit: published
     page = new_context(java_script_enabled=False).new_page()
     page.goto("/petitions/")
     page.get_by_role("link", name=petition.title).click()

@@ -13,6 +13,7 @@ from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import CoSigner, Petition, PhoneChallenge
 from routing import services
 from tests.conftest import advance
+from tests.petitions.test_cosign import accepted
 
 
 def page_url(petition: Petition, name: str = "portal-petition") -> str:
@@ -31,9 +32,9 @@ def code_sent(to: str) -> str:
 
 @pytest.fixture
 def published(submit: Any) -> Petition:
-    return submit(
-        consent_publish=True, text="Rác ùn ứ ba ngày nay. Gọi tôi: 0912 345 678 hoặc an@example.vn."
-    ).petition
+    return accepted(
+        submit(consent_publish=True, text="Rác ùn ứ ba ngày nay. Gọi tôi: 0912 345 678 hoặc an@example.vn.")
+    )
 
 
 def test_a_citizen_cosigns_a_published_petition_with_an_sms_code(
@@ -77,7 +78,20 @@ def test_a_petition_not_published_has_no_public_page_and_cannot_be_cosigned(
     assert not PhoneChallenge.objects.exists()
 
 
-@pytest.mark.parametrize("state", ["closed", "rejected"])
+def test_a_rejected_petition_is_not_public(client: Any, submit: Any, cast: Any) -> None:
+    petition = advance(submit(consent_publish=True).petition.case, "rejected", cast).petition
+    assert client.get(page_url(petition)).status_code == 404
+    assert client.post(page_url(petition, "portal-cosign"), {"phone": "0987654321"}).status_code == 404
+    assert not PhoneChallenge.objects.exists()
+
+
+def test_a_petition_no_unit_accepted_yet_is_not_public(client: Any, submit: Any) -> None:
+    waiting = submit(consent_publish=True, title="Chưa ai đọc phản ánh này").petition
+    assert client.get(page_url(waiting)).status_code == 404
+    assert "Chưa ai đọc phản ánh này" not in client.get("/petitions/").content.decode()
+
+
+@pytest.mark.parametrize("state", ["closed"])
 def test_a_petition_that_ended_shows_no_form_and_refuses_a_cosignature(
     state: str, client: Any, submit: Any, cast: Any
 ) -> None:
@@ -105,7 +119,7 @@ def test_the_citizen_who_filed_it_is_told_once_the_code_proves_the_number(
 def test_a_code_sent_for_one_petition_does_not_cosign_another(
     client: Any, published: Petition, submit: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    other = submit(consent_publish=True, title="Đèn đường hỏng").petition
+    other = accepted(submit(consent_publish=True, title="Đèn đường hỏng"))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(page_url(published, "portal-cosign"), {"phone": "0987654321"})
     response = client.post(page_url(other, "portal-cosign-confirm"), {"code": code_sent("+84987654321")})
@@ -127,7 +141,7 @@ def test_a_wrong_code_is_reported_on_its_field(
 def test_the_list_shows_open_published_petitions_with_their_cosigners_in_bounded_queries(
     client: Any, submit: Any, cast: Any, django_assert_max_num_queries: Any
 ) -> None:
-    shown = submit(consent_publish=True, title="Cống tắc đường Lý Thái Tổ").petition
+    shown = accepted(submit(consent_publish=True, title="Cống tắc đường Lý Thái Tổ"))
     Petition.objects.filter(pk=shown.pk).update(cosigner_count=7)
     hidden = submit(title="Không công khai").petition
     ended = advance(submit(consent_publish=True, title="Đã bị từ chối").petition.case, "rejected", cast)
@@ -136,7 +150,7 @@ def test_the_list_shows_open_published_petitions_with_their_cosigners_in_bounded
     assert shown.title in page and "7 người cùng kiến nghị" in page
     assert hidden.title not in page and ended.petition.title not in page
     for n in range(25):
-        submit(consent_publish=True, title=f"Phản ánh công khai {n}")
+        accepted(submit(consent_publish=True, title=f"Phản ánh công khai {n}"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(reverse("portal:portal-petitions")).content.decode()
     assert "Trang 1/2" in page
@@ -153,7 +167,7 @@ def test_the_response_shows_on_the_public_page_and_statistics_link_to_it(
 def test_a_duplicate_links_to_its_original_only_when_that_is_published(
     client: Any, submit: Any, cast: Any
 ) -> None:
-    original = submit(consent_publish=True, phone="0911000001").petition
+    original = accepted(submit(consent_publish=True, phone="0911000001"))
     duplicate = submit(consent_publish=True, phone="0911000002", title="Trùng").petition
     services.case_mark_duplicate(case_id=duplicate.case.pk, actor=cast.officer, original_id=original.case.pk)
     page = client.get(page_url(duplicate)).content.decode()
@@ -164,7 +178,7 @@ def test_no_public_page_shows_a_phone_number_or_email_written_in_the_petition(
     client: Any, submit: Any, cast: Any
 ) -> None:
     title = "Gọi 0912 345 678 hoặc an@example.com về rác"
-    listed = submit(consent_publish=True, title=title).petition
+    listed = accepted(submit(consent_publish=True, title=title))
     answered = submit(consent_publish=True, title=title, text=f"{title}: rác ùn ứ ba ngày nay.").petition
     advance(answered.case, "pending_approval", cast)
     services.case_approve(case_id=answered.case.pk, actor=cast.leader)
@@ -185,7 +199,7 @@ def test_the_public_list_counts_no_further_than_its_cap(
     monkeypatch.setattr(portal.cosign, "LIST_CAP", 3)
     monkeypatch.setattr(portal.cosign, "PAGE_SIZE", 2)
     for number in range(5):
-        submit(consent_publish=True, title=f"Đèn đường hỏng số {number}")
+        accepted(submit(consent_publish=True, title=f"Đèn đường hỏng số {number}"))
     page = client.get("/en/petitions/").content.decode()
     assert "Page 1 of 2" in page  # 3 counted, not 5
     assert "Đèn đường hỏng số 4" in page and "Đèn đường hỏng số 3" in page  # newest first
