@@ -17,7 +17,13 @@ from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from api.fields import JsonBooleanField, JsonCharField, JsonFloatField, JsonRegexField
 from api.presenters import case_documents
-from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from petitions.models import (
+    ADDRESS_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    ReceivedVia,
+)
 from routing.models import ActorKind, CaseState, EventKind, Level
 from routing.services import NOTE_MAX_LENGTH
 
@@ -438,6 +444,19 @@ class CaseDetailSerializer(CaseSummarySerializer):
     text = serializers.CharField(source="petition.text")
     province = UnitRefSerializer(source="petition.province")
     channel = serializers.CharField(source="petition.channel")
+    received_via = NullableChoiceField(
+        source="petition.received_via",
+        choices=ReceivedVia.choices,
+        help_text="How the unit received a petition an officer entered (letter, phone...); null otherwise.",
+    )
+    received_at = serializers.DateTimeField(
+        source="petition.received_at",
+        allow_null=True,
+        help_text="When the unit received it; its deadlines count from then. Null unless entered by an officer.",
+    )
+    late_entry_reason = serializers.CharField(
+        source="petition.late_entry_reason", help_text="Why it was entered days after it was received."
+    )
     target_level = NullableChoiceField(source="petition.target_level", choices=Level.choices)
     latitude = serializers.FloatField(source="petition.latitude", allow_null=True)
     longitude = serializers.FloatField(source="petition.longitude", allow_null=True)
@@ -448,6 +467,9 @@ class CaseDetailSerializer(CaseSummarySerializer):
     resolution_due_at = serializers.DateTimeField(allow_null=True)
     agency_due_at = serializers.DateTimeField(allow_null=True)
     feedback_due_at = serializers.DateTimeField(allow_null=True)
+    citizen_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="While the unit waits for the citizen's answer: when the window ends."
+    )
     extension_used = serializers.BooleanField()
     agency_name = serializers.CharField()
     response_text = serializers.CharField(help_text="The drafted or published response.")

@@ -201,6 +201,8 @@ class OfficerPetitionForm(PetitionForm):
         self.fields["text"].label = _("What happened, and what does the citizen propose?")
         self.fields["is_anonymous"].label = _("The citizen does not want their name recorded")
         self.fields["phone"].help_text = _("The citizen receives the tracking code by SMS at this number.")
+        # The hint names the anonymity box as this form labels it.
+        self.fields["submitter_name"].help_text = self._name_hint()
         self.fields["consent_publish"].label = _(
             "The citizen agrees that the petition and its response may be published on the portal, without name "
             "or contact details (others can then co-sign it)."

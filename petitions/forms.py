@@ -37,6 +37,14 @@ class MultipleImageField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def photos_hint() -> str:
+    """What photos a form takes, in the active language (formatted per request)."""
+    return _("Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each.") % {
+        "count": MAX_ATTACHMENTS,
+        "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+
+
 class MultipleDocumentField(MultipleImageField):
     """Several PDF documents in one input (each checked by ``petitions.pdfs.check_pdf`` when staged)."""
 
@@ -167,12 +175,7 @@ class PetitionForm(forms.Form):
         commune_field.widget.attrs["data-choose"] = str(_("— choose a commune, ward or special zone —"))
         self.fields["submitter_name"].help_text = self._name_hint()
         # Formatted per request, so it follows the active language.
-        self.fields["photos"].help_text = _(
-            "Up to %(count)s photos, JPEG, PNG or WebP, %(megabytes)s MB each."
-        ) % {
-            "count": MAX_ATTACHMENTS,
-            "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
-        }
+        self.fields["photos"].help_text = photos_hint()
 
     def _name_hint(self) -> str:
         """When the name, marked required, may be left out: anonymous petitions, in the topics that allow them."""

@@ -10,7 +10,7 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from petitions.forms import MultipleDocumentField, MultipleImageField, PetitionForm
+from petitions.forms import MultipleDocumentField, MultipleImageField, PetitionForm, photos_hint
 from petitions.forms import add_service_errors as add_service_errors
 from petitions.forms import commune_choices as commune_choices
 from petitions.forms import province_choices as province_choices
@@ -128,8 +128,12 @@ class AddInfoForm(forms.Form):
     photos = MultipleImageField(label=_("Photos (optional)"), required=False)
     documents = MultipleDocumentField(label=_("Documents (optional)"), required=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].help_text = photos_hint()
 
-class AnswerForm(forms.Form):
+
+class AnswerForm(AddInfoForm):
     """The citizen's answer to the handling unit's question."""
 
     text = forms.CharField(
@@ -138,8 +142,6 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": _("Write your answer.")},
     )
-    photos = MultipleImageField(label=_("Photos (optional)"), required=False)
-    documents = MultipleDocumentField(label=_("Documents (optional)"), required=False)
 
 
 class WithdrawForm(forms.Form):

@@ -30,8 +30,6 @@ from notifications.routes import track_socket
 from notifications.texts import tracking_url
 from petitions import grants
 from petitions.attachments import (
-    attachment_stage,
-    document_stage,
     staging_key,
 )
 from petitions.downloads import attachment_response, document_response
@@ -78,8 +76,6 @@ from routing.geodata import commune_nearest
 from routing.models import ADD_INFO_STATES, Case, CaseState, EventKind, Level, Unit
 from routing.selectors import case_public_events
 from routing.services import (
-    CITIZEN_INFO_MAX_DOCUMENTS,
-    CITIZEN_INFO_MAX_PHOTOS,
     case_citizen_add_info,
     case_citizen_answer,
     case_citizen_feedback,
@@ -446,8 +442,14 @@ def submitted(request: HttpRequest) -> HttpResponse:
 def track(request: HttpRequest) -> HttpResponse:
     """Find a petition by tracking code and the phone number used."""
     # Every try counts against the code, found or not: a form gives no token to poll with.
-    if request.method == "POST" and track_code_wait(request, request.POST.get("code", "")):
-        raise Ratelimited
+    if request.method == "POST" and (wait := track_code_wait(request, request.POST.get("code", ""))):
+        # The code is public (published petitions, Open311): someone may have guessed at it. The
+        # citizen still has the link in their SMS, and "My petitions" with a code sent to their phone.
+        response = render(
+            request, "portal/429.html", {"code_locked": True, "wait_minutes": -(-wait // 60)}, status=429
+        )
+        response["Retry-After"] = str(wait)
+        return response
     form = TrackLookupForm(request.POST or None)
     not_found = False
     if request.method == "POST" and form.is_valid():
@@ -486,6 +488,11 @@ def _citizen_may(case: Case, petition: Petition, transition: str) -> bool:
     return can_proceed(method) and has_transition_perm(method, citizen)
 
 
+def _with_response(document: Any) -> bool:
+    """A document the unit published with its response (it moved to the public approve event)."""
+    return document.event is not None and document.event.kind == EventKind.APPROVE
+
+
 def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
     case: Case = petition.case
     events = list(case_public_events(case))
@@ -493,13 +500,16 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
     # The rule for the link (docs/architecture.md, "Citizen portal"): an ended case is read-only;
     # past the retention period its photos and the citizen's details are no longer shown.
     past_retention = petition_past_retention(petition)
+    documents = [] if past_retention else list(petition.documents.for_citizen().select_related("event"))
     return {
         "petition": petition,
         "case": case,
         "status": wording.status_sentence(case),
         "timeline": [(event, wording.event_sentence(event)) for event in events],
         "photos": [] if past_retention else list(petition.attachments.all()),
-        "documents": [] if past_retention else list(petition.documents.for_citizen()),
+        # The citizen's own PDFs with the petition; the unit's (the signed reply letter) with the response.
+        "documents": [d for d in documents if not _with_response(d)],
+        "response_documents": [d for d in documents if _with_response(d)],
         # Phone numbers and emails written into the petition go with the rest (as the nightly
         # anonymisation rewrites them).
         "petition_title": redact(petition.title) if past_retention else petition.title,
@@ -611,17 +621,6 @@ def _open_question(events: list[Any], case: Case) -> Any:
     return next((event for event in reversed(events) if event.kind == EventKind.ASK_CITIZEN), None)
 
 
-def _staged_uploads(request: HttpRequest, form: Any, session_key: str) -> list[str]:
-    """Stage a valid form's photos (re-encoded, like the petition's); an unreadable one is the form's error."""
-    tokens: list[str] = []
-    try:
-        for upload in form.cleaned_data["photos"][: CITIZEN_INFO_MAX_PHOTOS + 1]:
-            tokens.append(attachment_stage(upload=upload, session_key=session_key).upload_token)
-    except ValidationError as exc:
-        form.add_error("photos", exc)
-    return tokens
-
-
 @require_POST
 @ratelimit(group="portal-feedback", key="ip", rate=_rate("feedback_ip"))
 def add_info(request: HttpRequest, code: str) -> HttpResponse:
@@ -646,16 +645,22 @@ def answer(request: HttpRequest, code: str) -> HttpResponse:
 def _citizen_words(
     request: HttpRequest, code: str, form: Any, context_key: str, service: Any
 ) -> HttpResponse:
-    """Text, photos and documents from the citizen to the service (the files checked and staged first)."""
+    """Text, photos and documents from the citizen to the service (the files checked and staged first).
+
+    Files are staged even when something else in the form is wrong, and the page sends them back
+    (``form.staged``, ``form.staged_documents``): the citizen never chooses them again.
+    """
     session_key = _session_key(request)
-    tokens = _staged_uploads(request, form, session_key) if form.is_valid() else []
-    documents: list[str] = []
-    if form.is_valid():
-        try:
-            for upload in form.cleaned_data["documents"][: CITIZEN_INFO_MAX_DOCUMENTS + 1]:
-                documents.append(document_stage(upload=upload, session_key=session_key).upload_token)
-        except ValidationError as exc:
-            form.add_error("documents", exc)
+    form.is_valid()  # fills cleaned_data: the files of a form with errors elsewhere are staged too
+    files = form_files_stage(
+        sent=request.POST,
+        photos=form.cleaned_data.get("photos") or [],
+        documents=form.cleaned_data.get("documents") or [],
+        session_key=session_key,
+    )
+    for field, refused in files.errors.items():
+        form.add_error(field, refused)
+    form.staged, form.staged_documents = files.photos, files.documents
     return _citizen_action(
         request,
         code,
@@ -665,8 +670,8 @@ def _citizen_words(
             case_id=petition.case.pk,
             actor=CitizenActor(petition_id=petition.pk),
             text=data["text"],
-            attachment_tokens=tokens,
-            document_tokens=documents,
+            attachment_tokens=files.photo_tokens,
+            document_tokens=files.document_tokens,
             session_key=session_key,
         ),
     )

@@ -17,6 +17,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -208,6 +209,21 @@ class SubmitResponseForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].initial = self.case.response_text
+        _warn_if_public(self)
+
+
+def _warn_if_public(form: ActionForm) -> None:
+    """Say it when the response will be public: its citizen agreed to publish the petition and response."""
+    if form.case.petition.consent_publish:
+        field = form.fields["text"]
+        field.help_text = format_lazy(
+            "{} {}",
+            field.help_text,
+            gettext_lazy(
+                "Its citizen agreed to publication: this text will be shown on the public pages. "
+                "Leave out names, addresses and phone numbers."
+            ),
+        )
 
 
 class ApproveForm(ActionForm):
@@ -220,13 +236,14 @@ class ApproveForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=gettext_lazy(
             "Edit the draft here if it needs it: the citizen reads this text, and the officer's draft "
-            "stays in the internal timeline. Left empty, the draft is published as written."
+            "stays in the internal timeline."
         ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text"].initial = self.case.response_text
+        _warn_if_public(self)
 
 
 class SendBackForm(ActionForm):

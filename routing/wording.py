@@ -25,9 +25,20 @@ def status_sentence(case: Case) -> str:
     unit = case.unit.name
     due = deadline_words(case.due_at)
     state = case.state
+    late = case.due_at is not None and case.due_at < timezone.now()
     if state == CaseState.SUBMITTED:
+        if late:
+            return _("Waiting for %(unit)s to review it. This was due by %(due)s and is late.") % {
+                "unit": unit,
+                "due": due,
+            }
         return _("Waiting for %(unit)s to review it, by %(due)s.") % {"unit": unit, "due": due}
     if state == CaseState.IN_PROGRESS:
+        if late:
+            return _("%(unit)s is handling it. The response was due by %(due)s and is late.") % {
+                "unit": unit,
+                "due": due,
+            }
         return _("%(unit)s is handling it. The response is due by %(due)s.") % {"unit": unit, "due": due}
     if state == CaseState.AWAITING_AGENCY:
         return _("%(unit)s is waiting for input from another agency (%(agency)s).") % {
@@ -92,6 +103,11 @@ def event_sentence(event: CaseEvent) -> str:
             else _("You added information.")
         )
     if kind == EventKind.SUBMITTED:
+        received = event.data.get("received_at")
+        if received:
+            # Entered by an officer from a letter, a call or a visit: when the unit received it.
+            when = formats.date_format(timezone.localtime(dt.datetime.fromisoformat(received)), "d/m/Y")
+            return _("Petition received on %(date)s and sent to %(unit)s.") % {"date": when, "unit": to_unit}
         return _("Petition received and sent to %(unit)s.") % {"unit": to_unit}
     if kind == EventKind.ACCEPT:
         return _("Accepted for handling by %(unit)s.") % {"unit": to_unit}

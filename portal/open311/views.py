@@ -197,7 +197,7 @@ def open311_view(*methods: str, key_required_for: tuple[str, ...] = ()) -> Calla
                 return _too_many(fmt, wait)
             if key is None and request.method in key_required_for:
                 # GeoReport v2: "403 - api_key was not provided or is invalid".
-                return error_response(fmt, 403, _("api_key: an API key is needed to file requests."))
+                return error_response(fmt, 403, _("api_key: an API key is needed to send this."))
             response = view(request, *args, fmt=fmt, key=key, **kwargs)
             if key is not None:
                 # The answer may hold what only this partner may read.

@@ -223,3 +223,30 @@ def test_the_case_says_how_many_citizens_co_signed_it(client_for: Clients, cast:
     client = client_for(cast.officer)
     assert client.get(f"/api/v1/cases/{case.pk}/").json()["cosigners"] == 4
     assert [row["cosigners"] for row in client.get("/api/v1/cases/").json()["results"]] == [4]
+
+
+def test_an_officer_entered_case_says_how_and_when_it_was_received(
+    client_for: Clients, cast: Cast, submit: Any
+) -> None:
+    import datetime as dt
+
+    from petitions.models import Channel
+    from petitions.services import Receipt
+
+    received = timezone.now() - dt.timedelta(days=5)
+    case = submit(
+        channel=Channel.OFFICER,
+        entered_by=cast.officer,
+        received=Receipt(via="letter", at=received, late_reason="Văn thư chuyển chậm."),
+    ).petition.case
+    body = client_for(cast.officer).get(f"/api/v1/cases/{case.pk}/").json()
+    assert (body["received_via"], body["late_entry_reason"]) == ("letter", "Văn thư chuyển chậm.")
+    assert dt.datetime.fromisoformat(body["received_at"]) == received
+    web = client_for(cast.officer).get(f"/api/v1/cases/{submit().petition.case.pk}/").json()
+    assert (web["received_via"], web["received_at"], web["citizen_due_at"]) == (None, None, None)
+
+
+def test_a_case_waiting_for_the_citizen_says_until_when(client_for: Clients, cast: Cast, case: Case) -> None:
+    advance(case, "awaiting_citizen", cast)
+    body = client_for(cast.officer).get(f"/api/v1/cases/{case.pk}/").json()
+    assert body["state"] == "awaiting_citizen" and body["citizen_due_at"] is not None

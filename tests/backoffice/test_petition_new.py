@@ -68,7 +68,10 @@ def test_the_citizens_name_is_marked_required_as_on_the_portal(client, cast, db)
     body = client.get("/en" + URL).content.decode()
     label = body[body.index('<label for="id_submitter_name">') :]
     assert label[: label.index("</label>")].endswith('<span class="req">(required)</span>')
-    assert "Send without my name" in body
+    # The hint names the anonymity box as this form labels it, not as the portal does.
+    hint = body[body.index('id="id_submitter_name_helptext"') :]
+    assert "The citizen does not want their name recorded" in hint[: hint.index("</")]
+    assert "Send without my name" not in body
 
 
 def test_every_error_is_reported_at_once(client, cast, tree, category):
@@ -205,3 +208,29 @@ def test_a_pdf_with_active_content_is_refused_on_the_officers_form(client, cast,
     assert response.status_code == 400
     assert "This PDF contains JavaScript, which we do not accept." in response.content.decode()
     assert not Petition.objects.exists()
+
+
+def test_the_citizen_reads_when_the_letter_was_received_and_that_the_review_is_late(client, cast, tree, category):
+    import datetime as dt
+
+    from django.test import Client
+
+    client.force_login(cast.officer)
+    received = timezone.localtime() - dt.timedelta(days=16)
+    client.post(
+        URL,
+        _data(
+            tree,
+            category,
+            received_via="letter",
+            received_at=received.strftime("%Y-%m-%dT%H:%M"),
+            late_entry_reason="Văn thư chuyển đến chậm.",
+        ),
+    )
+    petition = Petition.objects.get()
+    citizen = Client()
+    assert citizen.post("/en/track/", {"code": petition.tracking_code, "phone": "0913222333"}).status_code == 302
+    page = citizen.get(f"/en/track/{petition.tracking_code}/").content.decode()
+    assert f"{received:%d/%m/%Y %H:%M} · Letter" in page
+    assert f"Petition received on {received:%d/%m/%Y} and sent to" in page
+    assert "and is late." in page  # 16 days: past the 3 working days to review it

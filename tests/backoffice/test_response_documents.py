@@ -62,7 +62,12 @@ def test_the_reply_letter_reaches_the_citizen_only_once_the_response_is_approved
     document.refresh_from_db()
     approved = CaseEvent.objects.get(case=case, kind=EventKind.APPROVE)
     assert document.event_id == approved.pk and approved.is_public
-    assert download in citizen.get(page_url).content.decode()
+    page = citizen.get(page_url).content.decode()
+    # In the response's panel, not among the citizen's own files.
+    start = page.index('class="panel response-panel"')
+    response_panel = page[start : page.index("</section>", start)]
+    assert download in response_panel and "Tài liệu kèm câu trả lời" in response_panel
+    assert page.count(download) == 1
     response = citizen.get(download)
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="cong van tra loi.pdf"'

@@ -127,7 +127,7 @@ def test_the_citizen_adds_a_fact_with_a_photo_from_the_case_page(
 ) -> None:
     _follow(client, case)
     page = client.get(reverse("portal:portal-case", args=[case.petition.tracking_code])).content.decode()
-    assert "Bổ sung thông tin hoặc ảnh" in page and 'enctype="multipart/form-data"' in page
+    assert "Bổ sung thông tin, ảnh hoặc tài liệu" in page and 'enctype="multipart/form-data"' in page
     response = client.post(_url(case), {"text": FACT, "photos": [_png()]})
     assert response.status_code == 302 and response["Location"].endswith("#timeline")
     page = client.get(response["Location"]).content.decode()

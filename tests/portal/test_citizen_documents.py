@@ -94,3 +94,47 @@ def test_the_timeline_counts_the_documents_beside_the_photos(client: Client, cas
     assert "Bạn đã bổ sung thông tin, kèm 1 ảnh và 1 tài liệu." in page
     english = client.get("/en" + reverse("portal:portal-case", args=[case.petition.tracking_code])).content
     assert "You added information, with 1 photo and 1 document." in english.decode()
+
+
+def test_files_added_with_a_missing_text_are_kept_and_the_page_opens_at_the_form(
+    client: Client, case: Any
+) -> None:
+    from tests.portal.test_submit_view import _jpeg
+
+    _follow(client, case)
+    add = reverse("portal:portal-add-info", args=[case.petition.tracking_code])
+    refused = client.post(add, {"text": "", "photos": [_jpeg()], "documents": [_letter()]})
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    from petitions.models import Attachment
+
+    document, photo = Document.objects.get(), Attachment.objects.get()
+    assert f'name="document_tokens" value="{document.upload_token}"' in body
+    assert f'name="photo_tokens" value="{photo.upload_token}"' in body
+    assert f'action="{add}#add-info"' in body and 'id="add-info" open' in body
+
+    sent = client.post(
+        add, {"text": FACT, "photo_tokens": [photo.upload_token], "document_tokens": [document.upload_token]}
+    )
+    assert sent.status_code == 302
+    event = CaseEvent.objects.get(case=case, kind=EventKind.CITIZEN_INFO)
+    assert event.data == {"photos": 1, "documents": 1}
+
+
+def test_a_photo_sent_with_a_refused_pdf_is_kept_for_the_answer(
+    client: Client, case: Any, cast: Cast
+) -> None:
+    from petitions.models import Attachment
+    from tests.portal.test_submit_view import _jpeg
+
+    advance(case, "in_progress", cast)
+    services.case_ask_citizen(case_id=case.pk, actor=cast.officer, question="Xin gửi ảnh.")
+    _follow(client, case)
+    answer = reverse("portal:portal-answer", args=[case.petition.tracking_code])
+    refused = client.post(answer, {"text": "Ảnh đây.", "photos": [_jpeg()], "documents": [_letter(js=True)]})
+    assert refused.status_code == 400
+    photo = Attachment.objects.get()
+    assert f'name="photo_tokens" value="{photo.upload_token}"' in refused.content.decode()
+    assert fresh(case).state == CaseState.AWAITING_CITIZEN
+    assert client.post(answer, {"text": "Ảnh đây.", "photo_tokens": [photo.upload_token]}).status_code == 302
+    assert fresh(case).state == CaseState.IN_PROGRESS

@@ -56,9 +56,12 @@ def test_tracking_lookups_are_limited_per_code(client, case, settings):
     code = case.petition.tracking_code
     for phone in ("0900000001", "0900000002", "0900000003"):
         assert client.post("/track/", {"code": code, "phone": phone}).status_code == 404
-    # Even the right phone is refused once the code was guessed at too often.
-    response = client.post("/track/", {"code": code, "phone": "0912345678"})
-    assert response.status_code == 429
+    # Even the right phone is refused once the code was guessed at too often: the page says why, for
+    # how long, and the two ways in that remain (the SMS link, "My petitions").
+    response = client.post("/en/track/", {"code": code, "phone": "0912345678"})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    page = response.content.decode()
+    assert "This tracking code was tried many times" in page and "/en/my/" in page
 
 
 def test_a_code_written_another_way_shares_its_budget(client, case, settings):

@@ -138,3 +138,20 @@ def test_the_api_approves_with_the_leaders_text(drafted: Case, cast: Cast) -> No
     assert fresh(drafted).response_text == FINAL
     other = client_for(cast.other_commune_leader).post(url, {"version": 99, "text": DRAFT}, format="json")
     assert other.status_code in (403, 404)
+
+
+def test_the_desk_warns_that_a_published_petitions_response_will_be_public(
+    client: Any, submit: Any, cast: Cast
+) -> None:
+    warning = "this text will be shown on the public pages"
+    public = advance(submit(consent_publish=True).petition.case, "pending_approval", cast)
+    private = advance(submit(title="Không công khai").petition.case, "pending_approval", cast)
+    client.force_login(cast.leader)
+    assert (
+        warning
+        in client.get("/en" + reverse("backoffice:backoffice-case", args=[public.pk])).content.decode()
+    )
+    assert (
+        warning
+        not in client.get("/en" + reverse("backoffice:backoffice-case", args=[private.pk])).content.decode()
+    )
