@@ -24,7 +24,7 @@ from backoffice.access import staff_required
 from backoffice.bulk import BulkForm
 from backoffice.search import similar_to
 from backoffice.twofactor import pending_end, pending_start
-from notifications.routes import INBOX_SOCKET
+from notifications.routes import INBOX_SOCKET, desk_socket
 from petitions.downloads import attachment_response, document_response
 from petitions.forms import add_service_errors
 from petitions.models import Category, Channel
@@ -328,6 +328,8 @@ def _desk(
             "case": case,
             "petition": case.petition,
             "handles": handles,
+            # The desk hears of changes to this case live (notifications.consumers.DeskConsumer).
+            "live_socket": desk_socket(case.pk),
             "actions": actions,
             "open_action": next(iter(bound or {}), None)
             or ("submit_response" if chosen else None)

@@ -18,7 +18,7 @@ from pythonjsonlogger.json import JsonFormatter
 #: (pattern, replacement), applied in order to the formatted message and to exception texts.
 REDACTIONS: list[tuple[re.Pattern[str], str]] = [
     # The citizen's private link and the live socket's token parameter.
-    (re.compile(r"(/t/)[A-Za-z0-9_\-]{8,}"), r"\1[token]"),
+    (re.compile(r"(/t/(?:s/)?)[A-Za-z0-9_.:\-]{8,}"), r"\1[token]"),
     (re.compile(r"([?&]token=)[^&\s\"']+"), r"\1[token]"),
     (re.compile(r"(X-Tracking-Token[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+", re.IGNORECASE), r"\1[token]"),
     # Email addresses, then phone numbers (E.164 and Vietnamese national forms).

@@ -1,4 +1,4 @@
-"""Websocket consumers: a citizen's case page, an officer's inbox, a leader's dashboard.
+"""Websocket consumers: a citizen's case page, an officer's inbox and case desk, a leader's dashboard.
 
 Each one authorises at connect exactly like its page, and refuses before
 accepting (the browser sees a failed handshake, learns nothing). Then it joins
@@ -30,7 +30,7 @@ from notifications.live import case_group, subtree_group, unit_group, user_group
 from petitions.grants import granted_ids
 from routing.models import Case, Membership
 from routing.second_factor import second_factor_missing
-from routing.selectors import unit_visible_to
+from routing.selectors import case_for_user, unit_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +198,42 @@ class DashboardConsumer(StaffConsumer):
         # The dashboard's rule (backoffice.leaders._scope): their own unit, or one they may see below it.
         unit = membership.unit if not code or code == membership.unit.code else unit_visible_to(user, code)
         return None if unit is None else [subtree_group(unit.code)]
+
+
+class DeskConsumer(StaffConsumer):
+    """``ws/office/cases/<id>/``: a case's desk hears of that case while its reader may read it.
+
+    The desk's script (``static/backoffice/desk.js``) then fetches the desk again and shows what
+    changed: the citizen's added information or answer, a colleague's action.
+    """
+
+    metric_page = "desk"
+
+    def staff_groups(self, user: Any, membership: Membership) -> list[str] | None:
+        case = case_for_user(user=user, case_id=int(self.scope["url_route"]["kwargs"]["pk"]))
+        if case is None:
+            return None
+        self.case_id, self.case_version, self.case_state = case.pk, case.version, case.state
+        return [case_group(case.pk)]
+
+    async def on_accepted(self) -> None:
+        # As the citizen's page: where the case is now, in case it changed since the desk was rendered.
+        await self.send_json(
+            {
+                "type": "case.changed",
+                "case": self.case_id,
+                "version": self.case_version,
+                "state": self.case_state,
+            }
+        )
+
+    async def case_changed(self, event: dict[str, Any]) -> None:
+        # The case group does not follow the case's unit: a case escalated or transferred out of
+        # the reader's sight ends the socket instead of telling them more about it.
+        if await self._authorise(fresh=False) is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        await super().case_changed(event)
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ MESSAGE_TYPES = [
     ("overdue_alert", EventKind.OVERDUE.label),
     ("citizen_answered", EventKind.CITIZEN_ANSWER.label),
     ("citizen_unanswered", EventKind.CITIZEN_NO_ANSWER.label),
+    ("citizen_info", EventKind.CITIZEN_INFO.label),
     ("alert_digest", _("Emerging-issue alerts")),
     ("phone_code", _("Phone verification code")),
     ("cosign_response", _("Response to a co-signed petition")),

@@ -184,7 +184,20 @@ def _tells_citizen(event: Any) -> bool:
     return bool(event.is_public and event.kind in CITIZEN_KINDS and event.actor_kind != "citizen")
 
 
-STAFF_KINDS = {"accept", "reassign", "reminder", "overdue", "citizen_answered", "citizen_no_answer"}
+STAFF_KINDS = {
+    "accept",
+    "reassign",
+    "reminder",
+    "overdue",
+    "citizen_answered",
+    "citizen_no_answer",
+    "citizen_info",
+}
+#: Staff messages that fall back to the unit's leaders when the case has no assignee.
+LEADER_FALLBACK_KINDS = {"reminder", "overdue", "citizen_info"}
+#: Citizens' messages whose link opens the petition at once (``texts.signed_case_url``): they are
+#: asked to answer, or told that the response is there to read and rate.
+SIGNED_LINK_KINDS = {"ask_citizen", "citizen_reminder", "approve"}
 
 
 def enqueue_for_events(events: Iterable[Any]) -> int:
@@ -192,7 +205,8 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
 
     Citizens hear about public status changes made by staff or the system; the
     new assignee hears about an assignment; assignees (or, without one, the unit's
-    leaders) about reminders; assignees and leaders about missed deadlines.
+    leaders) about reminders and about information the citizen added; assignees and
+    leaders about missed deadlines; assignees about the citizen's answer or its absence.
     """
     from routing.models import CaseEvent, EventKind
 
@@ -206,10 +220,9 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
             "case__petition", "case__assignee", "case__unit", "to_unit", "actor"
         )
     )
-    # Leaders of the units with reminders or missed deadlines, in one query for the whole batch.
-    leaders = _leaders_of(
-        {e.case.unit_id for e in loaded if e.kind in (EventKind.REMINDER, EventKind.OVERDUE)}
-    )
+    # Leaders of the units with reminders, missed deadlines or the citizen's added information
+    # (when no one is assigned), in one query for the whole batch.
+    leaders = _leaders_of({e.case.unit_id for e in loaded if e.kind in LEADER_FALLBACK_KINDS})
     rows: list[Notification] = []
     for event in loaded:
         case = event.case
@@ -221,8 +234,18 @@ def enqueue_for_events(events: Iterable[Any]) -> int:
                 if event.kind in (EventKind.REJECT, EventKind.EXTEND, EventKind.ASK_CITIZEN)
                 else ""
             )
+            link = (
+                texts.signed_case_url(petition.pk, petition.language)
+                if event.kind in SIGNED_LINK_KINDS
+                else ""
+            )
             text = texts.status_change(
-                code=petition.tracking_code, kind=event.kind, unit=unit, note=note, language=petition.language
+                code=petition.tracking_code,
+                kind=event.kind,
+                unit=unit,
+                note=note,
+                language=petition.language,
+                link=link,
             )
             rows += _rows_for_citizen(petition, text, f"case_{event.kind}", f"event:{event.pk}", event)
         rows += _rows_for_staff(event, case, petition, leaders.get(case.unit_id, []))
@@ -266,6 +289,10 @@ def _rows_for_staff(event: Any, case: Any, petition: Any, leaders: list[Any]) ->
     elif event.kind == EventKind.CITIZEN_NO_ANSWER:
         recipients = [case.assignee] if case.assignee else []
         template = "citizen_unanswered"
+    elif event.kind == EventKind.CITIZEN_INFO:
+        # Whoever handles the case; before anyone does (or after they left), its unit's leaders.
+        recipients = [case.assignee] if case.assignee else leaders
+        template = "citizen_info"
     else:
         return []
     due = timezone.localtime(case.due_at).strftime("%d/%m/%Y %H:%M") if case.due_at else ""
@@ -275,6 +302,7 @@ def _rows_for_staff(event: Any, case: Any, petition: Any, leaders: list[Any]) ->
         title=petition.title,
         case_url=f"{texts.base_url()}/office/cases/{case.pk}/",
         due=due,
+        added=event.note if event.kind == EventKind.CITIZEN_INFO else "",
     )
     rows = []
     for user in {u.pk: u for u in recipients}.values():
@@ -399,11 +427,12 @@ def _claim(now: dt.datetime, batch_size: int) -> list[Notification]:
 
 
 _SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
+_SIGNED_LINK = re.compile(r"/t/s/[A-Za-z0-9_.:-]+/")
 
 
 def _kept_body(row: Notification) -> str:
-    """What is kept of a message's text once it has left: no secret link, no one-time code."""
-    body = _SECRET_LINK.sub("/t/…/", row.body)
+    """What is kept of a message's text once it has left: no secret or signed link, no one-time code."""
+    body = _SECRET_LINK.sub("/t/…/", _SIGNED_LINK.sub("/t/s/…/", row.body))
     if row.template == PHONE_CODE_TEMPLATE:
         body = _ONE_TIME_CODE.sub(MASKED_CODE, body)
     return body

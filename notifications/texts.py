@@ -8,12 +8,14 @@ three. Emails keep the full spelling.
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.template.defaultfilters import floatformat
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -44,6 +46,39 @@ def tracking_url(token: str, language: str = "vi") -> str:
 def track_page_url(language: str = "vi") -> str:
     prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
     return f"{base_url()}{prefix}/track/"
+
+
+# --- the signed link ------------------------------------------------------------------------
+#
+# Only the hash of the receipt's secret token is kept, so later messages cannot repeat that link.
+# They carry a signed one instead: the petition's id and the time it was signed, under an HMAC of
+# SECRET_KEY with a salt of its own. It opens the petition as the secret link does
+# (``portal.links``) until SIGNED_LINK_MAX_AGE has passed, so it is as secret as the message.
+
+SIGNED_LINK_SALT = "notifications.signed-case-link"
+#: Longer than any question's answer window (10 working days by default) with a margin, and time
+#: to read a response and rate it.
+SIGNED_LINK_MAX_AGE = dt.timedelta(days=30)
+
+
+def _link_signer() -> signing.TimestampSigner:
+    # "." rather than ":" between the parts: nothing a phone's link detector might stop at.
+    return signing.TimestampSigner(salt=SIGNED_LINK_SALT, sep=".")
+
+
+def signed_case_url(petition_id: int, language: str = "vi") -> str:
+    """A link that opens the petition in any browser for SIGNED_LINK_MAX_AGE (``/t/s/<signed>/``)."""
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{base_url()}{prefix}/t/s/{_link_signer().sign(str(int(petition_id)))}/"
+
+
+def signed_link_petition(signed: str, *, max_age: dt.timedelta | None = SIGNED_LINK_MAX_AGE) -> int:
+    """The petition id a signed link names; ``signing.SignatureExpired`` when it is older than
+    ``max_age`` (None: any age), ``signing.BadSignature`` when it was not signed here."""
+    value = _link_signer().unsign(signed, max_age=max_age)
+    if not value.isdigit():
+        raise signing.BadSignature("not a petition id")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -104,14 +139,24 @@ def _status_phrase(kind: str, unit: str) -> tuple[str, str]:
     return short % {"unit": unit} if "%(unit)s" in short else short, sentence % {"unit": unit}
 
 
-def status_change(*, code: str, kind: str, unit: str, note: str, language: str) -> Text:
-    with translation.override(language):
-        short, sentence = _status_phrase(kind, unit)
-        url = track_page_url(language)
+def _status_sms(*, code: str, kind: str, unit: str, url: str) -> tuple[str, str]:
+    """(the SMS, the short phrase it uses) of a public status change."""
+    short, _sentence = _status_phrase(kind, unit)
+    sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
+    if len(sms) > SMS_SEGMENT:  # a long unit name: drop it rather than pay for two messages
+        short, _sentence = _status_phrase(kind, _("another unit"))
         sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
-        if len(sms) > SMS_SEGMENT:  # a long unit name: drop it rather than pay for two messages
-            short, _sentence = _status_phrase(kind, _("another unit"))
-            sms = fold(_("%(code)s: %(status)s. See %(url)s") % {"code": code, "status": short, "url": url})
+    return sms, short
+
+
+def status_change(*, code: str, kind: str, unit: str, note: str, language: str, link: str = "") -> Text:
+    """A public status change; ``link`` (``signed_case_url``) opens the petition without the look-up."""
+    with translation.override(language):
+        _short, sentence = _status_phrase(kind, unit)
+        url = link or track_page_url(language)
+        sms, short = _status_sms(code=code, kind=kind, unit=unit, url=url)
+        if len(sms) > SMS_SEGMENT and link:  # a long site address: the look-up page's shorter link
+            sms, short = _status_sms(code=code, kind=kind, unit=unit, url=track_page_url(language))
         if kind == EventKind.ASK_CITIZEN and note:
             # The question itself, in two concatenated messages at most (153 characters each).
             tail = fold(" " + _("Answer at %(url)s") % {"url": url})
@@ -121,14 +166,20 @@ def status_change(*, code: str, kind: str, unit: str, note: str, language: str) 
         body = _("About your petition %(code)s: %(sentence)s") % {"code": code, "sentence": sentence}
         if note:
             body += "\n\n" + note
-        body += "\n\n" + _("Follow it at %(url)s with its code and your phone number.") % {"url": url}
+        if link:
+            body += "\n\n" + _("Open your petition at %(url)s") % {"url": link}
+            body += "\n\n" + _("Keep this link to yourself: it opens your petition without the phone number.")
+        else:
+            body += "\n\n" + _("Follow it at %(url)s with its code and your phone number.") % {"url": url}
         return Text(
             sms=sms, subject=_("Petition %(code)s: %(status)s") % {"code": code, "status": short}, email=body
         )
 
 
-def staff_message(*, template: str, code: str, title: str, case_url: str, due: str = "") -> Text:
-    """Messages to officers and leaders, in the site's language."""
+def staff_message(
+    *, template: str, code: str, title: str, case_url: str, due: str = "", added: str = ""
+) -> Text:
+    """Messages to officers and leaders, in the site's language; ``added``: what the citizen wrote."""
     with translation.override(settings.LANGUAGE_CODE):
         values: dict[str, Any] = {"code": code, "title": title, "url": case_url, "due": due}
         if template == "case_assigned":
@@ -139,9 +190,14 @@ def staff_message(*, template: str, code: str, title: str, case_url: str, due: s
             subject = _("The citizen answered your question on case %(code)s") % values
         elif template == "citizen_unanswered":
             subject = _("No answer from the citizen on case %(code)s: it is back with you") % values
+        elif template == "citizen_info":
+            subject = _("The citizen added information to case %(code)s") % values
         else:
             subject = _("Case %(code)s missed its deadline (%(due)s)") % values
-        body = f"{subject}\n\n{title}\n\n{case_url}"
+        parts = [subject, title]
+        if added:
+            parts.append(_("The citizen wrote:") + "\n" + added)
+        body = "\n\n".join([*parts, case_url])
         return Text(sms=fold(subject), subject=subject, email=body)
 
 

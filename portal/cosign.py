@@ -49,7 +49,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return int(self.object_list[:LIST_CAP].count())
+        rows: Any = self.object_list
+        return int(rows[:LIST_CAP].count())
 
 
 @require_GET

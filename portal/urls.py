@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import cosign, mine, views
+from portal import cosign, links, mine, views
 
 app_name = "portal"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("units/<str:province_code>/communes.json", views.communes, name="portal-communes"),
     path("units/nearest.json", views.nearest_commune, name="portal-nearest-commune"),
     path("track/", views.track, name="portal-track"),
+    path("t/s/<str:signed>/", links.signed_link, name="portal-signed-link"),
     path("t/<str:token>/", views.track_token, name="portal-track-token"),
     path("track/<str:code>/", views.case_page, name="portal-case"),
     path("track/<str:code>/live.json", views.case_live, name="portal-case-live"),

@@ -187,6 +187,46 @@ def request_item(case: Case, partner_id: int | None) -> dict[str, Any]:
     }
 
 
+def _sentence_end(text: str) -> str:
+    """``text`` ending as a sentence does (a question keeps its own mark)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".?!…:;" else f"{text}."
+
+
+def update_sentence(event: Any) -> str:
+    """An update in the third person: the feed is read by partners and the public, not the citizen.
+
+    The tracking page speaks to the citizen (``routing.wording.event_sentence``: "asked you a
+    question"); here the same events are told about the citizen. The unit's question is public (it
+    is written for the citizen and shown on the timeline), so it is quoted; the citizen's own words
+    never are.
+    """
+    kind = event.kind
+    unit = event.to_unit.name if event.to_unit_id and event.to_unit else event.case.unit.name
+    if kind == EventKind.ASK_CITIZEN:
+        paused = _("Handling is paused until they answer.")
+        if event.note:
+            asked = _("%(unit)s asked the citizen: %(question)s") % {"unit": unit, "question": event.note}
+        else:
+            asked = _("%(unit)s asked the citizen a question.") % {"unit": unit}
+        return f"{_sentence_end(asked)} {paused}"
+    if kind == EventKind.CITIZEN_REMINDER:
+        return _("The citizen was reminded of the question; handling stays paused until they answer.")
+    if kind == EventKind.CITIZEN_NO_ANSWER:
+        return _("The citizen did not answer in time: %(unit)s continues with what it has.") % {"unit": unit}
+    if kind == EventKind.CITIZEN_ANSWER:
+        return _("The citizen answered the question; handling has resumed.")
+    if kind == EventKind.CITIZEN_INFO:
+        return _("The citizen added information.")
+    if kind == EventKind.CITIZEN_SATISFIED:
+        return _("The citizen said the matter was resolved.")
+    if kind == EventKind.CITIZEN_UNSATISFIED:
+        return _("The citizen said the matter was not resolved; it was reopened.")
+    if kind == EventKind.WITHDRAW:
+        return _("The citizen withdrew the petition.")
+    return str(event_sentence(event))
+
+
 def update_item(event: Any, partner_id: int | None) -> dict[str, Any]:
     """One public update of a request (mySociety's ``servicerequestupdates`` extension).
 
@@ -200,7 +240,7 @@ def update_item(event: Any, partner_id: int | None) -> dict[str, Any]:
     elif event.kind in STATUS_NOTE_KINDS and event.note:
         words = event.note
     else:
-        words = str(event_sentence(event))
+        words = update_sentence(event)
     return {
         "update_id": str(event.pk),
         "service_request_id": case.petition.tracking_code,

@@ -210,7 +210,9 @@ def test_a_pdf_with_active_content_is_refused_on_the_officers_form(client, cast,
     assert not Petition.objects.exists()
 
 
-def test_the_citizen_reads_when_the_letter_was_received_and_that_the_review_is_late(client, cast, tree, category):
+def test_the_citizen_reads_when_the_letter_was_received_and_that_the_review_is_late(
+    client, cast, tree, category
+):
     import datetime as dt
 
     from django.test import Client
@@ -229,7 +231,9 @@ def test_the_citizen_reads_when_the_letter_was_received_and_that_the_review_is_l
     )
     petition = Petition.objects.get()
     citizen = Client()
-    assert citizen.post("/en/track/", {"code": petition.tracking_code, "phone": "0913222333"}).status_code == 302
+    assert (
+        citizen.post("/en/track/", {"code": petition.tracking_code, "phone": "0913222333"}).status_code == 302
+    )
     page = citizen.get(f"/en/track/{petition.tracking_code}/").content.decode()
     assert f"{received:%d/%m/%Y %H:%M} · Letter" in page
     assert f"Petition received on {received:%d/%m/%Y} and sent to" in page

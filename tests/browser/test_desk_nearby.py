@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from petitions.models import Category
 from tests.backoffice.test_case_nearby import _at
-from tests.browser.conftest import DESKTOP, PHONE, NewContext, t
+from tests.browser.conftest import DESKTOP, PHONE, Daphne, NewContext, t
 from tests.browser.test_map_point import _assert_no_axe_violations
 from tests.conftest import Tree, file_petition, make_staff
 from tests.routing.test_geodata import place_units
@@ -19,8 +19,14 @@ from tests.routing.test_geodata import place_units
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def server_url(asgi_server: Daphne) -> str:
+    """Daphne: the desk opens its live socket, which the plain test server would refuse (a console error)."""
+    return asgi_server.url
+
+
 def test_the_desk_map_marks_the_nearby_cases_listed_beside_it(
-    new_context: NewContext, portal: Tree, live_server: Any
+    new_context: NewContext, portal: Tree, server_url: str
 ) -> None:
     place_units(portal.hanoi, portal.hoan_kiem, portal.cua_nam)
     category = Category.objects.get(code="environment")
@@ -49,7 +55,7 @@ def test_the_desk_map_marks_the_nearby_cases_listed_beside_it(
             {
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
+                "url": server_url,
             }
         ]
     )
@@ -79,7 +85,7 @@ def test_the_desk_map_marks_the_nearby_cases_listed_beside_it(
             {
                 "name": settings.SESSION_COOKIE_NAME,
                 "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
+                "url": server_url,
             }
         ]
     )

@@ -95,10 +95,13 @@ def test_the_officer_asks_the_citizen_answers_the_leader_edits_and_the_citizen_r
     # The citizen hears the question by SMS, with the link to answer.
     drain()
     [sms] = [m for m in LocmemSmsBackend.outbox if "Xin ong chup anh cho rac" in m.body]
-    assert sms.to == "+84912345678" and "/track/" in sms.body
+    assert sms.to == "+84912345678" and "/t/s/" in sms.body
 
     citizen = new_context(**PHONE).new_page()
-    citizen.goto(f"/t/{filed.token}/")
+    # The citizen opens the link in the SMS (signed for this petition), not the receipt's.
+    link = re.search(r"/t/s/\S+/", sms.body)
+    assert link is not None
+    citizen.goto(link.group(0))
     question = citizen.get_by_role("region", name=t("A question for you"))
     expect(question).to_contain_text(QUESTION)
     _assert_no_axe_violations(citizen)

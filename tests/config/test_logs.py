@@ -40,6 +40,10 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 def test_redaction_hides_tokens_phones_and_emails_but_keeps_ids():
     assert redact("Not Found: /t/Zx8_kQ2mN5pL7rT9/") == "Not Found: /t/[token]/"
+    # The signed link of the question and response messages (portal.links) as well.
+    assert redact("Method Not Allowed: /t/s/1.1xaBq4.KgOVIslcJKwwKZ5uRRbA76W/") == (
+        "Method Not Allowed: /t/s/[token]/"
+    )
     assert (
         redact("GET /ws/track/PA-7K2M9Q/?token=Zx8_kQ2m&x=1") == "GET /ws/track/PA-7K2M9Q/?token=[token]&x=1"
     )

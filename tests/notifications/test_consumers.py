@@ -217,6 +217,67 @@ def test_an_escalated_case_is_news_to_the_unit_it_left_and_the_unit_it_reached(s
     run(scenario)
 
 
+# --- the case desk ---------------------------------------------------------------------------------
+
+
+def _desk(case: Case) -> str:
+    return f"/ws/office/cases/{case.pk}/"
+
+
+add_info = database_sync_to_async(services.case_citizen_add_info)
+
+
+def test_the_open_desk_hears_that_the_citizen_added_information(submit, cast: Cast) -> None:
+    from routing.actors import CitizenActor
+
+    case = submit().petition.case
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    officer, leader = _signed_in(cast.officer), _signed_in(cast.province_leader)
+
+    async def scenario() -> None:
+        desk = await _open(_desk(case), officer)
+        above = await _open(_desk(case), leader)  # a leader of the province reads it too
+        for socket in (desk, above):
+            # First, where the case is now (the desk may have been rendered a moment earlier).
+            assert await socket.receive_json_from(WAIT) == _changed(case, 2, CaseState.IN_PROGRESS)
+        await add_info(
+            case_id=case.pk, actor=CitizenActor(petition_id=case.petition_id), text="Thêm một bao rác."
+        )
+        for socket in (desk, above):
+            assert await socket.receive_json_from(WAIT) == _changed(case, 3, CaseState.IN_PROGRESS)
+            await socket.disconnect()
+
+    run(scenario)
+
+
+def test_the_desk_socket_is_refused_to_those_who_may_not_read_the_case(submit, cast: Cast) -> None:
+    case = submit().petition.case
+    other, outsider = _signed_in(cast.other_officer), _signed_in(cast.outsider)
+    officer = _signed_in(cast.officer)
+
+    async def scenario() -> None:
+        assert await _refused(_desk(case))
+        assert await _refused(_desk(case), other)
+        assert await _refused(_desk(case), outsider)
+        assert await _refused("/ws/office/cases/987654/", officer)
+        assert await _refused(_desk(case), officer, origin="https://evil.example")
+
+    run(scenario)
+
+
+def test_a_case_leaving_the_readers_sight_closes_its_desk_socket(submit, cast: Cast) -> None:
+    case = submit().petition.case
+    officer = _signed_in(cast.officer)
+
+    async def scenario() -> None:
+        desk = await _open(_desk(case), officer)
+        await desk.receive_json_from(WAIT)
+        await escalate(case_id=case.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
+        assert await desk.receive_output(WAIT) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+    run(scenario)
+
+
 def test_the_inbox_socket_refuses_anonymous_visitors_and_accounts_without_a_unit(cast: Cast) -> None:
     inactive = User.objects.create_user(username="gone", password="x-Strong-pass-42")
     Membership.objects.create(user=inactive, unit=cast.officer.membership.unit)

@@ -69,6 +69,28 @@ def test_changes_are_published_only_after_commit(
     assert [m["version"] for m in sent] == [2]
 
 
+def test_information_the_citizen_adds_reaches_the_desk_and_the_inbox_after_commit(
+    case: Any,
+    cast: Cast,
+    channel_layer: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from routing.actors import CitizenActor
+
+    services.case_accept(case_id=case.pk, actor=cast.officer)
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(live, "_send_many", lambda sends, what: sent.extend(sends))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_citizen_add_info(
+            case_id=case.pk, actor=CitizenActor(petition_id=case.petition_id), text="Thêm một bao rác."
+        )
+    [(groups, message)] = sent
+    assert message == {"type": "case.changed", "case": case.pk, "version": 3, "state": CaseState.IN_PROGRESS}
+    # The desk listens to the case's group, the inbox to its unit's.
+    assert {live.case_group(case.pk), "unit.W00070"} <= set(groups)
+
+
 @pytest.fixture
 def layer_down(settings: Any) -> None:
     # A real Redis channel layer against a port where nothing listens.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,7 @@ from notifications.models import Channel, Notification, Status
 from notifications.transports import PermanentFailure, TemporaryFailure
 from notifications.transports.sms import LocmemSmsBackend
 from routing import services
-from routing.sweep import sweep_deadlines
+from routing.sweep import remind_citizens, sweep_deadlines
 from tests.conftest import advance, citizen_of, requires_postgres
 
 
@@ -130,17 +131,114 @@ def test_sms_texts_fit_one_plain_segment(language):
     receipt = texts.receipt(code="PA-26-7KQ3M9", token="x" * 43, language=language)
     bodies = [receipt.sms]
     for kind in outbox.CITIZEN_KINDS:
+        link = texts.signed_case_url(10**9, language) if kind in outbox.SIGNED_LINK_KINDS else ""
         text = texts.status_change(
             code="PA-26-7KQ3M9",
             kind=kind,
             unit="Phường Thượng Đình, Thành phố Hà Nội" * 2,
             note="",
             language=language,
+            link=link,
         )
         bodies.append(text.sms)
+        assert link in text.sms
     for body in bodies:
         assert len(body) <= texts.SMS_SEGMENT, body
         assert body.isascii(), body
+
+
+def test_a_long_site_address_gives_the_sms_the_look_up_pages_link_and_keeps_one_segment(settings):
+    settings.PUBLIC_BASE_URL = "https://" + "gop-y-kien-nghi." * 5 + "example.vn"
+    link = texts.signed_case_url(10**9)
+    text = texts.status_change(
+        code="PA-26-7KQ3M9", kind="approve", unit="Phường A", note="", language="vi", link=link
+    )
+    assert len(text.sms) <= texts.SMS_SEGMENT and "/track/" in text.sms
+    assert link in text.email  # an e-mail has room for it
+
+
+# --- the signed link in the messages that ask the citizen to act (issue 18, trial) ---------------
+
+
+def _signed_path(body: str) -> str:
+    [path] = re.findall(r"(/t/s/[^/\s]+/)", body)
+    return path
+
+
+def test_the_question_its_reminder_and_the_response_carry_a_link_that_opens_the_petition(
+    submit, cast, client, django_capture_on_commit_callbacks
+):
+    case = submit(email="an@example.vn").petition.case
+    advance(case, "in_progress", cast)
+    services.case_ask_citizen(case_id=case.pk, actor=cast.officer, question="Ngập từ lúc nào?")
+    case.refresh_from_db()
+    remind_citizens(now=case.citizen_due_at - dt.timedelta(hours=12))
+    services.case_citizen_answer(case_id=case.pk, actor=citizen_of(case), text="Từ 6 giờ sáng.")
+    services.case_submit_response(case_id=case.pk, actor=cast.officer, text="Đã hút nước xong.")
+    services.case_approve(case_id=case.pk, actor=cast.leader)
+    for template in ("case_ask_citizen", "case_citizen_reminder", "case_approve"):
+        sms, email = rows(template=template)
+        assert (sms.channel, email.channel) == (Channel.SMS, Channel.EMAIL)
+        for row in (sms, email):
+            assert "/track/" not in row.body, row.body
+            # The SMS is folded: the link is the same in both.
+            assert _signed_path(row.body) == _signed_path(sms.body)
+    # Another browser, without code or phone number, opens the petition from the link.
+    response = client.get(_signed_path(rows(template="case_ask_citizen")[0].body))
+    assert response.status_code == 302 and response["Location"] == f"/track/{case.petition.tracking_code}/"
+    assert "Ngập từ lúc nào?" in client.get(response["Location"]).content.decode()
+    # Other status changes still send the citizen to the look-up page.
+    assert "/track/" in rows(template="case_accept")[0].body
+
+
+def test_the_question_sms_keeps_its_link_whole_and_within_two_segments(submit, cast):
+    case = submit().petition.case
+    advance(case, "in_progress", cast)
+    services.case_ask_citizen(case_id=case.pk, actor=cast.officer, question="Xin ông cho biết thêm. " * 30)
+    [sms] = rows(template="case_ask_citizen")
+    assert len(sms.body) <= 2 * 153 and sms.body.isascii()
+    assert sms.body.endswith(texts.signed_case_url(case.petition.pk)[-20:])
+
+
+def test_the_signed_link_is_not_kept_once_the_message_has_left(
+    submit, cast, django_capture_on_commit_callbacks
+):
+    case = submit().petition.case
+    advance(case, "in_progress", cast)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_ask_citizen(case_id=case.pk, actor=cast.officer, question="Ngập từ lúc nào?")
+    [sms] = rows(template="case_ask_citizen")
+    [sent] = [m for m in LocmemSmsBackend.outbox if m.reference == f"notification-{sms.pk}"]
+    link = _signed_path(sent.body)
+    assert sms.status == Status.SENT and link not in sms.body and "/t/s/…/" in sms.body
+
+
+# --- the citizen's added information reaches the officers (issue 18, trial) ----------------------
+
+
+def test_information_the_citizen_adds_is_emailed_to_the_assignee_with_the_text_and_the_desk(case, cast):
+    for user in (cast.officer, cast.leader):
+        user.email = f"{user.username}@example.vn"
+        user.save()
+    advance(case, "in_progress", cast)
+    event = services.case_citizen_add_info(
+        case_id=case.pk, actor=citizen_of(case), text="Rác lại bị đổ thêm tối qua."
+    )
+    [email] = rows(template="citizen_info")
+    assert (email.channel, email.user, email.event) == (Channel.EMAIL, cast.officer, event)
+    assert case.petition.tracking_code in email.subject
+    assert "Rác lại bị đổ thêm tối qua." in email.body and f"/office/cases/{case.pk}/" in email.body
+    # The citizen is not told of their own words.
+    assert not rows(template="citizen_info", channel=Channel.SMS)
+    assert not Notification.objects.filter(event=event).exclude(template="citizen_info").exists()
+
+
+def test_information_added_before_anyone_is_assigned_goes_to_the_units_leaders(case, cast):
+    for user in (cast.officer, cast.leader, cast.other_commune_leader):
+        user.email = f"{user.username}@example.vn"
+        user.save()
+    services.case_citizen_add_info(case_id=case.pk, actor=citizen_of(case), text="Thêm một bao rác nữa.")
+    assert [n.user for n in rows(template="citizen_info")] == [cast.leader]
 
 
 # --- the drain ----------------------------------------------------------------------------

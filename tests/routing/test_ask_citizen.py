@@ -71,7 +71,7 @@ def test_asking_pauses_the_clock_and_tells_the_citizen_the_question(case: Any, c
     sms = Notification.objects.get(event=event, channel=Channel.SMS)
     email = Notification.objects.get(event=event, channel=Channel.EMAIL) if case.petition.email else None
     assert "Xin ong gui anh chup cho nuoc ngap" in sms.body  # the question itself, folded for an SMS
-    assert "/track/" in sms.body and len(sms.body) <= 306
+    assert "/t/s/" in sms.body and len(sms.body) <= 306  # the signed link opens the petition
     if email is not None:
         assert QUESTION in email.body
 
