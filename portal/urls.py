@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from portal import cosign, links, mine, views
+from portal import case_actions, cosign, links, mine, views
 
 app_name = "portal"
 urlpatterns = [
@@ -18,11 +18,11 @@ urlpatterns = [
     path("t/<str:token>/", views.track_token, name="portal-track-token"),
     path("track/<str:code>/", views.case_page, name="portal-case"),
     path("track/<str:code>/live.json", views.case_live, name="portal-case-live"),
-    path("track/<str:code>/feedback/", views.feedback, name="portal-feedback"),
-    path("track/<str:code>/withdraw/", views.withdraw, name="portal-withdraw"),
-    path("track/<str:code>/add/", views.add_info, name="portal-add-info"),
-    path("track/<str:code>/answer/", views.answer, name="portal-answer"),
-    path("track/<str:code>/sms/", views.sms_updates, name="portal-sms-updates"),
+    path("track/<str:code>/feedback/", case_actions.feedback, name="portal-feedback"),
+    path("track/<str:code>/withdraw/", case_actions.withdraw, name="portal-withdraw"),
+    path("track/<str:code>/add/", case_actions.add_info, name="portal-add-info"),
+    path("track/<str:code>/answer/", case_actions.answer, name="portal-answer"),
+    path("track/<str:code>/sms/", case_actions.sms_updates, name="portal-sms-updates"),
     path("track/<str:code>/photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
     path("track/<str:code>/documents/<int:pk>/", views.document, name="portal-document"),
     path("statistics/", views.statistics, name="portal-statistics"),
