@@ -140,41 +140,57 @@ def enqueue_phone_code(*, challenge: Any, code: str, minutes: int, language: str
 
 
 def _rows_for_cosigners(events: list[Any]) -> list[Notification]:
-    """One SMS to each co-signer who asked to hear of the response, when it is published (one query)."""
-    from petitions.models import CoSigner
+    """One SMS to each co-signer who asked to hear of the response, when it is published.
+
+    Two queries whatever the count, and one text per petition and language: a petition with
+    thousands of co-signers is approved inside the leader's request, under the case's lock.
+    """
+    from petitions.models import CoSigner, Petition
     from routing.models import EventKind
 
     published = {event.case.petition_id: event for event in events if event.kind == EventKind.APPROVE}
     if not published:
         return []
+    petitions = {
+        petition.pk: petition
+        for petition in Petition.objects.filter(pk__in=list(published)).only(
+            "id", "tracking_code", "consent_publish"
+        )
+    }
+    bodies: dict[tuple[int, str], str] = {}
+
+    def body(petition: Any, language: str) -> str:
+        if (petition.pk, language) not in bodies:
+            # The published page when the petition is public; else (carried over to an unpublished
+            # original) the look-up page, where they follow their own petition.
+            url = (
+                texts.public_petition_url(petition.tracking_code, language)
+                if petition.consent_publish
+                else texts.track_page_url(language)
+            )
+            text = texts.cosigned_response(code=petition.tracking_code, url=url, language=language)
+            bodies[(petition.pk, language)] = text.sms
+        return bodies[(petition.pk, language)]
+
     rows = []
-    for cosigner in (
+    for petition_id, phone, language in (
         CoSigner.objects.filter(petition_id__in=list(published), notify=True)
         .exclude(phone="")
-        .select_related("petition")
         .order_by("pk")
+        .values_list("petition_id", "phone", "language")
     ):
-        event = published[cosigner.petition_id]
-        petition = cosigner.petition
-        language = cosigner.language or settings.LANGUAGE_CODE
-        # The published page when the petition is public; else (carried over to an unpublished
-        # original) the look-up page, where they follow their own petition.
-        url = (
-            texts.public_petition_url(petition.tracking_code, language)
-            if petition.consent_publish
-            else texts.track_page_url(language)
-        )
-        text = texts.cosigned_response(code=petition.tracking_code, url=url, language=language)
+        event, petition = published[petition_id], petitions[petition_id]
+        language = language or settings.LANGUAGE_CODE
         rows.append(
             Notification(
                 channel=Channel.SMS,
-                recipient=cosigner.phone,
+                recipient=phone,
                 template="cosign_response",
                 language=language,
-                body=text.sms,
+                body=body(petition, language),
                 petition=petition,
                 event=event,
-                dedupe_key=_key(f"event:{event.pk}", "cosigner", cosigner.phone),
+                dedupe_key=_key(f"event:{event.pk}", "cosigner", phone),
             )
         )
     return rows
