@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from petitions.models import Petition
-from routing.models import OPEN_STATES, CaseState
+from routing.models import OPEN_STATES, UNPUBLISHED_STATES
 
 #: At most this many petitions are listed for one phone number, newest first.
 MY_PETITIONS_LIMIT = 100
@@ -39,11 +39,6 @@ def petitions_filed_with(*, phone: str, limit: int = MY_PETITIONS_LIMIT) -> list
         .only(*MY_PETITION_FIELDS)
         .order_by("-submitted_at", "-id")[:limit]
     )
-
-
-#: States in which no petition is shown publicly: not yet accepted by a unit (nobody has read it:
-#: it may be abusive or name people), not accepted at all, or withdrawn by its citizen.
-UNPUBLISHED_STATES = (CaseState.SUBMITTED, CaseState.REJECTED, CaseState.WITHDRAWN)
 
 
 def published() -> Q:

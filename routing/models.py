@@ -289,6 +289,10 @@ FINAL_STATES = (S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN)
 WITHDRAWABLE_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.AWAITING_CITIZEN, S.PENDING_APPROVAL)
 #: States in which the citizen may add information on their own (while asked, they answer instead).
 ADD_INFO_STATES = (S.SUBMITTED, S.IN_PROGRESS, S.AWAITING_AGENCY, S.PENDING_APPROVAL)
+#: States in which no petition is shown publicly, whatever its citizen consented to: not yet
+#: accepted by a unit (nobody has read it: it may be abusive or name people), not accepted at
+#: all, or withdrawn by its citizen. The portal's pages and Open311's public lists share it.
+UNPUBLISHED_STATES = (S.SUBMITTED, S.REJECTED, S.WITHDRAWN)
 
 
 # --- Permissions of transitions -------------------------------------------

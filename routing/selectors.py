@@ -21,6 +21,7 @@ from routing.geodata import EARTH_RADIUS_KM, distance_km
 from routing.models import (
     FINAL_STATES,
     OPEN_STATES,
+    UNPUBLISHED_STATES,
     ActorKind,
     Case,
     CaseEvent,
@@ -296,8 +297,8 @@ OPEN311_FIELDS = (
 
 
 def open311_published() -> Q:
-    """Cases whose citizen agreed to publication (and did not withdraw the petition)."""
-    return Q(petition__consent_publish=True) & ~Q(state=CaseState.WITHDRAWN)
+    """Cases shown to every Open311 caller: as on the portal, consented and accepted by a unit."""
+    return Q(petition__consent_publish=True) & ~Q(state__in=UNPUBLISHED_STATES)
 
 
 def open311_cases(*, partner_id: int | None, codes: list[str] | None = None) -> QuerySet[Case]:
@@ -360,7 +361,7 @@ def open311_disclosure(case: Case, partner_id: int | None) -> str:
     petition = case.petition
     if partner_id is not None and petition.partner_id == partner_id:
         return "own"
-    if petition.consent_publish and case.state != CaseState.WITHDRAWN:
+    if petition.consent_publish and case.state not in UNPUBLISHED_STATES:
         return "public"
     return "status"
 

@@ -54,19 +54,32 @@ def _case(code):
     return Case.objects.select_related("petition").get(petition__tracking_code=code)
 
 
+def _accepted(code):
+    """The request once its unit accepted it: only then published, as on the portal's pages."""
+    from tests.conftest import make_staff
+
+    case = _case(code)
+    services.case_accept(case_id=case.pk, actor=make_staff(case.unit))
+    return code
+
+
 def test_without_a_key_only_published_requests_are_listed(client, file_request, submit):
-    published = file_request(**{"attribute[consent_publish]": "true"})
-    private = file_request()
-    web = submit(consent_publish=True).petition.tracking_code
+    published = _accepted(file_request(**{"attribute[consent_publish]": "true"}))
+    private = _accepted(file_request())
+    unread = file_request(**{"attribute[consent_publish]": "true"})  # consented, not yet accepted
+    web = _accepted(submit(consent_publish=True).petition.tracking_code)
     response = _get(client, "requests")
     assert response.status_code == 200
     assert set(_ids(response)) == {published, web}
-    assert private not in _ids(response)
+    assert private not in _ids(response) and unread not in _ids(response)
     _no_personal_data(response)
+    # Asked for by its code, a request nobody has read yet shows its status, not its words.
+    [item] = parse(_get(client, f"requests/{unread}"), "json")
+    assert item["status"] == "open" and not item.get("description")
 
 
 def test_a_public_request_shows_its_text_and_place_but_no_personal_data(client, file_request):
-    code = file_request(**{"attribute[consent_publish]": "true"})
+    code = _accepted(file_request(**{"attribute[consent_publish]": "true"}))
     [item] = parse(_get(client, "requests"), "json")
     assert list(item) == REQUEST_FIELDS
     assert item["service_request_id"] == code
@@ -79,7 +92,7 @@ def test_a_public_request_shows_its_text_and_place_but_no_personal_data(client, 
 
 
 def test_a_petition_from_the_web_portal_leads_its_description_with_its_title(client, submit):
-    code = submit(consent_publish=True).petition.tracking_code
+    code = _accepted(submit(consent_publish=True).petition.tracking_code)
     [item] = parse(_get(client, f"requests/{code}"), "json")
     assert item["description"] == (
         "Rác thải ùn ứ trên phố Hàng Bông\n\nRác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi."
