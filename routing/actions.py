@@ -17,7 +17,6 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -213,16 +212,15 @@ class SubmitResponseForm(ActionForm):
 
 
 def _warn_if_public(form: ActionForm) -> None:
-    """Say it when the response will be public: its citizen agreed to publish the petition and response."""
+    """Say it when the response will be public: its citizen agreed to publish the petition and response.
+
+    The desk shows ``public_warning`` above the form as a warning, and the text field points to it.
+    """
+    form.public_warning = ""  # type: ignore[attr-defined]
     if form.case.petition.consent_publish:
-        field = form.fields["text"]
-        field.help_text = format_lazy(
-            "{} {}",
-            field.help_text,
-            gettext_lazy(
-                "Its citizen agreed to publication: this text will be shown on the public pages. "
-                "Leave out names, addresses and phone numbers."
-            ),
+        form.public_warning = gettext_lazy(  # type: ignore[attr-defined]
+            "Its citizen agreed to publication: this text will be shown on the public pages. "
+            "Leave out names, addresses and phone numbers. The documents stay between the unit and the citizen."
         )
 
 

@@ -143,7 +143,10 @@ def test_the_api_approves_with_the_leaders_text(drafted: Case, cast: Cast) -> No
 def test_the_desk_warns_that_a_published_petitions_response_will_be_public(
     client: Any, submit: Any, cast: Cast
 ) -> None:
-    warning = "this text will be shown on the public pages"
+    warning = (
+        'role="note"><strong>Public:</strong> Its citizen agreed to publication: this text will be shown'
+    )
+
     public = advance(submit(consent_publish=True).petition.case, "pending_approval", cast)
     private = advance(submit(title="Không công khai").petition.case, "pending_approval", cast)
     client.force_login(cast.leader)
