@@ -252,6 +252,8 @@ def case_submit_response(
         case_id=case_id,
         actor=actor,
         action="submit_response",
+        # The officer's own draft in the internal timeline: what a leader later edits or sends back.
+        note=text,
         expected_version=expected_version,
         is_public=False,
         data=lambda case: _counts([], papers) or {},

@@ -119,6 +119,7 @@ def test_the_citizen_answers_on_their_page_with_a_photo_and_the_officer_hears(
     _follow(client, asked)
     page = client.get(reverse("portal:portal-case", args=[asked.petition.tracking_code])).content.decode()
     assert "Câu hỏi dành cho bạn" in page and QUESTION in page
+    assert '<span class="badge">Đang chờ bạn trả lời</span>' in page  # their page speaks to them
     assert reverse("portal:portal-add-info", args=[asked.petition.tracking_code]) not in page  # they answer
     url = reverse("portal:portal-answer", args=[asked.petition.tracking_code])
     assert client.post(url, {"text": ""}).status_code == 400  # nothing written, nothing changed

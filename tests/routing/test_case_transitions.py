@@ -316,6 +316,7 @@ MOVES = [
         lambda w, c, a: services.case_submit_response(case_id=c.pk, actor=a, text=RESPONSE),
         is_public=False,
         target=S.PENDING_APPROVAL,
+        note=RESPONSE,  # the draft, kept in the internal timeline
     ),
     Move(
         "approve",

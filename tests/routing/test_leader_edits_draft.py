@@ -158,3 +158,8 @@ def test_the_desk_warns_that_a_published_petitions_response_will_be_public(
         warning
         not in client.get("/en" + reverse("backoffice:backoffice-case", args=[private.pk])).content.decode()
     )
+
+
+def test_the_officers_draft_is_kept_in_the_internal_timeline(drafted: Case, cast: Cast) -> None:
+    draft = CaseEvent.objects.get(case=drafted, kind=EventKind.SUBMIT_RESPONSE)
+    assert draft.note == fresh(drafted).response_text and not draft.is_public
