@@ -13,13 +13,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from django_ratelimit.core import _get_ip, get_usage
+from django_ratelimit.core import get_usage
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from api.auth import is_active_staff, partner_key_of
 from api.errors import Throttled
+from petitions.limits import client_rate_key
 
 #: One budget per partner key across the public endpoints that count calls (filing, tracking).
 PARTNER_GROUP = "api-partner-key"
@@ -58,10 +60,14 @@ def check_caller_rate(request: Request, *, group: str, address_rate: str) -> Non
 
 
 def client_ip(group: str, request: HttpRequest) -> str:
-    """The client address as the portal's limits see it (``RATELIMIT_IP_META_KEY`` behind a proxy)."""
+    """The client address as the portal's limits see it (``RATELIMIT_IP_META_KEY`` behind a proxy).
+
+    ``petitions.limits.client_rate_key``: the key django-ratelimit's ``key="ip"`` writes, without
+    its private helper.
+    """
     try:
-        return str(_get_ip(request))
-    except KeyError:  # a server that passes no client address (a Unix socket, a test client)
+        return client_rate_key(request)
+    except (KeyError, ImproperlyConfigured):  # no client address (a Unix socket, a test client)
         return "unknown"
 
 
