@@ -12,6 +12,8 @@ from django.utils.formats import number_format
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
+from routing.wording import files_phrase
+
 register = template.Library()
 
 
@@ -106,3 +108,9 @@ def grouped(value: int | None) -> str:
         thousand_sep=formats.get_format("THOUSAND_SEPARATOR"),
         force_grouping=True,
     )
+
+
+@register.filter
+def files_sent(data: object) -> str:
+    """What files came with an event ("1 photo and 1 document"), from its details; empty without."""
+    return files_phrase(data) if isinstance(data, dict) else ""

@@ -53,7 +53,9 @@ def test_a_letter_added_as_pdf_is_downloaded_by_the_citizen_and_the_handling_uni
     desk_url = reverse("backoffice:backoffice-case-document", args=[case.pk, document.pk])
     officer = Client()
     officer.force_login(cast.officer)
-    assert desk_url in officer.get(reverse("backoffice:backoffice-case", args=[case.pk])).content.decode()
+    desk = officer.get(reverse("backoffice:backoffice-case", args=[case.pk])).content.decode()
+    assert desk_url in desk
+    assert '<p class="meta">Kèm 1 tài liệu.</p>' in desk  # the event says what came with it
     assert officer.get(desk_url)["Content-Disposition"].startswith("attachment;")
     for outsider in (cast.other_officer, cast.province_leader, cast.other_province_leader):
         other = Client()
