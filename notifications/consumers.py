@@ -40,6 +40,19 @@ CLOSE_FORBIDDEN = 4003
 CLOSE_RECONNECT = 4009
 
 
+async def _send_where_the_case_is(consumer: Any) -> None:
+    """The page was rendered a moment before its socket opened: say where the case is now, so a
+    change in between is not missed (the page ignores it if it already shows it)."""
+    await consumer.send_json(
+        {
+            "type": "case.changed",
+            "case": consumer.case_id,
+            "version": consumer.case_version,
+            "state": consumer.case_state,
+        }
+    )
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     """Authorise, join groups, forward case changes; subclasses say who may listen to what."""
 
@@ -143,16 +156,7 @@ class TrackConsumer(LiveConsumer):
         return [case_group(case.pk)]
 
     async def on_accepted(self) -> None:
-        # The page was rendered a moment before the socket opened: say where the case is now,
-        # so a change in between is not missed (the page ignores it if it already shows it).
-        await self.send_json(
-            {
-                "type": "case.changed",
-                "case": self.case_id,
-                "version": self.case_version,
-                "state": self.case_state,
-            }
-        )
+        await _send_where_the_case_is(self)
 
 
 # --- staff pages ------------------------------------------------------------------------------
@@ -217,15 +221,7 @@ class DeskConsumer(StaffConsumer):
         return [case_group(case.pk)]
 
     async def on_accepted(self) -> None:
-        # As the citizen's page: where the case is now, in case it changed since the desk was rendered.
-        await self.send_json(
-            {
-                "type": "case.changed",
-                "case": self.case_id,
-                "version": self.case_version,
-                "state": self.case_state,
-            }
-        )
+        await _send_where_the_case_is(self)
 
     async def case_changed(self, event: dict[str, Any]) -> None:
         # The case group does not follow the case's unit: a case escalated or transferred out of
