@@ -247,7 +247,9 @@ def test_retention_erases_cosigners_phones_and_keeps_their_number(
 
 @requires_postgres()
 @pytest.mark.django_db(transaction=True)
-def test_a_merge_waits_for_a_cosignature_in_flight_and_carries_it(submit: Any, cast: Any) -> None:
+def test_a_merge_waits_for_a_cosignature_in_flight_and_carries_it(
+    seeded: None, submit: Any, cast: Any
+) -> None:
     import threading
     import time
 
