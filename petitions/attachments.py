@@ -15,11 +15,13 @@ from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from petitions.images import Upload, process_image
 from petitions.models import Attachment
@@ -27,6 +29,26 @@ from petitions.models import Attachment
 logger = logging.getLogger(__name__)
 
 PURGE_BATCH_SIZE = 500
+
+#: Photos and PDF documents that may go with one petition, one piece of added information, one
+#: answer or one response: the one limit every form, service and interface applies.
+MAX_ATTACHMENTS = 5
+MAX_DOCUMENTS = 3
+
+
+def files_within_limit(tokens: Sequence[str], *, field: str) -> list[str]:
+    """Distinct ``tokens`` of ``field`` ("photos" or "documents"); ``ValidationError`` when too many."""
+    unique = list(dict.fromkeys(tokens))
+    if len(unique) > (MAX_ATTACHMENTS if field == "photos" else MAX_DOCUMENTS):
+        raise ValidationError({field: too_many_files(field)})
+    return unique
+
+
+def too_many_files(field: str) -> str:
+    """The translated refusal for more ``field`` ("photos" or "documents") than may go together."""
+    if field == "photos":
+        return str(_("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
+    return str(_("Attach at most %(count)s documents.") % {"count": MAX_DOCUMENTS})
 
 
 def staging_key(session_key: str) -> str:

@@ -9,9 +9,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from petitions.attachments import MAX_ATTACHMENTS
 from petitions.images import MAX_UPLOAD_BYTES
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Category
-from petitions.services import MAX_ATTACHMENTS, Submission, petition_validate
+from petitions.services import Submission, petition_validate
 from routing.models import Level, Unit
 from routing.units import unit_sort_key
 

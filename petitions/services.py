@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.outbox import enqueue_receipt
-from petitions.attachments import staging_key
+from petitions.attachments import MAX_ATTACHMENTS, MAX_DOCUMENTS, staging_key, too_many_files
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     MEDIA_URL_MAX_LENGTH,
@@ -51,9 +51,6 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 80
 #: The interfaces whose clients choose their own idempotency keys: a key is theirs only within the
 #: interface and the partner (``idempotency_key_stored``).
 CLIENT_KEYED_CHANNELS = (Channel.API, Channel.OPEN311)
-MAX_ATTACHMENTS = 5
-#: PDF documents with a petition (a letter, a decision, a receipt).
-MAX_DOCUMENTS = 3
 # Viet Nam with its islands, generously.
 LAT_RANGE = (Decimal("6"), Decimal("24"))
 LON_RANGE = (Decimal("101"), Decimal("118"))
@@ -348,10 +345,10 @@ def petition_validate(
 
     tokens = list(dict.fromkeys(submission.attachment_tokens))
     if len(tokens) > MAX_ATTACHMENTS:
-        fail("photos", _("Attach at most %(count)s photos.") % {"count": MAX_ATTACHMENTS})
+        fail("photos", too_many_files("photos"))
     documents = list(dict.fromkeys(submission.document_tokens))
     if len(documents) > MAX_DOCUMENTS:
-        fail("documents", _("Attach at most %(count)s documents.") % {"count": MAX_DOCUMENTS})
+        fail("documents", too_many_files("documents"))
     if submission.received is not None:
         if channel != Channel.OFFICER:
             fail("received_via", _("Only a petition entered by an officer has a receipt."))

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from petitions.attachments import (
+    MAX_ATTACHMENTS,
+    MAX_DOCUMENTS,
     attachment_discard,
     attachment_stage,
     attachments_staged,
@@ -24,7 +26,6 @@ from petitions.attachments import (
     documents_staged,
 )
 from petitions.models import Attachment, Document
-from petitions.services import MAX_ATTACHMENTS, MAX_DOCUMENTS
 
 
 @dataclass

@@ -26,12 +26,6 @@ from routing.services.citizen import (
     case_withdraw as case_withdraw,
 )
 from routing.services.core import (
-    CITIZEN_INFO_MAX_DOCUMENTS as CITIZEN_INFO_MAX_DOCUMENTS,
-)
-from routing.services.core import (
-    CITIZEN_INFO_MAX_PHOTOS as CITIZEN_INFO_MAX_PHOTOS,
-)
-from routing.services.core import (
     NOTE_MAX_LENGTH as NOTE_MAX_LENGTH,
 )
 from routing.services.core import (
@@ -45,9 +39,6 @@ from routing.services.core import (
 )
 from routing.services.core import (
     route_unit_for as route_unit_for,
-)
-from routing.services.staff import (
-    RESPONSE_MAX_DOCUMENTS as RESPONSE_MAX_DOCUMENTS,
 )
 from routing.services.staff import (
     case_accept as case_accept,

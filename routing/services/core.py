@@ -277,17 +277,10 @@ def _record_beside(
 
 
 def _check_count(tokens: Sequence[str], *, field: str) -> list[str]:
-    """Distinct tokens, no more than a citizen may send at once of ``field`` ("photos" or "documents")."""
-    unique = list(dict.fromkeys(tokens))
-    limit = CITIZEN_INFO_MAX_PHOTOS if field == "photos" else CITIZEN_INFO_MAX_DOCUMENTS
-    if len(unique) > limit:
-        message = (
-            _("Attach at most %(count)s photos.")
-            if field == "photos"
-            else _("Attach at most %(count)s documents.")
-        )
-        raise ValidationError({field: message % {"count": limit}})
-    return unique
+    """Distinct tokens, no more than may go together of ``field`` ("photos" or "documents")."""
+    from petitions.attachments import files_within_limit
+
+    return files_within_limit(tokens, field=field)
 
 
 def _staged_files(tokens: Sequence[str], session_key: str, *, field: str) -> list[Any]:
@@ -341,11 +334,3 @@ def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
         attachment.position = start + offset
         attachment.session_key = ""
     Attachment.objects.bulk_update(staged, ["petition", "event", "position", "session_key"])
-
-
-#: Photos a citizen may add with one piece of information (as many as with the petition).
-CITIZEN_INFO_MAX_PHOTOS = 5
-
-
-#: PDF documents a citizen may add with one piece of information or answer.
-CITIZEN_INFO_MAX_DOCUMENTS = 3

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 from routing.services.core import (
     RESPONSE_MAX_LENGTH,
     _after_commit,
+    _check_count,
     _counts,
     _link_documents,
     _lock_case,
@@ -215,10 +216,6 @@ def case_extend(
     )
 
 
-#: PDF attachments of one response (the official reply letter, a decision, a map).
-RESPONSE_MAX_DOCUMENTS = 3
-
-
 def case_submit_response(
     *,
     case_id: int,
@@ -237,11 +234,7 @@ def case_submit_response(
     """
     text = _require_text(text, field="text", max_length=RESPONSE_MAX_LENGTH)
     require_no_placeholders(text, field="text")
-    documents = list(dict.fromkeys(document_tokens))
-    if len(documents) > RESPONSE_MAX_DOCUMENTS:
-        raise ValidationError(
-            {"documents": _("Attach at most %(count)s documents.") % {"count": RESPONSE_MAX_DOCUMENTS}}
-        )
+    documents = _check_count(document_tokens, field="documents")
     papers: list[Any] = []
 
     def kwargs_for(case: Case) -> dict[str, Any]:

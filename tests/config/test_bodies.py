@@ -14,8 +14,8 @@ from django.core.handlers.asgi import ASGIHandler
 from django.test import Client
 
 from config.bodies import RequestBodyLimit, cap_daphne_request_bodies
+from petitions.attachments import MAX_ATTACHMENTS
 from petitions.images import MAX_UPLOAD_BYTES
-from petitions.services import MAX_ATTACHMENTS
 
 CAP = 64 * 1024
 
