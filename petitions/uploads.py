@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from petitions.attachments import (
     MAX_ATTACHMENTS,
@@ -24,6 +23,7 @@ from petitions.attachments import (
     document_discard,
     document_stage,
     documents_staged,
+    too_many_files,
 )
 from petitions.models import Attachment, Document
 
@@ -68,21 +68,17 @@ def form_files_stage(
         for token in removed:
             discard(token=token, session_key=session_key)
         tokens = [token for token in tokens if token not in removed]
-        tokens = [item.upload_token for item in staged(tokens=tokens, session_key=session_key)]
+        # The files staged before (this session's only), then the new ones: one query, not two.
+        found: list[Any] = staged(tokens=tokens, session_key=session_key)
         errors: list[str] = []
         for upload in uploads:
-            if len(tokens) >= limit:
-                errors.append(
-                    _("Attach at most %(count)s photos.") % {"count": limit}
-                    if kind == "photo"
-                    else _("Attach at most %(count)s documents.") % {"count": limit}
-                )
+            if len(found) >= limit:
+                errors.append(too_many_files(f"{kind}s"))
                 break
             try:
-                tokens.append(stage(upload=upload, session_key=session_key).upload_token)
+                found.append(stage(upload=upload, session_key=session_key))
             except ValidationError as exc:
                 errors.append(f"{upload.name}: {' '.join(exc.messages)}")
-        found: list[Any] = staged(tokens=tokens, session_key=session_key)
         if kind == "photo":
             files.photos = found
         else:

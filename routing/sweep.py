@@ -120,18 +120,14 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
                 due = dues[policy_key]
                 groups[(row["unit__parent_id"], due)].append(row["pk"])
                 events.append(
-                    CaseEvent(
-                        case_id=row["pk"],
+                    _system_event(
+                        row,
                         kind=EventKind.ESCALATE,
-                        actor_kind=ActorKind.SYSTEM,
-                        from_state=CaseState.SUBMITTED,
-                        to_state=CaseState.SUBMITTED,
-                        from_unit_id=row["unit_id"],
-                        to_unit_id=row["unit__parent_id"],
+                        now=now,
                         is_public=True,
+                        states=(CaseState.SUBMITTED, CaseState.SUBMITTED),
+                        to_unit_id=row["unit__parent_id"],
                         data={"automatic": "triage_overdue"},
-                        case_version=row["version"] + 1,
-                        created_at=now,
                     )
                 )
             for (parent_id, due), ids in groups.items():
@@ -154,6 +150,37 @@ def escalate_untriaged(*, now: dt.datetime, batch_size: int = 2000) -> int:
             total += len(rows)
 
 
+def _system_event(
+    row: dict[str, Any],
+    *,
+    kind: str,
+    now: dt.datetime,
+    is_public: bool,
+    states: tuple[str, str] | None = None,
+    to_unit_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """The sweep's event for one locked ``row`` (pk, version, unit_id; state when it stays).
+
+    With ``states`` (from, to) the case moved and its version was raised with the update; without,
+    the state stays (a reminder, an overdue mark) and so does the version.
+    """
+    from_state, to_state = states or (row["state"], row["state"])
+    return CaseEvent(
+        case_id=row["pk"],
+        kind=kind,
+        actor_kind=ActorKind.SYSTEM,
+        from_state=from_state,
+        to_state=to_state,
+        from_unit_id=row["unit_id"],
+        to_unit_id=to_unit_id or row["unit_id"],
+        is_public=is_public,
+        data=data or {},
+        case_version=row["version"] + (1 if states else 0),
+        created_at=now,
+    )
+
+
 def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
     candidates = Case.objects.filter(state__in=CLOCKED_STATES, due_at__lt=now, is_overdue=False)
     total = 0
@@ -170,18 +197,12 @@ def mark_overdue(*, now: dt.datetime, batch_size: int = 2000) -> int:
                 is_overdue=True, overdue_since=now, updated_at=now
             )
             events = [
-                CaseEvent(
-                    case_id=r["pk"],
+                _system_event(
+                    r,
                     kind=EventKind.OVERDUE,
-                    actor_kind=ActorKind.SYSTEM,
-                    from_state=r["state"],
-                    to_state=r["state"],
-                    from_unit_id=r["unit_id"],
-                    to_unit_id=r["unit_id"],
+                    now=now,
                     is_public=False,
                     data={"due_at": r["due_at"].isoformat()},
-                    case_version=r["version"],
-                    created_at=now,
                 )
                 for r in rows
             ]
@@ -212,20 +233,14 @@ def _remind(candidates: Any, *, kind: str, is_public: bool, now: dt.datetime, ba
                 return total
             Case.objects.filter(pk__in=[r["pk"] for r in rows]).update(reminded_due_at=F("due_at"))
             events = [
-                CaseEvent(
-                    case_id=r["pk"],
+                _system_event(
+                    r,
                     kind=kind,
-                    actor_kind=ActorKind.SYSTEM,
-                    from_state=r["state"],
-                    to_state=r["state"],
-                    from_unit_id=r["unit_id"],
-                    to_unit_id=r["unit_id"],
+                    now=now,
                     is_public=is_public,
                     # Staff reminders name whom they are for; a citizen's needs only the deadline.
                     data={"due_at": r["due_at"].isoformat()}
                     | ({"assignee_id": r["assignee_id"]} if kind == EventKind.REMINDER else {}),
-                    case_version=r["version"],
-                    created_at=now,
                 )
                 for r in rows
             ]
@@ -252,17 +267,12 @@ def auto_close_responded(*, now: dt.datetime, batch_size: int = 2000) -> int:
                 updated_at=now,
             )
             events = [
-                CaseEvent(
-                    case_id=r["pk"],
+                _system_event(
+                    r,
                     kind=EventKind.AUTO_CLOSE,
-                    actor_kind=ActorKind.SYSTEM,
-                    from_state=CaseState.RESPONDED,
-                    to_state=CaseState.CLOSED,
-                    from_unit_id=r["unit_id"],
-                    to_unit_id=r["unit_id"],
+                    now=now,
                     is_public=True,
-                    case_version=r["version"] + 1,
-                    created_at=now,
+                    states=(CaseState.RESPONDED, CaseState.CLOSED),
                 )
                 for r in rows
             ]
@@ -308,17 +318,12 @@ def return_unanswered(*, now: dt.datetime, batch_size: int = 2000) -> int:
                     updated_at=now,
                 )
             events = [
-                CaseEvent(
-                    case_id=r["pk"],
+                _system_event(
+                    r,
                     kind=EventKind.CITIZEN_NO_ANSWER,
-                    actor_kind=ActorKind.SYSTEM,
-                    from_state=CaseState.AWAITING_CITIZEN,
-                    to_state=CaseState.IN_PROGRESS,
-                    from_unit_id=r["unit_id"],
-                    to_unit_id=r["unit_id"],
+                    now=now,
                     is_public=True,
-                    case_version=r["version"] + 1,
-                    created_at=now,
+                    states=(CaseState.AWAITING_CITIZEN, CaseState.IN_PROGRESS),
                 )
                 for r in rows
             ]
