@@ -450,6 +450,14 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def response_stage(self) -> str:
+        """ "draft" with a drafted response, "published" with an approved one, "" otherwise (load ``event``)."""
+        from routing.models import EventKind
+
+        kind = str(self.event.kind) if self.event_id and self.event else ""
+        return {str(EventKind.SUBMIT_RESPONSE): "draft", str(EventKind.APPROVE): "published"}.get(kind, "")
+
 
 class PhonePurpose(models.TextChoices):
     """What a one-time SMS code proves a phone number for."""

@@ -478,11 +478,6 @@ def _citizen_may(case: Case, petition: Petition, transition: str) -> bool:
     return can_proceed(method) and has_transition_perm(method, citizen)
 
 
-def _with_response(document: Any) -> bool:
-    """A document the unit published with its response (it moved to the public approve event)."""
-    return document.event is not None and document.event.kind == EventKind.APPROVE
-
-
 def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
     case: Case = petition.case
     events = list(case_public_events(case))
@@ -498,8 +493,8 @@ def _case_context(request: HttpRequest, petition: Petition) -> dict[str, Any]:
         "timeline": [(event, wording.event_sentence(event)) for event in events],
         "photos": [] if past_retention else list(petition.attachments.all()),
         # The citizen's own PDFs with the petition; the unit's (the signed reply letter) with the response.
-        "documents": [d for d in documents if not _with_response(d)],
-        "response_documents": [d for d in documents if _with_response(d)],
+        "documents": [d for d in documents if not d.response_stage],
+        "response_documents": [d for d in documents if d.response_stage == "published"],
         # Phone numbers and emails written into the petition go with the rest (as the nightly
         # anonymisation rewrites them).
         "petition_title": redact(petition.title) if past_retention else petition.title,
