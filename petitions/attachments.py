@@ -24,7 +24,13 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from petitions.images import Upload, process_image
-from petitions.models import Attachment
+from petitions.models import Attachment, Document
+
+#: The stored files of each kind of upload, deleted with its row.
+FILE_FIELDS: dict[type[Any], tuple[str, ...]] = {
+    Attachment: ("image", "thumbnail"),
+    Document: ("file",),
+}
 
 logger = logging.getLogger(__name__)
 
@@ -90,48 +96,25 @@ def attachment_stage(*, upload: Upload | Any, session_key: str) -> Attachment:
         attachment.thumbnail.save("thumbnail.jpg", ContentFile(processed.thumbnail), save=False)
         attachment.save(force_insert=True)
     except BaseException:
-        _delete_files(images=[attachment.image.name], thumbnails=[attachment.thumbnail.name])
+        stored_files_delete(Attachment, [(attachment.image.name, attachment.thumbnail.name)])
         raise
     return attachment
 
 
 def attachments_staged(*, tokens: Sequence[str], session_key: str) -> list[Attachment]:
-    """The staged (unclaimed) attachments of ``session_key`` named by ``tokens``, in the tokens' order.
+    """The staged (unclaimed) photos of ``session_key`` named by ``tokens``, in the tokens' order.
 
-    Unknown tokens, tokens of another session and claimed attachments are left out silently.
+    Unknown tokens, tokens of another session and claimed photos are left out silently.
     """
-    wanted = _clean_tokens(tokens)
-    if not wanted or not session_key:
-        return []
-    found = {
-        attachment.upload_token: attachment
-        for attachment in Attachment.objects.filter(
-            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
-        )
-    }
-    return [found[token] for token in wanted if token in found]
+    return _staged(Attachment, tokens, session_key)
 
 
 def attachment_discard(*, token: str, session_key: str) -> bool:
-    """Delete a staged attachment of ``session_key`` and its files; False when there is none to delete.
+    """Delete a staged photo of ``session_key`` and its files; False when there is none to delete.
 
-    A claimed attachment (one that belongs to a petition) is never discarded.
+    A claimed photo (one that belongs to a petition) is never discarded.
     """
-    if not session_key or not _clean_tokens([token]):
-        return False
-    with transaction.atomic():
-        # The lock orders this against petition_submit claiming the same photo.
-        attachment = (
-            Attachment.objects.select_for_update()
-            .filter(upload_token=token, petition__isnull=True, session_key=staging_key(session_key))
-            .first()
-        )
-        if attachment is None:
-            return False
-        images, thumbnails = [attachment.image.name], [attachment.thumbnail.name]
-        attachment.delete()
-        transaction.on_commit(partial(_delete_files, images=images, thumbnails=thumbnails))
-    return True
+    return _discard(Attachment, token, session_key)
 
 
 def attachments_purge_stale(
@@ -142,65 +125,87 @@ def attachments_purge_stale(
 ) -> int:
     """Delete staged photos and documents uploaded more than ``older_than`` ago, with their files; return how many.
 
-    Claimed attachments are never touched. Works in batches, each in its own
-    transaction, and skips rows that a submission is claiming at that moment.
+    Claimed files are never touched. Works in batches, each in its own transaction, and skips
+    rows that a submission is claiming at that moment.
     """
     cutoff = (now or timezone.now()) - older_than
+    return sum(_purge(model, cutoff=cutoff, batch_size=batch_size) for model in (Attachment, Document))
+
+
+def _purge(model: type[Any], *, cutoff: dt.datetime, batch_size: int) -> int:
     purged = 0
+    fields = FILE_FIELDS[model]
     while True:
         with transaction.atomic():
             batch = list(
-                Attachment.objects.select_for_update(skip_locked=True)
+                model.objects.select_for_update(skip_locked=True)
                 .filter(petition__isnull=True, created_at__lt=cutoff)
                 .order_by("pk")
-                .values_list("pk", "image", "thumbnail")[:batch_size]
+                .values_list("pk", *fields)[:batch_size]
             )
             if not batch:
                 break
-            Attachment.objects.filter(pk__in=[pk for pk, _image, _thumb in batch]).delete()
-            transaction.on_commit(
-                partial(
-                    _delete_files,
-                    images=[image for _pk, image, _thumb in batch],
-                    thumbnails=[thumb for _pk, _image, thumb in batch],
-                )
-            )
-        purged += len(batch)
-        if len(batch) < batch_size:
-            break
-    return purged + _documents_purge_stale(cutoff=cutoff, batch_size=batch_size)
-
-
-def _documents_purge_stale(*, cutoff: dt.datetime, batch_size: int) -> int:
-    """Staged documents never claimed (a form abandoned, a refused draft), as for photos."""
-    from petitions.models import Document
-
-    purged = 0
-    storage = Document._meta.get_field("file").storage
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Document.objects.select_for_update(skip_locked=True)
-                .filter(petition__isnull=True, created_at__lt=cutoff)
-                .order_by("pk")
-                .values_list("pk", "file")[:batch_size]
-            )
-            if not batch:
-                break
-            Document.objects.filter(pk__in=[pk for pk, _name in batch]).delete()
-            transaction.on_commit(partial(_delete_names, storage, [name for _pk, name in batch]))
+            model.objects.filter(pk__in=[row[0] for row in batch]).delete()
+            transaction.on_commit(partial(stored_files_delete, model, [row[1:] for row in batch]))
         purged += len(batch)
         if len(batch) < batch_size:
             break
     return purged
 
 
-def _delete_names(storage: Storage, names: Iterable[str]) -> None:
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.warning("Could not delete document file %s", name, exc_info=True)
+def _staged(model: type[Any], tokens: Sequence[str], session_key: str) -> list[Any]:
+    wanted = _clean_tokens(tokens)
+    if not wanted or not session_key:
+        return []
+    found = {
+        item.upload_token: item
+        for item in model.objects.filter(
+            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
+        )
+    }
+    return [found[token] for token in wanted if token in found]
+
+
+def _discard(model: type[Any], token: str, session_key: str) -> bool:
+    if not session_key or not _clean_tokens([token]):
+        return False
+    with transaction.atomic():
+        # The lock orders this against a service claiming the same file.
+        item = (
+            model.objects.select_for_update()
+            .filter(upload_token=token, petition__isnull=True, session_key=staging_key(session_key))
+            .first()
+        )
+        if item is None:
+            return False
+        names = [tuple(getattr(item, field).name for field in FILE_FIELDS[model])]
+        item.delete()
+        transaction.on_commit(partial(stored_files_delete, model, names))
+    return True
+
+
+def _storage(model: type[Any], field_name: str) -> Storage:
+    # Looked up at each call: tests point a field at a storage of their own.
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, models.FileField)
+    return field.storage
+
+
+def stored_files_delete(model: type[Any], rows: Iterable[Sequence[str | None]]) -> None:
+    """Delete the stored files of ``model`` rows already deleted: each row its names in ``FILE_FIELDS`` order.
+
+    Called after the rows' deletion committed, so a rolled-back transaction never leaves a row
+    pointing at a missing file (an orphan file, the other way round, is only wasted space).
+    """
+    storages = [_storage(model, field) for field in FILE_FIELDS[model]]
+    for names in rows:
+        for storage, name in zip(storages, names, strict=True):
+            if not name:
+                continue
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.warning("Could not delete the stored file %s", name, exc_info=True)
 
 
 def _clean_tokens(tokens: Iterable[Any]) -> list[str]:
@@ -212,25 +217,6 @@ def _clean_tokens(tokens: Iterable[Any]) -> list[str]:
     )
 
 
-def _storage(field_name: str) -> Storage:
-    field = Attachment._meta.get_field(field_name)
-    assert isinstance(field, models.FileField)
-    return field.storage
-
-
-def _delete_files(*, images: Iterable[str | None], thumbnails: Iterable[str | None]) -> None:
-    for field_name, names in (("image", images), ("thumbnail", thumbnails)):
-        storage = _storage(field_name)
-        for name in names:
-            if not name:
-                continue
-            try:
-                storage.delete(name)
-            except OSError:
-                # The row is gone; a file left behind is only wasted space.
-                logger.warning("Could not delete attachment file %s", name, exc_info=True)
-
-
 def document_stage(*, upload: Any, session_key: str) -> Any:
     """Check an uploaded PDF (``petitions.pdfs.check_pdf``) and stage it for ``session_key``.
 
@@ -240,7 +226,6 @@ def document_stage(*, upload: Any, session_key: str) -> Any:
     """
     import re
 
-    from petitions.models import Document
     from petitions.pdfs import DOCUMENT_MAX_BYTES, check_pdf
 
     if not session_key:
@@ -262,37 +247,11 @@ def document_stage(*, upload: Any, session_key: str) -> Any:
     return document
 
 
-def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Any]:
+def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Document]:
     """The staged documents of ``session_key`` named by ``tokens``, in the tokens' order."""
-    from petitions.models import Document
-
-    wanted = _clean_tokens(tokens)
-    if not wanted or not session_key:
-        return []
-    found = {
-        document.upload_token: document
-        for document in Document.objects.filter(
-            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
-        )
-    }
-    return [found[token] for token in wanted if token in found]
+    return _staged(Document, tokens, session_key)
 
 
 def document_discard(*, token: str, session_key: str) -> bool:
     """Delete a staged document of ``session_key`` and its file; False when there is none to delete."""
-    from petitions.models import Document
-
-    if not session_key or not _clean_tokens([token]):
-        return False
-    with transaction.atomic():
-        document = (
-            Document.objects.select_for_update()
-            .filter(upload_token=token, petition__isnull=True, session_key=staging_key(session_key))
-            .first()
-        )
-        if document is None:
-            return False
-        name, storage = document.file.name, document.file.storage
-        document.delete()
-        transaction.on_commit(partial(storage.delete, name))
-    return True
+    return _discard(Document, token, session_key)

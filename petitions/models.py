@@ -345,12 +345,13 @@ def new_upload_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class Attachment(models.Model):
-    """A photo, re-encoded (no EXIF/GPS) with a thumbnail, stored under a random name.
+class StagedUpload(models.Model):
+    """What a photo and a document share: staged for the uploader's session, then claimed.
 
-    An attachment is first *staged* (``petition`` empty, tied to the uploader's
-    session by ``session_key``) so that a form with an error elsewhere does not
-    lose the photos; a successful submission claims it.
+    A file is first *staged* (``petition`` empty, tied to the uploader's session by a keyed hash in
+    ``session_key``) so that a form with an error elsewhere does not lose it; the service that
+    files the petition, the added information, the answer or the response claims it (``petition``,
+    and ``event`` when it came after filing) and clears ``session_key``.
     """
 
     petition = models.ForeignKey(
@@ -359,10 +360,29 @@ class Attachment(models.Model):
         null=True,
         blank=True,
         on_delete=models.CASCADE,
-        related_name="attachments",
+        related_name="%(class)ss",
+    )
+    #: The event that brought it after filing (added information, an answer, a response); none: with the petition.
+    event = models.ForeignKey(
+        "routing.CaseEvent",
+        verbose_name=_("added with"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
     )
     upload_token = models.CharField(max_length=40, unique=True, default=new_upload_token, editable=False)
     session_key = models.CharField(max_length=64, blank=True, editable=False)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class Attachment(StagedUpload):
+    """A photo, re-encoded (no EXIF/GPS) with a thumbnail, stored under a random name."""
+
     image = models.FileField(_("image"), storage=private_storage, upload_to=_attachment_path, max_length=200)
     thumbnail = models.FileField(
         _("thumbnail"), storage=private_storage, upload_to=_attachment_path, max_length=200
@@ -370,18 +390,7 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=20)
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
-    size = models.PositiveIntegerField(_("size in bytes"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
-    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
-    #: The citizen's "add information" event that brought this photo after filing (none: with the petition).
-    event = models.ForeignKey(
-        "routing.CaseEvent",
-        verbose_name=_("added with"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="attachments",
-    )
 
     class Meta:
         verbose_name = _("photo")
@@ -406,38 +415,16 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         return self.filter(models.Q(event__isnull=True) | models.Q(event__is_public=True))
 
 
-class Document(models.Model):
+class Document(StagedUpload):
     """A PDF (a scanned letter, a decision, a receipt), checked by ``petitions.pdfs.check_pdf``.
 
-    Staged like a photo (no petition yet, tied to the uploader's session by ``session_key``), then
-    claimed with the citizen's added information or answer (``event``). Served only to the
-    citizen's browser and to the handling unit, always as a download (``Content-Disposition:
-    attachment``), under its original name.
+    Served only to the citizen's browser (``DocumentQuerySet.for_citizen``) and to the handling
+    unit, always as a download (``Content-Disposition: attachment``), under its original name.
     """
 
-    petition = models.ForeignKey(
-        Petition,
-        verbose_name=_("petition"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="documents",
-    )
-    event = models.ForeignKey(
-        "routing.CaseEvent",
-        verbose_name=_("added with"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="documents",
-    )
-    upload_token = models.CharField(max_length=40, unique=True, default=new_upload_token, editable=False)
-    session_key = models.CharField(max_length=64, blank=True, editable=False)
     file = models.FileField(_("file"), storage=private_storage, upload_to=_document_path, max_length=200)
     name = models.CharField(_("file name"), max_length=120)
-    size = models.PositiveIntegerField(_("size in bytes"))
     pages = models.PositiveSmallIntegerField(_("pages"))
-    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     objects = DocumentQuerySet.as_manager()
 
@@ -452,7 +439,7 @@ class Document(models.Model):
 
     @property
     def response_stage(self) -> str:
-        """ "draft" with a drafted response, "published" with an approved one, "" otherwise (load ``event``)."""
+        """Whether it came with a response: "draft" (drafted), "published" (approved), or "" (load ``event``)."""
         from routing.models import EventKind
 
         kind = str(self.event.kind) if self.event_id and self.event else ""

@@ -34,7 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.logs import redact
-from petitions.attachments import _delete_files
+from petitions.attachments import stored_files_delete
 from petitions.models import Attachment, CoSigner, Document, Petition, PhoneChallenge
 from petitions.phones import phone_challenges_purge
 from routing.models import FINAL_STATES, ActorKind, CaseEvent
@@ -60,10 +60,6 @@ def _redact_writing(ids: list[int]) -> None:
     Petition.objects.bulk_update(changed, ["title", "text", "search_text"])
 
 
-def _delete_photos(photos: list[tuple[str, str]]) -> None:
-    _delete_files(images=(image for image, _thumb in photos), thumbnails=(thumb for _image, thumb in photos))
-
-
 #: What a partner sent with a citizen's update besides the words: links (often to the citizen's own
 #: photos) and when the citizen wrote it. Removed with the words.
 PARTNER_UPDATE_KEYS = ("media_urls", "written_at")
@@ -77,15 +73,6 @@ def _forget_partner_links(petition_ids: list[int]) -> None:
     for pk, data in events:
         kept = {key: value for key, value in data.items() if key not in PARTNER_UPDATE_KEYS}
         CaseEvent.objects.filter(pk=pk).rewrite_history(data=kept)
-
-
-def _delete_documents(names: list[str]) -> None:
-    storage = Document._meta.get_field("file").storage
-    for name in names:
-        try:
-            storage.delete(name)
-        except OSError:
-            logger.warning("Could not delete document file %s", name, exc_info=True)
 
 
 def retention_cutoff(*, now: dt.datetime | None = None, days: int | None = None) -> dt.datetime:
@@ -163,8 +150,8 @@ def petitions_anonymise(
                 petition_id__in=ids, status__in=[Status.PENDING, Status.SENDING]
             ).update(status=Status.FAILED, last_error="cancelled: the petition's personal data was removed")
             Notification.objects.filter(petition_id__in=ids).update(recipient="", body="", subject="")
-            transaction.on_commit(partial(_delete_photos, photos))
-            transaction.on_commit(partial(_delete_documents, papers))
+            transaction.on_commit(partial(stored_files_delete, Attachment, photos))
+            transaction.on_commit(partial(stored_files_delete, Document, [(name,) for name in papers]))
         report.petitions += len(ids)
         report.photos += len(photos)
         logger.info("anonymised %s petitions (%s photos)", len(ids), len(photos))
