@@ -255,3 +255,60 @@ def documents_staged(*, tokens: Sequence[str], session_key: str) -> list[Documen
 def document_discard(*, token: str, session_key: str) -> bool:
     """Delete a staged document of ``session_key`` and its file; False when there is none to delete."""
     return _discard(Document, token, session_key)
+
+
+def staged_claim(tokens: Sequence[str], session_key: str, *, field: str) -> list[Any]:
+    """Lock the staged photos or documents (``field``) of ``session_key`` named by ``tokens``, in their order.
+
+    All of them or a ``ValidationError`` on ``field`` (one expired, was purged, or is another
+    session's). Inside the claiming service's transaction; ``staged_attach`` then gives them away.
+    """
+    model = Attachment if field == "photos" else Document
+    wanted = list(dict.fromkeys(tokens))
+    found = {
+        item.upload_token: item
+        for item in model.objects.select_for_update().filter(
+            upload_token__in=wanted, petition__isnull=True, session_key=staging_key(session_key)
+        )
+    }
+    if len(found) != len(wanted):
+        message = (
+            _("Some photos expired before you sent the form. Please add them again.")
+            if field == "photos"
+            else _("Some documents expired before you sent the form. Please add them again.")
+        )
+        raise ValidationError({field: message})
+    return [found[token] for token in wanted]
+
+
+def staged_attach(
+    *,
+    petition_id: int,
+    event: Any = None,
+    photos: Sequence[Attachment] = (),
+    documents: Sequence[Document] = (),
+) -> None:
+    """Claimed files become the petition's (photos after those it has), linked to ``event`` if any.
+
+    They keep nothing of the browser that staged them.
+    """
+    if photos:
+        after = (
+            Attachment.objects.filter(petition_id=petition_id)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        start = 0 if after is None else after + 1
+        for offset, photo in enumerate(photos):
+            photo.petition_id, photo.event, photo.position, photo.session_key = (
+                petition_id,
+                event,
+                start + offset,
+                "",
+            )
+        Attachment.objects.bulk_update(photos, ["petition", "event", "position", "session_key"])
+    if documents:
+        for document in documents:
+            document.petition_id, document.event, document.session_key = petition_id, event, ""
+        Document.objects.bulk_update(documents, ["petition", "event", "session_key"])

@@ -22,17 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from notifications.outbox import enqueue_receipt
-from petitions.attachments import MAX_ATTACHMENTS, MAX_DOCUMENTS, staging_key, too_many_files
+from petitions.attachments import MAX_ATTACHMENTS, MAX_DOCUMENTS, staged_attach, staged_claim, too_many_files
 from petitions.models import (
     ADDRESS_MAX_LENGTH,
     MEDIA_URL_MAX_LENGTH,
     NAME_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
-    Attachment,
     Category,
     Channel,
-    Document,
     Partner,
     PartnerKey,
     Petition,
@@ -511,10 +509,11 @@ def petition_submit(
                 late_entry_reason=received.late_reason.strip() if received else "",
             )
             _save_with_unique_code(petition, now)
-            if tokens:
-                _claim_attachments(petition, tokens, session_key)
-            if checked.document_tokens:
-                _claim_documents(petition, checked.document_tokens, session_key)
+            staged_attach(
+                petition_id=petition.pk,
+                photos=staged_claim(tokens, session_key, field="photos"),
+                documents=staged_claim(checked.document_tokens, session_key, field="documents"),
+            )
             actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
             # Deadlines count from when the unit received it (an officer entering a letter later).
             case_open(petition=petition, actor=actor, now=now, received_at=received.at if received else None)
@@ -529,34 +528,6 @@ def petition_submit(
                 return existing
         raise
     return SubmissionResult(petition=petition, token=token, created=True)
-
-
-def _claim_attachments(petition: Petition, tokens: list[str], session_key: str) -> None:
-    staged = Attachment.objects.select_for_update().filter(
-        upload_token__in=tokens, petition__isnull=True, session_key=staging_key(session_key)
-    )
-    order = {token: position for position, token in enumerate(tokens)}
-    found = list(staged)
-    if len(found) != len(tokens):
-        raise ValidationError(
-            {"photos": _("Some photos expired before you sent the form. Please add them again.")}
-        )
-    for attachment in found:
-        attachment.petition = petition
-        attachment.position = order[attachment.upload_token]
-        attachment.session_key = ""  # claimed: it belongs to the petition, not to a browser
-    Attachment.objects.bulk_update(found, ["petition", "position", "session_key"])
-
-
-def _claim_documents(petition: Petition, tokens: list[str], session_key: str) -> None:
-    """The submission's documents become the petition's own (no event: they came with it)."""
-    staged = Document.objects.select_for_update().filter(
-        upload_token__in=tokens, petition__isnull=True, session_key=staging_key(session_key)
-    )
-    if staged.update(petition=petition, session_key="") != len(tokens):
-        raise ValidationError(
-            {"documents": _("Some documents expired before you sent the form. Please add them again.")}
-        )
 
 
 def _replay(key: str, fingerprint: str) -> SubmissionResult | None:

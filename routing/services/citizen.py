@@ -24,10 +24,9 @@ if TYPE_CHECKING:
 from routing.services.core import (
     _actor_may_act_on,
     _after_commit,
+    _attach,
     _check_count,
     _counts,
-    _link_documents,
-    _link_photos,
     _lock_case,
     _record_beside,
     _require_text,
@@ -121,8 +120,7 @@ def case_citizen_add_info(
             now=now,
             data=(_counts(staged, papers) or {}) | dict(data or {}),
         )
-        _link_photos(case, event, staged)
-        _link_documents(case, event, papers)
+        _attach(case, event, photos=staged, documents=papers)
         _after_commit(case, event)
     return event
 
@@ -157,8 +155,7 @@ def case_citizen_answer(
         return (_counts(staged, papers) or {}) | dict(data or {})
 
     def attach(case: Case, event: CaseEvent) -> None:
-        _link_photos(case, event, staged)
-        _link_documents(case, event, papers)
+        _attach(case, event, photos=staged, documents=papers)
 
     case = _run(
         case_id=case_id,

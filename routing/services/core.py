@@ -284,19 +284,10 @@ def _check_count(tokens: Sequence[str], *, field: str) -> list[str]:
 
 
 def _staged_files(tokens: Sequence[str], session_key: str, *, field: str) -> list[Any]:
-    """The staged photos or documents named by ``tokens`` (checked in the caller's transaction): all or an error."""
-    from petitions.attachments import attachments_staged, documents_staged
+    """The staged photos or documents named by ``tokens``, locked in the caller's transaction: all or an error."""
+    from petitions.attachments import staged_claim
 
-    find = attachments_staged if field == "photos" else documents_staged
-    staged = find(tokens=tokens, session_key=session_key)
-    if len(staged) != len(tokens):
-        message = (
-            _("Some photos expired before you sent the form. Please add them again.")
-            if field == "photos"
-            else _("Some documents expired before you sent the form. Please add them again.")
-        )
-        raise ValidationError({field: message})
-    return staged
+    return staged_claim(tokens, session_key, field=field)
 
 
 def _counts(photos: list[Any], documents: list[Any]) -> dict[str, int] | None:
@@ -304,33 +295,10 @@ def _counts(photos: list[Any], documents: list[Any]) -> dict[str, int] | None:
     return counts or None
 
 
-def _link_documents(case: Case, event: CaseEvent, staged: list[Any]) -> None:
-    from petitions.models import Document
+def _attach(
+    case: Case, event: CaseEvent, *, photos: Sequence[Any] = (), documents: Sequence[Any] = ()
+) -> None:
+    """The claimed files join the case's petition (photos after those it has), each linked to ``event``."""
+    from petitions.attachments import staged_attach
 
-    for document in staged:
-        document.petition_id = case.petition_id
-        document.event = event
-        document.session_key = ""  # claimed: it belongs to the petition, not to a browser
-    if staged:
-        Document.objects.bulk_update(staged, ["petition", "event", "session_key"])
-
-
-def _link_photos(case: Case, event: CaseEvent, staged: list[Any]) -> None:
-    """The citizen's photos join the petition's (after those it has), each linked to ``event``."""
-    from petitions.models import Attachment
-
-    if not staged:
-        return
-    after = (
-        Attachment.objects.filter(petition_id=case.petition_id)
-        .order_by("-position")
-        .values_list("position", flat=True)
-        .first()
-    )
-    start = -1 if after is None else after
-    for offset, attachment in enumerate(staged, start=1):
-        attachment.petition_id = case.petition_id
-        attachment.event = event
-        attachment.position = start + offset
-        attachment.session_key = ""
-    Attachment.objects.bulk_update(staged, ["petition", "event", "position", "session_key"])
+    staged_attach(petition_id=case.petition_id, event=event, photos=photos, documents=documents)

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 from routing.services.core import (
     RESPONSE_MAX_LENGTH,
     _after_commit,
+    _attach,
     _check_count,
     _counts,
-    _link_documents,
     _lock_case,
     _record_beside,
     _require_text,
@@ -251,7 +251,7 @@ def case_submit_response(
         is_public=False,
         data=lambda case: _counts([], papers) or {},
         kwargs_for=kwargs_for,
-        after_event=lambda case, event: _link_documents(case, event, papers),
+        after_event=lambda case, event: _attach(case, event, documents=papers),
     )
 
 
