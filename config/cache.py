@@ -10,9 +10,10 @@ unknown", failing open as configured).
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -20,7 +21,39 @@ logger = logging.getLogger(__name__)
 _DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+class SharedRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client with one connection pool and one client per process.
+
+    Django keeps a cache object per request context (``caches`` is context-local), and each
+    object built its own connection pool: under daphne, whose requests each run in a context of
+    their own, every request opened a new TCP connection to Redis and built a ``redis.Redis``
+    (with its table of response callbacks) for every call; measured, one connection per request.
+    A pool and a client are safe to share between threads (redis-py hands each command a
+    connection of the pool), and redis-py resets a pool in a forked child.
+    """
+
+    _shared: dict[tuple[Any, ...], Any] = {}
+    _lock = threading.Lock()
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        this: Any = self  # django-stubs leaves the client's private members out
+        index = this._get_connection_pool_index(write)
+        ident = (this._servers[index], tuple(sorted((k, repr(v)) for k, v in this._pool_options.items())))
+        client = self._shared.get(ident)
+        if client is None:
+            with self._lock:
+                client = self._shared.get(ident)
+                if client is None:
+                    client = this._client(connection_pool=this._get_connection_pool(write))
+                    self._shared[ident] = client
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = SharedRedisCacheClient
+
     def _warn(self, operation: str) -> None:
         logger.warning("cache unavailable during %s; continuing without it", operation)
 

@@ -133,6 +133,23 @@ TEMPLATES = [
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
+    # PostgreSQL: Django 5.2's connection pool (psycopg-pool), one per process. Without it every
+    # request and every in-process drain opened a connection (a new PostgreSQL backend): 9 ms of
+    # the database's CPU per petition (docs/performance.md, "Intake"). CONN_MAX_AGE is no answer
+    # under daphne, whose sync views run on threads that come and go, each with a connection.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+        if DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperEnvironment("DB_CONN_MAX_AGE needs DB_POOL=0: the pool keeps the connections")
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            # Opened at start, kept when idle: a burst does not wait for new backends.
+            "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+            # daphne runs each sync request on a thread of its own, plus the in-process jobs' thread:
+            # this many requests touch the database at once; the next waits up to DB_POOL_TIMEOUT.
+            "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            # Connections older than this are replaced (PostgreSQL backends grow with their caches).
+            "max_lifetime": env_int("DB_POOL_MAX_LIFETIME", 1800, minimum=60),
+        }
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -51,6 +51,10 @@ def test_a_database_that_does_not_answer_makes_the_process_unready(client, db, m
     broken.settings_dict = copy.deepcopy(broken.settings_dict)
     if broken.vendor == "postgresql":
         broken.settings_dict.update(HOST="127.0.0.1", PORT=closed_port())
+        # Django keeps one pool per alias: the copy would borrow the working one.
+        broken.settings_dict["OPTIONS"] = {
+            k: v for k, v in broken.settings_dict["OPTIONS"].items() if k != "pool"
+        }
     else:
         broken.settings_dict["NAME"] = "/nonexistent-directory/db.sqlite3"
     monkeypatch.setattr("config.health.connection", broken)

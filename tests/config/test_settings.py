@@ -36,6 +36,8 @@ _SERVICE_VARIABLES = (
     "OPENSEARCH_URL",
     "JOBS_BACKEND",
     "DB_CONN_MAX_AGE",
+    "DB_POOL",
+    "DB_POOL_MAX_SIZE",
     "SESSION_COOKIE_AGE",
 )
 
@@ -49,6 +51,8 @@ print(json.dumps({
     "ENGINE": settings.DATABASES["default"]["ENGINE"],
     "DB_NAME": str(settings.DATABASES["default"].get("NAME")),
     "DB_HOST": settings.DATABASES["default"].get("HOST", ""),
+    "DB_POOL": settings.DATABASES["default"].get("OPTIONS", {}).get("pool"),
+    "CONN_MAX_AGE": settings.DATABASES["default"].get("CONN_MAX_AGE"),
     "CACHE": settings.CACHES["default"]["BACKEND"],
     "CACHE_LOCATION": settings.CACHES["default"].get("LOCATION", ""),
     "CHANNELS": settings.CHANNEL_LAYERS["default"]["BACKEND"],
@@ -351,6 +355,34 @@ def test_database_url_selects_postgresql(tmp_path, scheme):
     assert values["ENGINE"] == "django.db.backends.postgresql"
     assert values["DB_NAME"] == "petitions"
     assert values["DB_HOST"] == "db.internal"
+
+
+def test_postgresql_uses_a_connection_pool_per_process_by_default(tmp_path):
+    values = _settings(tmp_path, DATABASE_URL="postgres://portal:secret@db.internal:5432/petitions")
+    assert values["DB_POOL"]["max_size"] == 20
+    assert values["DB_POOL"]["min_size"] == 2
+    assert values["CONN_MAX_AGE"] == 0
+    sized = _settings(tmp_path, DATABASE_URL="postgres://db.internal/petitions", DB_POOL_MAX_SIZE="40")
+    assert sized["DB_POOL"]["max_size"] == 40
+
+
+def test_the_pool_can_be_turned_off_for_an_outside_pooler(tmp_path):
+    values = _settings(
+        tmp_path, DATABASE_URL="postgres://db.internal/petitions", DB_POOL="0", DB_CONN_MAX_AGE="60"
+    )
+    assert values["DB_POOL"] is None
+    assert values["CONN_MAX_AGE"] == 60
+
+
+def test_a_kept_connection_and_the_pool_together_stop_start_up(tmp_path):
+    done = _python(
+        tmp_path,
+        ["-c", "import django; django.setup()"],
+        DATABASE_URL="postgres://db.internal/petitions",
+        DB_CONN_MAX_AGE="60",
+    )
+    assert done.returncode != 0
+    assert "DB_POOL=0" in done.stderr
 
 
 def test_elasticsearch_url_selects_the_engine_backend_on_elasticsearch(tmp_path):
