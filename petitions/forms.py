@@ -13,8 +13,7 @@ from petitions.attachments import MAX_ATTACHMENTS
 from petitions.images import MAX_UPLOAD_BYTES
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Category
 from petitions.services import Submission, petition_validate
-from routing.models import Level, Unit
-from routing.units import unit_sort_key
+from routing.reference import unit_table
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -66,18 +65,14 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 def province_choices() -> list[tuple[str, str]]:
     """Provinces and cities by name without their type ("Thành phố Hà Nội" under H), as Vietnamese forms list them."""
-    rows = Unit.objects.filter(level=Level.PROVINCE, is_active=True).values_list("code", "name")
-    return sorted(rows, key=lambda row: unit_sort_key(row[1]))
+    return list(unit_table().provinces)
 
 
 def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
     """The communes, wards and special zones of a province, by name without their type."""
     if not province_code:
         return []
-    rows = Unit.objects.filter(level=Level.COMMUNE, is_active=True, parent__code=province_code).values_list(
-        "code", "name"
-    )
-    return sorted(rows, key=lambda row: unit_sort_key(row[1]))
+    return list(unit_table().communes.get(province_code, ()))
 
 
 class PetitionForm(forms.Form):

@@ -19,6 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from config.reference import ReferenceQuerySet
 from routing.models import Level
 
 TITLE_MAX_LENGTH = 200
@@ -58,6 +59,9 @@ class Category(models.Model):
     )
     is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    # Held in each process (petitions.reference.CATEGORIES); writes through it rebuild that copy.
+    objects = ReferenceQuerySet["Category"].as_manager()
 
     class Meta:
         verbose_name = _("category")

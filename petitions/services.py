@@ -36,8 +36,10 @@ from petitions.models import (
     Petition,
     hash_token,
 )
+from petitions.reference import active_category
 from routing.actors import CitizenActor
 from routing.models import Level, Unit, membership_of
+from routing.reference import active_commune
 from routing.services import case_open
 from search.documents import search_text as search_words
 
@@ -122,19 +124,12 @@ def _fingerprint(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _is_number(value: Any) -> bool:
-    """ASCII digits only, and few enough for a database key ("²".isdigit() is true, int("²") fails)."""
-    text = str(value)
-    return text.isascii() and text.isdigit() and len(text) <= 18
-
-
 def _resolve_category(value: Category | int | str | None) -> Category | None:
     if isinstance(value, Category):
         return value if value.is_active else None
     if value in (None, ""):
         return None
-    lookup = {"pk": value} if isinstance(value, int) or _is_number(value) else {"code": value}
-    return Category.objects.filter(is_active=True, **lookup).first()
+    return active_category(value)
 
 
 def _resolve_commune(value: Unit | int | str | None) -> Unit | None:
@@ -142,8 +137,7 @@ def _resolve_commune(value: Unit | int | str | None) -> Unit | None:
         return value if value.level == Level.COMMUNE and value.is_active else None
     if value in (None, ""):
         return None
-    lookup = {"pk": value} if isinstance(value, int) or _is_number(value) else {"code": str(value)}
-    return Unit.objects.filter(level=Level.COMMUNE, is_active=True, **lookup).select_related("parent").first()
+    return active_commune(value)
 
 
 def _check_length(errors: dict[str, list[Any]], field: str, value: str, limit: int) -> None:

@@ -80,14 +80,13 @@ DEFAULT_POLICIES = {
 
 def policy_for(level: str, category: Category | int | None) -> Policy:
     """The SLA policy for a level and category: the category's own, else the level's, else the default."""
-    from django.db.models import Q
-
-    from routing.models import SLAPolicy
+    from routing.reference import sla_policies
 
     category_id = category if isinstance(category, int) or category is None else category.pk
-    rows = list(SLAPolicy.objects.filter(Q(category__isnull=True) | Q(category_id=category_id), level=level))
-    specific = next((r for r in rows if category_id is not None and r.category_id == category_id), None)
-    row = specific or next((r for r in rows if r.category_id is None), None)
+    policies = sla_policies()
+    row = (policies.get((level, category_id)) if category_id is not None else None) or policies.get(
+        (level, None)
+    )
     if row is None:
         return DEFAULT_POLICIES[level]
     return Policy(

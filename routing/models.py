@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
+from config.reference import ReferenceQuerySet
 from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, policy_for, working_days_between
 
@@ -97,6 +98,9 @@ class Unit(models.Model):
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     area_km2 = models.DecimalField(_("area (km²)"), max_digits=10, decimal_places=2, null=True, blank=True)
 
+    # Held in each process (routing.reference.unit_table); writes through it rebuild that copy.
+    objects = ReferenceQuerySet["Unit"].as_manager()
+
     class Meta:
         verbose_name = _("unit")
         verbose_name_plural = _("units")
@@ -160,7 +164,9 @@ class Unit(models.Model):
             return None
         if codes[depth] == self.code:
             return self
-        return Unit.objects.get(code=codes[depth])
+        from routing.reference import unit_table
+
+        return unit_table().by_code.get(codes[depth]) or Unit.objects.get(code=codes[depth])
 
 
 class Role(models.TextChoices):
@@ -235,6 +241,9 @@ class SLAPolicy(models.Model):
         default=10,
         help_text=_("Then the sweep reminds the citizen once, and the case returns to the officer."),
     )
+
+    # Held in each process (routing.reference.sla_policies); writes through it rebuild that copy.
+    objects = ReferenceQuerySet["SLAPolicy"].as_manager()
 
     class Meta:
         verbose_name = _("SLA policy")

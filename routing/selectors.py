@@ -32,6 +32,7 @@ from routing.models import (
     Unit,
     membership_of,
 )
+from routing.reference import unit_table
 
 
 def _is_central_admin(user: Any) -> bool:
@@ -374,12 +375,7 @@ def unit_code_by_national_code(*, level: str, national_code: str) -> str | None:
     """The portal's code of the unit of ``level`` with this national register code, if there is one."""
     if not NATIONAL_CODE.fullmatch(national_code):
         return None
-    return (
-        Unit.objects.filter(level=level, admin_code=int(national_code))
-        .order_by("pk")
-        .values_list("code", flat=True)
-        .first()
-    )
+    return unit_table().by_national_code.get((level, int(national_code)))
 
 
 # --- open cases near a case's point (the desk's duplicate check) ---------------------------

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import translation
 
+from config.reference import clear_all
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
 from petitions.services import Submission, SubmissionResult, petition_submit
@@ -54,6 +55,18 @@ def _test_settings(settings: Any, tmp_path: Any) -> None:
     cache["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {**settings.CACHES, "default": cache}
     LocmemSmsBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_data() -> Iterator[None]:
+    """Each test reads categories, units and policies as its database has them (config.reference).
+
+    A test's rows vanish with its transaction, which sends no signal: the copy a process holds
+    would outlive them.
+    """
+    clear_all()
+    yield
+    clear_all()
 
 
 @pytest.fixture(autouse=True)
