@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from config.claims import claim_rows
 from notifications import texts
 from notifications.models import CITIZEN_EVENT_KINDS, Channel, Notification, Status
 from notifications.transports import Message, PermanentFailure, TemporaryFailure
@@ -423,23 +423,14 @@ def _due(now: dt.datetime) -> Any:
 
 
 def _claim(now: dt.datetime, batch_size: int) -> list[Notification]:
-    """Take up to ``batch_size`` due rows for this drain only (a lease, committed at once)."""
-    lease_until = now + LEASE
-    with transaction.atomic():
-        ids = list(
-            _due(now)
-            .select_for_update(skip_locked=True)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return []
-        # The status condition makes the claim safe on SQLite too (no row locks there:
-        # its writers are serialised, and a row claimed meanwhile no longer matches).
-        Notification.objects.filter(pk__in=ids).filter(
-            Q(status=Status.PENDING) | Q(status=Status.SENDING, lease_until__lt=now)
-        ).update(status=Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1)
-    return list(Notification.objects.filter(pk__in=ids, status=Status.SENDING, lease_until=lease_until))
+    """Take up to ``batch_size`` due rows for this drain only: a lease, in one statement (``config.claims``)."""
+    return claim_rows(
+        _due(now),
+        order_by=("next_attempt_at", "pk"),
+        limit=batch_size,
+        assignments={"status": Status.SENDING, "lease_until": now + LEASE},
+        increment=("attempts",),
+    )
 
 
 _SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
@@ -514,6 +505,7 @@ def drain(
         if not rows:
             break
         report.claimed += len(rows)
+        last_batch = len(rows) < batch_size
         for row in rows:
             try:
                 _send(row)
@@ -563,6 +555,8 @@ def drain(
                     lease_until=None,
                     body=_kept_body(row),
                 )
+        if last_batch:  # fewer were due than a batch: none is left (a later change queues a run)
+            break
     return report
 
 

@@ -16,10 +16,10 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from config.claims import claim_rows
 from search.base import SearchUnavailable
 from search.models import IndexQueue
 
@@ -63,18 +63,12 @@ class DrainReport:
 
 
 def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetime]]:
+    """Take up to ``batch_size`` due rows for this drain: a lease, in one statement (``config.claims``)."""
     due = IndexQueue.objects.filter(next_attempt_at__lte=now).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
-    with transaction.atomic():
-        rows = list(
-            due.select_for_update(skip_locked=True)
-            .order_by("requested_at")
-            .values_list("pk", "case_id", "requested_at")[:batch_size]
-        )
-        if rows:
-            IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=now + LEASE)
-    return rows
+    rows = claim_rows(due, order_by=("requested_at", "pk"), limit=batch_size, assignments={"lease_until": now + LEASE})
+    return [(row.pk, row.case_id, row.requested_at) for row in rows]
 
 
 def drain(

@@ -395,3 +395,16 @@ def test_two_drains_running_at_once_send_nothing_twice():
     assert sum(r.sent for r in reports) == 40
     assert len(LocmemSmsBackend.outbox) == 40
     assert len({m.reference for m in LocmemSmsBackend.outbox}) == 40
+
+
+def test_a_drain_sends_one_message_in_three_statements(db, django_assert_num_queries):
+    Notification.objects.create(
+        channel=Channel.SMS, recipient="+84912345678", template="t", body="x", dedupe_key="1"
+    )
+    LocmemSmsBackend.outbox.clear()
+    # Expired one-time codes, the claim (one UPDATE … RETURNING), the outcome; a short batch is the last.
+    with django_assert_num_queries(3):
+        report = outbox.drain()
+    assert report.sent == 1 and len(LocmemSmsBackend.outbox) == 1
+    with django_assert_num_queries(2):
+        assert outbox.drain().claimed == 0
