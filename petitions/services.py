@@ -370,6 +370,10 @@ def petition_validate(
     )
 
 
+#: Tries at a tracking code not given yet, each a new transaction (``petition_submit``).
+CODE_ATTEMPTS = 5
+
+
 def idempotency_key_stored(key: str | None, *, channel: str, partner: Partner | int | None = None) -> str:
     """The idempotency key as stored: a client's key within its interface and its partner.
 
@@ -395,6 +399,7 @@ def petition_submit(
     session_key: str = "",
     repeat_window: dt.timedelta | None = None,
     notify: bool = True,
+    key_unused: bool = False,
     now: dt.datetime | None = None,
 ) -> SubmissionResult:
     """Validate a submission, then create the petition, its routed case and first event at once.
@@ -406,6 +411,9 @@ def petition_submit(
     ``idempotency_key`` a retried submission returns the petition created the first time.
     ``repeat_window``: a petition with the same fingerprint (the same phone and every other field)
     filed this recently is returned instead of a new one (``created=False``).
+    ``key_unused``: the caller has just found no petition with this key
+    (``petition_idempotency_key_used``), so it is not read again; a retry racing this one is
+    still caught by the key's unique index.
     """
     now = now or timezone.now()
     checked = petition_validate(
@@ -451,7 +459,7 @@ def petition_submit(
         fields["media_url"] = media_url
     fingerprint = _fingerprint(fields)
 
-    if key:
+    if key and not key_unused:
         existing = _replay(key, fingerprint)
         if existing is not None:
             return existing
@@ -470,58 +478,71 @@ def petition_submit(
             return SubmissionResult(petition=repeat, token=None, created=False)
 
     token = secrets.token_urlsafe(32)
-    try:
-        with transaction.atomic():
-            petition = Petition(
-                tracking_code=new_tracking_code(now),
-                token_hash=hash_token(token),
-                idempotency_key=key or None,
-                request_fingerprint=fingerprint,
-                is_anonymous=bool(is_anonymous),
-                submitter_name=name,
-                phone=normalized_phone,
-                email=email,
-                language=language,
-                category=resolved_category,
-                province=resolved_commune.parent,
-                commune=resolved_commune,
-                address=address,
-                latitude=lat,
-                longitude=lon,
-                title=title,
-                text=text,
-                search_text=search_words(title, text),
-                target_level=target_level,
-                consent_publish=bool(consent_publish),
-                channel=channel,
-                partner=partner,
-                media_url=media_url,
-                entered_by=entered_by if channel == Channel.OFFICER else None,
-                submitted_at=now,
-                received_via=received.via if received else "",
-                received_at=received.at if received else None,
-                late_entry_reason=received.late_reason.strip() if received else "",
-            )
-            _save_with_unique_code(petition, now)
-            staged_attach(
-                petition_id=petition.pk,
-                photos=staged_claim(tokens, session_key, field="photos"),
-                documents=staged_claim(checked.document_tokens, session_key, field="documents"),
-            )
-            actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
-            # Deadlines count from when the unit received it (an officer entering a letter later).
-            case_open(petition=petition, actor=actor, now=now, received_at=received.at if received else None)
-            if notify:
-                # The receipt is written with the petition: it is sent once the petition exists.
-                enqueue_receipt(petition=petition, token=token)
-    except IntegrityError:
-        # Two retries with one key raced; the other one won.
-        if key:
-            existing = _replay(key, fingerprint)
-            if existing is not None:
+    petition = Petition(
+        tracking_code=new_tracking_code(now),
+        token_hash=hash_token(token),
+        idempotency_key=key or None,
+        request_fingerprint=fingerprint,
+        is_anonymous=bool(is_anonymous),
+        submitter_name=name,
+        phone=normalized_phone,
+        email=email,
+        language=language,
+        category=resolved_category,
+        province=resolved_commune.parent,
+        commune=resolved_commune,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        title=title,
+        text=text,
+        search_text=search_words(title, text),
+        target_level=target_level,
+        consent_publish=bool(consent_publish),
+        channel=channel,
+        partner=partner,
+        media_url=media_url,
+        entered_by=entered_by if channel == Channel.OFFICER else None,
+        submitted_at=now,
+        received_via=received.via if received else "",
+        received_at=received.at if received else None,
+        late_entry_reason=received.late_reason.strip() if received else "",
+    )
+    for attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                petition.save(force_insert=True)
+                staged_attach(
+                    petition_id=petition.pk,
+                    photos=staged_claim(tokens, session_key, field="photos"),
+                    documents=staged_claim(checked.document_tokens, session_key, field="documents"),
+                )
+                actor = entered_by if channel == Channel.OFFICER else CitizenActor(petition_id=petition.pk)
+                # Deadlines count from when the unit received it (an officer entering a letter later).
+                case_open(
+                    petition=petition, actor=actor, now=now, received_at=received.at if received else None
+                )
+                if notify:
+                    # The receipt is written with the petition: it is sent once the petition exists.
+                    enqueue_receipt(petition=petition, token=token)
+        except IntegrityError:
+            # Two retries with one key raced; the other one won.
+            if key and (existing := _replay(key, fingerprint)) is not None:
                 return existing
-        raise
-    return SubmissionResult(petition=petition, token=token, created=True)
+            # Or the tracking code was given already: each code given this year takes one in 887
+            # million of the year's codes, so at 10 million petitions a year about one insert in a
+            # hundred meets one by December. The whole transaction again, with a new code (no
+            # savepoint around the insert: two statements on every petition for the 1 %).
+            if (
+                attempt == CODE_ATTEMPTS - 1
+                or not Petition.objects.filter(tracking_code=petition.tracking_code).exists()
+            ):
+                raise
+            petition.pk = None
+            petition.tracking_code = new_tracking_code(now)
+            continue
+        return SubmissionResult(petition=petition, token=token, created=True)
+    raise AssertionError("unreachable")  # pragma: no cover: the last attempt returns or raises
 
 
 def _replay(key: str, fingerprint: str) -> SubmissionResult | None:
@@ -533,21 +554,6 @@ def _replay(key: str, fingerprint: str) -> SubmissionResult | None:
             {"idempotency_key": _("This idempotency key was already used for a different petition.")}
         )
     return SubmissionResult(petition=existing, token=None, created=False)
-
-
-def _save_with_unique_code(petition: Petition, now: dt.datetime, attempts: int = 5) -> None:
-    for attempt in range(attempts):
-        try:
-            with transaction.atomic():
-                petition.save(force_insert=True)
-            return
-        except IntegrityError:
-            if (
-                attempt == attempts - 1
-                or Petition.objects.filter(tracking_code=petition.tracking_code).count() == 0
-            ):
-                raise
-            petition.tracking_code = new_tracking_code(now)
 
 
 def petition_set_sms_updates(*, petition_id: int, enabled: bool) -> Petition:

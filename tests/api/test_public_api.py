@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rest_framework.test import APIClient
@@ -67,6 +68,28 @@ def test_a_petition_filed_by_api_gets_a_code_a_token_and_a_case(api: APIClient, 
     assert body["created"] is True
     assert body["state"] == "submitted"
     assert body["unit"] == {"name": "Phường Hoàn Kiếm", "level": "commune"}
+
+
+def test_the_filing_answer_is_what_its_documented_serializer_writes(api: APIClient, tree: Tree) -> None:
+    from api.serializers import SubmissionSerializer
+
+    for response in (file(api, HTTP_IDEMPOTENCY_KEY="doc-1"), file(api, HTTP_IDEMPOTENCY_KEY="doc-1")):
+        body = response.json()
+        assert body == SubmissionSerializer(body).data
+        case = Case.objects.get(petition__tracking_code=body["tracking_code"])
+        assert body["triage_due_at"].endswith("+07:00")  # the site's time, as DRF writes it
+        assert dt.datetime.fromisoformat(body["submitted_at"]) == case.petition.submitted_at
+
+
+def test_filing_reads_the_database_only_to_write(
+    api: APIClient, tree: Tree, django_assert_num_queries: Any
+) -> None:
+    file(api, HTTP_IDEMPOTENCY_KEY="warm")  # reference data read once per process
+    # The key, then the petition, case, event and receipt: no category, commune, policy or second
+    # key read, no savepoint around the insert. (The test's own transaction makes the service's a
+    # savepoint: two statements here that production spends as BEGIN and COMMIT.)
+    with django_assert_num_queries(7):
+        assert file(api, HTTP_IDEMPOTENCY_KEY="counted", phone="0987 654 321").status_code == 201
 
 
 def test_accept_language_chooses_the_answers_language_not_the_citizens(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from petitions.models import Category, Channel, Petition
@@ -616,6 +617,40 @@ def test_submissions_without_a_key_are_not_deduplicated(submit):
 def test_oversized_idempotency_key_is_refused(submit):
     errors = _errors_of(submit, idempotency_key="k" * 81)
     assert list(errors) == ["idempotency_key"]
+
+
+def test_a_retry_whose_caller_found_its_key_unused_reads_it_only_on_a_conflict(submit):
+    first = submit(idempotency_key="client-req-c")
+    # The API looked the key up before its rate limits: petition_submit does not read it again.
+    with CaptureQueriesContext(connection) as queries:
+        submit(idempotency_key="client-req-d", key_unused=True)
+    assert not any("idempotency_key" in q["sql"] and q["sql"].startswith("SELECT") for q in queries)
+    # A retry that raced the first (it looked before the first committed) still gets the first.
+    again = submit(idempotency_key="client-req-c", key_unused=True)
+    assert again.created is False and again.petition.pk == first.petition.pk
+
+
+def test_a_tracking_code_given_already_is_replaced_by_a_new_one(submit, monkeypatch):
+    taken = submit().petition.tracking_code
+    codes = iter([taken, taken, "PA-26-NEWCDE"])
+    monkeypatch.setattr("petitions.services.new_tracking_code", lambda now: next(codes))
+    before = _counts()
+    result = submit(phone="0987 654 321")
+    assert result.created and result.petition.tracking_code == "PA-26-NEWCDE"
+    # The attempts that met the taken code left nothing behind.
+    assert _counts() == (before[0] + 1, before[1] + 1, before[2] + 1)
+    assert Petition.objects.get(tracking_code="PA-26-NEWCDE").case.events.count() == 1
+
+
+def test_another_integrity_error_is_not_taken_for_a_code_collision(submit, monkeypatch):
+    from django.db import IntegrityError
+
+    def broken(**kwargs: Any) -> None:
+        raise IntegrityError("something else")
+
+    monkeypatch.setattr("petitions.services.case_open", broken)
+    with _writes_nothing(), pytest.raises(IntegrityError):
+        submit()
 
 
 @requires_postgres()
