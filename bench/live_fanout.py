@@ -48,9 +48,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
+import random
+import re
 import resource
 import secrets
 import shutil
@@ -66,12 +69,34 @@ from common import cpu_seconds, free_port, loadavg, percentile, wait_for
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+# This checkout's code, also when another one (a git worktree of an older revision) shares the
+# virtualenv, whose editable install points elsewhere.
+sys.path.insert(1, str(ROOT))
 PYTHON = ROOT / ".venv" / "bin" / "python"
 DAPHNE = ROOT / ".venv" / "bin" / "daphne"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
 DEFAULT_CLIENT_PYTHON = "/tmp/wsvenv/bin/python"  # noqa: S108 (a throwaway venv of ours)
 #: The only Redis database this script empties.
 FLUSHABLE_REDIS_DB = 10
+PAGE_SCRIPT = ROOT / "static" / "portal" / "live.js"
+
+
+def page_backoff() -> tuple[float, float]:
+    """The page's reconnect backoff (first delay, largest delay; ms), read from its script.
+
+    ``static/portal/live.js`` waits between half and all of ``min(RETRY_MAX, RETRY_BASE * 2 **
+    (failures - 1))``; scripts older than those names waited 1 s doubling up to ``MAX_DELAY``.
+    """
+    text = PAGE_SCRIPT.read_text() if PAGE_SCRIPT.exists() else ""
+    base = re.search(r"RETRY_BASE\s*=\s*(\d+)", text)
+    most = re.search(r"(?:RETRY_MAX|MAX_DELAY)\s*=\s*(\d+)", text)
+    return (float(base.group(1)) if base else 1000.0, float(most.group(1)) if most else 30000.0)
+
+
+def backoff_delay(failures: int, base: float, most: float) -> float:
+    """Seconds before the next attempt, as the page computes it (jittered exponential)."""
+    delay = min(most, base * 2 ** (failures - 1))
+    return (delay / 2 + random.random() * delay / 2) / 1000  # noqa: S311 (jitter, not secrets)
 
 
 # --- helpers shared by both processes ----------------------------------------------------------
@@ -104,6 +129,12 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
     from websockets.asyncio.client import connect
 
     targets: list[list[str]] = json.loads(targets_file.read_text())
+    retry_base, retry_max = page_backoff()
+    storm = False
+    lost_at: dict[int, float] = {}
+    back_at: dict[int, float] = {}
+    attempts = 0
+    all_back = asyncio.Event()
     origin = f"http://127.0.0.1:{port}"
     loop = asyncio.get_running_loop()
     receipts: list[tuple[int, int, float]] = []  # (case, version, time.time())
@@ -111,7 +142,7 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
     failures: dict[str, int] = {}
     closed_early = 0
     extensions: dict[str, int] = {}
-    sockets: list[Any] = []
+    sockets: dict[int, Any] = {}
     readers: list[asyncio.Task[None]] = []
     stopping = False
 
@@ -119,18 +150,43 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    async def read(ws: Any) -> None:
-        nonlocal closed_early
-        try:
-            async for raw in ws:
-                now = time.time()
-                message = json.loads(raw)
-                if message.get("type") == "case.changed":
-                    receipts.append((int(message["case"]), int(message["version"]), now))
-        except Exception:  # noqa: S110 (a closed socket is counted below)
-            pass
-        if not stopping:
-            closed_early += 1
+    async def read(ws: Any, index: int) -> None:
+        nonlocal closed_early, attempts
+        code, token = targets[index]
+        while True:
+            try:
+                async for raw in ws:
+                    now = time.time()
+                    message = json.loads(raw)
+                    if message.get("type") == "case.changed":
+                        receipts.append((int(message["case"]), int(message["version"]), now))
+            except Exception:  # noqa: S110 (a closed socket is counted below)
+                pass
+            if stopping:
+                return
+            if not storm:
+                closed_early += 1
+                return
+            # The server went away: come back as the page does, with its jittered backoff.
+            lost_at[index] = time.time()
+            failures = 0
+            while True:
+                failures += 1
+                await asyncio.sleep(backoff_delay(failures, retry_base, retry_max))
+                attempts += 1
+                try:
+                    ws = await connect(url(code, token), origin=origin, open_timeout=60, ping_interval=None)
+                except Exception:  # noqa: S112 (refused while the server restarts: try again later)
+                    continue
+                break
+            sockets[index] = ws
+            try:
+                await ws.recv()  # where the case is now: the socket is back and hears its case
+            except Exception:  # noqa: S112 (closed again: the loop reconnects)
+                continue
+            back_at[index] = time.time()
+            if len(back_at) == len(sockets):
+                all_back.set()
 
     def url(code: str, token: str) -> str:
         return f"ws://127.0.0.1:{port}/ws/track/{code}/?token={token}"
@@ -144,7 +200,7 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
 
     gate = asyncio.Semaphore(concurrency)
 
-    async def open_one(code: str, token: str) -> None:
+    async def open_one(index: int, code: str, token: str) -> None:
         async with gate:
             started = time.perf_counter()
             try:
@@ -162,11 +218,11 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
             connect_ms.append((time.perf_counter() - started) * 1000)
         ext = ws.response.headers.get("Sec-WebSocket-Extensions", "") if ws.response else ""
         extensions[ext or "none"] = extensions.get(ext or "none", 0) + 1
-        sockets.append(ws)
-        readers.append(asyncio.create_task(read(ws)))
+        sockets[index] = ws
+        readers.append(asyncio.create_task(read(ws, index)))
 
     started = time.perf_counter()
-    await asyncio.gather(*(open_one(code, token) for code, token in targets))
+    await asyncio.gather(*(open_one(index, code, token) for index, (code, token) in enumerate(targets)))
     opened_in = time.perf_counter() - started
     say(
         "open "
@@ -180,11 +236,32 @@ async def client_main(targets_file: Path, port: int, concurrency: int, receipts_
             }
         )
     )
-    await loop.run_in_executor(None, sys.stdin.readline)  # "done"
+    command = (await loop.run_in_executor(None, sys.stdin.readline)).strip()  # "storm" or "done"
+    if command.startswith("storm"):
+        storm = True
+        say("armed")
+        timeout = float(command.split()[1])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_back.wait(), timeout)
+        say(
+            "back "
+            + json.dumps(
+                {
+                    "lost": len(lost_at),
+                    "back": len(back_at),
+                    "attempts": attempts,
+                    "first_lost": min(lost_at.values(), default=0.0),
+                    "last_back": max(back_at.values(), default=0.0),
+                    "back_at": sorted(back_at.values()),
+                    "backoff_ms": [retry_base, retry_max],
+                }
+            )
+        )
+        await loop.run_in_executor(None, sys.stdin.readline)  # "done"
     stopping = True
     receipts_file.write_text(json.dumps({"receipts": receipts, "closed_early": closed_early}))
     say("written")
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    await asyncio.gather(*(ws.close() for ws in sockets.values()), return_exceptions=True)
     for task in readers:
         task.cancel()
     await asyncio.gather(*readers, return_exceptions=True)
@@ -261,9 +338,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client-python", default=DEFAULT_CLIENT_PYTHON, help="a Python with websockets")
     parser.add_argument(
         "--layer",
-        choices=("settings", "pubsub"),
+        choices=("settings", "pubsub", "core"),
         default="settings",
-        help="the project's channel layer (default), or an experiment: channels_redis.pubsub",
+        help="the project's channel layer (default), or channels_redis.pubsub / channels_redis.core",
+    )
+    parser.add_argument(
+        "--reconnect-storm",
+        action="store_true",
+        help="once all are open, restart daphne and time the sockets' return with the page's backoff",
+    )
+    parser.add_argument(
+        "--storm-timeout", type=float, default=180.0, help="seconds to wait for all to return"
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        metavar="PREFIX",
+        help="profile daphne with py-spy (raw stacks) while sockets open, during a storm and the updates",
+    )
+    parser.add_argument(
+        "--py-spy-bin", default=str(Path(DEFAULT_CLIENT_PYTHON).parent / "py-spy"), help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--layer-socket-timeout",
@@ -310,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "SMS_BACKEND": "notifications.transports.sms.LocmemSmsBackend",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("ELASTICSEARCH_URL", None)
     if args.layer != "settings" or args.layer_socket_timeout is not None:
@@ -322,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.layer == "pubsub"
             else "channels_redis.core.RedisChannelLayer"
         )
+        if args.layer == "core":
+            host.setdefault("socket_timeout", None)
         (workdir / "bench_live_settings.py").write_text(
             "from config.settings import *  # noqa: F403\n"
             f"CHANNEL_LAYERS = {{'default': {{'BACKEND': {backend!r}, 'CONFIG': "
@@ -385,15 +482,34 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
-        server = subprocess.Popen(  # noqa: S603 (our own server)
-            [str(DAPHNE), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60.0)
+        def start_server() -> subprocess.Popen[Any]:
+            started = subprocess.Popen(  # noqa: S603 (our own server)
+                [str(DAPHNE), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            wait_for(f"http://127.0.0.1:{port}/healthz", timeout=60.0)
+            return started
+
+        def profile(pid: int, phase: str) -> subprocess.Popen[Any] | None:
+            if args.py_spy is None:
+                return None
+            out = f"{args.py_spy}.{phase}.txt"
+            return subprocess.Popen(  # noqa: S603 (a profiler of ours)
+                [args.py_spy_bin, "record", "-p", str(pid), "-r", "250", "-t", "--format", "raw", "-o", out],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+        def profile_end(spy: subprocess.Popen[Any] | None) -> None:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+
+        server = start_server()
         client = subprocess.Popen(  # noqa: S603 (our own client)
             [
                 args.client_python,
@@ -415,10 +531,12 @@ def main(argv: list[str] | None = None) -> int:
         rss_before, redis_before = vm_rss_kib(server.pid), redis_memory(args.redis_url)
         load_connect = loadavg()
         cpu_connect = cpu_seconds(server.pid)
+        spy = profile(server.pid, "connect")
         client.stdin.write("go\n")
         client.stdin.flush()
         opened = json.loads(read_line(client.stdout, "open ", 1800))
         cpu_connect = cpu_seconds(server.pid) - cpu_connect
+        profile_end(spy)
         time.sleep(2.0)  # let the last group_adds and buffers settle
         rss_after, redis_after = vm_rss_kib(server.pid), redis_memory(args.redis_url)
         print(
@@ -438,10 +556,54 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+        storm: dict[str, Any] | None = None
+        if args.reconnect_storm:
+            client.stdin.write(f"storm {args.storm_timeout}\n")
+            client.stdin.flush()
+            read_line(client.stdout, "armed", 60)
+            load_storm = loadavg()
+            killed = time.time()
+            stop(server)  # SIGTERM, as a deployment restarts it
+            down = time.time()
+            server = start_server()
+            ready = time.time()
+            cpu_storm = cpu_seconds(server.pid)
+            spy = profile(server.pid, "storm")
+            back = json.loads(read_line(client.stdout, "back ", args.storm_timeout + 60))
+            cpu_storm = cpu_seconds(server.pid) - cpu_storm
+            profile_end(spy)
+            since_ready = [(at - ready) * 1000 for at in back["back_at"]]
+            storm = {
+                "sockets": opened["opened"],
+                "lost": back["lost"],
+                "back": back["back"],
+                "attempts": back["attempts"],
+                "backoff_ms": back["backoff_ms"],
+                "server_down_s": round(down - killed, 2),
+                "restart_s": round(ready - killed, 2),
+                "all_back_after_kill_s": round(back["last_back"] - killed, 2) if back["back"] else None,
+                "all_back_after_ready_s": round(back["last_back"] - ready, 2) if back["back"] else None,
+                "back_after_ready_ms": spread(since_ready),
+                "daphne_cpu_seconds": round(cpu_storm, 2),
+                "daphne_cpu_ms_per_reconnect": round(cpu_storm / max(1, back["back"]) * 1000, 2),
+                "load": load_storm,
+            }
+            print(
+                f"reconnect storm: {back['back']}/{back['lost']} back; daphne down {storm['server_down_s']} s, "
+                f"ready again {storm['restart_s']} s after SIGTERM; all back {storm['all_back_after_kill_s']} s "
+                f"after SIGTERM, {storm['all_back_after_ready_s']} s after ready (p50 "
+                f"{storm['back_after_ready_ms']['p50']} ms, p99 {storm['back_after_ready_ms']['p99']} ms); "
+                f"{back['attempts']} attempts; daphne CPU {cpu_storm:.1f} s "
+                f"({storm['daphne_cpu_ms_per_reconnect']} ms per reconnect); backoff {back['backoff_ms']} ms; "
+                f"load {load_storm}",
+                flush=True,
+            )
+
         load_updates = loadavg()
         committed: dict[tuple[int, int], tuple[float, float]] = {}  # (case, version) → (before, after)
         cpu_updates, cpu_clients = cpu_seconds(server.pid), cpu_seconds(client.pid)
         wall_updates = time.monotonic()
+        spy = profile(server.pid, "updates")
         for i in range(args.updates):
             case_id = cases[i % len(cases)][0]
             before = time.time()
@@ -452,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.interval)
         time.sleep(max(3.0, args.sockets / 1000))
         cpu_updates = cpu_seconds(server.pid) - cpu_updates
+        profile_end(spy)
         cpu_clients = cpu_seconds(client.pid) - cpu_clients
         wall_updates = time.monotonic() - wall_updates
         client.stdin.write("done\n")
@@ -545,6 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         "expected": expected,
         "lost": lost,
         "closed_early": raw["closed_early"],
+        "reconnect_storm": storm,
     }
     daphne_log = (workdir / "daphne.log").read_text(errors="replace")
     if daphne_log.strip():
@@ -556,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"results written to {args.json}")
     shutil.rmtree(workdir, ignore_errors=True)
     ok = not lost and not opened["failures"] and opened["opened"] == args.sockets
+    if storm is not None:
+        ok = ok and storm["back"] == storm["sockets"]
     return 0 if ok else 1
 
 

@@ -6,9 +6,9 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
+from channels.sessions import SessionMiddlewareStack
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
@@ -36,7 +36,9 @@ application = ProtocolTypeRouter(
     {
         "http": http_app,
         # Sockets only from this site's own pages (Origin against ALLOWED_HOSTS), with the
-        # session and user of the browser's cookie (AuthMiddlewareStack includes the sessions).
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # session of the browser's cookie, loaded when a consumer reads it. Not channels'
+        # AuthMiddleware: it loads the user in a thread of its own for every handshake, a
+        # citizen's too; the staff consumers load it in the thread where they authorise.
+        "websocket": AllowedHostsOriginValidator(SessionMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -62,7 +62,7 @@ def claim_rows(
         f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)}"  # noqa: S608
         f" WHERE {quote(meta.pk.column)} IN ({inner_sql}{lock}) RETURNING {returning}"
     )
-    rows = list(model._default_manager.raw(sql, [*params, *inner_params]))  # type: ignore[attr-defined]
+    rows = list(model._default_manager.raw(sql, [*params, *inner_params]))
     keys = list(order_by)
     rows.sort(key=lambda row: tuple(getattr(row, key) for key in keys))
     return rows

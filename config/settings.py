@@ -189,6 +189,9 @@ if REDIS_URL:
                 # timeout, as before redis-py 8; the server ends each blocking read itself.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": None, "socket_keepalive": True}],
                 "prefix": env_str("CHANNEL_PREFIX", "petitions"),
+                # One channel per process hears every live group its sockets watch
+                # (notifications.fanout): room for a sweep batch's burst, not the default 100.
+                "capacity": 1000,
             },
         }
     }

@@ -8,6 +8,10 @@ show anything, so a socket never carries what its page could not show.
 
 Staff sockets also join their user's group: when the user's membership or
 account changes, they re-check their access and close if it no longer holds.
+
+The case, unit and subtree groups are joined through the process's hub
+(``notifications.fanout``): one layer member per process, which hands each
+change to its sockets itself. The user's group stays on the socket's own channel.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -26,6 +31,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from config.metrics import OPEN_WEBSOCKETS
+from notifications import fanout
 from notifications.live import case_group, subtree_group, unit_group, user_group
 from petitions.grants import granted_ids
 from routing.models import Case, Membership
@@ -67,6 +73,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _authorise(self, *, fresh: bool) -> list[str] | None:
         return await database_sync_to_async(self.groups_for)(fresh=fresh)
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels closes old database connections in a worker thread before every message: a
+        # thread hop for each connect and disconnect (of 5,000 pages after a restart). These
+        # consumers touch the database only through ``database_sync_to_async``, which closes
+        # them itself, before and after, in the thread that uses them.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         self.live_groups = []
         groups = await self._authorise(fresh=False)
@@ -74,13 +90,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()  # before accept: the handshake fails
             return
         try:
-            for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
+            await self._join(groups)
         except Exception as exc:  # Redis down: no live updates now; the page retries later
             logger.warning("live socket refused: channel layer unavailable (%s)", type(exc).__name__)
+            await self._leave()
             await self.close()
             return
-        self.live_groups = groups
         await self.accept()
         OPEN_WEBSOCKETS.labels(page=self.metric_page).inc()
         self.counted = True
@@ -93,33 +108,46 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "counted", False):
             OPEN_WEBSOCKETS.labels(page=self.metric_page).dec()
             self.counted = False
-        for group in self.live_groups:
+        await self._leave()
+
+    async def _join(self, groups: list[str]) -> None:
+        self.live_groups = groups
+        for group in groups:
+            if not fanout.is_shared(group):
+                await self.channel_layer.group_add(group, self.channel_name)
+        shared = [group for group in groups if fanout.is_shared(group)]
+        if shared:
+            self.hub = fanout.hub()
+            await self.hub.join(shared, self)
+
+    async def _leave(self) -> None:
+        groups, self.live_groups = self.live_groups, []
+        hub = getattr(self, "hub", None)
+        if hub is not None:
+            hub.leave([group for group in groups if fanout.is_shared(group)], self)
+        for group in groups:
+            if fanout.is_shared(group):
+                continue
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # the group expires on its own
                 break
-        self.live_groups = []
+
+    # --- messages from the process's hub (notifications.fanout) -------------------------------
+
+    async def live_push(self, message: dict[str, Any], text: str) -> None:
+        """A change in one of this socket's shared groups: the frame is encoded once per process."""
+        await self.send(text_data=text)
+
+    async def live_lost(self) -> None:
+        await self.close(code=CLOSE_RECONNECT)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
         """Pages only listen; whatever they send is ignored."""
 
-    # --- messages from the channel layer ------------------------------------------------
-
-    async def case_changed(self, event: dict[str, Any]) -> None:
-        await self.send_json(
-            {
-                "type": "case.changed",
-                "case": event["case"],
-                "version": event["version"],
-                "state": event["state"],
-            }
-        )
-
-    async def alerts_changed(self, event: dict[str, Any]) -> None:
-        """An alert of the dashboard's subtree changed: its page fetches the banner again."""
-        await self.send_json({"type": "alerts.changed"})
+    # --- messages on the socket's own channel ------------------------------------------------
 
     async def access_changed(self, event: dict[str, Any]) -> None:
         groups = await self._authorise(fresh=True)
@@ -137,6 +165,9 @@ class TrackConsumer(LiveConsumer):
     """``ws/track/<code>/``: the secret token (``?token=``) or the session's grant, like the page."""
 
     metric_page = "track"
+    #: No channel of its own: it hears only its case group, through the process's hub. (Channels
+    #: gives a consumer no layer when its alias names none.)
+    channel_layer_alias = "notifications.track-sockets-have-no-layer-channel"
 
     def groups_for(self, *, fresh: bool) -> list[str] | None:
         code = str(self.scope["url_route"]["kwargs"]["code"]).strip().upper()
@@ -164,13 +195,11 @@ class TrackConsumer(LiveConsumer):
 
 class StaffConsumer(LiveConsumer):
     def groups_for(self, *, fresh: bool) -> list[str] | None:
-        user: Any
-        if fresh:
-            # Load the session and user again: the ones of the handshake are what they were then.
-            session = _session(self.scope, fresh=True)
-            user = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
-        else:
-            session, user = self.scope["session"], self.scope["user"]
+        # The user is loaded here, in the thread that authorises, rather than by channels'
+        # AuthMiddleware (a thread hop of its own per handshake); ``fresh``: the session again,
+        # since the one of the handshake is what it was then.
+        session = _session(self.scope, fresh=fresh)
+        user: Any = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]
         membership = staff_membership(user, session)
         if membership is None:
             return None
@@ -223,13 +252,17 @@ class DeskConsumer(StaffConsumer):
     async def on_accepted(self) -> None:
         await _send_where_the_case_is(self)
 
-    async def case_changed(self, event: dict[str, Any]) -> None:
+    async def live_push(self, message: dict[str, Any], text: str) -> None:
         # The case group does not follow the case's unit: a case escalated or transferred out of
-        # the reader's sight ends the socket instead of telling them more about it.
-        if await self._authorise(fresh=False) is None:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        await super().case_changed(event)
+        # the reader's sight ends the socket instead of telling them more about it. The check
+        # reads the database, so it runs beside the hub's pass rather than holding it up.
+        async def check_then_send() -> None:
+            if await self._authorise(fresh=False) is None:
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+            await self.send(text_data=text)
+
+        fanout.spawn(check_then_send)
 
 
 # --- helpers ---------------------------------------------------------------------------------

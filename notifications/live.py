@@ -117,7 +117,9 @@ def _send_many(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> b
         async with asyncio.timeout(SEND_TIMEOUT * len(sends)):
             for groups, message in sends:
                 for group in groups:
-                    await layer.group_send(group, message)
+                    # The group's name travels with the message: each process's hub hears all its
+                    # groups on one channel (notifications.fanout).
+                    await layer.group_send(group, {**message, "group": group})
 
     try:
         async_to_sync(send_all)()

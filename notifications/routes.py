@@ -1,4 +1,8 @@
-"""Websocket routes (mounted by ``config.asgi`` behind origin checks, sessions and auth)."""
+"""Websocket routes (mounted by ``config.asgi`` behind origin checks and sessions).
+
+The consumers load the user themselves, when they authorise (``StaffConsumer.groups_for``);
+a citizen's socket never needs one.
+"""
 
 from __future__ import annotations
 

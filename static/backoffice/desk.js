@@ -35,7 +35,7 @@
   if (!desk || !("WebSocket" in window) || !window.fetch || !window.DOMParser) { return; }
   var path = desk.getAttribute("data-live-socket");
   var FORBIDDEN = 4003;  // notifications.consumers.CLOSE_FORBIDDEN: the case left the reader's sight
-  var MAX_DELAY = 30000;
+  var RETRY_BASE = 500, RETRY_MAX = 30000;  // as static/portal/live.js
   var PARTS = ["state-title", "petition-title", "timeline-title"];  // sections, by their heading
   var shown = desk.querySelector('input[name$="-version"]');
   var version = shown ? parseInt(shown.value, 10) || 0 : null;  // a reader without forms: the socket's first word
@@ -126,7 +126,7 @@
 
   function retry() {
     failures += 1;
-    var delay = Math.min(MAX_DELAY, 1000 * Math.pow(2, failures - 1));
+    var delay = Math.min(RETRY_MAX, RETRY_BASE * Math.pow(2, failures - 1));
     window.setTimeout(connect, delay / 2 + Math.random() * delay / 2);
   }
 
