@@ -217,6 +217,15 @@ def serve_on_thread() -> None:
 
 
 def _on_thread() -> bool:
+    return serving_on_thread()
+
+
+def serving_on_thread() -> bool:
+    """Whether this process serves requests and hands their after-commit work to threads of its own.
+
+    True in daphne (``serve_on_thread``) unless ``JOBS_INPROCESS_THREAD`` is off (the tests), also
+    when the jobs themselves go to Celery: the live push (``notifications.live``) is per process.
+    """
     return bool(settings.JOBS_INPROCESS_THREAD and _serving)
 
 

@@ -30,7 +30,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import queue
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -133,10 +135,27 @@ def _send_many(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> b
 
 
 def publish_case_changed(
-    sender: Any, *, case_id: int, event_id: int, version: int, kind: str, **kwargs: Any
+    sender: Any,
+    *,
+    case_id: int,
+    event_id: int,
+    version: int,
+    kind: str,
+    state: str | None = None,
+    unit_paths: Iterable[str | None] | None = None,
+    **kwargs: Any,
 ) -> None:
-    """Receiver of ``case_event_committed``: tell the case's page, its units' inboxes and dashboards."""
-    publish_cases_changed(sender, events=[(case_id, event_id, version, kind)])
+    """Receiver of ``case_event_committed``: tell the case's page, its units' inboxes and dashboards.
+
+    With the case's ``state`` and its units' paths (the case's unit, where the event moved it
+    from and to), as the case services send them, nothing is read from the database.
+    """
+    if state is None or unit_paths is None:
+        publish_cases_changed(sender, events=[(case_id, event_id, version, kind)])
+        return
+    groups = groups_for_case(case_id=case_id, unit_paths=unit_paths)
+    message = {"type": "case.changed", "case": case_id, "version": version, "state": state}
+    _dispatch([(groups, message)], what=f"for case {case_id} v{version}")
 
 
 def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]], **kwargs: Any) -> None:
@@ -171,6 +190,66 @@ def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]
         if len(sends) == 1
         else f"for {len(sends)} cases"
     )
+    _dispatch(sends, what=what)
+
+
+# --- sending from a thread of the server's -----------------------------------------------------
+
+
+class _Pusher:
+    """One daemon thread of a server process sending its live updates, in batches.
+
+    A request (or job) that changes a case does not wait for Redis: its push is queued here after
+    commit and the thread sends every push queued meanwhile in one go (one event loop, the same
+    connection), the latest version once per case. Processes that are not servers (commands, the
+    Celery worker, the tests) send inline, as before.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[list[str], dict[str, Any]]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, sends: list[tuple[list[str], dict[str, Any]]]) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="live-push", daemon=True)
+                self._thread.start()
+        for send in sends:
+            self._queue.put(send)
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < PUSH_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            latest: dict[Any, tuple[list[str], dict[str, Any]]] = {}
+            for groups, message in batch:
+                key = (message.get("type"), message.get("case"), tuple(groups))
+                kept = latest.get(key)
+                if kept is None or message.get("version", 0) >= kept[1].get("version", 0):
+                    latest[key] = (groups, message)
+            try:
+                _send_many(list(latest.values()), what=f"for {len(latest)} changes")
+            except Exception:  # never let the thread die: the next push starts a new one anyway
+                logger.exception("live updates not sent")
+
+
+#: The most pushes sent in one go by the server's thread.
+PUSH_BATCH = 500
+_pusher = _Pusher()
+
+
+def _dispatch(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> None:
+    """Send now (commands, workers, tests), or hand to the server's push thread."""
+    from config.jobs import serving_on_thread
+
+    if sends and serving_on_thread():
+        _pusher.submit(sends)
+        return
     _send_many(sends, what=what)
 
 

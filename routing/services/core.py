@@ -27,6 +27,7 @@ from routing.models import (
     Unit,
     membership_of,
 )
+from routing.reference import unit_table
 
 if TYPE_CHECKING:
     from petitions.models import Category, Petition
@@ -111,11 +112,24 @@ def _actor_kind(actor: Any) -> str:
 def _after_commit(case: Case, event: CaseEvent) -> None:
     """Inside the transaction: let the outboxes write their rows; after commit: announce the change."""
     signals.case_events_recorded.send(sender=Case, events=[event])
-    case_id, event_id, version, kind = case.pk, event.pk, case.version, event.kind
+    case_id, event_id, version, kind, state = case.pk, event.pk, case.version, event.kind, case.state
+    # The units' paths from the units each process holds: the live push reads nothing after commit.
+    units = unit_table().by_id
+    paths = tuple(
+        units[unit_id].path if unit_id in units else None
+        for unit_id in dict.fromkeys((case.unit_id, event.from_unit_id, event.to_unit_id))
+        if unit_id is not None
+    )
 
     def send() -> None:
         signals.case_event_committed.send_robust(
-            sender=Case, case_id=case_id, event_id=event_id, version=version, kind=kind
+            sender=Case,
+            case_id=case_id,
+            event_id=event_id,
+            version=version,
+            kind=kind,
+            state=state,
+            unit_paths=None if None in paths else paths,
         )
 
     transaction.on_commit(send)

@@ -50,6 +50,77 @@ def test_publishing_loads_the_case_and_its_units_in_one_query(
     assert {"unit.W00070", "unit.P01", "subtree.TW", "subtree.P01", "subtree.W00070"} <= set(groups)
 
 
+def test_a_case_service_publishes_its_change_without_reading_the_database(
+    case: Any,
+    cast: Cast,
+    channel_layer: Any,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(live, "_send_many", lambda sends, what: sent.extend(sends))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.case_escalate(case_id=case.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        for callback in callbacks:  # the push, and the drain of the citizen's SMS
+            callback()
+    assert not [q["sql"] for q in queries if "routing_" in q["sql"]]
+    [(groups, message)] = sent
+    assert message == {"type": "case.changed", "case": case.pk, "version": 2, "state": CaseState.SUBMITTED}
+    # It left the ward for the province: news to both inboxes and every dashboard above.
+    assert {f"case.{case.pk}", "unit.W00070", "unit.P01", "subtree.TW", "subtree.P01"} <= set(groups)
+
+
+def test_a_server_sends_its_pushes_from_a_thread_in_batches(
+    submit: Any, channel_layer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from config import jobs
+
+    monkeypatch.setattr(jobs, "serving_on_thread", lambda: True)
+    gate, batches = threading.Event(), []
+
+    def slow_layer(sends: list[Any], what: str) -> None:
+        gate.wait(5)  # Redis is slow: the request must not wait for it
+        batches.append([message for _groups, message in sends])
+
+    monkeypatch.setattr(live, "_send_many", slow_layer)
+    first, second = submit().petition.case, submit(phone="0987 654 321").petition.case
+    started = time.monotonic()
+    for version in (1, 2, 3):
+        live.publish_case_changed(
+            None,
+            case_id=first.pk,
+            event_id=1,
+            version=version,
+            kind="note",
+            state="submitted",
+            unit_paths=["/TW/P01/W00070/"],
+        )
+    live.publish_case_changed(
+        None,
+        case_id=second.pk,
+        event_id=2,
+        version=1,
+        kind="submitted",
+        state="submitted",
+        unit_paths=["/TW/P01/W00070/"],
+    )
+    assert time.monotonic() - started < 0.5 and batches == []
+    gate.set()
+    deadline = time.monotonic() + 5
+    while sum(len(batch) for batch in batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    delivered = [message for batch in batches for message in batch]
+    # The first push may have left alone; after it, the rest went together, the latest version once.
+    assert {(m["case"], m["version"]) for m in delivered} >= {(first.pk, 3), (second.pk, 1)}
+    assert len(batches) <= 2 and len(delivered) <= 3
+
+
 def test_changes_are_published_only_after_commit(
     case: Any,
     cast: Cast,
