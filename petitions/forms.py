@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from petitions.attachments import MAX_ATTACHMENTS
 from petitions.images import MAX_UPLOAD_BYTES
 from petitions.models import ADDRESS_MAX_LENGTH, NAME_MAX_LENGTH, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH, Category
+from petitions.reference import active_categories, active_category
 from petitions.services import Submission, petition_validate
 from routing.reference import unit_table
 
@@ -75,6 +76,29 @@ def commune_choices(province_code: str | None) -> list[tuple[str, str]]:
     return list(unit_table().communes.get(province_code, ()))
 
 
+class ActiveCategoryField(forms.ChoiceField):
+    """The active categories as a ``ModelChoiceField`` offers them, from the process's copy.
+
+    Listing them and checking the one chosen reads no database (``petitions.reference``); the
+    cleaned value is the ``Category``. Labels follow the language active when the form is shown.
+    """
+
+    def __init__(self, *, empty_label: Any, **kwargs: Any) -> None:
+        def choices() -> list[tuple[str, Any]]:
+            return [("", empty_label), *((str(row.pk), row) for row in active_categories())]
+
+        super().__init__(choices=choices, **kwargs)
+
+    def clean(self, value: Any) -> Category | None:
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        category = active_category(value)
+        if category is None:  # deactivated between the choices and now
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return category
+
+
 class PetitionForm(forms.Form):
     """A petition's fields as the citizen (portal) or an officer (back office) fills them in.
 
@@ -82,9 +106,8 @@ class PetitionForm(forms.Form):
     same checks of a form with errors, so that every error shows at once).
     """
 
-    category = forms.ModelChoiceField(
+    category = ActiveCategoryField(
         label=_("Topic"),
-        queryset=Category.objects.filter(is_active=True),
         empty_label=_("— choose a topic —"),
         error_messages={"required": _("Choose a topic."), "invalid_choice": _("Choose a topic.")},
     )
@@ -175,7 +198,7 @@ class PetitionForm(forms.Form):
 
     def _name_hint(self) -> str:
         """When the name, marked required, may be left out: anonymous petitions, in the topics that allow them."""
-        topics = list(Category.objects.filter(is_active=True).only("name", "name_en", "allows_anonymous"))
+        topics = active_categories()
         needing = [topic.display_name for topic in topics if not topic.allows_anonymous]
         if len(needing) == len(topics):
             return ""

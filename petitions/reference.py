@@ -12,11 +12,21 @@ from petitions.models import Category
 class CategoryTable:
     by_id: dict[int, Category]
     by_code: dict[str, Category]
+    #: The active ones, in the order forms list them.
+    active: tuple[Category, ...]
 
 
 def _build() -> CategoryTable:
     rows = list(Category.objects.order_by("position", "code"))
-    return CategoryTable(by_id={row.pk: row for row in rows}, by_code={row.code: row for row in rows})
+    return CategoryTable(
+        by_id={row.pk: row for row in rows},
+        by_code={row.code: row for row in rows},
+        active=tuple(row for row in rows if row.is_active),
+    )
+
+
+def active_categories() -> tuple[Category, ...]:
+    return CATEGORIES.get().active
 
 
 CATEGORIES = ProcessCache("categories", _build, models=("petitions.Category",))

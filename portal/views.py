@@ -261,7 +261,13 @@ REPEAT_WINDOW = dt.timedelta(minutes=30)
 
 
 def _file(
-    form: SubmitForm, post: Any, *, tokens: list[str], session_key: str, documents: Sequence[str] = ()
+    form: SubmitForm,
+    post: Any,
+    *,
+    tokens: list[str],
+    session_key: str,
+    documents: Sequence[str] = (),
+    key_unused: bool = False,
 ) -> SubmissionResult:
     """File the valid form, or find the petition it filed already (raises ``ValidationError``)."""
     return petition_submit(
@@ -272,6 +278,8 @@ def _file(
         # The same form sent again (its answer lost) returns the petition it filed; so does
         # the same text from the same phone soon after (a form reloaded on Back has a new key).
         idempotency_key=form_submission_key(post.get("started", "")),
+        # ``_resent`` looked the key up already and found nothing: not read a second time.
+        key_unused=key_unused,
         repeat_window=REPEAT_WINDOW,
     )
 
@@ -329,7 +337,13 @@ def submit(request: HttpRequest) -> HttpResponse:
         raise Ratelimited
 
     post = request.POST.copy()
-    session_key = _session_key(request)
+    # Files are staged under the browser's session: one is started for them only (the receipt,
+    # later, saves the session anyway), so a form without files costs no session write of its own.
+    sends_files = bool(request.FILES) or any(
+        request.POST.getlist(name)
+        for name in ("photo_tokens", "document_tokens", "remove_photos", "remove_documents")
+    )
+    session_key = _session_key(request) if sends_files else (request.session.session_key or "")
     if request.POST.get("website"):
         return render(request, "portal/refused.html", status=400)
     elapsed = seconds_since_started(request.POST.get("started", ""))
@@ -373,6 +387,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                     tokens=files.photo_tokens,
                     session_key=session_key,
                     documents=files.document_tokens,
+                    key_unused=not _resent(request),
                 ),
             )
         except ValidationError as exc:

@@ -94,6 +94,25 @@ def test_valid_submission_creates_the_petition_and_shows_the_receipt(client, tre
     assert "Phường Hoàn Kiếm" in body
 
 
+def test_the_form_flow_reads_only_what_is_the_citizens(client, tree, category, django_assert_num_queries):
+    from routing.reference import sla_policies
+
+    client.get(URL)  # the categories, units and policies are read once per process, then held
+    sla_policies()
+    with django_assert_num_queries(0):
+        assert client.get(URL).status_code == 200
+    # The form's key (a resend?), the same text from the same phone lately (a reload?), then the
+    # petition, case, event and receipt; the session with the receipt (created: it had none).
+    # No session before the petition for a form without files, no category or commune read.
+    # (The test's transaction turns the service's and the session's into savepoints: 4 more.)
+    with django_assert_num_queries(12):
+        response = client.post(URL, _valid(tree, category))
+    assert response.status_code == 302
+    # The session, and the petition it was granted.
+    with django_assert_num_queries(2):
+        assert client.get(response["Location"]).status_code == 200
+
+
 def test_receipt_is_sent_by_sms_with_code_and_link(
     client, tree, category, django_capture_on_commit_callbacks
 ):
