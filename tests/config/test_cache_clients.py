@@ -56,3 +56,29 @@ def test_requests_on_many_threads_reuse_the_connections_of_one_pool():
     # At most one per thread running at once (4), not one per cache object (12) or call (240);
     # other tests on the same Redis may open a few meanwhile.
     assert opened <= 8
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs the Redis service (CI's second run)")
+def test_incr_counts_in_one_round_trip_and_refuses_a_missing_key():
+    cache = _cache(REDIS_URL.rsplit("/", 1)[0] + "/15")
+    cache.delete("cache-clients-counter")
+    with pytest.raises(ValueError):
+        cache.incr("cache-clients-counter")
+    assert cache.get("cache-clients-counter") is None  # not created by the failed increment
+    assert cache.add("cache-clients-counter", 1, 5)
+    client = _client(cache, write=True)
+    sent: list[Any] = []
+    execute = client.execute_command
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        sent.append(args[0])
+        return execute(*args, **kwargs)
+
+    client.execute_command = counted
+    try:
+        assert cache.incr("cache-clients-counter") == 2
+        assert cache.incr("cache-clients-counter", 5) == 7
+    finally:
+        del client.execute_command
+    assert sent == ["EVAL", "EVAL"]  # one round trip each (Django's: EXISTS, then INCRBY)
+    assert cache.get("cache-clients-counter") == 7
