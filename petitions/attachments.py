@@ -265,6 +265,8 @@ def staged_claim(tokens: Sequence[str], session_key: str, *, field: str) -> list
     """
     model = Attachment if field == "photos" else Document
     wanted = list(dict.fromkeys(tokens))
+    if not wanted:  # most petitions come without files: not even a query built to find none
+        return []
     found = {
         item.upload_token: item
         for item in model.objects.select_for_update().filter(
