@@ -85,3 +85,40 @@ def git_revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{head}{' (uncommitted changes)' if dirty else ''}"
+
+
+def _proc_stat(pid: int | str) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (index 0 is the state), None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def postmaster_pid(data_directory: str) -> int | None:
+    """The PostgreSQL postmaster's pid from ``<data_directory>/postmaster.pid``, None if unreadable."""
+    try:
+        pid = int(Path(data_directory, "postmaster.pid").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+    return pid if _proc_stat(pid) is not None else None
+
+
+def cluster_cpu_seconds(postmaster: int) -> float:
+    """CPU of a whole PostgreSQL cluster so far: the postmaster, every live child, and the children
+    that exited (reaped into the postmaster's cutime + cstime: the backend of each closed
+    connection). The difference between two readings is the cluster's CPU in between, whatever
+    connections opened and closed meanwhile. Linux /proc only."""
+    ticks = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        fields = _proc_stat(entry.name)
+        if fields is None:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            ticks += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        elif ppid == postmaster:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -1,32 +1,77 @@
-"""Intake: sustained petition submissions per second through the real HTTP path, next to hello-world.
+"""Intake: CPU per petition and throughput through the real HTTP path, side by side with hello-world
+and with django-helpdesk's public ticket form, all in one run.
 
-    .venv/bin/python bench/intake.py [--duration 10] [--connections 8] [--threads 2] [--json out.json]
+    .venv/bin/python bench/intake.py [--duration 10] [--connections 8] [--threads 2] [--warmup 2]
+        [--only healthz,hello,api,form,helpdesk] [--no-helpdesk] [--helpdesk-venv /tmp/helpdesk-venv]
+        [--helpdesk-database-url URL] [--stats-wait 1.5] [--json out.json]
 
 What it runs:
 
 1. its own PostgreSQL database (``--database-url``, default ``postgres://postgres@127.0.0.1:5432/
    petitions_bench_intake``): created with autocommit if missing, migrated, units loaded with
-   ``manage.py load_units`` when there are none. No other database is touched;
+   ``manage.py load_units`` when there are none; static files collected into the run's temporary
+   directory (``DEBUG`` off: the pages name files from the manifest). No other database is touched;
 2. daphne serving ``config.asgi:application`` on a free loopback port, one process as in production
-   (``-v 0``, ``DJANGO_DEBUG=0``), with ``DATABASE_URL`` set, Redis db 8 (``--redis-url``; cache,
-   rate limits and channel layer, under prefixes of this run's own; db 8 is emptied with FLUSHDB
-   first, never another one), the rate limits raised (``RATE_SUBMIT_IP``, ``RATE_SUBMIT_PHONE``) so
-   that they do not decide the result, in-process jobs (the default) and the in-memory SMS and
-   email transports (nothing printed);
-3. ``wrk`` (Debian's, ``apt-get install wrk``) on loopback, first against ``GET /healthz`` (the same
-   server's hello-world: answered by the first middleware, ``config.health.HealthMiddleware``, no
-   database), then against ``POST /api/v1/petitions/`` (the JSON API: the intake service of the
-   portal's form, no CSRF): every request a new petition with its own phone number and
-   ``Idempotency-Key``, categories and communes varying, so each one goes through validation,
-   routing, the deadline in working days, the ``submitted`` event and the SMS receipt's outbox row
-   (drained after commit by the in-process job runner). A short warm-up of each comes first;
-4. afterwards, in the database: every tracking code answered with a 201 exists (nothing lost); each
-   new petition has exactly one case, one event and one notification, sent; new rows beyond the
-   201s can only be requests still in flight when wrk stopped (it drops them unanswered), at most
-   one per connection (nothing extra).
+   (``-v 0``, ``DJANGO_DEBUG=0``), with ``DJANGO_SETTINGS_MODULE=intake_settings`` (``bench/`` on
+   ``PYTHONPATH``): the project's settings unchanged but for the root URLconf, ``bench/intake_urls.py``,
+   which is the project's URLs plus ``/bench/hello/`` (an empty view behind the full middleware stack)
+   and ``/bench/sql/`` (statements counted per thread kind by ``bench/intake_sql.py``, a wrapper on
+   every connection). ``DATABASE_URL`` set (the project's own database settings, its connection pool
+   included), Redis db 8 (``--redis-url``; cache, rate limits and channel layer, under prefixes of this
+   run's own; db 8 is emptied with FLUSHDB first, never another one), the rate limits raised
+   (``RATE_SUBMIT_IP``, ``RATE_SUBMIT_PHONE``) and the form's bot wait off (``PORTAL_MIN_FORM_SECONDS=0``)
+   so that they do not decide the result, in-process jobs (the default) and the in-memory SMS and
+   email transports;
+3. django-helpdesk 2.6.1 (``bench/helpdesk/``: settings, URLs, ASGI module, set-up script and pinned
+   ``requirements.txt``; its code never in the repo) in its own virtualenv (``--helpdesk-venv``,
+   created from the requirements when missing) and its own database (``--helpdesk-database-url``,
+   default ``helpdesk_bench``; the name must contain ``bench``), migrated, with a queue open to public
+   submissions; served by the same server software as the portal (daphne 4.2.3 on Twisted, Django
+   5.2.19, one process: Django's own ASGI handler), ``DEBUG`` off, Django's default middleware,
+   ``CONN_MAX_AGE`` 0 (Django's default: no pool, as its guide leaves it), local-memory email;
+4. the phases, one after the other, each after a warm-up (``--warmup`` seconds) and measured for
+   ``--duration`` seconds at ``--connections`` connections:
 
-It prints requests/s and latency (p50, p95, p99, max) for both, the ratio intake/hello-world and the
-errors, and with ``--json`` writes all of it. Exit status 1 when a check fails or a request failed.
+   - ``healthz``: ``wrk``, ``GET /healthz`` (answered by the first middleware, no database);
+   - ``hello``: ``wrk``, ``GET /bench/hello/`` (the empty view behind all of the project's middleware);
+   - ``api``: ``wrk``, ``POST /api/v1/petitions/`` (JSON, no CSRF): every request a new petition with
+     its own phone number and ``Idempotency-Key``, categories and communes varying (validation,
+     routing, deadline in working days, the ``submitted`` event, the SMS receipt's outbox row drained
+     after commit by the in-process jobs);
+   - ``form``: the citizen's form flow, on Python threads (``bench/flows.py``; wrk cannot carry
+     cookies and hidden fields from one request to the next), one keep-alive connection each: a new
+     visitor ``GET /submit/``, its CSRF token and signed stamp parsed, ``POST /submit/`` as
+     ``multipart/form-data`` (its own phone and text), the redirect followed to ``/submit/received/``
+     and the tracking code read from it. One flow = these three requests;
+   - ``helpdesk``: the same for django-helpdesk's public "submit a ticket": ``GET /tickets/submit/``,
+     ``POST`` (CSRF, queue, title, body, priority, e-mail), ``GET /view/?ticket=…&email=…&key=…``;
+
+5. for each phase, from its start until its SMS receipts are sent: the server's CPU (utime + stime of
+   the daphne process, all its threads) and PostgreSQL's (every process of the cluster: the
+   postmaster, its live children and, through the postmaster's cutime + cstime, the children that
+   exited, i.e. the backends of closed connections; minus what backends connected to other databases
+   spent meanwhile, so that other people's work on the same cluster is left out, except connections to
+   other databases that opened and closed within the phase: ``other_databases_commits`` shows them),
+   per request (per flow for the form phases) and its sum; ``pg_stat_database`` deltas of the phase's
+   database per request (commits, rows read, inserted, updated, new connections), read
+   ``--stats-wait`` seconds after the phase (backends report within about a second); SQL statements
+   per request, on the request path and on the jobs thread;
+6. afterwards, in the database: every tracking code answered with a 201, and every receipt page's
+   code, exists (nothing lost); each new petition has exactly one case, one event and one notification,
+   sent; new petitions beyond those seen can only be requests wrk abandoned in flight when it stopped
+   (at most one per connection) or form posts whose receipt page failed (nothing extra); every
+   helpdesk ticket seen exists, with its one follow-up, and no other was added.
+
+It prints per phase the rate, latency (p50/p95/p99/max), CPU per request or flow (server, database,
+total) and SQL statements; the ratios (hello/healthz, API/healthz, API/hello, API petitions/s ÷
+helpdesk flows/s, form flows/s ÷ helpdesk flows/s); and the goals of issue 19 marked met or missed:
+API server + database CPU ≤ 15 ms per petition and ≥ 0.5 of hello; form flow ≤ 30 ms of CPU;
+API ≥ 3 × and form ≥ 2 × helpdesk's rate. ``--json`` writes all of it (``hello_world``, ``intake`` and
+``ratio_intake_to_hello_world`` keep their earlier meaning: ``/healthz`` and the API). Exit status 1
+when a database check fails or a request failed; a missed goal is not a failure.
+
+CPU per unit of work holds steadier than rates on a shared machine, but the load generators (wrk;
+the flows' Python threads, whose CPU is reported as ``client_cpu_ms_per_flow``) share the cores.
 """
 
 from __future__ import annotations
@@ -44,11 +89,22 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from common import cpu_seconds, free_port, loadavg, memory_gib, wait_for
+from common import (
+    cluster_cpu_seconds,
+    cpu_seconds,
+    free_port,
+    git_revision,
+    loadavg,
+    memory_gib,
+    postmaster_pid,
+    wait_for,
+)
+from flows import HelpdeskFlow, PortalFlow, run_flows
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -74,8 +130,25 @@ TEXT = (
     "của các hộ dân trong khu phố. Đề nghị các cơ quan kiểm tra và có biện pháp khắc phục sớm."
 )
 
+#: django-helpdesk's tickets, in English (its default language here).
+TITLES_EN = (
+    "Rubbish piling up on Hang Bong street",
+    "Street floods after every heavy rain",
+    "Street lights broken for weeks",
+    "Karaoke noise after 10 pm",
+    "Tap water cloudy and smelly",
+    "Pavement taken over for parking",
+)
+TEXT_EN = (
+    "Dear officials, this has gone on for many days now and affects the households of the "
+    "neighbourhood. Please inspect it and put it right soon."
+)
+HELLO_PATH = "/bench/hello/"
+#: In the order they run.
+PHASES = ("healthz", "hello", "api", "form", "helpdesk")
+
 WRK_SCRIPT = r"""
--- Written by bench/intake.py. MODE "get": wrk's own request; "post": a new petition each time.
+-- Written by bench/intake.py. MODE "get": GET_PATH each time; "post": a new petition each time.
 local MODE = "%(mode)s"
 local RUN = "%(run)s"
 local CATEGORIES = {%(categories)s}
@@ -83,6 +156,7 @@ local COMMUNES = {%(communes)s}
 local TITLES = {%(titles)s}
 local REST = [==[%(rest)s]==]
 local CODES_FILE = "%(codes_file)s"
+local GET_PATH = "%(get_path)s"
 local threads = {}
 
 function setup(thread)
@@ -116,7 +190,7 @@ if MODE == "post" then
 else
   function request()
     sent = sent + 1
-    return wrk.format("GET", "/healthz")
+    return wrk.format("GET", GET_PATH)
   end
 end
 
@@ -222,7 +296,10 @@ def flush_redis(redis_url: str) -> bool:
 def server_env(args: argparse.Namespace, port: int, var_dir: Path, run: str) -> dict[str, str]:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        # The project's settings with two bench-only URLs (bench/intake_settings.py): /bench/hello/
+        # behind the full middleware stack, /bench/sql/ (statements counted by bench/intake_sql.py).
+        "DJANGO_SETTINGS_MODULE": "intake_settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), str(ROOT), os.environ.get("PYTHONPATH")])),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -240,6 +317,9 @@ def server_env(args: argparse.Namespace, port: int, var_dir: Path, run: str) -> 
         "LOG_LEVEL": "WARNING",
         "RATE_SUBMIT_IP": UNLIMITED_RATE,
         "RATE_SUBMIT_PHONE": UNLIMITED_RATE,
+        # The form's bot check (a form sent within N seconds of being shown is refused): the flow
+        # posts at once, so 0 here; the signed stamp is still parsed, checked and keyed on.
+        "PORTAL_MIN_FORM_SECONDS": "0",
     }
     env.pop("ELASTICSEARCH_URL", None)  # the database search backend: no search outbox
     return env
@@ -362,7 +442,14 @@ def verify(database_url: str, before: dict[str, int], codes: list[str], in_fligh
 
 
 def write_script(
-    path: Path, *, mode: str, run: str, categories: list[str], communes: list[str], codes: str
+    path: Path,
+    *,
+    mode: str,
+    run: str,
+    categories: list[str],
+    communes: list[str],
+    codes: str,
+    get_path: str = "/healthz",
 ) -> None:
     rest = json.dumps({"submitter_name": "Nguyễn Văn An", "text": TEXT, "language": "vi"}, ensure_ascii=False)
     path.write_text(
@@ -375,6 +462,7 @@ def write_script(
             "titles": lua_list(TITLES),
             "rest": rest[1:-1],
             "codes_file": codes,
+            "get_path": get_path,
         },
         encoding="utf-8",
     )
@@ -394,14 +482,281 @@ def machine() -> dict[str, Any]:
     }
 
 
-def summary_line(name: str, phase: dict[str, Any]) -> str:
-    lat = phase["latency_ms"]
-    return (
-        f"{name:<22} {phase['requests_per_second']:>9,.1f} req/s  p50 {lat['p50']:>7.1f} ms  "
-        f"p95 {lat['p95']:>7.1f} ms  p99 {lat['p99']:>7.1f} ms  max {lat['max']:>8.1f} ms  "
-        f"statuses {phase['statuses']}  socket errors {sum(phase['socket_errors'].values())}  "
-        f"server CPU {phase['server_cpu_share']:.0%}"
+class Meter:
+    """CPU and database work of one phase: the server process, the whole PostgreSQL cluster, the
+    target database's ``pg_stat_database`` counters, and the server's SQL statements.
+
+    Readings go through two connections opened once (to ``postgres`` for the statistics, to the
+    target database for the drain), so that measuring adds no connection to what is measured.
+    """
+
+    STAT_COLUMNS = (
+        "xact_commit",
+        "xact_rollback",
+        "tup_returned",
+        "tup_fetched",
+        "tup_inserted",
+        "tup_updated",
+        "tup_deleted",
+        "sessions",
     )
+
+    def __init__(self, database_url: str, stats_wait: float) -> None:
+        import psycopg
+
+        self.stats_wait = stats_wait
+        self.stats = psycopg.connect(postgres_url(_with_database(database_url, "postgres")), autocommit=True)
+        data_directory = self.stats.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+        self.postmaster = postmaster_pid(data_directory)
+        self.connections: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self.stats.close()
+        for conn in self.connections.values():
+            conn.close()
+
+    def _db(self, database_url: str) -> Any:
+        import psycopg
+
+        if database_url not in self.connections:
+            self.connections[database_url] = psycopg.connect(postgres_url(database_url), autocommit=True)
+        return self.connections[database_url]
+
+    def drain(self, database_url: str, since_id: int, timeout: float = 60.0) -> int:
+        """Wait until the receipts of petitions after ``since_id`` are sent; the rows left unsent."""
+        deadline = time.monotonic() + timeout
+        conn = self._db(database_url)
+        while True:
+            left = conn.execute(
+                "SELECT count(*) FROM notifications_notification WHERE petition_id > %s AND status <> 'sent'",
+                (since_id,),
+            ).fetchone()[0]
+            if not left or time.monotonic() > deadline:
+                return int(left)
+            time.sleep(0.2)
+
+    def cpu(self, server_pid: int, database: str) -> dict[str, Any]:
+        """CPU so far of the server, of the cluster, and of each backend connected to another database
+        (other people's work on the same cluster, and this script's own statistics connection)."""
+        others = self.stats.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname IS NOT NULL AND datname <> %s", (database,)
+        ).fetchall()
+        return {
+            "at": time.monotonic(),
+            "server": cpu_seconds(server_pid),
+            "database": cluster_cpu_seconds(self.postmaster) if self.postmaster else float("nan"),
+            "others": {pid: cpu_seconds(pid) for (pid,) in others},
+        }
+
+    def counters(self, sql_url: str | None) -> dict[str, Any]:
+        rows = self.stats.execute(
+            f"SELECT datname, {', '.join(self.STAT_COLUMNS)} FROM pg_stat_database WHERE datname IS NOT NULL"  # noqa: S608 (constant columns)
+        ).fetchall()
+        sql: dict[str, int] = {}
+        if sql_url:
+            with urllib.request.urlopen(sql_url, timeout=10) as answer:  # noqa: S310 (loopback)
+                sql = json.loads(answer.read())
+        return {
+            "databases": {row[0]: dict(zip(self.STAT_COLUMNS, row[1:], strict=True)) for row in rows},
+            "sql": sql,
+        }
+
+    def begin(self, server_pid: int, sql_url: str | None, database: str) -> dict[str, Any]:
+        return {"counters": self.counters(sql_url), "cpu": self.cpu(server_pid, database)}
+
+    def end(
+        self,
+        begun: dict[str, Any],
+        *,
+        server_pid: int,
+        sql_url: str | None,
+        database: str,
+        units: int,
+        seconds: float,
+    ) -> dict[str, Any]:
+        """The phase's costs per unit of work (a request or a flow), read after the drain: CPU at
+        once, the statistics after ``stats_wait`` (backends report them within about a second)."""
+        cpu = self.cpu(server_pid, database)
+        time.sleep(self.stats_wait)
+        counters = self.counters(sql_url)
+        server = cpu["server"] - begun["cpu"]["server"]
+        cluster = cpu["database"] - begun["cpu"]["database"]
+        # Backends of other databases seen at the end: what they spent during the phase (all of it
+        # when they connected during it) is not this phase's. Those that connected and left
+        # within the phase cannot be told apart: "other_databases_commits" shows whether there were any.
+        foreign = sum(
+            max(0.0, value - begun["cpu"]["others"].get(pid, 0.0)) for pid, value in cpu["others"].items()
+        )
+        db_cpu = cluster - foreign
+        window = cpu["at"] - begun["cpu"]["at"]
+        per = 1000 / units if units else float("nan")
+        before_dbs, after_dbs = begun["counters"]["databases"], counters["databases"]
+        target = {
+            column: after_dbs.get(database, {}).get(column, 0) - before_dbs.get(database, {}).get(column, 0)
+            for column in self.STAT_COLUMNS
+        }
+        others = {
+            name: after_dbs[name]["xact_commit"] - before_dbs.get(name, {}).get("xact_commit", 0)
+            for name in after_dbs
+            if name not in (database, "postgres")
+        }
+        sql = {kind: value - begun["counters"]["sql"].get(kind, 0) for kind, value in counters["sql"].items()}
+        result: dict[str, Any] = {
+            "units": units,
+            "cpu_window_seconds": round(window, 2),
+            "server_cpu_seconds": round(server, 2),
+            "database_cpu_seconds": round(db_cpu, 2),
+            "server_cpu_ms": round(server * per, 2),
+            "database_cpu_ms": round(db_cpu * per, 2),
+            "cluster_cpu_seconds": round(cluster, 2),
+            "other_databases_backends_cpu_seconds": round(foreign, 2),
+            "total_cpu_ms": round((server + db_cpu) * per, 2),
+            "server_cpu_share": round(server / seconds, 2) if seconds else 0.0,
+            "database_cpu_share": round(db_cpu / seconds, 2) if seconds else 0.0,
+            "database_per_unit": {
+                column: round(value / units, 2) if units else None for column, value in target.items()
+            },
+            "database_totals": target,
+            "other_databases_commits": sum(others.values()),
+        }
+        if sql_url:
+            result["sql_per_unit"] = {
+                kind: round(value / units, 2) if units else None for kind, value in sql.items()
+            }
+            result["sql_per_unit"]["all"] = round(sum(sql.values()) / units, 2) if units else None
+        return result
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlsplit(url)._replace(path=f"/{name}").geturl()
+
+
+# --- django-helpdesk, side by side -------------------------------------------------------------
+
+HELPDESK_DIR = BENCH / "helpdesk"
+HELPDESK_REQUIREMENTS = HELPDESK_DIR / "requirements.txt"
+DEFAULT_HELPDESK_VENV = Path("/tmp/helpdesk-venv")  # noqa: S108 (outside the repo, on purpose)
+DEFAULT_HELPDESK_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/helpdesk_bench"
+
+
+def ensure_helpdesk_venv(venv: Path) -> str:
+    """The virtualenv of ``bench/helpdesk/requirements.txt`` (created when missing); its helpdesk version."""
+    python = venv / "bin" / "python"
+    wanted = next(
+        line.strip()
+        for line in HELPDESK_REQUIREMENTS.read_text().splitlines()
+        if line.startswith("django-helpdesk==")
+    )
+    if python.exists():
+        frozen = subprocess.run(  # noqa: S603 (the venv's pip)
+            [str(python), "-m", "pip", "freeze"], capture_output=True, text=True, check=False
+        )
+        if wanted in frozen.stdout.splitlines():
+            return wanted
+    print(f"creating {venv} ({wanted}) from {HELPDESK_REQUIREMENTS.relative_to(ROOT)}", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [str(python), "-m", "pip", "install", "-q", "-r", str(HELPDESK_REQUIREMENTS)], check=True
+    )
+    return wanted
+
+
+def helpdesk_env(database_url: str, workdir: Path) -> dict[str, str]:
+    parts = urlsplit(database_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "VIRTUAL_ENV", "PYTHON"))}
+    env.update(
+        {
+            "PYTHONPATH": f"{HELPDESK_DIR}{os.pathsep}{BENCH}",
+            "DJANGO_SETTINGS_MODULE": "hdbench_settings",
+            "HELPDESK_BENCH_SECRET_KEY": secrets.token_urlsafe(48),
+            "HELPDESK_BENCH_DB_NAME": parts.path.lstrip("/"),
+            "HELPDESK_BENCH_DB_USER": parts.username or "postgres",
+            "HELPDESK_BENCH_DB_HOST": parts.hostname or "127.0.0.1",
+            "HELPDESK_BENCH_DB_PORT": str(parts.port or 5432),
+            "HELPDESK_BENCH_STATIC_ROOT": str(workdir / "helpdesk-static"),
+            "HELPDESK_BENCH_MEDIA_ROOT": str(workdir / "helpdesk-media"),
+        }
+    )
+    return env
+
+
+def prepare_helpdesk(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    name = urlsplit(args.helpdesk_database_url).path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(f"the helpdesk database's name must contain 'bench': {name}")
+    version = ensure_helpdesk_venv(args.helpdesk_venv)
+    created = ensure_database(args.helpdesk_database_url)
+    done = subprocess.run(  # noqa: S603 (our own script)
+        [str(args.helpdesk_venv / "bin" / "python"), str(HELPDESK_DIR / "hdbench_setup.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise SystemExit(f"helpdesk set-up failed:\n{done.stdout}\n{done.stderr}")
+    return {"version": version, "database": name, "created": created, "setup": done.stdout.strip()}
+
+
+def helpdesk_tickets(database_url: str) -> int:
+    return int(query(database_url, "SELECT coalesce(max(id), 0) FROM helpdesk_ticket")[0][0])
+
+
+def verify_helpdesk(database_url: str, since_id: int, flows: dict[str, Any]) -> dict[str, Any]:
+    """Every ticket a flow saw exists; no ticket beyond the flows' accepted POSTs."""
+    rows = query(
+        database_url,
+        "SELECT t.id, q.slug, (SELECT count(*) FROM helpdesk_followup f WHERE f.ticket_id = t.id) "
+        "FROM helpdesk_ticket t JOIN helpdesk_queue q ON q.id = t.queue_id WHERE t.id > %s",
+        (since_id,),
+    )
+    created = {f"{slug}-{pk}" for pk, slug, _followups in rows}
+    seen = set(flows["results"])
+    checks = {
+        "every_ticket_seen_in_database": seen <= created and len(seen) == len(flows["results"]),
+        "one_followup_per_ticket": all(followups == 1 for _pk, _slug, followups in rows),
+        "extra_tickets_only_from_posts_without_page": len(created - seen) <= flows["posted_without_page"],
+    }
+    return {
+        "tickets_added": len(rows),
+        "tickets_seen": len(seen),
+        "checks": checks,
+        "ok": all(checks.values()),
+    }
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def fmt_latency(lat: dict[str, float]) -> str:
+    if not lat:
+        return "no latency"
+    return (
+        f"p50 {lat['p50']:>7.1f}  p95 {lat['p95']:>7.1f}  p99 {lat['p99']:>7.1f}  max {lat['max']:>8.1f} ms"
+    )
+
+
+def summary_line(name: str, phase: dict[str, Any], unit: str = "req") -> str:
+    cost = phase.get("cost", {})
+    rate = phase["flows_per_second"] if unit == "flow" else phase["requests_per_second"]
+    sql = cost.get("sql_per_unit", {})
+    sql_text = f"  SQL/{unit} {sql.get('all', 0):.1f} (request {sql.get('request', 0):.1f})" if sql else ""
+    return (
+        f"{name:<26} {rate:>8,.1f} {unit}/s  {fmt_latency(phase['latency_ms'])}  "
+        f"CPU/{unit} server {cost.get('server_cpu_ms', float('nan')):6.2f} + DB "
+        f"{cost.get('database_cpu_ms', float('nan')):6.2f} = {cost.get('total_cpu_ms', float('nan')):6.2f} ms"
+        f"{sql_text}  errors {phase['errors']}"
+    )
+
+
+def goal(value: float | None, target: float, *, at_most: bool) -> dict[str, Any]:
+    met = value is not None and value == value and (value <= target if at_most else value >= target)
+    return {"value": value, "target": f"{'≤' if at_most else '≥'} {target:g}", "met": met}
+
+
+def ratio(a: float, b: float) -> float | None:
+    """a ÷ b, or None when either phase did not run (or did nothing)."""
+    return round(a / b, 3) if a and b else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=float, default=2.0, help="seconds of warm-up before each (default 2)"
     )
-    parser.add_argument("--timeout", type=int, default=10, help="wrk's request timeout, seconds (default 10)")
+    parser.add_argument("--timeout", type=int, default=10, help="request timeout, seconds (default 10)")
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_INTAKE_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -429,14 +784,40 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--communes", type=int, default=200, help="communes the petitions are spread over")
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk", help="the wrk binary")
+    parser.add_argument(
+        "--only",
+        type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
+        default=list(PHASES),
+        help=f"phases to run, comma-separated (default all: {','.join(PHASES)})",
+    )
+    parser.add_argument("--no-helpdesk", action="store_true", help="leave out django-helpdesk's phase")
+    parser.add_argument(
+        "--helpdesk-venv", type=Path, default=DEFAULT_HELPDESK_VENV, help=f"default {DEFAULT_HELPDESK_VENV}"
+    )
+    parser.add_argument(
+        "--helpdesk-database-url",
+        default=DEFAULT_HELPDESK_DATABASE_URL,
+        help=f"default {DEFAULT_HELPDESK_DATABASE_URL} (created if missing; the name must contain 'bench')",
+    )
+    parser.add_argument(
+        "--stats-wait",
+        type=float,
+        default=1.5,
+        help="seconds between a phase's end and reading pg_stat_database (default 1.5)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads")
+    unknown = set(args.only) - set(PHASES)
+    if unknown:
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if args.no_helpdesk and "helpdesk" in args.only:
+        args.only.remove("helpdesk")
     if not shutil.which(args.wrk):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
 
-    # A plain kill (run_all.py's timeout) still stops the server through the finally below.
+    # A plain kill (run_all.py's timeout) still stops the servers through the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = dt.datetime.now(dt.UTC)
     run = f"{started:%Y%m%d%H%M%S}-{secrets.token_hex(3)}"
@@ -445,42 +826,59 @@ def main(argv: list[str] | None = None) -> int:
     atexit.register(shutil.rmtree, workdir, ignore_errors=True)  # also after SIGTERM (sys.exit)
     env = server_env(args, port, workdir, run)
     database = prepare_database(args.database_url, env)
+    if "form" in args.only:
+        # DEBUG off: the portal's pages name hashed static files from the manifest.
+        subprocess.run(  # noqa: S603 (our own command)
+            [str(PYTHON), "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+        )
     flushed = flush_redis(args.redis_url)
     categories = [
         row[0] for row in query(args.database_url, "SELECT code FROM petitions_category ORDER BY code")
     ]
-    communes = [
-        row[0]
-        for row in query(
-            args.database_url,
-            "SELECT code FROM routing_unit WHERE level = 'commune' ORDER BY md5(code) LIMIT %s",
-            (args.communes,),
-        )
+    category_ids = [
+        str(row[0])
+        for row in query(args.database_url, "SELECT id FROM petitions_category WHERE is_active ORDER BY code")
     ]
+    places = query(
+        args.database_url,
+        "SELECT p.code, c.code FROM routing_unit c JOIN routing_unit p ON p.id = c.parent_id "
+        "WHERE c.level = 'commune' ORDER BY md5(c.code) LIMIT %s",
+        (args.communes,),
+    )
+    communes = [commune for _province, commune in places]
     if not categories or not communes:
         raise SystemExit("no categories or communes in the database")
+
+    helpdesk: dict[str, Any] | None = None
+    hd_env: dict[str, str] = {}
+    hd_port = free_port()
+    if "helpdesk" in args.only:
+        hd_env = helpdesk_env(args.helpdesk_database_url, workdir)
+        helpdesk = prepare_helpdesk(args, hd_env)
     print(
         f"PostgreSQL {database['postgresql']} ({urlsplit(args.database_url).path.lstrip('/')}), "
         f"{len(categories)} categories, {len(communes)} communes; Redis {args.redis_url} "
-        f"({'emptied' if flushed else 'not emptied'}); daphne on 127.0.0.1:{port}",
+        f"({'emptied' if flushed else 'not emptied'}); daphne on 127.0.0.1:{port}"
+        + (f"; {helpdesk['version']} on 127.0.0.1:{hd_port} ({helpdesk['database']})" if helpdesk else ""),
         flush=True,
     )
-    get_script, post_script = workdir / "get.lua", workdir / "post.lua"
+    get_script, hello_script, post_script = workdir / "get.lua", workdir / "hello.lua", workdir / "post.lua"
     codes_file = workdir / "codes.txt"
-    write_script(get_script, mode="get", run=run, categories=categories, communes=communes, codes="")
-    write_script(post_script, mode="post", run=run, categories=categories, communes=communes, codes="")
+    common_script: dict[str, Any] = {"run": run, "categories": categories, "communes": communes, "codes": ""}
+    write_script(get_script, mode="get", **common_script)
+    write_script(hello_script, mode="get", get_path=HELLO_PATH, **common_script)
+    write_script(post_script, mode="post", **common_script)
     measured_script = workdir / "post-measured.lua"
     write_script(
-        measured_script,
-        mode="post",
-        run=run + "m",
-        categories=categories,
-        communes=communes,
-        codes=str(codes_file),
+        measured_script, mode="post", **{**common_script, "run": run + "m", "codes": str(codes_file)}
     )
 
     base = f"http://127.0.0.1:{port}"
+    target_db = urlsplit(args.database_url).path.lstrip("/")
+    sql_url = f"{base}/bench/sql/"
     log = (workdir / "daphne.log").open("w")
+    hd_log = (workdir / "helpdesk-daphne.log").open("w")
+    servers: list[subprocess.Popen[bytes]] = []
     server = subprocess.Popen(  # noqa: S603 (our own server)
         [str(DAPHNE), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
@@ -488,9 +886,30 @@ def main(argv: list[str] | None = None) -> int:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    servers.append(server)
+    hd_server: subprocess.Popen[bytes] | None = None
+    if helpdesk:
+        hd_server = subprocess.Popen(  # noqa: S603 (django-helpdesk under the same daphne)
+            [
+                str(args.helpdesk_venv / "bin" / "daphne"),
+                "-v",
+                "0",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(hd_port),
+                "hdbench_asgi:application",
+            ],
+            cwd=HELPDESK_DIR,
+            env=hd_env,
+            stdout=hd_log,
+            stderr=subprocess.STDOUT,
+        )
+        servers.append(hd_server)
     results: dict[str, Any] = {
         "benchmark": "intake",
         "started_at": started.isoformat(timespec="seconds"),
+        "revision": git_revision(),
         "parameters": {
             "duration": args.duration,
             "connections": args.connections,
@@ -500,85 +919,326 @@ def main(argv: list[str] | None = None) -> int:
             "conn_max_age": args.conn_max_age,
             "communes": len(communes),
             "categories": len(categories),
+            "phases": args.only,
+            "stats_wait": args.stats_wait,
         },
         "setup": {
-            "server": "daphne -v 0 (1 process), DJANGO_DEBUG=0, JOBS_BACKEND=inprocess, LocmemSmsBackend",
+            "server": "daphne -v 0 (1 process), DJANGO_DEBUG=0, JOBS_BACKEND=inprocess, LocmemSmsBackend, "
+            "DJANGO_SETTINGS_MODULE=intake_settings (config.settings + bench URLs), PORTAL_MIN_FORM_SECONDS=0",
             "database": urlsplit(args.database_url).path.lstrip("/"),
             "postgresql": database["postgresql"],
             "redis": args.redis_url,
-            "load_generator": wrk_version(args.wrk),
-            "hello_world": "GET /healthz, answered by the first middleware (config.health.HealthMiddleware)",
-            "intake": "POST /api/v1/petitions/ (JSON API, petitions.services.petition_submit)",
+            "load_generator": f"{wrk_version(args.wrk)}; form flows: Python threads (bench/flows.py), "
+            f"{args.connections} keep-alive connections",
+            "healthz": "GET /healthz, answered by the first middleware (config.health.HealthMiddleware)",
+            "hello": f"GET {HELLO_PATH}: an empty view behind the project's full middleware stack",
+            "api": "POST /api/v1/petitions/ (JSON API, petitions.services.petition_submit)",
+            "form": "GET /submit/, POST it (multipart, CSRF, signed stamp), GET /submit/received/",
+            "helpdesk": (
+                f"{helpdesk['version']} (venv {args.helpdesk_venv}, database {helpdesk['database']}): "
+                "GET /tickets/submit/, POST it (multipart, CSRF), GET /view/?ticket=…; the same daphne, "
+                "one process, Django's ASGI handler, default middleware, CONN_MAX_AGE 0, locmem email"
+            )
+            if helpdesk
+            else None,
+            "cpu": "server: utime+stime of the daphne process; database: every process of the PostgreSQL "
+            "cluster (postmaster, live children, and exited children through the postmaster's "
+            "cutime+cstime), from the phase's start until its SMS receipts are sent",
         },
         "machine": machine(),
     }
+    phases: dict[str, Any] = {}
+    meter = Meter(args.database_url, args.stats_wait)
+    results["setup"]["postgresql_cpu_measured"] = meter.postmaster is not None
+    verification: dict[str, Any] = {}
+    left = 0
     try:
         wait_for(f"{base}/healthz")
-        if args.warmup > 0:
-            run_wrk(args, url=base, script=get_script, duration=args.warmup, server_pid=server.pid)
-            run_wrk(args, url=base, script=post_script, duration=args.warmup, server_pid=server.pid)
-        hello = run_wrk(args, url=base, script=get_script, duration=args.duration, server_pid=server.pid)
-        print(summary_line("hello-world /healthz", hello), flush=True)
-        wait_for_drain(args.database_url, 0)
-        before = counts(args.database_url)
-        intake = run_wrk(
-            args, url=base, script=measured_script, duration=args.duration, server_pid=server.pid
-        )
-        print(summary_line("intake POST petitions", intake), flush=True)
-        left = wait_for_drain(args.database_url, before["max_petition_id"])
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+        if hd_server is not None:
+            wait_for(f"http://127.0.0.1:{hd_port}/tickets/submit/")
 
-    codes = codes_file.read_text().split() if codes_file.exists() else []
-    in_flight = intake["sent"] - intake["requests"]
-    verification = verify(args.database_url, before, codes, in_flight)
-    verification["notifications_not_sent_after_drain_wait"] = left
-    intake_errors = (
-        intake["requests"] - intake["statuses"].get(201, 0) + sum(intake["socket_errors"].values())
-    )
-    hello_errors = hello["requests"] - hello["statuses"].get(200, 0) + sum(hello["socket_errors"].values())
-    ratio = (
-        intake["requests_per_second"] / hello["requests_per_second"] if hello["requests_per_second"] else 0.0
-    )
+        def wrk_phase(name: str, script: Path, warm: Path) -> dict[str, Any]:
+            if args.warmup > 0:
+                run_wrk(args, url=base, script=warm, duration=args.warmup, server_pid=server.pid)
+            meter.drain(args.database_url, 0)
+            begun = meter.begin(server.pid, sql_url, target_db)
+            phase = run_wrk(args, url=base, script=script, duration=args.duration, server_pid=server.pid)
+            meter.drain(args.database_url, 0)
+            phase["cost"] = meter.end(
+                begun,
+                server_pid=server.pid,
+                sql_url=sql_url,
+                database=target_db,
+                units=phase["requests"],
+                seconds=phase["seconds"],
+            )
+            return phase
+
+        if "healthz" in args.only:
+            phases["healthz"] = wrk_phase("healthz", get_script, get_script)
+            phases["healthz"]["errors"] = wrk_errors(phases["healthz"], 200)
+            print(summary_line("healthz (first middleware)", phases["healthz"]), flush=True)
+        if "hello" in args.only:
+            phases["hello"] = wrk_phase("hello", hello_script, hello_script)
+            phases["hello"]["errors"] = wrk_errors(phases["hello"], 200)
+            print(summary_line("hello (full middleware)", phases["hello"]), flush=True)
+        if "api" in args.only:
+            if args.warmup > 0:
+                run_wrk(args, url=base, script=post_script, duration=args.warmup, server_pid=server.pid)
+            # The warm-up's requests wrk left in flight finish now, before the rows are counted.
+            settle(args.database_url)
+            meter.drain(args.database_url, 0)
+            before = counts(args.database_url)
+            begun = meter.begin(server.pid, sql_url, target_db)
+            api = run_wrk(
+                args, url=base, script=measured_script, duration=args.duration, server_pid=server.pid
+            )
+            left = meter.drain(args.database_url, before["max_petition_id"])
+            api["cost"] = meter.end(
+                begun,
+                server_pid=server.pid,
+                sql_url=sql_url,
+                database=target_db,
+                units=api["requests"],
+                seconds=api["seconds"],
+            )
+            api["errors"] = wrk_errors(api, 201)
+            codes = codes_file.read_text().split() if codes_file.exists() else []
+            api["created_per_second"] = round(len(codes) / api["seconds"], 1) if api["seconds"] else 0.0
+            phases["api"] = api
+            print(summary_line("API POST petitions", api), flush=True)
+            verification["api"] = verify(args.database_url, before, codes, api["sent"] - api["requests"])
+            verification["api"]["notifications_not_sent_after_drain_wait"] = left
+        if "form" in args.only:
+            flow = PortalFlow(
+                run=run,
+                categories=category_ids,
+                places=[(province, commune) for province, commune in places],
+                titles=TITLES,
+                text=TEXT,
+            )
+            if args.warmup > 0:
+                warm = run_flows(
+                    PortalFlow(
+                        run=run + "w", categories=category_ids, places=list(places), titles=TITLES, text=TEXT
+                    ),
+                    host="127.0.0.1",
+                    port=port,
+                    connections=args.connections,
+                    duration=args.warmup,
+                    timeout=args.timeout,
+                )
+                if not warm["flows"]:
+                    raise SystemExit(f"the form flow does not work: {warm['errors']} {warm['statuses']}")
+            meter.drain(args.database_url, 0)
+            before = counts(args.database_url)
+            begun = meter.begin(server.pid, sql_url, target_db)
+            form = run_flows(
+                flow,
+                host="127.0.0.1",
+                port=port,
+                connections=args.connections,
+                duration=args.duration,
+                timeout=args.timeout,
+            )
+            left_form = meter.drain(args.database_url, before["max_petition_id"])
+            form["cost"] = meter.end(
+                begun,
+                server_pid=server.pid,
+                sql_url=sql_url,
+                database=target_db,
+                units=form["flows"],
+                seconds=form["seconds"],
+            )
+            form["errors"] = form["failed_flows"]
+            receipts = form.pop("results")
+            phases["form"] = form
+            print(summary_line("form flow (3 requests)", form, "flow"), flush=True)
+            verification["form"] = verify(args.database_url, before, receipts, form["posted_without_page"])
+            verification["form"]["checks"]["every_receipt_petition_exists"] = verification["form"][
+                "checks"
+            ].pop("every_201_in_database")
+            verification["form"]["notifications_not_sent_after_drain_wait"] = left_form
+        if hd_server is not None:
+            hd_flow = HelpdeskFlow(run=run, titles=TITLES_EN, text=TEXT_EN)
+            if args.warmup > 0:
+                warm = run_flows(
+                    HelpdeskFlow(run=run + "w", titles=TITLES_EN, text=TEXT_EN),
+                    host="127.0.0.1",
+                    port=hd_port,
+                    connections=args.connections,
+                    duration=args.warmup,
+                    timeout=args.timeout,
+                )
+                if not warm["flows"]:
+                    raise SystemExit(f"helpdesk's flow does not work: {warm['errors']} {warm['statuses']}")
+            since = helpdesk_tickets(args.helpdesk_database_url)
+            hd_sql = f"http://127.0.0.1:{hd_port}/bench/sql/"
+            begun = meter.begin(hd_server.pid, hd_sql, helpdesk["database"])  # type: ignore[index]
+            hd = run_flows(
+                hd_flow,
+                host="127.0.0.1",
+                port=hd_port,
+                connections=args.connections,
+                duration=args.duration,
+                timeout=args.timeout,
+            )
+            hd["cost"] = meter.end(
+                begun,
+                server_pid=hd_server.pid,
+                sql_url=hd_sql,
+                database=helpdesk["database"],  # type: ignore[index]
+                units=hd["flows"],
+                seconds=hd["seconds"],
+            )
+            hd["errors"] = hd["failed_flows"]
+            verification["helpdesk"] = verify_helpdesk(args.helpdesk_database_url, since, hd)
+            hd.pop("results")
+            phases["helpdesk"] = hd
+            print(summary_line("helpdesk flow (3 requests)", hd, "flow"), flush=True)
+    finally:
+        meter.close()
+        for process in servers:
+            process.terminate()
+        for process in servers:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        hd_log.close()
+
+    def rate(name: str, key: str) -> float:
+        return float(phases.get(name, {}).get(key) or 0.0)
+
+    ratios = {
+        "hello_to_healthz": ratio(
+            rate("hello", "requests_per_second"), rate("healthz", "requests_per_second")
+        ),
+        "api_to_healthz": ratio(rate("api", "requests_per_second"), rate("healthz", "requests_per_second")),
+        "api_to_hello": ratio(rate("api", "requests_per_second"), rate("hello", "requests_per_second")),
+        "api_petitions_to_helpdesk_flows": ratio(
+            rate("api", "created_per_second"), rate("helpdesk", "flows_per_second")
+        ),
+        "form_flows_to_helpdesk_flows": ratio(
+            rate("form", "flows_per_second"), rate("helpdesk", "flows_per_second")
+        ),
+    }
+    cpu = {
+        name: {k: phase["cost"][k] for k in ("server_cpu_ms", "database_cpu_ms", "total_cpu_ms")}
+        for name, phase in phases.items()
+    }
+
+    # The same comparisons by CPU (server + database) per unit of work: the rates they would give on
+    # a machine where CPU is the limit, steadier than the rates when other work shares the cores.
+    def total(name: str) -> float:
+        return float(cpu.get(name, {}).get("total_cpu_ms") or 0.0)
+
+    ratios["cpu_helpdesk_flow_to_api_petition"] = ratio(total("helpdesk"), total("api"))
+    ratios["cpu_helpdesk_flow_to_form_flow"] = ratio(total("helpdesk"), total("form"))
+    ratios["cpu_hello_to_api"] = ratio(total("hello"), total("api"))
+    goals = {}
+    if "api" in cpu:
+        goals["api_cpu_ms_per_petition"] = goal(cpu["api"]["total_cpu_ms"], 15, at_most=True)
+    if ratios["api_to_hello"] is not None:
+        goals["api_to_hello"] = goal(ratios["api_to_hello"], 0.5, at_most=False)
+    if "form" in cpu:
+        goals["form_cpu_ms_per_flow"] = goal(cpu["form"]["total_cpu_ms"], 30, at_most=True)
+    if ratios["api_petitions_to_helpdesk_flows"] is not None:
+        goals["api_to_helpdesk"] = goal(ratios["api_petitions_to_helpdesk_flows"], 3, at_most=False)
+    if ratios["form_flows_to_helpdesk_flows"] is not None:
+        goals["form_to_helpdesk"] = goal(ratios["form_flows_to_helpdesk_flows"], 2, at_most=False)
+
+    errors = {name: phase["errors"] for name, phase in phases.items()}
     results.update(
         {
-            "hello_world": {**hello, "errors": hello_errors},
-            "intake": {
-                **intake,
-                "errors": intake_errors,
-                "created_per_second": round(len(codes) / intake["seconds"], 1),
-            },
-            "ratio_intake_to_hello_world": round(ratio, 4),
+            "helpdesk": helpdesk,
+            "phases": phases,
+            "cpu_ms_per_unit": cpu,
+            "ratios": ratios,
+            "goals": goals,
             "verification": verification,
+            "errors": errors,
             "seconds": round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1),
         }
     )
+    # The keys earlier runs wrote (bench/run_all.py, docs/performance.md): hello-world is /healthz.
+    if "healthz" in phases:
+        results["hello_world"] = phases["healthz"]
+    if "api" in phases:
+        results["intake"] = phases["api"]
+        results["ratio_intake_to_hello_world"] = ratios["api_to_healthz"]
     results["machine"]["load_average_end"] = loadavg()
-    results["ok"] = bool(verification["ok"] and not intake_errors and not hello_errors and codes)
-    daphne_log = (workdir / "daphne.log").read_text(errors="replace")
-    if daphne_log.strip():
-        results["server_log_tail"] = daphne_log.splitlines()[-20:]
+    results["ok"] = bool(
+        all(v.get("ok") for v in verification.values())
+        and not any(errors.values())
+        and ("api" not in phases or phases["api"]["statuses"].get(201))
+        and ("form" not in phases or phases["form"]["flows"])
+    )
+    for name, path in (
+        ("server", workdir / "daphne.log"),
+        ("helpdesk_server", workdir / "helpdesk-daphne.log"),
+    ):
+        text = path.read_text(errors="replace") if path.exists() else ""
+        if text.strip():
+            results[f"{name}_log_tail"] = text.splitlines()[-20:]
 
-    print(
-        f"ratio intake / hello-world: {ratio:.3f} ({1 / ratio if ratio else float('inf'):.0f}x slower); "
-        f"errors: intake {intake_errors}, hello-world {hello_errors}"
-    )
-    print(
-        f"database: {verification['responses_201']} responses 201, rows added {verification['rows_added']}, "
-        f"lost {verification['lost']}, extra {verification['extra_petitions']} "
-        f"(in flight at stop {in_flight}); checks {'ok' if verification['ok'] else verification['checks']}"
-    )
+    print()
+    print("CPU per unit of work (ms; server = daphne process, DB = whole PostgreSQL cluster):")
+    for name, phase in phases.items():
+        cost = phase["cost"]
+        unit = "flow" if name in ("form", "helpdesk") else "request"
+        db = cost["database_per_unit"]
+        sql = cost.get("sql_per_unit", {})
+        print(
+            f"  {name:<9} per {unit:<7} server {cost['server_cpu_ms']:7.2f}  DB {cost['database_cpu_ms']:7.2f}  "
+            f"total {cost['total_cpu_ms']:7.2f}   SQL {sql.get('all', float('nan')):5.1f} "
+            f"(request path {sql.get('request', 0):.1f}, jobs {sql.get('jobs', 0):.1f})  "
+            f"commits {db['xact_commit']}  inserts {db['tup_inserted']}  updates {db['tup_updated']}  "
+            f"connections {db['sessions']}  [other databases: {cost['other_databases_commits']} commits, "
+            f"{cost['other_databases_backends_cpu_seconds']} s CPU left out]"
+        )
+    print("ratios: " + ", ".join(f"{k} {v}" for k, v in ratios.items() if v is not None))
+    print("goals (issue 19):")
+    for name, item in goals.items():
+        print(
+            f"  {name:<26} {item['value']!s:>8}  target {item['target']:<6}  {'met' if item['met'] else 'MISSED'}"
+        )
+    for name, check in verification.items():
+        if name == "helpdesk":
+            print(
+                f"database ({name}): {check['tickets_seen']} tickets seen, {check['tickets_added']} added; "
+                f"checks {'ok' if check['ok'] else check['checks']}"
+            )
+        else:
+            print(
+                f"database ({name}): {check['responses_201']} answered, rows added {check['rows_added']}, "
+                f"lost {check['lost']}, extra {check['extra_petitions']} "
+                f"(in flight {check['requests_in_flight_at_stop']}); checks {'ok' if check['ok'] else check['checks']}"
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(f"results written to {args.json}")
     return 0 if results["ok"] else 1
+
+
+def settle(database_url: str, quiet: float = 1.0, timeout: float = 20.0) -> None:
+    """Until no petition has been added for ``quiet`` seconds (requests still in flight are done)."""
+    deadline = time.monotonic() + timeout
+    last, since = counts(database_url)["max_petition_id"], time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = counts(database_url)["max_petition_id"]
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+
+
+def wrk_errors(phase: dict[str, Any], expected: int) -> int:
+    return phase["requests"] - phase["statuses"].get(expected, 0) + sum(phase["socket_errors"].values())
 
 
 if __name__ == "__main__":

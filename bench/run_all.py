@@ -1,13 +1,17 @@
 """Every benchmark at one size, one JSON result file: what ``make bench`` runs.
 
     .venv/bin/python bench/run_all.py [--size small|medium] [--only intake,search,live,schemathesis]
-        [--out FILE] [--intake-duration S] [--intake-connections N] [--search-cases N] [--live-updates N]
+        [--out FILE] [--intake-duration S] [--intake-connections N] [--intake-no-helpdesk]
+        [--search-cases N] [--live-updates N]
         [--schemathesis-examples N]
 
 Runs, each in its own process, one after the other (the machine has two cores):
 
-- ``intake``: ``bench/intake.py`` (petition submissions per second over HTTP next to hello-world,
-  its own database ``petitions_bench_intake``, Redis db 8), with ``--json``;
+- ``intake``: ``bench/intake.py`` (CPU per petition and throughput over HTTP: ``/healthz``, hello-world
+  behind the full middleware, the API, the citizen's form flow and django-helpdesk's public ticket
+  flow side by side; its own database ``petitions_bench_intake``, Redis db 8, helpdesk in
+  ``/tmp/helpdesk-venv`` with its database ``helpdesk_bench``; ``--intake-no-helpdesk`` leaves
+  helpdesk out), with ``--json``;
 - ``search``: ``bench/search_scale.py`` (indexing rate and search latency on the real engine,
   OpenSearch in one JVM started by the script with ``search.engine.launch``, 1g heap) on a
   database of its own per size (``petitions_bench_all_search_<cases>``, filled by
@@ -190,6 +194,7 @@ def plan(args: argparse.Namespace, size: dict[str, Any], workdir: Path) -> list[
                 f"--duration={pick(args.intake_duration, size['intake_duration'])}",
                 f"--connections={pick(args.intake_connections, size['intake_connections'])}",
                 f"--json={workdir / 'intake.json'}",
+                *(["--no-helpdesk"] if args.intake_no_helpdesk else []),
             ],
             workdir / "intake.json",
             args.timeout,
@@ -303,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--intake-duration", type=float, help="seconds of each intake measurement")
     parser.add_argument("--intake-connections", type=int)
+    parser.add_argument(
+        "--intake-no-helpdesk", action="store_true", help="intake without django-helpdesk's phase"
+    )
     parser.add_argument("--search-cases", type=int)
     parser.add_argument("--live-updates", type=int)
     parser.add_argument("--schemathesis-examples", type=int, help="examples per operation and phase")
@@ -326,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         "parameters": {
             "intake_duration": pick(args.intake_duration, size["intake_duration"]),
             "intake_connections": pick(args.intake_connections, size["intake_connections"]),
+            "intake_helpdesk": not args.intake_no_helpdesk,
             "search_cases": pick(args.search_cases, size["search_cases"]),
             "live_updates": pick(args.live_updates, size["live_updates"]),
             "schemathesis_examples": pick(args.schemathesis_examples, size["schemathesis_examples"]),
