@@ -67,6 +67,16 @@ class ProcessCache(Generic[T]):
                 self._entry = (entry[0], entry[1], entry[2], now)
             return self._entry[1]
 
+    def version(self) -> str:
+        """Names the value ``get`` returns: equal in every process holding the same rows.
+
+        The shared version (a change's), or ``"0"`` before any change: a key for what is built from
+        the value (a page's cached fragment).
+        """
+        self.get()
+        entry = self._entry
+        return str(entry[0]) if entry is not None and entry[0] is not None else "0"
+
     def clear(self) -> None:
         """Forget the value here; the next ``get`` builds it again."""
         self._entry = None

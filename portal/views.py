@@ -33,6 +33,7 @@ from petitions.attachments import (
 from petitions.downloads import attachment_response, document_response
 from petitions.limits import submit_phone_wait, track_code_wait
 from petitions.models import Attachment, Petition, hash_token
+from petitions.reference import CATEGORIES
 from petitions.retention import petition_past_retention
 from petitions.services import (
     LAT_RANGE,
@@ -70,6 +71,7 @@ from routing import wording
 from routing.actors import CitizenActor
 from routing.geodata import commune_nearest
 from routing.models import ADD_INFO_STATES, Case, CaseState, EventKind, Level, Unit
+from routing.reference import UNITS
 from routing.selectors import case_public_events
 
 STAGED_SESSION_KEY = "portal.staged"
@@ -255,6 +257,14 @@ def similar_answered(request: HttpRequest) -> JsonResponse:
     return response
 
 
+#: How long the blank form's rendered fields are kept; a change of topics or units renews them at once.
+BLANK_FORM_CACHE_SECONDS = 600
+
+
+def _blank_form_version() -> str:
+    return f"{CATEGORIES.version()}-{UNITS.version()}"
+
+
 #: The same citizen's identical petition within this time is the one filed already (a form
 #: sent again from a page the browser reloaded, a second tab, a double tap).
 REPEAT_WINDOW = dt.timedelta(minutes=30)
@@ -332,7 +342,19 @@ def submit(request: HttpRequest) -> HttpResponse:
         form = SubmitForm(province_code=request.GET.get("province"))
         if request.GET.get("province"):
             form.initial["province"] = request.GET["province"]
-        return render(request, "portal/submit.html", {"form": form, "staged": []})
+            return render(request, "portal/submit.html", {"form": form, "staged": []})
+        # The blank form is the same for every visitor in a language: its fields are rendered once
+        # and kept (the CSRF token and the form's stamp, outside them, are each visitor's own).
+        return render(
+            request,
+            "portal/submit.html",
+            {
+                "form": form,
+                "staged": [],
+                "fields_cache": BLANK_FORM_CACHE_SECONDS,
+                "fields_version": _blank_form_version(),
+            },
+        )
     if not _resent(request) and submit_phone_wait(request, request.POST.get("phone", "")):
         raise Ratelimited
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import override as translation_override
 from PIL import Image
 
 from notifications.transports.sms import LocmemSmsBackend
@@ -424,3 +425,42 @@ def test_the_anonymity_choice_reads_naturally_in_vietnamese(client, db):
     body = client.get(URL).content.decode()
     assert "Gửi không ghi họ tên" not in body
     assert "Gửi ẩn danh" in body
+
+
+def _fields(body: str) -> str:
+    """The form's fields: the page without its per-visitor CSRF token and stamp."""
+    body = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)
+    return re.sub(r'name="started" value="[^"]+"', "", body)
+
+
+def test_the_blank_forms_fields_are_rendered_once_and_kept(client, tree, category, django_assert_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    first = client.get(URL).content.decode()
+    second = client.get(URL, HTTP_COOKIE="").content.decode()
+    assert _fields(first) == _fields(second)
+    assert "Thành phố Hà Nội" in second and category.name in second
+    # Each visitor still gets a token and a stamp of their own.
+    assert re.search(r'name="started" value="[^"]+"', second)
+    with translation_override("en"):
+        english = client.get("/en" + URL).content.decode()
+    assert category.name_en in english and "choose a province" in english
+
+
+def test_a_new_topic_is_in_the_blank_form_at_once(client, tree, category, django_capture_on_commit_callbacks):
+    from petitions.models import Category
+
+    client.get(URL)
+    with django_capture_on_commit_callbacks(execute=True):  # the version moves when the change commits
+        Category.objects.create(code="new-topic", name="Chủ đề mới", name_en="New topic")
+    assert "Chủ đề mới" in client.get(URL).content.decode()
+
+
+def test_a_form_with_errors_is_never_served_from_the_kept_fields(client, tree, category):
+    client.get(URL)
+    response = client.post(URL, _valid(tree, category, title="", province=tree.hanoi.code))
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "Phường Hoàn Kiếm" in body  # the chosen province's communes, not the blank form's
+    assert "Nguyễn Văn An" in body  # what was typed is kept
