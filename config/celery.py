@@ -78,3 +78,10 @@ def detect_alerts() -> None:
     from config.jobs import run
 
     run("alerts.detect")
+
+
+@app.task(name="routing.rollups", ignore_result=True)
+def roll_up_leader_figures() -> None:
+    from config.jobs import run
+
+    run("routing.rollups")

@@ -45,6 +45,7 @@ JOBS = {
     "petitions.purge_staged": "petitions.attachments.attachments_purge_stale",
     "housekeeping": "config.housekeeping.housekeeping",
     "alerts.detect": "alerts.services.alerts_detect_job",
+    "routing.rollups": "routing.rollups.rollups_job",
 }
 
 

@@ -136,3 +136,10 @@ class ReferenceQuerySet(models.QuerySet[M]):
         count = super().bulk_update(objs, fields, *args, **kwargs)
         reference_changed(self.model)
         return count
+
+
+class ReferenceManager(models.Manager[M]):
+    """The manager of a reference model (``objects = ReferenceManager()``): its querysets tell the caches."""
+
+    def get_queryset(self) -> ReferenceQuerySet[M]:
+        return ReferenceQuerySet(self.model, using=self._db)

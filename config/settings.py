@@ -351,6 +351,8 @@ CELERY_BEAT_SCHEDULE = {
     "anonymise-old-petitions": {"task": "petitions.retention", "schedule": crontab(hour=2, minute=30)},
     "housekeeping": {"task": "housekeeping", "schedule": crontab(hour=3, minute=0)},
     "detect-alerts": {"task": "alerts.detect", "schedule": crontab(minute=7)},
+    # The leader pages' daily rollups: days that ended, and past days touched since (routing.rollups).
+    "roll-up-leader-figures": {"task": "routing.rollups", "schedule": crontab(minute="*/10")},
 }
 # Emerging-issue alerts (alerts.detection; docs/architecture.md, "Emerging-issue alerts"): a count of
 # the last 24 or 72 hours against the same hours 1..8 weeks before is a spike when it reaches

@@ -19,7 +19,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from config.reference import ReferenceQuerySet
+from config.reference import ReferenceManager
 from routing.models import Level
 
 TITLE_MAX_LENGTH = 200
@@ -61,7 +61,7 @@ class Category(models.Model):
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     # Held in each process (petitions.reference.CATEGORIES); writes through it rebuild that copy.
-    objects = ReferenceQuerySet["Category"].as_manager()
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("category")

@@ -64,7 +64,9 @@ from django.db.models.functions import Cast, Extract
 from django.utils import timezone, translation
 
 from petitions.models import Category
-from routing.models import Case, CaseState, Unit
+from routing.models import Case, CaseState, Level, Unit
+from routing.reference import unit_table
+from routing.rollups import Totals, rollup_through, rollup_totals
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +110,8 @@ class Summary:
     on_time_rate: float | None
     median_response_days: float | None
     satisfaction: float | None
+    #: The median comes from the daily rollups' histograms (``routing.rollups``): an estimate.
+    median_estimated: bool = dataclasses.field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,12 @@ def public_summary(*, since: dt.datetime, until: dt.datetime | None = None) -> S
 
     One query on PostgreSQL, two on SQLite (the median); none when cached.
     """
+    rolled = _rolled(since, until, "p")
+    if rolled is not None:
+        total = Totals()
+        for totals in rolled.values():
+            total.add(totals)
+        return Summary(**_rolled_fields(total), median_estimated=True)
     cases = _cases_submitted(since, until)
     values = cases.aggregate(**_aggregates())
     if _has_percentile():
@@ -315,6 +325,9 @@ def public_breakdown(
 @cached_public_stats
 def _breakdown(*, since: dt.datetime, until: dt.datetime | None, by: str) -> list[tuple[Row, str]]:
     """The rows of ``public_breakdown`` with their Vietnamese names, each with its English name or ""."""
+    rolled = _rolled(since, until, "p" if by == "province" else "c")
+    if rolled is not None:
+        return _rolled_breakdown(rolled, by)
     id_field, code_field, name_field = GROUP_FIELDS[by]
     names = [name_field] + (["petition__category__name_en"] if by == "category" else [])
     cases = _cases_submitted(since, until)
@@ -342,6 +355,62 @@ def _breakdown(*, since: dt.datetime, until: dt.datetime | None, by: str) -> lis
         for group in groups
         if group["received"]
     ]
+
+
+def _rolled(since: dt.datetime, until: dt.datetime | None, dim: str) -> dict[int | None, Totals] | None:
+    """The windows' cohorts from the daily rollups (``routing.rollups``), per province (``p``) or
+    category (``c``); None when they cannot answer (a window not from a local midnight to now, or
+    no rollup yet): then the cases are counted as before."""
+    local = timezone.localtime(since)
+    if until is not None or local.time() != dt.time.min:
+        return None
+    through = rollup_through()
+    if through is None or local.date() > through:
+        return None
+    central = next((u for u in unit_table().by_id.values() if u.level == Level.CENTRAL), None)
+    if central is None:
+        return None
+    found = rollup_totals(
+        scope=central,
+        since=local.date(),
+        until=timezone.localdate(),
+        through=through,
+        dims=(dim,),
+        measures=("received",),
+    )
+    return {key or None: totals for (_dim, key, _measure), totals in found.groups.items()}
+
+
+def _rolled_fields(totals: Totals) -> dict[str, Any]:
+    values = {
+        "received": totals.count,
+        "answered": totals.answered,
+        "on_time": totals.on_time,
+        "rated": totals.rated,
+        "rating_avg": totals.rating_sum / totals.rated if totals.rated else None,
+    }
+    return _summary_fields(values, totals.percentile(0.5) if totals.answered else None)
+
+
+def _rolled_breakdown(rolled: dict[int | None, Totals], by: str) -> list[tuple[Row, str]]:
+    if by == "province":
+        table = unit_table().by_id
+        names = {pk: (table[pk].code, table[pk].name, "") for pk in rolled if pk in table}
+    else:
+        names = {
+            pk: (code, name, name_en or "")
+            for pk, code, name, name_en in Category.objects.filter(
+                pk__in=[k for k in rolled if k]
+            ).values_list("pk", "code", "name", "name_en")
+        }
+    rows = []
+    for key, totals in rolled.items():
+        if not totals.count:
+            continue
+        code, name, name_en = names.get(key, (None, None, "")) if key is not None else (None, None, "")
+        fields = _rolled_fields(totals)
+        rows.append((Row(key=key, code=code, name=name, median_estimated=True, **fields), name_en))  # type: ignore[arg-type]
+    return rows
 
 
 #: What a public list of responses may load: no name, phone, email, address or map point.

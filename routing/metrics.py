@@ -40,11 +40,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
+from django.db.models import Case as DbCase
 from django.db.models.functions import Substr, TruncDate
 
 from petitions.models import Category
 from routing.models import OPEN_STATES, Case, CaseState, Level, Unit
+from routing.reference import unit_table
 from routing.units import unit_sort_key
 
 QUANTILES = (0.5, 0.9)
@@ -111,6 +114,8 @@ class Row:
     on_time: int = 0
     response_p50: float | None = None
     response_p90: float | None = None
+    #: The percentiles come from the rollups' histograms (``routing.rollups``): estimates.
+    estimated: bool = False
 
     @property
     def is_idle(self) -> bool:
@@ -132,6 +137,8 @@ class Performance:
     categories: list[Row]
     open_by_state_level: dict[str, dict[str, int]] = field(default_factory=dict)
     daily: list[tuple[dt.date, int, int]] = field(default_factory=list)  # (day, received, responded)
+    #: Past days were read from the daily rollups: counts exact, percentiles estimated.
+    estimated: bool = False
 
 
 def subtree_cases(scope: Unit) -> QuerySet[Case]:
@@ -143,8 +150,15 @@ def subtree_cases(scope: Unit) -> QuerySet[Case]:
     """
     if scope.level == Level.CENTRAL:
         return Case.objects.order_by()
-    unit_ids = list(Unit.objects.filter(path__startswith=scope.path).values_list("pk", flat=True))
+    units = unit_table().by_id.values()  # held in the process (routing.reference): no query
+    unit_ids = [unit.pk for unit in units if unit.path.startswith(scope.path)]
     return Case.objects.filter(unit_id__in=unit_ids).order_by()
+
+
+def _children(scope: Unit) -> list[Unit]:
+    """The units right below ``scope``, by name (the process's copy of the units: read-only)."""
+    units = [unit for unit in unit_table().by_id.values() if unit.parent_id == scope.pk]
+    return sorted(units, key=lambda unit: unit_sort_key(unit.name))
 
 
 def day_bounds(since: dt.date, until: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -344,50 +358,156 @@ def _per_day(cases: QuerySet[Case], field: str, start: dt.datetime, end: dt.date
     )
 
 
+def _uses_rollups(scope: Unit, since: dt.date) -> dt.date | None:
+    """The day the rollups are complete through, when this page reads them; else None (live).
+
+    A commune's few cases are counted live (its subtree is one indexed unit), and so is a
+    period that starts after the last rolled-up day.
+    """
+    if scope.level == Level.COMMUNE:
+        return None
+    from routing.rollups import rollup_through
+
+    through = rollup_through()
+    return through if through is not None and since <= through else None
+
+
+def _rolled_tables(
+    scope: Unit,
+    children: Sequence[Unit],
+    since: dt.date,
+    until: dt.date,
+    through: dt.date,
+    *,
+    with_daily: bool,
+    with_categories: bool = True,
+) -> tuple[Row, dict[Any, Row], dict[Any, Row], dict[str, dict[str, int]], list[tuple[dt.date, int, int]]]:
+    """``unit_performance``'s tables from the daily rollups (past days) and the cases (the days
+    after ``through``, and what is open now): the same counts as the live path; percentiles
+    from the histograms."""
+    from routing.rollups import Totals, rollup_totals
+
+    rolled = rollup_totals(
+        scope=scope,
+        since=since,
+        until=until,
+        through=through,
+        dims=("u", "c") if with_categories else ("u",),
+        with_daily=with_daily,
+    )
+    paths = {unit.pk: unit.path for unit in [scope, *children]}
+    by_unit: dict[Any, Row] = {}
+    by_category: dict[Any, Row] = {}
+    sums: dict[str, Totals] = {measure: Totals() for measure in ("received", "triaged", "responded")}
+
+    def row_of(table: dict[Any, Row], key: Any) -> Row:
+        return table.setdefault(key, Row(key=key, estimated=True))
+
+    for (dim, key, measure), totals in rolled.groups.items():
+        if dim == "u":
+            row = row_of(by_unit, paths.get(key, key))
+            sums[measure].add(totals)
+        else:
+            row = row_of(by_category, key or None)
+        _fill(row, measure, totals)
+    total = Row(key="all", estimated=True)
+    for measure, totals in sums.items():
+        _fill(total, measure, totals)
+
+    open_by: dict[str, dict[str, int]] = {state: {} for state in OPEN_STATES}
+    cases = subtree_cases(scope).filter(state__in=OPEN_STATES)
+    if scope.level == Level.CENTRAL:  # the province a case lies under (or the central unit's own)
+        bucket: Any = DbCase(When(unit__level=Level.COMMUNE, then=F("unit__parent_id")), default=F("unit_id"))
+    else:
+        bucket = F("unit_id")
+    for key, category, state, level, overdue, n in (
+        cases.annotate(b=bucket)
+        .values_list("b", "category_id", "state", "unit__level", "is_overdue")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        for row in (row_of(by_unit, paths.get(key, key)), row_of(by_category, category), total):
+            row.open += n
+            row.overdue += n if overdue else 0
+        open_by[state][level] = open_by[state].get(level, 0) + n
+    daily: list[tuple[dt.date, int, int]] = []
+    if with_daily:
+        day = since
+        while day <= until:
+            daily.append(
+                (day, rolled.daily.get((day, "received"), 0), rolled.daily.get((day, "responded"), 0))
+            )
+            day += dt.timedelta(days=1)
+    return total, by_unit, by_category, open_by, daily
+
+
+def _fill(row: Row, measure: str, totals: Any) -> None:
+    if measure == "received":
+        row.received += totals.count
+    elif measure == "triaged":
+        row.triaged = totals.count
+        row.triage_p50, row.triage_p90 = totals.percentile(0.5), totals.percentile(0.9)
+    else:
+        row.responded, row.on_time = totals.count, totals.on_time
+        row.response_p50, row.response_p90 = totals.percentile(0.5), totals.percentile(0.9)
+
+
 def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily: bool = True) -> Performance:
-    """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates)."""
+    """Every dashboard number for ``scope`` and its subtree over ``[since, until]`` (local dates).
+
+    Past days come from the daily rollups once they exist (``routing.rollups``): five queries
+    whatever the number of cases; before that, or for a commune, everything is counted live.
+    """
     start, end = day_bounds(since, until)
     cases = subtree_cases(scope)
-    children = sorted(Unit.objects.filter(parent=scope), key=lambda unit: unit_sort_key(unit.name))
+    children = _children(scope)
 
-    bucket = _unit_bucket(scope, children)
-    if connection.vendor == "postgresql":
-        found_total, by_unit, by_category = _rows_in_one_pass(cases, bucket, start, end)
-        total = found_total or Row(key="all")
+    through = _uses_rollups(scope, since)
+    daily: list[tuple[dt.date, int, int]] = []
+    if through is not None:
+        total, by_unit, by_category, open_by, daily = _rolled_tables(
+            scope, children, since, until, through, with_daily=with_daily
+        )
     else:
-        total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
-        by_unit = _rows(cases, bucket, start, end)
-        by_category = _rows(cases, F("category_id"), start, end)
+        bucket = _unit_bucket(scope, children)
+        if connection.vendor == "postgresql":
+            found_total, by_unit, by_category = _rows_in_one_pass(cases, bucket, start, end)
+            total = found_total or Row(key="all")
+        else:
+            total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
+            by_unit = _rows(cases, bucket, start, end)
+            by_category = _rows(cases, F("category_id"), start, end)
+        open_by = _open_by_state_level(cases)
+        if with_daily:
+            received = _per_day(cases, "submitted_at", start, end)
+            responded = _per_day(cases, "responded_at", start, end)
+            day = since
+            while day <= until:
+                daily.append((day, received.get(day, 0), responded.get(day, 0)))
+                day += dt.timedelta(days=1)
     total.label = scope.name
     total.unit = scope
 
     unit_rows = []
     for child in children:
-        row = by_unit.get(child.path) or Row(key=child.path)
+        row = by_unit.get(child.path) or Row(key=child.path, estimated=through is not None)
         row.label, row.unit = child.name, child
         if child.is_active or row.open or row.received or row.responded:
             unit_rows.append(row)
-    own = by_unit.get(scope.path) or Row(key=scope.path)
+    own = by_unit.get(scope.path) or Row(key=scope.path, estimated=through is not None)
     own.label, own.unit, own.is_own = scope.name, scope, True
 
     # In the reader's language (``Category.display_name``), as the monitoring page names them.
     names = {
         c.pk: c.display_name
-        for c in Category.objects.filter(pk__in=list(by_category)).only("name", "name_en")
+        for c in Category.objects.filter(pk__in=[pk for pk in by_category if pk is not None]).only(
+            "name", "name_en"
+        )
     }
     category_rows = []
     for pk, row in by_category.items():
         row.label = names.get(pk, "")
         category_rows.append(row)
-
-    daily: list[tuple[dt.date, int, int]] = []
-    if with_daily:
-        received = _per_day(cases, "submitted_at", start, end)
-        responded = _per_day(cases, "responded_at", start, end)
-        day = since
-        while day <= until:
-            daily.append((day, received.get(day, 0), responded.get(day, 0)))
-            day += dt.timedelta(days=1)
 
     return Performance(
         scope=scope,
@@ -396,20 +516,28 @@ def unit_performance(*, scope: Unit, since: dt.date, until: dt.date, with_daily:
         total=total,
         units=[own, *_slowest_first(unit_rows)] if scope.level != Level.COMMUNE else [own],
         categories=_slowest_first(category_rows),
-        open_by_state_level=_open_by_state_level(cases),
+        open_by_state_level=open_by,
         daily=daily,
+        estimated=through is not None,
     )
 
 
 def unit_summary(*, scope: Unit, since: dt.date, until: dt.date) -> Performance:
     """Only the headline numbers of ``unit_performance``: the total row and open cases by state and level.
 
-    For the dashboard's live refresh, in four queries; the per-unit and per-topic tables
-    (and the charts) stay as the page was loaded.
+    For the dashboard's live refresh; the per-unit and per-topic tables (and the charts) stay
+    as the page was loaded.
     """
-    start, end = day_bounds(since, until)
-    cases = subtree_cases(scope)
-    total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
+    through = _uses_rollups(scope, since)
+    if through is not None:
+        total, _units, _categories, open_by, _daily = _rolled_tables(
+            scope, [], since, until, through, with_daily=False, with_categories=False
+        )
+    else:
+        start, end = day_bounds(since, until)
+        cases = subtree_cases(scope)
+        total = _rows(cases, Value("all"), start, end).get("all") or Row(key="all")
+        open_by = _open_by_state_level(cases)
     total.label, total.unit = scope.name, scope
     return Performance(
         scope=scope,
@@ -418,7 +546,8 @@ def unit_summary(*, scope: Unit, since: dt.date, until: dt.date) -> Performance:
         total=total,
         units=[],
         categories=[],
-        open_by_state_level=_open_by_state_level(cases),
+        open_by_state_level=open_by,
+        estimated=through is not None,
     )
 
 

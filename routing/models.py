@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
-from config.reference import ReferenceQuerySet
+from config.reference import ReferenceManager
 from routing.actors import CitizenActor, SystemActor
 from routing.deadlines import add_working_days, policy_for, working_days_between
 
@@ -99,7 +99,7 @@ class Unit(models.Model):
     area_km2 = models.DecimalField(_("area (km²)"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     # Held in each process (routing.reference.unit_table); writes through it rebuild that copy.
-    objects = ReferenceQuerySet["Unit"].as_manager()
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("unit")
@@ -243,7 +243,7 @@ class SLAPolicy(models.Model):
     )
 
     # Held in each process (routing.reference.sla_policies); writes through it rebuild that copy.
-    objects = ReferenceQuerySet["SLAPolicy"].as_manager()
+    objects = ReferenceManager()
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -851,3 +851,72 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+#: Buckets of a rollup's duration histogram (``routing.rollups.duration_bucket``): under a minute,
+#: then three per doubling from one minute (each 26 % wider than the one before), the last open-ended
+#: (from about 447 days).
+HISTOGRAM_BUCKETS = 60
+
+
+class DailyRollup(models.Model):
+    """One local day's numbers of one group of cases, kept by ``routing.rollups`` (never edited by hand).
+
+    ``scope`` is the unit whose pages read the row (the central committee, or a province for its
+    subtree); ``dim`` and ``key`` name the group within it: a unit below the scope (or the scope's
+    own cases), a topic (the case's category), or, for the public figures, the petition's province
+    or category. ``measure`` says which cases the row counts (``routing.rollups.Measure``); the
+    histogram columns ``h00``…``h59`` count their durations (NULL for an empty bucket: most rows
+    hold a few cases, and a NULL costs nothing in PostgreSQL's row). The one index leads with the
+    scope: a page reads one scope's days, and a rebuild deletes days scope by scope.
+    """
+
+    day = models.DateField()
+    scope = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="+")
+    dim = models.CharField(max_length=1)
+    key = models.IntegerField()
+    measure = models.CharField(max_length=12)
+    count = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_sum = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily rollup")
+        verbose_name_plural = _("daily rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "day", "measure", "dim", "key"], name="rollup_scope_day_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.scope_id}/{self.dim}{self.key} {self.measure}: {self.count}"
+
+    def histogram(self) -> list[int]:
+        return [getattr(self, f"h{k:02d}") or 0 for k in range(HISTOGRAM_BUCKETS)]
+
+
+for _bucket in range(HISTOGRAM_BUCKETS):
+    DailyRollup.add_to_class(f"h{_bucket:02d}", models.IntegerField(null=True, blank=True))
+
+
+class RollupState(models.Model):
+    """Where the rollups stand (one row): the last day rolled up and the events already read.
+
+    ``through`` is the last local day whose rows are complete (days after it are counted live
+    from the cases); ``event_mark`` the highest case event id whose days were rebuilt, every
+    event below it having been committed (``routing.rollups.rollups_catch_up``).
+    """
+
+    through = models.DateField(null=True, blank=True)
+    event_mark = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rollup state")
+        verbose_name_plural = _("rollup states")
+
+    def __str__(self) -> str:
+        return f"rolled up through {self.through}"

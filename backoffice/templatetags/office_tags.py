@@ -41,7 +41,9 @@ def cell(row: object, column: object) -> str:
     value = getattr(row, column.key)  # type: ignore[attr-defined]
     kind = column.kind  # type: ignore[attr-defined]
     if kind == "hours":
-        return duration(value)
+        # From the daily rollups' histograms: an estimate (``routing.rollups``).
+        estimated = value is not None and getattr(row, "estimated", False)
+        return f"≈ {duration(value)}" if estimated else duration(value)
     if kind == "rate":
         return rate(value)
     return "—" if value is None else str(value)

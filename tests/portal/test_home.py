@@ -47,7 +47,8 @@ def test_statistics_page_lists_numbers_and_consented_responses(
     private = submit(consent_publish=False, title="Chuyện riêng không công bố")
     advance(consenting.petition.case, CaseState.RESPONDED, cast)
     advance(private.petition.case, CaseState.RESPONDED, cast)
-    with django_assert_max_num_queries(14):
+    # 14, and the rollups' state (routing.rollups), which the process holds for a minute.
+    with django_assert_max_num_queries(15):
         response = client.get("/en/statistics/")
     body = response.content.decode()
     assert response.status_code == 200

@@ -1,0 +1,65 @@
+"""The dashboard and the weekly report once the daily rollups exist: the same counts, the
+percentiles marked as estimates, and a number of queries that does not grow with the cases."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.urls import reverse
+
+from routing.rollups import rollups_rebuild
+
+DASHBOARD = reverse("backoffice:backoffice-dashboard")
+REPORT = reverse("backoffice:backoffice-weekly-report")
+WEEK = {"period": "custom", "since": "2026-11-02", "until": "2026-11-08"}
+
+
+def test_the_dashboard_marks_estimated_percentiles_and_keeps_the_counts(client, cast, week):
+    client.force_login(cast.province_leader)
+    live = client.get(DASHBOARD, WEEK).context["perf"]
+    assert "≈" not in client.get(DASHBOARD, WEEK).content.decode()
+    rollups_rebuild()
+    response = client.get(DASHBOARD, WEEK)
+    rolled = response.context["perf"]
+    assert rolled.estimated
+    assert (rolled.total.open, rolled.total.received, rolled.total.responded, rolled.total.on_time) == (
+        live.total.open,
+        live.total.received,
+        live.total.responded,
+        live.total.on_time,
+    )
+    body = response.content.decode()
+    assert "≈ " in body
+    assert "every count and on-time rate is exact" in body or "chính xác" in body
+
+
+def test_the_weekly_report_csv_has_the_same_counts_from_the_rollup(client, cast, week):
+    client.force_login(cast.province_leader)
+
+    def counts() -> list[list[str]]:
+        response = client.get(REPORT, {"week": "2026-W45", "format": "csv"})
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+        # row, code, name, open, overdue, received, triaged, (p50, p90), responded, on-time rate
+        return [[*row[:7], *row[9:11]] for row in rows[1:]]
+
+    before = counts()
+    rollups_rebuild()
+    assert counts() == before
+
+
+def test_the_rolled_dashboard_costs_the_same_queries_for_ten_or_two_hundred_cases(
+    client, cast, submit, django_assert_max_num_queries
+):
+    client.force_login(cast.central_leader)
+    for _ in range(10):
+        submit()
+    rollups_rebuild()
+    with django_assert_max_num_queries(25) as small:
+        client.get(DASHBOARD, {"period": "90"})
+    for _ in range(40):
+        submit()
+    rollups_rebuild()
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(DASHBOARD, {"period": "90"})
+    assert response.context["perf"].total.received == 50
