@@ -100,6 +100,7 @@ class Page:
     runs: int = 0
     median_ms: float = 0.0
     p90_ms: float = 0.0
+    p95_ms: float = 0.0
     p99_ms: float = 0.0
     max_ms: float = 0.0
     queries: int = 0
@@ -125,6 +126,7 @@ class Results:
     staff: dict[str, Any] = field(default_factory=dict)
     pages: list[Page] = field(default_factory=list)
     sweep: dict[str, Any] = field(default_factory=dict)
+    rollups: dict[str, Any] = field(default_factory=dict)
     sizes: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -227,6 +229,70 @@ def create_staff(results: Results) -> dict[str, Any]:
     return users
 
 
+def ensure_sweep_staff(every: int) -> dict[str, int]:
+    """Staff for the sweep's staff messages: a leader at every province and at every ``every``-th
+    commune (by id), an officer there too at every ``2 * every``-th, given that unit's cases.
+
+    Accounts ``bench-sweep-*`` with an e-mail, created once (the same set for a run of the code
+    before and after a change, which the database keeps). Without staff no one gets an overdue
+    alert or a digest, and the staff side of the sweep goes unmeasured.
+    """
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from routing.models import Case, Level, Membership, Role, Unit
+
+    if every <= 0:
+        return {}
+    existing = set(
+        User.objects.filter(username__startswith="bench-sweep-").values_list("username", flat=True)
+    )
+    places: list[tuple[str, int, str]] = []
+    for unit_id, level in Unit.objects.filter(level__in=[Level.PROVINCE, Level.COMMUNE]).values_list(
+        "pk", "level"
+    ):
+        if level == Level.PROVINCE or unit_id % every == 0:
+            places.append((f"bench-sweep-leader-{unit_id}", unit_id, Role.LEADER))
+        if level == Level.COMMUNE and unit_id % (2 * every) == 0:
+            places.append((f"bench-sweep-officer-{unit_id}", unit_id, Role.OFFICER))
+    missing = [p for p in places if p[0] not in existing]
+    if missing:
+        users = User.objects.bulk_create(
+            [
+                User(username=name, email=f"{name}@bench.invalid", password=make_password(None))
+                for name, _u, _r in missing
+            ]
+        )
+        by_name = {u.username: u.pk for u in users}
+        if None in by_name.values():
+            by_name = dict(
+                User.objects.filter(username__in=[p[0] for p in missing]).values_list("username", "pk")
+            )
+        Membership.objects.bulk_create(
+            [Membership(user_id=by_name[name], unit_id=unit_id, role=role) for name, unit_id, role in missing]
+        )
+        with connection.cursor() as cursor:
+            # Each officer handles every case of the unit (cases with an assignee hear of it by name).
+            cursor.execute(
+                "UPDATE routing_case c SET assignee_id = m.user_id FROM routing_membership m "
+                "JOIN auth_user u ON u.id = m.user_id "
+                "WHERE m.unit_id = c.unit_id AND m.role = 'officer' AND u.username LIKE 'bench-sweep-%%' "
+                "AND c.assignee_id IS NULL"
+            )
+    counts = {
+        "leaders": sum(1 for p in places if p[2] == Role.LEADER),
+        "officers": sum(1 for p in places if p[2] == Role.OFFICER),
+        "created": len(missing),
+        "assigned_cases": Case.objects.filter(assignee__username__startswith="bench-sweep-").count(),
+    }
+    print(
+        f"  sweep staff (every {every}th commune): {counts['leaders']:,} leaders, {counts['officers']:,} "
+        f"officers ({counts['created']:,} created), {counts['assigned_cases']:,} cases assigned to them"
+    )
+    return counts
+
+
 def _open_states() -> tuple[str, ...]:
     from routing.models import OPEN_STATES
 
@@ -300,33 +366,44 @@ def measure_page(
     runs: int,
     warmup: int,
     time_limit: float,
+    before: Callable[[], Any] | None = None,
 ) -> Page:
+    """Time ``url``; ``before`` (untimed) runs before every call, e.g. to empty a cache."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    prepare = before or (lambda: None)
     page = Page(scenario=scenario, role=role, url=url, load=loadavg()[:1])
     for _ in range(warmup):
+        prepare()
         response = client.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{scenario}: {url} answered {response.status_code}")
     samples: list[float] = []
     started = time.perf_counter()
     for _ in range(runs):
+        prepare()
         clock = time.perf_counter()
         response = client.get(url)
+        # A streamed export (CSV) is written while it is read: read it within the time.
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         samples.append((time.perf_counter() - clock) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{scenario}: {url} answered {response.status_code}")
         if time.perf_counter() - started > time_limit and len(samples) >= 5:
             break
-    page.bytes = len(response.content)
+    page.bytes = len(body)
     page.runs = len(samples)
     page.median_ms = round(statistics.median(samples), 1)
     page.p90_ms = round(percentile(samples, 0.9), 1)
+    page.p95_ms = round(percentile(samples, 0.95), 1)
     page.p99_ms = round(percentile(samples, 0.99), 1)
     page.max_ms = round(max(samples), 1)
+    prepare()
     with CaptureQueriesContext(connection) as captured:
-        client.get(url)
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
     queries = [(float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries]
     page.queries = len(queries)
     page.queries_ms = round(sum(t for t, _sql in queries), 1)
@@ -340,7 +417,7 @@ def measure_page(
         page.plan_key_line = plan_key_line(page.plan)
     page.load.append(loadavg()[0] if loadavg() else 0.0)
     print(
-        f"  {scenario:<34} {page.runs:>3} runs  median {page.median_ms:>8.1f} ms  p90 {page.p90_ms:>8.1f}  "
+        f"  {scenario:<34} {page.runs:>3} runs  median {page.median_ms:>8.1f} ms  p95 {page.p95_ms:>8.1f}  "
         f"p99 {page.p99_ms:>8.1f}  {page.queries:>3} queries ({page.queries_ms:.0f} ms, slowest "
         f"{page.slowest_query_ms:.0f} ms)  load {page.load[0]:.1f}",
         flush=True,
@@ -350,14 +427,24 @@ def measure_page(
     return page
 
 
-def run_pages(users: dict[str, Any], *, runs: int, warmup: int, time_limit: float, results: Results) -> None:
+def run_pages(
+    users: dict[str, Any],
+    *,
+    runs: int,
+    warmup: int,
+    time_limit: float,
+    results: Results,
+    only: str | None = None,
+) -> None:
+    """Time every page; ``only``: a regular expression the scenario's name must match."""
+    from django.core.cache import cache
     from django.test import Client
 
     from backoffice.views import PAGE_SIZE
     from routing.selectors import inbox_counts
 
     print("pages (Django test client, force_login)")
-    clients: dict[str, Any] = {}
+    clients: dict[str, Any] = {"public": Client()}
     for key, user in users.items():
         client = Client()
         client.force_login(user)
@@ -379,14 +466,71 @@ def run_pages(users: dict[str, Any], *, runs: int, warmup: int, time_limit: floa
     scenarios += [
         ("dashboard 30 d, province leader", "province_leader", "/office/dashboard/"),
         ("dashboard 30 d, central", "central_leader", "/office/dashboard/"),
+    ]
+    # The other periods of the dashboard ("any period"): the longest reads the most days.
+    for days in ("7", "90", "365"):
+        for key, label in (("province_leader", "province leader"), ("central_leader", "central")):
+            scenarios.append((f"dashboard {days} d, {label}", key, f"/office/dashboard/?period={days}"))
+    scenarios += [
+        ("dashboard live refresh, central", "central_leader", "/office/dashboard/live.json"),
         ("weekly report, commune leader", "commune_leader", "/office/reports/weekly/"),
         ("weekly report, province leader", "province_leader", "/office/reports/weekly/"),
         ("weekly report, central", "central_leader", "/office/reports/weekly/"),
+        ("weekly report csv, central", "central_leader", "/office/reports/weekly/?format=csv"),
+        ("monitoring 30 d (database), province", "province_leader", "/office/monitoring/"),
+        ("monitoring 30 d (database), central", "central_leader", "/office/monitoring/"),
+        ("public statistics (cold cache)", "public", "/statistics/"),
+        ("public statistics (cached)", "public", "/statistics/"),
     ]
+    pattern = re.compile(only) if only else None
     for scenario, key, url in scenarios:
+        if pattern and not pattern.search(scenario):
+            continue
+        # The public statistics are cached for minutes: "cold" is what a visitor after expiry waits.
+        before = cache.clear if "cold cache" in scenario else None
         results.pages.append(
-            measure_page(clients[key], scenario, key, url, runs=runs, warmup=warmup, time_limit=time_limit)
+            measure_page(
+                clients[key],
+                scenario,
+                key,
+                url,
+                runs=runs,
+                warmup=warmup,
+                time_limit=time_limit,
+                before=before,
+            )
         )
+
+
+def build_rollups(results: Results) -> None:
+    """Bring the daily rollups up to date (``routing.rollups``), if this checkout has them.
+
+    The generator writes cases without running the job engine, so the rollup is built once,
+    in full, as ``manage.py rollups --rebuild`` would; then the catch-up (nothing left to do).
+    """
+    try:
+        from routing import rollups
+    except ImportError:
+        results.rollups = {"present": False}
+        return
+    clock = time.perf_counter()
+    rebuilt = rollups.rollups_rebuild()
+    seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
+    caught_up = rollups.rollups_catch_up()
+    catch_up_seconds = time.perf_counter() - clock
+    results.rollups = {
+        "present": True,
+        "rebuild_seconds": round(seconds, 1),
+        "rebuild": asdict(rebuilt),
+        "catch_up_seconds": round(catch_up_seconds, 2),
+        "catch_up": asdict(caught_up),
+        "rows": rollups.DailyRollup.objects.count(),
+    }
+    print(
+        f"rollups rebuilt in {seconds:.1f} s ({results.rollups['rows']:,} rows); "
+        f"catch-up after it {catch_up_seconds:.2f} s"
+    )
 
 
 # --- the sweep ------------------------------------------------------------------------------------
@@ -532,7 +676,9 @@ class Timers:
 
 
 @contextmanager
-def instrumented_sweep(timers: Timers) -> Iterator[dict[str, list[float]]]:
+def instrumented_sweep(
+    timers: Timers, *, defer_drain: bool = False, deferred: set[str] | None = None
+) -> Iterator[dict[str, list[float]]]:
     """Patch timers around the sweep's passes, its locking SELECTs and what runs after its events."""
     import config.jobs
     import notifications.receivers
@@ -540,6 +686,7 @@ def instrumented_sweep(timers: Timers) -> Iterator[dict[str, list[float]]]:
     from routing import signals, sweep
 
     batches: dict[str, list[float]] = {}
+    deferred = deferred if deferred is not None else set()
     current = {"phase": ""}
     saved: list[tuple[Any, str, Any]] = []
 
@@ -547,7 +694,14 @@ def instrumented_sweep(timers: Timers) -> Iterator[dict[str, list[float]]]:
         saved.append((owner, name, getattr(owner, name)))
         setattr(owner, name, replacement)
 
-    for phase in ("escalate_untriaged", "mark_overdue", "record_reminders", "auto_close_responded"):
+    for phase in (
+        "escalate_untriaged",
+        "mark_overdue",
+        "record_reminders",
+        "auto_close_responded",
+        "remind_citizens",
+        "return_unanswered",
+    ):
         original = getattr(sweep, phase)
 
         def run_phase(*args: Any, _original: Any = original, _phase: str = phase, **kwargs: Any) -> Any:
@@ -565,18 +719,27 @@ def instrumented_sweep(timers: Timers) -> Iterator[dict[str, list[float]]]:
         return rows
 
     patch(sweep, "_locked_batch", timers.wrap("locking SELECT of a batch", locked_batch))
-    patch(
-        notifications.receivers,
-        "enqueue_for_events",
-        timers.wrap("notification outbox rows (in the batch)", notifications.receivers.enqueue_for_events),
-    )
+    # The sweep's receivers: per event before the set-based sweep, per batch and per run after it.
+    for name, label in (
+        ("enqueue_for_events", "notification outbox rows (in the batch)"),
+        ("enqueue_for_swept", "notification outbox rows and digest entries (in the batch)"),
+        ("digests_send", "staff digests (end of the run)"),
+    ):
+        if hasattr(notifications.receivers, name):
+            patch(notifications.receivers, name, timers.wrap(label, getattr(notifications.receivers, name)))
     patch(search.receivers, "enqueue", timers.wrap("search outbox (in the batch)", search.receivers.enqueue))
     patch(
         signals.case_event_committed,
         "send_robust",
         timers.wrap("live push per event (after commit)", signals.case_event_committed.send_robust),
     )
-    patch(config.jobs, "run", timers.wrap("notification drain (in-process, after commit)", config.jobs.run))
+    if defer_drain:
+        # The drains wait until the sweep is over (as with the job thread or Celery): run_sweep times them.
+        patch(config.jobs, "run", lambda name: deferred.add(name))
+    else:
+        patch(
+            config.jobs, "run", timers.wrap("notification drain (in-process, after commit)", config.jobs.run)
+        )
     try:
         yield batches
     finally:
@@ -624,7 +787,85 @@ def sweep_explains(now: dt.datetime, batch_size: int) -> dict[str, Any]:
     return plans
 
 
-def run_sweep(*, batch_size: int, share: float, live_push: bool, results: Results) -> None:
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a local process (the PostgreSQL backend), 0 if unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def sweep_notifications() -> dict[str, Any]:
+    """The notification rows the sweep wrote (after the staging's mark): staff e-mails, digests, citizens'."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max_notification FROM {COPY_TABLE}_marks")  # noqa: S608
+        row = cursor.fetchone()
+        mark = row[0] if row else 0
+        cursor.execute(
+            "SELECT template, channel, user_id IS NOT NULL, count(*), count(DISTINCT user_id) "
+            "FROM notifications_notification WHERE id > %s GROUP BY 1, 2, 3 ORDER BY 1, 2",
+            [mark],
+        )
+        rows = cursor.fetchall()
+    by_template = {f"{t}/{c}": n for t, c, _staff, n, _users in rows}
+    staff = sum(n for _t, _c, is_staff, n, _u in rows if is_staff)
+    return {
+        "total": sum(r[3] for r in rows),
+        "staff_emails": staff,
+        "staff_recipients_max": max((u for *_x, u in rows), default=0),
+        "citizen_messages": sum(n for _t, _c, is_staff, n, _u in rows if not is_staff),
+        "by_template": by_template,
+    }
+
+
+def deferred_drain(jobs: list[str]) -> dict[str, Any]:
+    """The drains the sweep queued, run after it until nothing is left: time and CPU, messages sent."""
+    from notifications.outbox import drain
+
+    clock, cpu = time.perf_counter(), time.process_time()
+    sent = claimed = 0
+    if "notifications.drain" in jobs:
+        while True:
+            report = drain(max_batches=100)
+            sent += report.sent
+            claimed += report.claimed
+            if not report.claimed:
+                break
+    done = {
+        "jobs": jobs,
+        "claimed": claimed,
+        "sent": sent,
+        "seconds": round(time.perf_counter() - clock, 1),
+        "cpu_seconds": round(time.process_time() - cpu, 1),
+    }
+    print(
+        f"  deferred drain: {sent:,} messages sent in {done['seconds']} s ({done['cpu_seconds']} s CPU), "
+        "after the sweep"
+    )
+    return done
+
+
+def run_sweep(
+    *,
+    batch_size: int,
+    share: float,
+    live_push: bool,
+    results: Results,
+    defer_drain: bool = False,
+    skip_drain: bool = False,
+) -> None:
     from django.utils import timezone
 
     from notifications.transports.sms import LocmemSmsBackend
@@ -638,6 +879,7 @@ def run_sweep(*, batch_size: int, share: float, live_push: bool, results: Result
     info: dict[str, Any] = {"now": now.isoformat(), "batch_size": batch_size}
     info["share"] = share
     info["live_push"] = live_push
+    info["defer_drain"] = defer_drain
     info["stage"] = stage_sweep(now, share)
     open_cases = Case.objects.filter(state__in=_open_states()).count()
     info["open_cases"] = open_cases
@@ -652,10 +894,25 @@ def run_sweep(*, batch_size: int, share: float, live_push: bool, results: Result
             from routing.signals import case_event_committed
 
             case_event_committed.disconnect(publish_case_changed, dispatch_uid="notifications.live.case")
-        with instrumented_sweep(timers) as batches:
+            # The sweep's push is one per batch (``case_events_committed``): measured without it too.
+            from routing.signals import case_events_committed
+
+            case_events_committed.disconnect(dispatch_uid="notifications.live.cases")
+        backend = _backend_pid()
+        cpu_before = (time.process_time(), _process_cpu(backend))
+        deferred: set[str] = set()
+        with instrumented_sweep(timers, defer_drain=defer_drain, deferred=deferred) as batches:
             clock = time.perf_counter()
             report = sweep_deadlines(now=now, batch_size=batch_size)
             seconds = time.perf_counter() - clock
+        info["cpu_seconds"] = {
+            "script": round(time.process_time() - cpu_before[0], 1),
+            "postgresql_backend": round(_process_cpu(backend) - cpu_before[1], 1),
+        }
+        print(
+            f"  CPU: script {info['cpu_seconds']['script']} s, "
+            f"its PostgreSQL backend {info['cpu_seconds']['postgresql_backend']} s"
+        )
         changed = report.escalated + report.overdue + report.reminded + report.auto_closed
         info.update(
             seconds=round(seconds, 1),
@@ -680,6 +937,13 @@ def run_sweep(*, batch_size: int, share: float, live_push: bool, results: Result
                 }
                 for phase, times in batches.items()
             },
+        )
+        info["notifications"] = sweep_notifications()
+        if defer_drain and not skip_drain:
+            info["deferred_drain"] = deferred_drain(sorted(deferred))
+        print(
+            "  notifications written: "
+            + ", ".join(f"{k} {v:,}" for k, v in info["notifications"].items() if not isinstance(v, dict))
         )
         LocmemSmsBackend.outbox.clear()
         print(
@@ -724,10 +988,10 @@ def sizes() -> dict[str, Any]:
 
 def print_table(results: Results) -> None:
     print()
-    print(f"{'scenario':<36} {'runs':>4} {'median':>9} {'p90':>9} {'p99':>9} {'queries':>7} {'slowest q':>9}")
+    print(f"{'scenario':<40} {'runs':>4} {'median':>9} {'p95':>9} {'p99':>9} {'queries':>7} {'slowest q':>9}")
     for p in results.pages:
         print(
-            f"{p.scenario:<36} {p.runs:>4} {p.median_ms:>7.1f}ms {p.p90_ms:>7.1f}ms {p.p99_ms:>7.1f}ms "
+            f"{p.scenario:<40} {p.runs:>4} {p.median_ms:>7.1f}ms {p.p95_ms:>7.1f}ms {p.p99_ms:>7.1f}ms "
             f"{p.queries:>7} {p.slowest_query_ms:>7.1f}ms"
         )
 
@@ -757,7 +1021,27 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="disconnect the per-event live push (notifications.live) during the sweep",
     )
+    parser.add_argument(
+        "--sweep-staff-every",
+        type=int,
+        default=4,
+        help="a leader at every province and every Nth commune, an officer at every 2Nth (0: none)",
+    )
+    parser.add_argument(
+        "--defer-drain",
+        action="store_true",
+        help="run the notification drains the sweep queues after it, timed apart (as on a job thread)",
+    )
+    parser.add_argument(
+        "--skip-drain",
+        action="store_true",
+        help="with --defer-drain: leave the messages the sweep queued unsent (the restore deletes them)",
+    )
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument("--only", help="time only the pages whose scenario matches this regular expression")
+    parser.add_argument(
+        "--skip-rollups", action="store_true", help="do not (re)build the daily rollups before the pages"
+    )
     parser.add_argument("--skip-sweep", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch", type=int, default=5000, help="generator batch")
@@ -796,14 +1080,26 @@ def main(argv: list[str] | None = None) -> None:
     results.states = dict(Case.objects.order_by().values_list("state").annotate(n=Count("pk")))
     print("staff")
     users = create_staff(results)
+    results.staff["sweep_staff"] = ensure_sweep_staff(args.sweep_staff_every)
     if not args.skip_pages:
-        run_pages(users, runs=args.runs, warmup=args.warmup, time_limit=args.time_limit, results=results)
+        if not args.skip_rollups:
+            build_rollups(results)
+        run_pages(
+            users,
+            runs=args.runs,
+            warmup=args.warmup,
+            time_limit=args.time_limit,
+            results=results,
+            only=args.only,
+        )
     if not args.skip_sweep:
         run_sweep(
             batch_size=args.batch_size,
             share=args.sweep_share,
             live_push=not args.no_live_push,
             results=results,
+            defer_drain=args.defer_drain or args.skip_drain,
+            skip_drain=args.skip_drain,
         )
     results.sizes = sizes()
     results.seconds = round(time.perf_counter() - started, 1)

@@ -51,6 +51,7 @@ MESSAGE_TYPES = [
     ("citizen_unanswered", EventKind.CITIZEN_NO_ANSWER.label),
     ("citizen_info", EventKind.CITIZEN_INFO.label),
     ("alert_digest", _("Emerging-issue alerts")),
+    ("sweep_digest", _("Deadline digest")),
     ("phone_code", _("Phone verification code")),
     ("cosign_response", _("Response to a co-signed petition")),
 ]
@@ -128,3 +129,30 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_template_display()} → {self.get_channel_display()} ({self.get_status_display()})"
+
+
+class DigestEntry(models.Model):
+    """A case a staff member hears of in their next deadline digest (``notifications.digests``).
+
+    Written by the sweep with the events that cause them (same transaction), one ``INSERT ...
+    SELECT`` per batch; a digest takes every entry waiting, and deletes them with the digest's
+    ``Notification`` row written, so an entry is told once, even if the run that wrote it died.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    case = models.ForeignKey("routing.Case", on_delete=models.CASCADE, related_name="+", db_index=False)
+    event = models.ForeignKey("routing.CaseEvent", on_delete=models.CASCADE, related_name="+", db_index=False)
+    #: ``overdue``, ``escalate`` or ``reminder``: the digest's section.
+    kind = models.CharField(max_length=32)
+    due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("digest entry")
+        verbose_name_plural = _("digest entries")
+        constraints = [models.UniqueConstraint(fields=["event", "user"], name="digest_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · case {self.case_id} → user {self.user_id}"

@@ -20,3 +20,15 @@ case_events_committed = Signal()
 #: them, so receivers can write their own rows atomically with the change (the
 #: notification and indexing outboxes). Receivers must not do anything else: no I/O.
 case_events_recorded = Signal()
+
+#: Sent by the deadline sweep INSIDE each batch's transaction instead of ``case_events_recorded``,
+#: with ``events`` (``routing.sweep.SweptEvent`` tuples: id, case_id, kind, case_version,
+#: from_unit_id, to_unit_id, is_public) and ``now``. There are thousands per batch and no model
+#: instances: receivers write their rows for the whole batch with a statement or two, from the ids.
+#: A receiver of ``case_events_recorded`` that must see every event (an outbox, a rollup) listens
+#: to this one too.
+case_events_swept = Signal()
+
+#: Sent when a sweep has run all its passes (``now``, ``report``), outside any transaction: the
+#: notifications write each staff member's digest of what the run found for them.
+sweep_finished = Signal()

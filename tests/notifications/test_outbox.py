@@ -113,11 +113,12 @@ def test_the_sweep_reminds_assignees_and_alerts_leaders_of_missed_deadlines(case
         user.save()
     advance(case, "in_progress", cast)
     case.refresh_from_db()
+    # One digest per person and sweep (tests/notifications/test_sweep_digests.py), not an e-mail per case.
     sweep_deadlines(now=case.due_at - dt.timedelta(hours=2))
-    [reminder] = rows(template="deadline_reminder")
-    assert reminder.user == cast.officer
+    [reminder] = rows(template="sweep_digest")
+    assert reminder.user == cast.officer and case.petition.tracking_code in reminder.body
     sweep_deadlines(now=case.due_at + dt.timedelta(hours=1))
-    assert {n.user for n in rows(template="overdue_alert")} == {cast.officer, cast.leader}
+    assert {n.user for n in rows(template="sweep_digest")[1:]} == {cast.officer, cast.leader}
 
 
 def test_nothing_is_written_while_paused(submit):

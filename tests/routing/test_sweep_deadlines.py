@@ -16,7 +16,7 @@ from django.utils import timezone
 from petitions.models import Category
 from petitions.services import Submission, petition_submit
 from routing.deadlines import add_working_days
-from routing.models import ActorKind, Case, CaseEvent, CaseState, EventKind, Level, SLAPolicy
+from routing.models import ActorKind, Case, CaseEvent, CaseState, EventKind, Level, Role, SLAPolicy
 from routing.signals import case_events_committed
 from routing.sweep import SweepReport, sweep_deadlines
 from tests.conftest import Cast, Tree, advance, fresh, requires_postgres
@@ -369,3 +369,144 @@ def test_two_sweeps_at_once_escalate_each_case_exactly_once(tree: Tree) -> None:
     )
     assert escalations == dict.fromkeys(ids, 1)
     assert set(Case.objects.filter(pk__in=ids).values_list("unit_id", "version")) == {(tree.hanoi.pk, 2)}
+
+
+# --- set-based: idempotent, and as many queries for a batch of 2 cases as of 8 -------------------
+
+
+def _due_everywhere(submit: Any, cast: Cast, now: dt.datetime, n: int) -> None:
+    """``n`` cases for each pass that writes messages: escalated, overdue, reminded, closed."""
+    past, soon = now - dt.timedelta(hours=1), now + dt.timedelta(hours=2)
+    for _n in range(n):
+        case = new_case(submit, email="an@example.vn")
+        Case.objects.filter(pk=case.pk).update(due_at=past, triage_due_at=past)
+        case = advance(new_case(submit), S.IN_PROGRESS, cast)
+        Case.objects.filter(pk=case.pk).update(due_at=past, resolution_due_at=past)
+        case = advance(new_case(submit), S.IN_PROGRESS, cast)
+        Case.objects.filter(pk=case.pk).update(due_at=soon, resolution_due_at=soon)
+        case = advance(new_case(submit), S.RESPONDED, cast)
+        Case.objects.filter(pk=case.pk).update(feedback_due_at=past)
+
+
+@pytest.fixture
+def emails(cast: Cast) -> Cast:
+    for user in (cast.officer, cast.leader, cast.province_leader):
+        user.email = f"{user.username}@example.vn"
+        user.save()
+    return cast
+
+
+def test_a_second_sweep_changes_nothing_and_writes_no_message(
+    submit: Any, emails: Cast, now: dt.datetime
+) -> None:
+    from notifications.models import Notification
+
+    _due_everywhere(submit, emails, now, 2)
+    assert sweep_deadlines(now=now) == SweepReport(escalated=2, overdue=2, reminded=2, auto_closed=2)
+    after_first = everything()
+    messages = list(Notification.objects.order_by("pk").values_list("pk", "dedupe_key"))
+    assert Notification.objects.filter(template="sweep_digest").count() == 3  # officer, leader, province
+
+    assert sweep_deadlines(now=now) == SweepReport()
+    assert everything() == after_first
+    assert list(Notification.objects.order_by("pk").values_list("pk", "dedupe_key")) == messages
+
+
+def test_a_batchs_queries_do_not_grow_with_its_cases(submit: Any, emails: Cast, now: dt.datetime) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for n, moment in ((1, now), (4, now + dt.timedelta(minutes=1))):
+        _due_everywhere(submit, emails, moment, n)
+        with CaptureQueriesContext(connection) as captured:
+            report = sweep_deadlines(now=moment)
+        assert report == SweepReport(escalated=n, overdue=n, reminded=n, auto_closed=n)
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+# --- two sweeps at once, every pass and its messages (PostgreSQL row locks) -----------------------
+
+
+@requires_postgres()
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_write_each_event_and_message_exactly_once(
+    tree: Tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifications import digests
+    from notifications.models import DigestEntry, Notification
+
+    monkeypatch.setattr(digests, "DIGEST_LIMIT", 100)  # every case listed, to find each once
+    from tests.conftest import make_staff
+
+    category, _ = Category.objects.get_or_create(
+        code="environment",
+        defaults={"name": "Môi trường, vệ sinh", "name_en": "Environment", "allows_anonymous": True},
+    )
+    officer = make_staff(tree.hoan_kiem, email="officer@example.vn")
+    leader = make_staff(tree.hoan_kiem, Role.LEADER, email="leader@example.vn")
+    now = timezone.now()
+    past = now - dt.timedelta(hours=1)
+    ids = []
+    for n in range(40):
+        case = petition_submit(
+            submission=Submission(
+                category=category,
+                commune=tree.hoan_kiem,
+                phone="0912 345 678",
+                email="an@example.vn",
+                submitter_name=f"Người dân {n}",
+                title="Rác thải ùn ứ trên phố",
+                text="Rác thải sinh hoạt không được thu gom ba ngày nay, gây mùi hôi.",
+            )
+        ).petition.case
+        ids.append(case.pk)
+        if n % 2:  # overdue at the commune, assigned; else escalated
+            Case.objects.filter(pk=case.pk).update(
+                state=S.IN_PROGRESS, assignee=officer, due_at=past, resolution_due_at=past
+            )
+        else:
+            Case.objects.filter(pk=case.pk).update(due_at=past, triage_due_at=past)
+
+    start = threading.Barrier(2)
+    reports: list[SweepReport] = []
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            start.wait(timeout=10)
+            reports.append(sweep_deadlines(now=now, batch_size=3))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads) and errors == []
+    assert sum(r.escalated for r in reports) == 20 and sum(r.overdue for r in reports) == 20
+    per_case = dict(
+        CaseEvent.objects.filter(case_id__in=ids, kind__in=[EventKind.ESCALATE, EventKind.OVERDUE])
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
+    )
+    assert per_case == dict.fromkeys(ids, 1)
+    # The citizens of the 20 escalated cases: an SMS and an e-mail each, once.
+    citizens = Notification.objects.filter(template="case_escalate")
+    assert citizens.count() == 40 and citizens.values("event_id", "channel").distinct().count() == 40
+    # The officer's and the leader's 20 overdue cases: each in exactly one digest (one per run at most).
+    for user in (officer, leader):
+        bodies = list(
+            Notification.objects.filter(template="sweep_digest", user=user).values_list("body", flat=True)
+        )
+        assert 1 <= len(bodies) <= 2
+        codes = [
+            c.petition.tracking_code for c in Case.objects.filter(pk__in=ids[1::2]).select_related("petition")
+        ]
+        assert all(sum(code in body for body in bodies) == 1 for code in codes)
+    assert not DigestEntry.objects.exists()
