@@ -133,6 +133,9 @@ def _send_many(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> b
 
 # --- case changes ---------------------------------------------------------------------------
 
+#: Events that change no version (a mark, a reminder): no page of the case itself acts on them.
+QUIET_KINDS = frozenset({"overdue", "reminder", "citizen_reminder"})
+
 
 def publish_case_changed(
     sender: Any,
@@ -177,14 +180,25 @@ def publish_cases_changed(sender: Any, *, events: list[tuple[int, int, int, str]
         "from_unit__path",
         "to_unit__path",
     )
+    kinds = {event_id: kind for _case, event_id, _version, kind in events}
     sends = []
+    told: set[str] = set()  # groups already given a quiet change of this batch
     for event_id, case_id, state, current_version, unit_path, from_path, to_path in rows:
         if wanted[event_id][0] != case_id:
             continue
         # A case moved from unit A to unit B is news to both (it leaves A's inbox, enters B's).
         groups = groups_for_case(case_id=case_id, unit_paths=(unit_path, from_path, to_path))
         version = max(wanted[event_id][1], current_version)
-        sends.append((groups, {"type": "case.changed", "case": case_id, "version": version, "state": state}))
+        message = {"type": "case.changed", "case": case_id, "version": version, "state": state}
+        if kinds.get(event_id) in QUIET_KINDS:
+            # Same version: the case's own pages (tracking, desk) ignore it; an inbox or dashboard
+            # refreshes its whole snapshot on the first such message, so one per group and batch
+            # says it all (a sweep batch of 2,000 overdue marks: a few thousand sends, not 10,000).
+            groups = [group for group in groups if not group.startswith("case.") and group not in told]
+            told.update(groups)
+            if not groups:
+                continue
+        sends.append((groups, message))
     what = (
         f"for case {sends[0][1]['case']} v{sends[0][1]['version']}"
         if len(sends) == 1

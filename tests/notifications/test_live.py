@@ -238,3 +238,26 @@ def test_a_sweep_batch_is_published_with_one_query_and_once_per_case(
     assert sorted(message["case"] for _groups, message in sent) == sorted(c.pk for c in cases)
     assert {message["version"] for _groups, message in sent} == {2}
     assert all("unit.P01" in groups for groups, _message in sent)
+
+
+def test_a_sweep_batch_of_overdue_marks_tells_each_inbox_and_dashboard_once(
+    submit: Any, cast: Cast, channel_layer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routing.models import EventKind
+
+    cases = [submit(phone=f"0912 000 {n:03d}").petition.case for n in range(4)]
+    batch = [(c.pk, CaseEvent.objects.filter(case=c).latest("pk").pk, 1, EventKind.OVERDUE) for c in cases]
+    escalated = cases[0]
+    services.case_escalate(case_id=escalated.pk, actor=cast.officer, reason="Vượt thẩm quyền của phường.")
+    batch.append(
+        (escalated.pk, CaseEvent.objects.filter(case=escalated).latest("pk").pk, 2, EventKind.ESCALATE)
+    )
+    sent: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(live, "_send_many", lambda sends, what: sent.extend(sends))
+    live.publish_cases_changed(None, events=batch)
+    # The three marks: each inbox and dashboard group told once, no case page (same version).
+    quiet = [group for sends, message in sent if message["case"] != escalated.pk for group in sends]
+    assert sorted(quiet) == sorted({"unit.W00070", "subtree.TW", "subtree.P01", "subtree.W00070"})
+    # The escalation still reaches its own case's page, at its new version.
+    [(loud_groups, loud)] = [(sends, message) for sends, message in sent if message["case"] == escalated.pk]
+    assert loud["version"] == 2 and f"case.{escalated.pk}" in loud_groups
