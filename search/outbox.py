@@ -67,7 +67,9 @@ def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetim
     due = IndexQueue.objects.filter(next_attempt_at__lte=now).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     )
-    rows = claim_rows(due, order_by=("requested_at", "pk"), limit=batch_size, assignments={"lease_until": now + LEASE})
+    rows = claim_rows(
+        due, order_by=("requested_at", "pk"), limit=batch_size, assignments={"lease_until": now + LEASE}
+    )
     return [(row.pk, row.case_id, row.requested_at) for row in rows]
 
 
