@@ -7,7 +7,7 @@ once, and the outbox has exactly one notification for that event, sent once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,33 @@ from tests.routing.test_case_concurrency import Outcome, _race
 pytestmark = [requires_postgres(), pytest.mark.django_db(transaction=True)]
 
 THREADS = 50
+
+
+@pytest.fixture(autouse=True)
+def _a_pool_for_fifty() -> Iterator[None]:
+    """Fifty connections at once: more than one process's pool holds (``DB_POOL_MAX_SIZE``, 20).
+
+    In production fifty such requests spread over several server processes, each with its pool;
+    here they are fifty threads of one process, so its pool is made large enough for them (with a
+    pool of 20, thirty threads wait for a connection while twenty wait for them at the barrier).
+    """
+    from django.db import connection as default
+
+    connection: Any = default  # PostgreSQL's wrapper: close_pool() is not in the stubs' base class
+    options = connection.settings_dict.setdefault("OPTIONS", {})
+    pool = options.get("pool")
+    if not pool:
+        yield
+        return
+    connection.close()
+    connection.close_pool()
+    options["pool"] = {**pool, "max_size": THREADS + 5}
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.close_pool()
+        options["pool"] = pool
 
 
 def _staff(unit: Unit, role: str, count: int) -> list[User]:
