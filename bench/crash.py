@@ -786,8 +786,9 @@ def outbox_backlog() -> tuple[int, int]:
 
 def check(report: Report, submissions: list[Submission], gateway: Gateway, search_url: str | None) -> None:
     from notifications.models import Channel, Notification, Status
+    from petitions.models import Channel as PetitionChannel
     from petitions.models import Petition
-    from petitions.services import normalize_text
+    from petitions.services import idempotency_key_stored, normalize_text
     from routing.models import Case, CaseEvent, EventKind
     from search.models import IndexQueue
 
@@ -836,8 +837,14 @@ def check(report: Report, submissions: list[Submission], gateway: Gateway, searc
         key = row["idempotency_key"] or ""
         by_key[key if key and not key.startswith("portal-") else f"title:{row['title']}"].append(row)
 
+    def key_of(s: Submission) -> str:
+        # The API's keys are stored within its channel (and partner: none here): "api-0-<key>".
+        if s.kind == "api":
+            return idempotency_key_stored(s.key, channel=PetitionChannel.API)
+        return f"title:{normalize_text(s.title)}"
+
     def petitions_of(s: Submission) -> list[dict[str, Any]]:
-        return by_key.get(s.key if s.kind == "api" else f"title:{normalize_text(s.title)}", [])
+        return by_key.get(key_of(s), [])
 
     if total != len(answered):
         fail(f"{total} petitions for {len(answered)} successful submissions")
@@ -845,7 +852,7 @@ def check(report: Report, submissions: list[Submission], gateway: Gateway, searc
     numbers["cases"] = cases
     if cases != total:
         fail(f"{cases} cases for {total} petitions")
-    claimed = {s.key if s.kind == "api" else f"title:{normalize_text(s.title)}": s for s in submissions}
+    claimed = {key_of(s): s for s in submissions}
     orphans = [key for key in by_key if key not in claimed]
     if orphans:
         fail(f"{len(orphans)} petitions of no submission, e.g. {sorted(orphans)[:3]}")
