@@ -32,7 +32,7 @@ demo: migrate
 
 run: demo node_modules/.package-lock.json
 	@echo "Serving http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
-	PORT=$(PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	PORT=$(PORT) $(BIN)/daphne -b $(HOST) -p $(PORT) --websocket_connect_timeout 30 config.asgi:application
 
 # The deadline sweep, by hand in the embedded setup (production schedules it): PORT as `make run`'s,
 # so that the links in its messages name the port the site is served on.

@@ -348,6 +348,12 @@ def main(argv: list[str] | None = None) -> int:
         help="once all are open, restart daphne and time the sockets' return with the page's backoff",
     )
     parser.add_argument(
+        "--handshake-timeout",
+        type=int,
+        default=0,
+        help="daphne's --websocket_connect_timeout in seconds (default: daphne's own, 5; production's: 30)",
+    )
+    parser.add_argument(
         "--storm-timeout", type=float, default=180.0, help="seconds to wait for all to return"
     )
     parser.add_argument(
@@ -484,7 +490,21 @@ def main(argv: list[str] | None = None) -> int:
 
         def start_server() -> subprocess.Popen[Any]:
             started = subprocess.Popen(  # noqa: S603 (our own server)
-                [str(DAPHNE), "-v", "0", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                [
+                    str(DAPHNE),
+                    "-v",
+                    "0",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    *(
+                        ["--websocket_connect_timeout", str(args.handshake_timeout)]
+                        if args.handshake_timeout
+                        else []
+                    ),
+                    "config.asgi:application",
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
