@@ -35,17 +35,22 @@ class SharedRedisCacheClient(RedisCacheClient):
     _shared: dict[tuple[Any, ...], Any] = {}
     _lock = threading.Lock()
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}  # this object's pool index → the process's client
+
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         this: Any = self  # django-stubs leaves the client's private members out
         index = this._get_connection_pool_index(write)
-        ident = (this._servers[index], tuple(sorted((k, repr(v)) for k, v in this._pool_options.items())))
-        client = self._shared.get(ident)
+        client = self._clients.get(index)
         if client is None:
+            ident = (this._servers[index], tuple(sorted((k, repr(v)) for k, v in this._pool_options.items())))
             with self._lock:
                 client = self._shared.get(ident)
                 if client is None:
                     client = this._client(connection_pool=this._get_connection_pool(write))
                     self._shared[ident] = client
+            self._clients[index] = client
         return client
 
     def incr(self, key: Any, delta: int) -> Any:

@@ -104,7 +104,7 @@ def catch_up_later(name: str) -> float | None:
 def _catch_up(name: str) -> None:
     with _timers_lock:
         _timers.pop(name, None)
-    if _on_thread():
+    if serving_on_thread():
         _worker.submit(name)  # one thread runs every job: never a catch-up next to a drain
     else:
         _run_with_own_connection(name)
@@ -217,10 +217,6 @@ def serve_on_thread() -> None:
     _serving = True
 
 
-def _on_thread() -> bool:
-    return serving_on_thread()
-
-
 def serving_on_thread() -> bool:
     """Whether this process serves requests and hands their after-commit work to threads of its own.
 
@@ -242,7 +238,7 @@ def enqueue(name: str) -> None:
         except Exception:  # broker down: the periodic run picks the work up later
             logger.warning("could not queue job %s; it will run with the next periodic run", name)
         return
-    if _on_thread():
+    if serving_on_thread():
         _worker.submit(name)
         return
     run(name)

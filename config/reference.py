@@ -92,6 +92,12 @@ class ProcessCache(Generic[T]):
         transaction.on_commit(announce)
 
 
+def is_id(value: object) -> bool:
+    """Whether a reference is a row's id (ASCII digits, few enough for a key) rather than its code."""
+    text = str(value)
+    return isinstance(value, int) or (text.isascii() and text.isdigit() and len(text) <= 18)
+
+
 def reference_changed(model: type[models.Model]) -> None:
     label = model._meta.label
     for process_cache in _caches:
@@ -106,8 +112,7 @@ def clear_all() -> None:
 
 
 def _on_write(sender: type[models.Model], **kwargs: Any) -> None:
-    if any(sender._meta.label in process_cache.models for process_cache in _caches):
-        reference_changed(sender)
+    reference_changed(sender)
 
 
 post_save.connect(_on_write, weak=False, dispatch_uid="config.reference.post_save")

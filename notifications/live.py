@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from routing.models import CaseEvent, Membership
+from routing.models import CaseEvent, EventKind, Membership
 from routing.signals import case_event_committed, case_events_committed
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def _send_many(sends: list[tuple[list[str], dict[str, Any]]], *, what: str) -> b
 # --- case changes ---------------------------------------------------------------------------
 
 #: Events that change no version (a mark, a reminder): no page of the case itself acts on them.
-QUIET_KINDS = frozenset({"overdue", "reminder", "citizen_reminder"})
+QUIET_KINDS = frozenset({EventKind.OVERDUE, EventKind.REMINDER, EventKind.CITIZEN_REMINDER})
 
 
 def publish_case_changed(

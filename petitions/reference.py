@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.reference import ProcessCache
+from config.reference import ProcessCache, is_id
 from petitions.models import Category
 
 
@@ -35,7 +35,5 @@ CATEGORIES = ProcessCache("categories", _build, models=("petitions.Category",))
 def active_category(value: int | str) -> Category | None:
     """The active category with this id (a number) or code; None for anything else."""
     table = CATEGORIES.get()
-    text = str(value)
-    is_id = isinstance(value, int) or (text.isascii() and text.isdigit() and len(text) <= 18)
-    row = table.by_id.get(int(value)) if is_id else table.by_code.get(text)
+    row = table.by_id.get(int(value)) if is_id(value) else table.by_code.get(str(value))
     return row if row is not None and row.is_active else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.reference import ProcessCache
+from config.reference import ProcessCache, is_id
 from routing.models import Level, SLAPolicy, Unit
 from routing.units import unit_sort_key
 
@@ -62,15 +62,10 @@ def unit_table() -> UnitTable:
     return UNITS.get()
 
 
-def _is_id(value: object) -> bool:
-    text = str(value)
-    return isinstance(value, int) or (text.isascii() and text.isdigit() and len(text) <= 18)
-
-
 def active_commune(value: int | str) -> Unit | None:
     """The active commune with this id (a number) or code; None for anything else."""
     table = unit_table()
-    unit = table.by_id.get(int(value)) if _is_id(value) else table.by_code.get(str(value))
+    unit = table.by_id.get(int(value)) if is_id(value) else table.by_code.get(str(value))
     return unit if unit is not None and unit.level == Level.COMMUNE and unit.is_active else None
 
 
