@@ -176,13 +176,13 @@ def _day_sql(column: str) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
-def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Local-time bounds ``[first 00:00, last+1 00:00)``, aware."""
-    zone = timezone.get_current_timezone()
-    return (
-        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
+def day_bounds(first: dt.date, last: dt.date) -> tuple[Any, Any]:
+    """Local-time bounds ``[first 00:00, last+1 00:00)`` as parameters of raw SQL: SQLite
+    compares the stored UTC text, so an aware bound must be turned into it first."""
+    from routing.metrics import day_bounds as aware_bounds
+
+    start, end = aware_bounds(first, last)
+    return connection.ops.adapt_datetimefield_value(start), connection.ops.adapt_datetimefield_value(end)
 
 
 def _central_id() -> int:

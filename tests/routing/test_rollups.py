@@ -25,7 +25,7 @@ from routing.rollups import (
     rollups_check,
     rollups_rebuild,
 )
-from tests.conftest import advance
+from tests.conftest import advance, at, shape
 
 WEEK = (dt.date(2026, 11, 2), dt.date(2026, 11, 8))
 
@@ -111,6 +111,18 @@ def test_the_rollup_equals_a_recount_from_the_cases(week):
     assert RollupState.objects.get().through == timezone.localdate() - dt.timedelta(days=1)
     assert _stored() == _recount()  # every case of the fixture is in the past
     assert rollups_check() == []
+
+
+def test_a_case_filed_just_after_local_midnight_counts_on_its_local_day(submit):
+    """Hà Nội is UTC+7: 00:30 there is 17:30 UTC the day before. SQLite keeps UTC text, so the
+    day bounds must be turned into it (an aware bound compared as text lost these cases)."""
+    early, late = submit().petition.case, submit().petition.case
+    shape(early, submitted_at=at(3, 0).replace(minute=30), triaged_at=at(3, 1))
+    shape(late, submitted_at=at(3, 23).replace(minute=30))
+    rollups_rebuild()
+    assert _stored() == _recount()
+    received = DailyRollup.objects.filter(measure="received", dim="c").values_list("day", "count")
+    assert set(received) == {(dt.date(2026, 11, 3), 2)}  # central's row and the province's
 
 
 def test_the_dashboard_reads_the_rollup_with_the_same_counts_and_estimated_percentiles(week, tree):
