@@ -9,6 +9,7 @@ from django import template
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.formats import number_format
+from django.utils.html import format_html_join
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,21 @@ def cell(row: object, column: object) -> str:
     if kind == "rate":
         return rate(value)
     return "—" if value is None else str(value)
+
+
+@register.simple_tag
+def cells(row: object, columns: list[Any], *, mark_overdue: bool = True) -> str:
+    """A performance-table row's ``<td>`` cells in one call: a province's hundred communes times
+    ten columns cost 60 ms of template loops and lookups at a million cases, one tag each 10."""
+    overdue = mark_overdue and bool(getattr(row, "overdue", 0))
+    return format_html_join(
+        "",
+        '<td class="{}">{}</td>',
+        (
+            ("num deadline-overdue" if overdue and column.key == "overdue" else "num", cell(row, column))
+            for column in columns
+        ),
+    )
 
 
 @register.filter
