@@ -63,3 +63,21 @@ def test_the_rolled_dashboard_costs_the_same_queries_for_ten_or_two_hundred_case
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(DASHBOARD, {"period": "90"})
     assert response.context["perf"].total.received == 50
+
+
+def test_a_row_s_cells_mark_overdue_counts_and_estimates_in_one_tag():
+    from django.utils import translation
+
+    from backoffice.tables import PERFORMANCE_COLUMNS
+    from backoffice.templatetags.office_tags import cells
+    from routing.metrics import Row
+
+    row = Row(key="x", open=3, overdue=2, triage_p50=7200.0, estimated=True)
+    with translation.override("en"):
+        html = cells(row, PERFORMANCE_COLUMNS)
+        total = cells(row, PERFORMANCE_COLUMNS, mark_overdue=False)
+    assert html.count("<td") == len(PERFORMANCE_COLUMNS)
+    assert '<td class="num">3</td><td class="num deadline-overdue">2</td>' in html
+    assert '<td class="num">2</td>' in total and "deadline-overdue" not in total
+    assert "≈ 2.0 h" in html  # an estimate from the histograms is marked
+    assert "—" in html  # nothing to measure
