@@ -866,19 +866,17 @@ class ResponseTemplate(models.Model):
 HISTOGRAM_BUCKETS = 60
 
 
-class DailyRollup(models.Model):
-    """One local day's numbers of one group of cases, kept by ``routing.rollups`` (never edited by hand).
+class RollupRow(models.Model):
+    """The numbers of one group of cases kept by ``routing.rollups`` (never edited by hand).
 
     ``scope`` is the unit whose pages read the row (the central committee, or a province for its
     subtree); ``dim`` and ``key`` name the group within it: a unit below the scope (or the scope's
     own cases), a topic (the case's category), or, for the public figures, the petition's province
     or category. ``measure`` says which cases the row counts (``routing.rollups.Measure``); the
     histogram columns ``h00``…``h59`` count their durations (NULL for an empty bucket: most rows
-    hold a few cases, and a NULL costs nothing in PostgreSQL's row). The one index leads with the
-    scope: a page reads one scope's days, and a rebuild deletes days scope by scope.
+    hold a few cases, and a NULL costs nothing in PostgreSQL's row).
     """
 
-    day = models.DateField()
     scope = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False, related_name="+")
     dim = models.CharField(max_length=1)
     key = models.IntegerField()
@@ -888,6 +886,19 @@ class DailyRollup(models.Model):
     on_time = models.IntegerField(default=0)
     rated = models.IntegerField(default=0)
     rating_sum = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def histogram(self) -> list[int]:
+        return [getattr(self, f"h{k:02d}") or 0 for k in range(HISTOGRAM_BUCKETS)]
+
+
+class DailyRollup(RollupRow):
+    """One local day's numbers of one group of cases. The one index leads with the scope: a page
+    reads one scope's days, and a rebuild deletes days scope by scope."""
+
+    day = models.DateField()
 
     class Meta:
         verbose_name = _("daily rollup")
@@ -901,12 +912,30 @@ class DailyRollup(models.Model):
     def __str__(self) -> str:
         return f"{self.day} {self.scope_id}/{self.dim}{self.key} {self.measure}: {self.count}"
 
-    def histogram(self) -> list[int]:
-        return [getattr(self, f"h{k:02d}") or 0 for k in range(HISTOGRAM_BUCKETS)]
+
+class MonthlyRollup(RollupRow):
+    """A whole month's numbers of one group: the sum of its days' rows, kept for the months that
+    have ended (``month`` is the first day). A year's page reads 12 of these per group instead of
+    365 daily rows."""
+
+    month = models.DateField()
+
+    class Meta:
+        verbose_name = _("monthly rollup")
+        verbose_name_plural = _("monthly rollups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "month", "measure", "dim", "key"], name="rollup_scope_month_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.scope_id}/{self.dim}{self.key} {self.measure}: {self.count}"
 
 
 for _bucket in range(HISTOGRAM_BUCKETS):
     DailyRollup.add_to_class(f"h{_bucket:02d}", models.IntegerField(null=True, blank=True))
+    MonthlyRollup.add_to_class(f"h{_bucket:02d}", models.IntegerField(null=True, blank=True))
 
 
 class RollupState(models.Model):

@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
-import operator
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
@@ -44,6 +42,14 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from config.reference import ProcessCache
+from routing.histograms import (  # noqa: F401 - the rollups' API: tests and readers import them here
+    BOUNDS,
+    LN2,
+    Totals,
+    bucket_bounds,
+    duration_bucket,
+    histogram_percentile,
+)
 from routing.models import (
     HISTOGRAM_BUCKETS,
     Case,
@@ -51,15 +57,13 @@ from routing.models import (
     CaseState,
     DailyRollup,
     Level,
+    MonthlyRollup,
     RollupState,
     Unit,
 )
 
 logger = logging.getLogger(__name__)
 
-#: Lower bounds (seconds) of the buckets 1…59; bucket 0 holds durations under a minute.
-BOUNDS: tuple[float, ...] = tuple(60.0 * 2 ** ((k - 1) / 3) for k in range(1, HISTOGRAM_BUCKETS))
-LN2 = math.log(2)
 HISTOGRAM_COLUMNS = tuple(f"h{k:02d}" for k in range(HISTOGRAM_BUCKETS))
 MEASURES = ("received", "triaged", "responded")
 #: A rebuild's statement covers at most this many days (one transaction each).
@@ -72,81 +76,6 @@ EVENT_ID_OVERLAP = 20_000
 
 #: (scope kind, dim): ``N`` the central committee, ``P`` the case's province.
 DIMS = (("N", "u"), ("N", "c"), ("N", "p"), ("P", "u"), ("P", "c"))
-
-
-def duration_bucket(seconds: float) -> int:
-    """The histogram bucket of a duration: the same arithmetic as ``_bucket_sql``."""
-    if seconds < BOUNDS[0]:
-        return 0
-    return min(HISTOGRAM_BUCKETS - 1, math.floor(3 * math.log(seconds / 60.0) / LN2) + 1)
-
-
-def bucket_bounds(bucket: int) -> tuple[float, float]:
-    """``[low, high)`` of a bucket in seconds (the open-ended last one taken as one step wide)."""
-    if bucket == 0:
-        return 0.0, BOUNDS[0]
-    low = BOUNDS[bucket - 1]
-    return low, BOUNDS[bucket] if bucket < len(BOUNDS) else low * 2 ** (1 / 3)
-
-
-def histogram_percentile(histogram: Sequence[int], fraction: float) -> float | None:
-    """An estimate of ``percentile_cont(fraction)`` from a histogram.
-
-    As ``percentile_cont``, a linear interpolation between the two ranks around the fraction;
-    each rank's value is placed within its bucket by its order there (geometrically: the buckets
-    are log-spaced), so the estimate is off by at most a bucket's width (26 %).
-    """
-    total = sum(histogram)
-    if not total:
-        return None
-    position = (total - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    at_low = _rank_value(histogram, low)
-    if low == high:
-        return at_low
-    return at_low + (_rank_value(histogram, high) - at_low) * (position - low)
-
-
-def _rank_value(histogram: Sequence[int], rank: int) -> float:
-    below = 0
-    for bucket, n in enumerate(histogram):
-        if n and rank < below + n:
-            low, high = bucket_bounds(bucket)
-            within = (rank - below + 0.5) / n
-            if bucket == 0:
-                return low + (high - low) * within
-            return float(low * (high / low) ** within)
-        below += n
-    return bucket_bounds(len(histogram) - 1)[1]  # pragma: no cover - rank < total always
-
-
-@dataclass
-class Totals:
-    """The summed numbers of one group: counts exact, durations as a histogram."""
-
-    count: int = 0
-    answered: int = 0
-    on_time: int = 0
-    rated: int = 0
-    rating_sum: int = 0
-    histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BUCKETS)
-
-    def add(self, other: Totals) -> None:
-        self.count += other.count
-        self.answered += other.answered
-        self.on_time += other.on_time
-        self.rated += other.rated
-        self.rating_sum += other.rating_sum
-        self.histogram = list(map(operator.add, self.histogram, other.histogram))
-
-    def percentile(self, fraction: float) -> float | None:
-        return histogram_percentile(self.histogram, fraction)
-
-    @classmethod
-    def of(cls, numbers: Sequence[Any]) -> Totals:
-        """From ``count, answered, on_time, rated, rating_sum, h00 … h59`` (NULLs as 0)."""
-        count, answered, on_time, rated, rating_sum, *histogram = [n or 0 for n in numbers]
-        return cls(int(count), int(answered), int(on_time), int(rated), int(rating_sum), histogram)
 
 
 # --- the statement ---------------------------------------------------------------------------
@@ -348,12 +277,63 @@ def rollups_rebuild_days(days: Iterable[dt.date], measures: Sequence[str] = MEAS
     return report
 
 
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def _month_select() -> str:
+    """The ``INSERT`` of a month's rows: its days' rows summed per group (NULL stays NULL)."""
+    columns = ", ".join(_q(c) for c in ("month", *ROW_COLUMNS[1:]))
+    groups = ", ".join(_q(c) for c in ROW_COLUMNS[1:5])
+    sums = ", ".join(f"SUM({_q(c)})" for c in ROW_COLUMNS[5:])
+    return (
+        f"INSERT INTO {_q(MonthlyRollup._meta.db_table)} ({columns}) "  # noqa: S608 - fixed SQL
+        f"SELECT %s, {groups}, {sums} FROM {_q(DailyRollup._meta.db_table)} "
+        f"WHERE day >= %s AND day <= %s GROUP BY {groups}"
+    )
+
+
+def rollups_roll_months(months: Iterable[dt.date], *, through: dt.date) -> int:
+    """Rebuild the monthly rows of the given months that have ended by ``through`` from their
+    days' rows, a month per transaction (readers see its old rows or its new ones); the rows
+    written. A month that has not ended keeps no rows: the readers take its days."""
+    rows = 0
+    for month in sorted({month_of(m) for m in months}):
+        last = month_end(month)
+        if last > through:
+            continue
+        with transaction.atomic():
+            MonthlyRollup.objects.filter(month=month).delete()
+            with connection.cursor() as cursor:
+                cursor.execute(_month_select(), [month, month, last])
+                rows += max(cursor.rowcount, 0)
+    return rows
+
+
 def _state() -> RollupState:
     state = RollupState.objects.select_for_update().order_by("pk").first()
     if state is None:
         RollupState.objects.create()
         state = RollupState.objects.select_for_update().order_by("pk").get()
     return state
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], month_of(first)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
+
+
+def rollup_state_through() -> dt.date | None:
+    """``RollupState.through`` read now (the pages use a copy held in the process)."""
+    return RollupState.objects.order_by("pk").values_list("through", flat=True).first()
 
 
 def _first_case_day() -> dt.date | None:
@@ -379,6 +359,10 @@ def rollups_rebuild(*, since: dt.date | None = None, until: dt.date | None = Non
             state = _state()
             state.through, state.event_mark, state.updated_at = until, mark, started
             state.save()
+        MonthlyRollup.objects.filter(month__lt=month_of(first)).delete()
+    through = rollup_state_through()
+    if through is not None:
+        report.rows += rollups_roll_months(_months(first, min(until, through)), through=through)
     logger.info("rollups rebuilt: %s", report)
     return report
 
@@ -476,6 +460,8 @@ def rollups_catch_up() -> CatchUpReport:
         state.event_mark = max(mark, state.event_mark)
         state.updated_at = started
         state.save()
+    touched = everything.union(*(days[m] for m in MEASURES)) if days else everything
+    total.rows += rollups_roll_months({day for day in touched if day <= state.through}, through=state.through)
     report = CatchUpReport(
         through=state.through,
         events=events,
@@ -528,6 +514,31 @@ def rollups_check(*, since: dt.date | None = None, until: dt.date | None = None)
         for key in sorted(set(counted) | set(stored), key=repr):
             if counted.get(key) != stored.get(key):
                 mismatches.append(Mismatch(key, stored.get(key), counted.get(key)))
+    return mismatches + _check_months(first, last, through=state.through)
+
+
+def _check_months(first: dt.date, last: dt.date, *, through: dt.date) -> list[Mismatch]:
+    """Each ended month's rows against the sum of its days' rows (keys start with ``"month"``)."""
+    mismatches: list[Mismatch] = []
+    groups = ", ".join(_q(c) for c in ROW_COLUMNS[1:5])
+    sums = ", ".join(f"SUM({_q(c)})" for c in ROW_COLUMNS[5:])
+    for month in _months(first, last):
+        if month_end(month) > through:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT %s, {groups}, {sums} FROM {_q(DailyRollup._meta.db_table)} "  # noqa: S608 - fixed SQL
+                f"WHERE day >= %s AND day <= %s GROUP BY {groups}",
+                [month, month, month_end(month)],
+            )
+            summed = {_row_key(row): _row_numbers(row) for row in cursor.fetchall()}
+        stored = {
+            _row_key(row): _row_numbers(row)
+            for row in MonthlyRollup.objects.filter(month=month).values_list("month", *ROW_COLUMNS[1:])
+        }
+        for key in sorted(set(summed) | set(stored), key=repr):
+            if summed.get(key) != stored.get(key):
+                mismatches.append(Mismatch(("month", *key), stored.get(key), summed.get(key)))
     return mismatches
 
 
@@ -546,18 +557,32 @@ def _row_numbers(row: Sequence[Any]) -> tuple[int, ...]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read_through() -> dt.date | None:
-    return RollupState.objects.order_by("pk").values_list("through", flat=True).first()
-
-
 #: Held in each process: a page must not pay a query for it. A copy a little old is safe: the
 #: day moves only forward, and the days after an old ``through`` are counted live (exact).
-THROUGH = ProcessCache("rollup-through", _read_through, models=("routing.RollupState",))
+THROUGH = ProcessCache("rollup-through", rollup_state_through, models=("routing.RollupState",))
 
 
 def rollup_through() -> dt.date | None:
     """The last day the rollup holds complete (days after it are counted live); None before the first run."""
     return THROUGH.get()
+
+
+def _split_months(
+    first: dt.date, last: dt.date
+) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date], tuple[dt.date, dt.date]]:
+    """``[first, last]`` as the days before its first whole month, its whole months (first days)
+    and the days after them; an empty part as a range that ends before it starts."""
+    start = first if first.day == 1 else month_end(first) + dt.timedelta(days=1)
+    end = month_of(last) if month_end(last) == last else month_of(last) - dt.timedelta(days=1)
+    end = month_of(end)
+    if start > end:  # no whole month: the days alone
+        nothing = (last + dt.timedelta(days=1), last)
+        return (first, last), (start, start - dt.timedelta(days=1)), nothing
+    return (
+        (first, start - dt.timedelta(days=1)),
+        (start, end),
+        (month_end(end) + dt.timedelta(days=1), last),
+    )
 
 
 @dataclass
@@ -584,25 +609,36 @@ def rollup_totals(
     daily: dict[tuple[dt.date, str], int] = defaultdict(int)
     last_rolled = min(until, through)
     if since <= last_rolled:
-        # Plain SQL: 65 sums a group, read as they come (no ORM converters per value).
-        table, sums = _q(DailyRollup._meta.db_table), ", ".join(f"SUM({_q(c)})" for c in ROW_COLUMNS[5:])
+        # Plain SQL: 65 sums a group, read as they come (no ORM converters per value). The whole
+        # months of the period come from their monthly rows, the days around them from theirs.
+        daily_table, monthly_table = _q(DailyRollup._meta.db_table), _q(MonthlyRollup._meta.db_table)
+        numbers = ", ".join(_q(c) for c in ROW_COLUMNS[5:])
+        sums = ", ".join(f"SUM({_q(c)})" for c in ROW_COLUMNS[5:])
+        group = f"dim, {_q('key')}, measure"
         marks = ", ".join(["%s"] * len(measures))
         dim_marks = ", ".join(["%s"] * len(dims))
-        where = f"scope_id = %s AND day >= %s AND day <= %s AND measure IN ({marks})"
-        params: list[Any] = [scope.pk, since, last_rolled, *measures]
+        where = f"scope_id = %s AND measure IN ({marks}) AND dim IN ({dim_marks})"
+        chosen: list[Any] = [scope.pk, *measures, *dims]
+        head, months, tail = _split_months(since, last_rolled)
+        sql = (
+            f"SELECT {group}, {sums} FROM ("  # noqa: S608 - fixed SQL
+            f"SELECT {group}, {numbers} FROM {daily_table} WHERE {where} "
+            "AND ((day >= %s AND day <= %s) OR (day >= %s AND day <= %s)) "
+            f"UNION ALL SELECT {group}, {numbers} FROM {monthly_table} WHERE {where} "
+            f"AND month >= %s AND month <= %s) r GROUP BY {group}"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT dim, {_q('key')}, measure, {sums} FROM {table} "  # noqa: S608 - fixed SQL
-                f"WHERE {where} AND dim IN ({dim_marks}) GROUP BY dim, {_q('key')}, measure",
-                [*params, *dims],
-            )
-            for dim, key, measure, *numbers in cursor.fetchall():
-                groups[(dim, key, measure)] = Totals.of(numbers)
+            cursor.execute(sql, [*chosen, *head, *tail, *chosen, *months])
+            for dim, key, measure, *values in cursor.fetchall():
+                groups[(dim, key, measure)] = Totals.of(values)
             if with_daily:
+                # Per day from the topics' rows: every case of the scope once, in fewer rows
+                # than per unit (20 topics against a province's hundred communes).
                 cursor.execute(
-                    f"SELECT day, measure, SUM({_q('count')}) FROM {table} "  # noqa: S608 - fixed SQL
-                    f"WHERE {where} AND dim = 'u' GROUP BY day, measure",
-                    params,
+                    f"SELECT day, measure, SUM({_q('count')}) FROM {daily_table} "  # noqa: S608 - fixed SQL
+                    f"WHERE scope_id = %s AND day >= %s AND day <= %s AND measure IN ({marks}) "
+                    "AND dim = 'c' GROUP BY day, measure",
+                    [scope.pk, since, last_rolled, *measures],
                 )
                 for day, measure, n in cursor.fetchall():
                     daily[(_as_date(day), measure)] += n

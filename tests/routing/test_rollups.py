@@ -11,16 +11,19 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from config.jobs import JOBS
 from routing import metrics
-from routing.models import Case, DailyRollup, Level, RollupState
+from routing.models import Case, DailyRollup, Level, MonthlyRollup, RollupState
 from routing.rollups import (
     BOUNDS,
     HISTOGRAM_BUCKETS,
+    _split_months,
     duration_bucket,
     histogram_percentile,
+    month_end,
     rollups_catch_up,
     rollups_check,
     rollups_rebuild,
@@ -138,29 +141,84 @@ def test_the_dashboard_reads_the_rollup_with_the_same_counts_and_estimated_perce
             live = metrics.unit_performance(scope=scope, since=WEEK[0], until=WEEK[1])
         rolled = metrics.unit_performance(scope=scope, since=WEEK[0], until=WEEK[1])
         assert rolled.estimated and not live.estimated
-        assert rolled.daily == live.daily
-        assert rolled.open_by_state_level == live.open_by_state_level
-        pairs = [(rolled.total, live.total), *zip(rolled.units, live.units, strict=True)]
-        pairs += zip(
-            sorted(rolled.categories, key=lambda r: str(r.key)),
-            sorted(live.categories, key=lambda r: str(r.key)),
-            strict=True,
+        _assert_same_numbers(rolled, live)
+
+
+def _assert_same_numbers(rolled: metrics.Performance, live: metrics.Performance) -> None:
+    assert rolled.daily == live.daily
+    assert rolled.open_by_state_level == live.open_by_state_level
+    pairs = [(rolled.total, live.total), *zip(rolled.units, live.units, strict=True)]
+    pairs += zip(
+        sorted(rolled.categories, key=lambda r: str(r.key)),
+        sorted(live.categories, key=lambda r: str(r.key)),
+        strict=True,
+    )
+    for a, b in pairs:
+        assert (a.label, a.open, a.overdue, a.received, a.triaged, a.responded, a.on_time) == (
+            b.label,
+            b.open,
+            b.overdue,
+            b.received,
+            b.triaged,
+            b.responded,
+            b.on_time,
         )
-        for a, b in pairs:
-            assert (a.label, a.open, a.overdue, a.received, a.triaged, a.responded, a.on_time) == (
-                b.label,
-                b.open,
-                b.overdue,
-                b.received,
-                b.triaged,
-                b.responded,
-                b.on_time,
-            )
-            for name in ("triage_p50", "triage_p90", "response_p50", "response_p90"):
-                exact, estimate = getattr(b, name), getattr(a, name)
-                assert (exact is None) == (estimate is None)
-                if exact is not None:
-                    assert estimate == pytest.approx(exact, rel=0.26)
+        for name in ("triage_p50", "triage_p90", "response_p50", "response_p90"):
+            exact, estimate = getattr(b, name), getattr(a, name)
+            assert (exact is None) == (estimate is None)
+            if exact is not None:
+                assert estimate == pytest.approx(exact, rel=0.26)
+
+
+def test_a_period_s_whole_months_are_read_from_their_monthly_rows(week, tree):
+    """20 October to today: the days of October and of this month from the daily rows, the
+    whole month of November (the fixture's week) from its monthly rows."""
+    rollups_rebuild()
+    november = dt.date(2026, 11, 1)
+    assert MonthlyRollup.objects.filter(month=november).exists()
+    assert not MonthlyRollup.objects.filter(month=timezone.localdate().replace(day=1)).exists()  # not ended
+    since, until = dt.date(2026, 10, 20), timezone.localdate()
+    for scope in (tree.hanoi, tree.central):
+        with mock.patch.object(metrics, "_uses_rollups", return_value=None):
+            live = metrics.unit_performance(scope=scope, since=since, until=until)
+        rolled = metrics.unit_performance(scope=scope, since=since, until=until)
+        assert rolled.estimated and rolled.total.received == live.total.received > 0
+        _assert_same_numbers(rolled, live)
+    # The page reads November from its monthly rows: a wrong one shows (and the check finds it).
+    MonthlyRollup.objects.filter(month=november, scope=tree.central, dim="u", measure="received").update(
+        count=F("count") + 1
+    )
+    rows = MonthlyRollup.objects.filter(
+        month=november, scope=tree.central, dim="u", measure="received"
+    ).count()
+    rolled = metrics.unit_performance(scope=tree.central, since=since, until=until)
+    assert rolled.total.received == live.total.received + rows
+    mismatches = rollups_check()
+    assert len(mismatches) == rows and all(m.key[:2] == ("month", november) for m in mismatches)
+    rollups_catch_up()  # an ended month is summed again when its days are: here, none changed
+    rollups_rebuild(since=dt.date(2026, 11, 30))
+    assert rollups_check() == []
+
+
+def test_a_period_splits_into_days_whole_months_and_days_without_gaps_or_overlaps():
+    def days(first: dt.date, last: dt.date) -> list[dt.date]:
+        return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+    for first in days(dt.date(2025, 12, 20), dt.date(2026, 3, 3)):
+        for last in days(first, dt.date(2026, 4, 2)):
+            (h1, h2), (m1, m2), (t1, t2) = _split_months(first, last)
+            covered = days(h1, h2) + days(t1, t2)
+            for month in _months_from(m1, m2):
+                covered += days(month, month_end(month))
+            assert sorted(covered) == days(first, last), (first, last)
+
+
+def _months_from(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
 
 
 def test_a_commune_and_a_period_after_the_rollup_are_counted_live(week, tree):
