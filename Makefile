@@ -90,3 +90,17 @@ clean:
 .PHONY: bench
 bench: $(STAMP) search-engine
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+# The production topology of docker/compose.yml as processes on this machine (bench/prod_local.py):
+# nginx on 127.0.0.1:8080 (from docker/nginx.conf) in front of two daphne replicas, the worker,
+# beat, Redis, OpenSearch and a PostgreSQL database of its own; DJANGO_DEBUG=0, SMS and e-mail to
+# local stubs. In the foreground until Ctrl-C; `bench/prod_local.py start|status|stop` to keep it.
+.PHONY: prod-local prod-smoke
+prod-local: $(STAMP) messages search-engine node_modules/.package-lock.json
+	$(BIN)/python bench/prod_local.py run $(PROD_LOCAL_ARGS)
+
+# Start it, run the smoke test through nginx (bench/prod_smoke.py), stop it whatever the result.
+prod-smoke: $(STAMP) messages search-engine node_modules/.package-lock.json
+	$(BIN)/python bench/prod_local.py start $(PROD_LOCAL_ARGS)
+	$(BIN)/python bench/prod_smoke.py --json var/prod-local/smoke.json; status=$$?; \
+	    $(BIN)/python bench/prod_local.py stop; exit $$status
