@@ -81,3 +81,17 @@ def test_a_row_s_cells_mark_overdue_counts_and_estimates_in_one_tag():
     assert '<td class="num">2</td>' in total and "deadline-overdue" not in total
     assert "≈ 2.0 h" in html  # an estimate from the histograms is marked
     assert "—" in html  # nothing to measure
+
+
+def test_durations_and_rates_read_in_the_page_s_language():
+    from django.utils import translation
+
+    from backoffice.templatetags.office_tags import duration, rate
+
+    for language, hours, days, percent in (
+        ("vi", "1,5 giờ", "3,2 ngày", "87,5 %"),
+        ("en", "1.5 h", "3.2 days", "87.5 %"),
+    ):
+        with translation.override(language):
+            assert (duration(5400), duration(3.2 * 86400), rate(0.875)) == (hours, days, percent)
+            assert duration(None) == rate(None) == "—"
