@@ -1,8 +1,9 @@
 """Every benchmark at one size, one JSON result file: what ``make bench`` runs.
 
-    .venv/bin/python bench/run_all.py [--size small|medium] [--only intake,search,live,schemathesis]
+    .venv/bin/python bench/run_all.py [--size small|medium]
+        [--only intake,search,live,fanout,office,schemathesis]
         [--out FILE] [--intake-duration S] [--intake-connections N] [--intake-no-helpdesk]
-        [--search-cases N] [--live-updates N]
+        [--search-cases N] [--live-updates N] [--fanout-sockets N] [--office-cases N]
         [--schemathesis-examples N]
 
 Runs, each in its own process, one after the other (the machine has two cores):
@@ -19,16 +20,23 @@ Runs, each in its own process, one after the other (the machine has two cores):
   the small size;
 - ``live``: ``bench/live_latency.py`` (commit → browser latency; Redis db 8, Chromium); it has no
   JSON output, so its printed summary is parsed;
+- ``fanout``: ``bench/live_fanout.py`` (sockets on one daphne process watching a few cases: lost
+  updates, commit → receipt latency, memory per socket; its clients in ``/tmp/wsvenv``, made with
+  ``websockets`` the first time), with ``--json``;
+- ``office``: ``bench/backoffice_scale.py`` (the leader pages on the daily and monthly rollups, the
+  inbox, and the set-based deadline sweep with its digests) on a database of its own per size
+  (``petitions_bench_office_all_<cases>``, filled by ``bench/generate.py`` the first time), with
+  ``--json``;
 - ``schemathesis``: ``bench/schemathesis_run.py`` (the API against its OpenAPI document, every
   check, staff token and partner key, on its own daphne and SQLite), with ``--json``; it fails on
   any server error or failed check.
 
 Sizes (explicit flags win):
 
-| size | intake | search | live | schemathesis |
-|---|---|---|---|---|
-| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates | 25 examples per operation |
-| medium | 30 s, 16 connections | 20,000 cases | 100 updates | 100 examples per operation |
+| size | intake | search | live | fanout | office | schemathesis |
+|---|---|---|---|---|---|---|
+| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates | 200 sockets, 20 notes | 10,000 cases | 25 examples per operation |
+| medium | 30 s, 16 connections | 20,000 cases | 100 updates | 1,000 sockets, 50 notes | 100,000 cases | 100 examples per operation |
 
 Writes ``bench/results/bench-<UTC timestamp>.json`` (git-ignored; ``--out`` to choose) with the
 machine (cores, memory, Python, Java, PostgreSQL, Redis, wrk and Chromium versions, load average), each
@@ -63,7 +71,10 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = BENCH / "results"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/8"
-BENCHMARKS = ("intake", "search", "live", "schemathesis")
+BENCHMARKS = ("intake", "search", "live", "fanout", "office", "schemathesis")
+#: The live fan-out's clients run in a venv of their own (``websockets`` is not a dependency).
+WS_VENV = Path("/tmp/wsvenv")  # noqa: S108 (a throwaway venv of ours)
+WEBSOCKETS = "websockets==17.4"
 
 SIZES: dict[str, dict[str, Any]] = {
     "small": {
@@ -80,6 +91,9 @@ SIZES: dict[str, dict[str, Any]] = {
             "--pure-bulk-docs=2000",
         ],
         "live_updates": 20,
+        "fanout_sockets": 200,
+        "fanout_updates": 20,
+        "office_cases": 10000,
         "schemathesis_examples": 25,
     },
     "medium": {
@@ -88,6 +102,9 @@ SIZES: dict[str, dict[str, Any]] = {
         "search_cases": 20000,
         "search_extra": ["--runs=200", "--monitor-runs=50", "--db-runs=20", "--pure-bulk-docs=10000"],
         "live_updates": 100,
+        "fanout_sockets": 1000,
+        "fanout_updates": 50,
+        "office_cases": 100000,
         "schemathesis_examples": 100,
     },
 }
@@ -225,6 +242,36 @@ def plan(args: argparse.Namespace, size: dict[str, Any], workdir: Path) -> list[
             args.timeout,
             {**env, "REDIS_URL": REDIS_URL},
         ),
+        "fanout": Run(
+            "fanout",
+            [
+                python,
+                str(BENCH / "live_fanout.py"),
+                f"--sockets={pick(args.fanout_sockets, size['fanout_sockets'])}",
+                "--cases=10",
+                f"--updates={size['fanout_updates']}",
+                f"--client-python={WS_VENV / 'bin' / 'python'}",
+                f"--json={workdir / 'fanout.json'}",
+            ],
+            workdir / "fanout.json",
+            args.timeout,
+            env,
+        ),
+        "office": Run(
+            "office",
+            [
+                python,
+                str(BENCH / "backoffice_scale.py"),
+                f"--cases={pick(args.office_cases, size['office_cases'])}",
+                f"--database-url={POSTGRES}/petitions_bench_office_all_{pick(args.office_cases, size['office_cases'])}",
+                "--runs=10",
+                "--defer-drain",
+                f"--json={workdir / 'office.json'}",
+            ],
+            workdir / "office.json",
+            args.timeout,
+            env,
+        ),
         "schemathesis": Run(
             "schemathesis",
             [
@@ -297,6 +344,16 @@ def execute(run: Run) -> dict[str, Any]:
     return record
 
 
+def ensure_ws_venv() -> None:
+    """The fan-out's client venv, made once (``websockets`` pinned; the registry is reachable)."""
+    if (WS_VENV / "bin" / "python").exists():
+        return
+    subprocess.run([sys.executable, "-m", "venv", str(WS_VENV)], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603
+        [str(WS_VENV / "bin" / "pip"), "install", "--quiet", WEBSOCKETS], check=True
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="small")
@@ -313,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--search-cases", type=int)
     parser.add_argument("--live-updates", type=int)
+    parser.add_argument("--fanout-sockets", type=int)
+    parser.add_argument("--office-cases", type=int)
     parser.add_argument("--schemathesis-examples", type=int, help="examples per operation and phase")
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds per benchmark before it is stopped"
@@ -337,12 +396,16 @@ def main(argv: list[str] | None = None) -> int:
             "intake_helpdesk": not args.intake_no_helpdesk,
             "search_cases": pick(args.search_cases, size["search_cases"]),
             "live_updates": pick(args.live_updates, size["live_updates"]),
+            "fanout_sockets": pick(args.fanout_sockets, size["fanout_sockets"]),
+            "office_cases": pick(args.office_cases, size["office_cases"]),
             "schemathesis_examples": pick(args.schemathesis_examples, size["schemathesis_examples"]),
             "only": args.only,
         },
         "machine": machine(),
         "benchmarks": {},
     }
+    if "fanout" in args.only:
+        ensure_ws_venv()
     with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
         for run in plan(args, size, Path(tmp)):
             report["benchmarks"][run.name] = execute(run)
