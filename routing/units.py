@@ -9,6 +9,7 @@ them).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,11 +28,13 @@ CENTRAL_NAME = "Trung ương"
 _VIETNAMESE_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
 
 
-def name_sort_key(name: str) -> tuple[list[int], str]:
+@functools.lru_cache(maxsize=8192)
+def name_sort_key(name: str) -> tuple[tuple[int, ...], str]:
     """Vietnamese alphabetical order: ``Cà Mau`` before ``Cao Bằng``, ``Đà Nẵng`` after ``Dak``.
 
     Letters compare by base letter (ă, â, đ, ê, ô, ơ, ư are letters of their own),
-    then tone marks break ties; other characters keep their code point.
+    then tone marks break ties; other characters keep their code point. Kept per name: the
+    leaders' pages sort the same 3,356 unit names on every request.
     """
     import unicodedata
 
@@ -46,10 +49,13 @@ def name_sort_key(name: str) -> tuple[list[int], str]:
         -1 if c == " " else _VIETNAMESE_LETTERS.index(c) if c in _VIETNAMESE_LETTERS else 100 + ord(c)
         for c in base
     ]
-    return order, name
+    return tuple(order), name
 
 
-def unit_sort_key(name: str, division_type: str = "") -> tuple[tuple[list[int], str], tuple[list[int], str]]:
+@functools.lru_cache(maxsize=8192)
+def unit_sort_key(
+    name: str, division_type: str = ""
+) -> tuple[tuple[tuple[int, ...], str], tuple[tuple[int, ...], str]]:
     """Order of units in a list: by the name without its type, so that "Thành phố Hà Nội" comes
     under H among the provinces (not every city under T), and "Phường Ba Đình" next to "Xã Ba Vì"."""
     return name_sort_key(name_without_type(name, division_type)), name_sort_key(name)
