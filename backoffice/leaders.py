@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -79,10 +80,17 @@ def _breadcrumbs(scope: Unit, top: Unit) -> list[Unit]:
     return list(reversed(chain))
 
 
+def _daily_rows(perf: Performance) -> list[tuple[str, int, int]]:
+    """The chart's table: "T2 07/12" per day, as ``date:"D d/m"`` writes it (a year is 365 rows:
+    the weekday names are translated once, not per row)."""
+    weekdays = [str(WEEKDAYS_ABBR[n]) for n in range(7)]
+    return [(f"{weekdays[day.weekday()]} {day:%d/%m}", r, s) for day, r, s in perf.daily]
+
+
 def _chart_data(perf: Performance) -> dict[str, Any]:
     return {
         "volume": {
-            "labels": [formats.date_format(day, "d/m") for day, _r, _s in perf.daily],
+            "labels": [f"{day:%d/%m}" for day, _r, _s in perf.daily],  # date_format(day, "d/m")
             "series": [
                 {"label": _("Received"), "data": [r for _d, r, _s in perf.daily]},
                 {"label": _("Responded"), "data": [s for _d, _r, s in perf.daily]},
@@ -158,6 +166,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "open_table": _open_table(perf),
             "levels": [level.label for level in _levels_within(scope)],
             "charts": _chart_data(perf),
+            "daily_rows": _daily_rows(perf),
             "columns": PERFORMANCE_COLUMNS,
             "period_query": _period_query(data),
             "live_socket": f"{DASHBOARD_SOCKET}?{urlencode({'unit': scope.code})}",

@@ -95,3 +95,29 @@ def test_durations_and_rates_read_in_the_page_s_language():
         with translation.override(language):
             assert (duration(5400), duration(3.2 * 86400), rate(0.875)) == (hours, days, percent)
             assert duration(None) == rate(None) == "—"
+
+
+def test_the_daily_table_names_each_day_as_the_date_filter_would():
+    import datetime as dt
+
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from backoffice.leaders import _daily_rows
+    from routing.metrics import Performance, Row
+
+    days = [(dt.date(2026, 11, 30) + dt.timedelta(days=n), n, 2 * n) for n in range(8)]
+    perf = Performance(
+        scope=None,  # type: ignore[arg-type]
+        since=days[0][0],
+        until=days[-1][0],
+        total=Row(key="all"),
+        units=[],
+        categories=[],
+        daily=days,
+    )
+    for language in ("vi", "en"):
+        with translation.override(language):
+            expected = [Template('{{ d|date:"D d/m" }}').render(Context({"d": day})) for day, _r, _s in days]
+            assert [label for label, _r, _s in _daily_rows(perf)] == expected
+            assert [(r, s) for _l, r, s in _daily_rows(perf)] == [(r, s) for _d, r, s in days]
