@@ -142,18 +142,23 @@ def start(
     clock = time.monotonic()
     with (home / "engine.log").open("ab") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=detached)  # noqa: S603
+    # At once, not when it is ready: a caller killed during the start-up leaves a JVM to find.
+    (home / "engine.pid").write_text(str(process.pid))
     deadline = clock + timeout
-    while not ready.exists():
-        if process.poll() is not None:
-            raise EngineFailed(
-                f"the search engine exited with {process.returncode}; see {home / 'engine.log'}"
-            )
-        if time.monotonic() > deadline:
-            stop_pid(process.pid)
-            raise EngineFailed(
-                f"the search engine did not start within {timeout:.0f} s; see {home / 'engine.log'}"
-            )
-        time.sleep(0.1)
+    try:
+        while not ready.exists():
+            if process.poll() is not None:
+                raise EngineFailed(
+                    f"the search engine exited with {process.returncode}; see {home / 'engine.log'}"
+                )
+            if time.monotonic() > deadline:
+                raise EngineFailed(
+                    f"the search engine did not start within {timeout:.0f} s; see {home / 'engine.log'}"
+                )
+            time.sleep(0.1)
+    except BaseException:  # a timeout, or the caller interrupted (Ctrl-C, SIGTERM turned into an exception)
+        stop_pid(process.pid)
+        raise
     url = f"http://127.0.0.1:{int(ready.read_text())}"
     engine = Engine(
         url=url, pid=process.pid, home=home, seconds_to_start=0.0, process=process, temporary=temporary

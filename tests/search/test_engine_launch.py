@@ -53,3 +53,13 @@ def test_the_runs_engine_folds_vietnamese(search_engine_url: str) -> None:
 def test_the_engine_is_built_and_its_classpath_names_opensearch_2_19() -> None:
     classpath = launch.build()
     assert "opensearch-2.19.6.jar" in classpath and "analysis-common-2.19.6.jar" in classpath
+
+
+def test_an_engine_that_does_not_start_in_time_is_stopped_and_its_pid_was_written_at_once(tmp_path) -> None:
+    import os
+
+    with pytest.raises(launch.EngineFailed, match="did not start within"):
+        launch.start(home=tmp_path, heap="64m", timeout=0.3)
+    pid = int((tmp_path / "engine.pid").read_text())  # written before the engine was ready
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped, not left running
