@@ -71,6 +71,7 @@ NGINX = "/usr/sbin/nginx"
 DEFAULT_STATE_DIR = ROOT / "var" / "prod-local"
 DEFAULT_DATABASE = "petitions_prod_local"
 ADMIN_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_PG_PORT = 5432
 
 #: Seconds a process group gets to stop after SIGTERM before SIGKILL.
 STOP_GRACE = 20.0
@@ -346,10 +347,17 @@ def _append(path: Path, record: dict[str, Any], lock: threading.Lock) -> None:
 
 
 def serve_stubs(directory: Path, sms_port: int, smtp_port: int, sms_key: str) -> None:
-    """An SMS gateway (POST, JSON ``to``/``text``/``reference``) and an SMTP server, recording all."""
+    """An SMS gateway (POST, JSON ``to``/``text``/``reference``) and an SMTP server, recording all.
+
+    The gateway answers as ``sms_mode`` (the file ``<directory>/sms-mode``) says, read on every
+    request, for outage drills (``bench/drills.py``): absent or ``ok``, accepted (200); ``error``,
+    500; ``timeout <seconds>``, the answer (200) only after that many seconds. Each record says
+    which (``answered``).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
     sms_file, mail_file = directory / "sms.jsonl", directory / "mail.jsonl"
+    mode_file = directory / SMS_MODE_FILE
 
     class Gateway(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -359,18 +367,24 @@ def serve_stubs(directory: Path, sms_port: int, smtp_port: int, sms_key: str) ->
             except ValueError:
                 payload = {"unreadable": True}
             authorised = self.headers.get("Authorization") == f"Bearer {sms_key}"
+            mode, delay = sms_mode(mode_file)
+            answered = 401 if not authorised else 500 if mode == "error" else 200
             _append(
                 sms_file,
                 {
                     "path": self.path,
                     "authorised": authorised,
                     "idempotency_key": self.headers.get("Idempotency-Key"),
+                    "answered": answered if mode != "timeout" else f"{answered} after {delay:g} s",
                     **payload,
                 },
                 lock,
             )
-            body = json.dumps({"status": "accepted" if authorised else "unauthorised"}).encode()
-            self.send_response(200 if authorised else 401)
+            if mode == "timeout":
+                time.sleep(delay)
+            status = {200: "accepted", 401: "unauthorised", 500: "error"}[answered]
+            body = json.dumps({"status": status}).encode()
+            self.send_response(answered)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -378,6 +392,11 @@ def serve_stubs(directory: Path, sms_port: int, smtp_port: int, sms_key: str) ->
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
+
+        def handle_one_request(self) -> None:
+            # The client gave up (the backend's timeout) while a "timeout" answer was delayed.
+            with contextlib.suppress(ConnectionError):
+                super().handle_one_request()
 
     class Smtp(socketserver.StreamRequestHandler):
         """Enough of RFC 5321 for smtplib without TLS or AUTH (EMAIL_USE_TLS=0, no user)."""
@@ -432,6 +451,21 @@ def serve_stubs(directory: Path, sms_port: int, smtp_port: int, sms_key: str) ->
     wait_for_signal()
     for server in (gateway, smtp):
         server.shutdown()
+
+
+#: The SMS gateway stub's mode file in the stubs' directory (``serve_stubs``).
+SMS_MODE_FILE = "sms-mode"
+
+
+def sms_mode(path: Path) -> tuple[str, float]:
+    """``ok``, ``error`` or ``timeout`` (with its delay in seconds), as ``path`` says; ``ok`` without it."""
+    try:
+        words = path.read_text().split()
+    except OSError:
+        return "ok", 0.0
+    if words and words[0] in ("error", "timeout"):
+        return words[0], float(words[1]) if len(words) > 1 else 30.0
+    return "ok", 0.0
 
 
 def wait_for_signal() -> None:
@@ -540,7 +574,7 @@ def portal_env(args: argparse.Namespace, state: State, ports: Ports, keys: dict[
         {
             "DJANGO_DEBUG": compose["DJANGO_DEBUG"],
             "JOBS_BACKEND": compose["JOBS_BACKEND"],
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{args.pg_port}/{args.database}",
             "REDIS_URL": f"redis://:{keys['redis_password']}@127.0.0.1:{ports.redis}/0",
             # The Dockerfile's runtime environment.
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -561,25 +595,26 @@ def write_env_file(state: State, env: dict[str, str]) -> None:
 # --- PostgreSQL and Redis --------------------------------------------------------------------------
 
 
-def ensure_postgres(database: str) -> None:
-    """The cluster on 5432 up (started with pg_ctlcluster if down) and ``database`` in it."""
-    if not port_open(5432):
+def ensure_postgres(database: str, pg_port: int = DEFAULT_PG_PORT) -> None:
+    """The cluster on ``pg_port`` (5432) up (started with pg_ctlcluster if down) and ``database`` in it."""
+    if not port_open(pg_port):
         clusters = subprocess.run(
             ["/usr/bin/pg_lsclusters", "-h"], capture_output=True, text=True, check=True
         )
         for line in clusters.stdout.splitlines():
             version, name, port = line.split()[:3]
-            if port == "5432":
+            if port == str(pg_port):
                 print(f"starting PostgreSQL {version}/{name}")
                 subprocess.run(  # noqa: S603
                     ["/usr/bin/pg_ctlcluster", "--skip-systemctl-redirect", version, name, "start"],
                     check=True,
                 )
-        wait_until("PostgreSQL on 5432", lambda: port_open(5432), 60)
+        wait_until(f"PostgreSQL on {pg_port}", lambda: port_open(pg_port), 60)
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
+    admin_url = ADMIN_DATABASE_URL.replace(":5432/", f":{pg_port}/")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
             print(f"created database {database}")
@@ -744,7 +779,7 @@ def start(args: argparse.Namespace) -> int:
     try:
         t = clock
         ensure_nginx()
-        ensure_postgres(args.database)
+        ensure_postgres(args.database, args.pg_port)
         t = phase("nginx and PostgreSQL checked", t)
 
         spawn(
@@ -914,7 +949,13 @@ def main(argv: list[str] | None = None) -> int:
         "--worker-concurrency", type=int, default=4, help="as compose's WORKER_CONCURRENCY (4)"
     )
     parser.add_argument(
-        "--database", default=DEFAULT_DATABASE, help=f"on 127.0.0.1:5432 (default {DEFAULT_DATABASE})"
+        "--database", default=DEFAULT_DATABASE, help=f"on 127.0.0.1:PG_PORT (default {DEFAULT_DATABASE})"
+    )
+    parser.add_argument(
+        "--pg-port",
+        type=int,
+        default=DEFAULT_PG_PORT,
+        help=f"the PostgreSQL cluster's port on 127.0.0.1 (default {DEFAULT_PG_PORT})",
     )
     args = parser.parse_args(argv)
     args.state_dir = args.state_dir.resolve()
