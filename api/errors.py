@@ -41,6 +41,7 @@ TRANSITION_NOT_ALLOWED = "transition_not_allowed"
 THROTTLED = "throttled"
 VALIDATION_FAILED = "validation_failed"
 PAYLOAD_TOO_LARGE = "payload_too_large"
+UNAVAILABLE = "unavailable"
 
 ERROR_CODES = (
     NOT_AUTHENTICATED,
@@ -252,6 +253,16 @@ def body_error_response(status_code: int, message: str) -> JsonResponse:
     fields = None if code == PAYLOAD_TOO_LARGE else {"non_field_errors": [message]}
     return JsonResponse(
         _payload(code, message, fields), status=status_code, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def unavailable_payload() -> dict[str, Any]:
+    """The database cannot be reached (``config.unavailable``): 503, try again; nothing was received."""
+    return _payload(
+        UNAVAILABLE,
+        _(
+            "The service is briefly unavailable. What you just sent was not received: send it again in a minute."
+        ),
     )
 
 

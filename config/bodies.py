@@ -186,7 +186,7 @@ class RequestBodyLimit:
 # --- 3. Django ------------------------------------------------------------------------------
 
 
-def _open311_language(request: HttpRequest) -> str:
+def open311_language(request: HttpRequest) -> str:
     # ``?locale=`` or Accept-Language, as the Open311 views choose; the body's locale cannot be read.
     raw = request.GET.get("locale") or translation.get_language_from_request(request) or ""
     code = raw.replace("_", "-").split("-")[0].lower()
@@ -210,7 +210,7 @@ def refusal(request: HttpRequest, exc: Exception | None) -> HttpResponse:
     elif path.startswith("/open311/"):
         from portal.open311.render import error_response
 
-        language = _open311_language(request)
+        language = open311_language(request)
         with translation.override(language):
             status, message = _answer(exc)
             response = error_response("json" if path.endswith(".json") else "xml", status, message)

@@ -56,9 +56,10 @@ def _timed(name: str, required: bool, probe: Callable[[], str]) -> Check:
 
 
 def _database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    # Within TIMEOUT_SECONDS: through the pool, connection.cursor() would wait DB_POOL_TIMEOUT.
+    from config.unavailable import probe_database
+
+    probe_database(connection, TIMEOUT_SECONDS)
     return connection.vendor
 
 
@@ -104,12 +105,16 @@ def _jobs() -> str:
 
 
 def checks() -> list[Check]:
-    found = [_timed("database", True, _database)]
+    database = _timed("database", True, _database)
+    found = [database]
     if settings.REDIS_URL:
         found.append(_timed("redis", False, _redis))
     if settings.SEARCH_URL:
         found.append(_timed(settings.SEARCH_ENGINE, False, _search_engine))
-    found.append(_timed("jobs", False, _jobs))
+    if database.ok:
+        found.append(_timed("jobs", False, _jobs))
+    else:  # its queries would wait for the pool too
+        found.append(Check("jobs", False, False, "not checked: the database is unreachable", 0.0))
     return found
 
 

@@ -36,12 +36,19 @@ class PortalCollector(Collector):
     """Backlogs and overdue cases, counted when Prometheus scrapes."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        from config.unavailable import database_reachable
         from notifications.models import Notification, Status
         from notifications.outbox import next_due as notifications_next_due
         from routing.models import CLOCKED_STATES, Case
         from search.models import IndexQueue
         from search.outbox import next_due as search_next_due
 
+        up = database_reachable(2.0)  # a scrape must not wait DB_POOL_TIMEOUT for the pool
+        yield GaugeMetricFamily(
+            "portal_database_up", "Whether the database answered within 2 s (1) or not (0)", value=int(up)
+        )
+        if not up:  # the gauges below count rows: none to give while the database is away
+            return
         now = timezone.now()
         backlog = GaugeMetricFamily(
             "portal_outbox_backlog", "Outbox rows waiting to be processed", labels=["outbox", "state"]

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (probes come from inside).
     "config.health.HealthMiddleware",
+    # While the database is unreachable: 503 at once instead of each request waiting for the pool.
+    "config.unavailable.DatabaseUnavailableMiddleware",
     # A request id (X-Request-ID, kept from the proxy when valid) on every log line of the request.
     "django_guid.middleware.guid_middleware",
     # CORS for the public APIs (/api/, /open311/), before anything that may answer (preflights included).

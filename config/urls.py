@@ -15,6 +15,8 @@ admin.site.index_title = _("Units, categories, deadlines and cases")
 
 # A 400 (a body Django will not read, any SuspiciousOperation) in the format of the interface asked.
 handler400 = "config.bodies.bad_request"
+# The database unreachable: 503 in the interface's format; other errors Django's 500 page.
+handler500 = "config.unavailable.server_error"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     # Django's set_language, which also keeps a staff member's choice (backoffice.language).

@@ -64,6 +64,8 @@ def test_a_database_that_does_not_answer_makes_the_process_unready(client, db, m
     assert body["status"] == "fail"
     assert body["checks"]["database"]["status"] == "fail"
     assert "OperationalError" in body["checks"]["database"]["detail"]
+    # Its queries would wait for the database too: not run.
+    assert body["checks"]["jobs"]["detail"] == "not checked: the database is unreachable"
 
 
 def test_redis_down_is_reported_as_degraded_while_the_site_keeps_serving(client, db, settings):

@@ -1,0 +1,67 @@
+"""The database unreachable: 503 in each interface's format, at once while it stays away, and
+service again as soon as it answers (config.unavailable). The PostgreSQL restart itself is
+drilled by bench/drills.py (--only postgres)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from config import unavailable
+from tests.config import unavailable_urls
+
+pytestmark = pytest.mark.urls("tests.config.unavailable_urls")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mark():
+    unavailable.MARK.clear()
+    unavailable_urls.CALLS.clear()
+    yield
+    unavailable.MARK.clear()
+
+
+@pytest.fixture
+def client_keeping_errors(db) -> Client:
+    return Client(raise_request_exception=False)
+
+
+def test_a_lost_database_is_a_503_with_retry_after_in_each_interface_s_format(client_keeping_errors):
+    api = client_keeping_errors.get("/api/v1/lost/", HTTP_ACCEPT_LANGUAGE="en")
+    assert api.status_code == 503 and api["Retry-After"] == str(unavailable.RETRY_AFTER)
+    assert json.loads(api.content)["error"]["code"] == "unavailable"
+    assert "not received" in json.loads(api.content)["error"]["message"]
+
+    unavailable.MARK.clear()
+    open311 = client_keeping_errors.get("/open311/lost.json?locale=vi")
+    assert open311.status_code == 503 and open311["Content-Language"] == "vi"
+    assert json.loads(open311.content)[0]["code"] == 503
+
+    unavailable.MARK.clear()
+    page = client_keeping_errors.get("/lost/")
+    assert page.status_code == 503 and page["Cache-Control"] == "no-store"
+    text = page.content.decode()
+    assert "chưa được tiếp nhận" in text and "not</strong> received" in text
+
+
+def test_while_marked_down_requests_are_refused_at_once_and_the_first_probe_that_answers_clears_it(
+    client_keeping_errors,
+):
+    assert client_keeping_errors.get("/lost/").status_code == 503
+    assert unavailable.MARK.down_since is not None
+    # Within the probe interval: refused without running the view (no wait for the pool).
+    assert client_keeping_errors.get("/fine/").status_code == 503
+    assert unavailable_urls.CALLS == ["/lost/"]
+    # The interval passed: one request tries the database (here it answers) and is served.
+    unavailable.MARK.probed_at -= unavailable.PROBE_EVERY
+    response = client_keeping_errors.get("/fine/")
+    assert response.status_code == 200 and unavailable.MARK.down_since is None
+    assert unavailable_urls.CALLS == ["/lost/", "/fine/"]
+
+
+def test_other_errors_stay_a_500_and_mark_nothing(client_keeping_errors):
+    response = client_keeping_errors.get("/bug/")
+    assert response.status_code == 500 and "Retry-After" not in response
+    assert unavailable.MARK.down_since is None
