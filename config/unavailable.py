@@ -5,10 +5,11 @@ to ``DB_POOL_TIMEOUT`` (10 s) while PostgreSQL is down (a restart, a failover); 
 rendered the generic 500 page, in HTML even under ``/api/``, and every daphne thread sat out the
 10 s (bench/drills.py, the PostgreSQL drill). Now:
 
-- the first request that fails to reach the database (``OperationalError``/``InterfaceError``,
-  from a view or a middleware) is answered by ``server_error`` with **503** and ``Retry-After``,
-  in the interface's format (the API's JSON envelope, Open311's error, a static page that says
-  what was just sent was *not* received), and marks the database down in this process;
+- a request that fails on the database (``OperationalError``/``InterfaceError``, from a view or
+  a middleware) is answered by ``server_error`` with **503** and ``Retry-After``, in the
+  interface's format (the API's JSON envelope, Open311's error, a static page that says what was
+  just sent was *not* received); when a quick probe then finds the database unreachable, the
+  process marks it down;
 - while it is marked down, ``DatabaseUnavailableMiddleware`` answers 503 at once, and lets one
   request a second try the database with a short timeout (``PROBE_TIMEOUT``); the first success
   clears the mark, so service resumes within about a second of the database's return, with no
@@ -133,9 +134,13 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
 
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """``handler500``: a database that cannot be reached is a 503 (and marked down); else Django's 500."""
+    """``handler500``: the database's operational errors are a 503 (the transaction was rolled
+    back: nothing was received, try again); the process is marked down only when a probe finds
+    the database unreachable, not for a deadlock, a lock or statement timeout or SQLite's "database
+    is locked" while it answers. Other errors: Django's 500."""
     if is_unreachable(sys.exc_info()[1]):
-        MARK.set_down()
+        if not database_reachable():
+            MARK.set_down()
         return unavailable_response(request)
     return django_server_error(request, template_name)
 
