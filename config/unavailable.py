@@ -80,9 +80,11 @@ def probe_database(conn: BaseDatabaseWrapper = connection, timeout: float = PROB
     ``DB_POOL_TIMEOUT``), or a plain cursor without one; raises what went wrong."""
     pool = getattr(conn, "pool", None)
     if pool is not None:
+        pool.open()  # Django opens it at the first query only: a fresh process has not yet
         with pool.connection(timeout=timeout) as pooled:
             pooled.execute("SELECT 1")
         return
+    conn.close_if_unusable_or_obsolete()  # the request's own broken connection: not proof of an outage
     with conn.cursor() as cursor:
         cursor.execute("SELECT 1")
 

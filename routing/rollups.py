@@ -357,12 +357,16 @@ def rollups_rebuild(*, since: dt.date | None = None, until: dt.date | None = Non
                 cursor.execute(f"ANALYZE {_q(DailyRollup._meta.db_table)}")
         with transaction.atomic():
             state = _state()
+            MonthlyRollup.objects.filter(month__lt=month_of(first)).delete()
+            # Before ``through`` moves, in its transaction: readers take a month past ``through``
+            # from its monthly rows, which must be there when they see the new ``through``.
+            report.rows += rollups_roll_months(_months(first, until), through=until)
             state.through, state.event_mark, state.updated_at = until, mark, started
             state.save()
-        MonthlyRollup.objects.filter(month__lt=month_of(first)).delete()
-    through = rollup_state_through()
-    if through is not None:
-        report.rows += rollups_roll_months(_months(first, min(until, through)), through=through)
+    else:
+        through = rollup_state_through()
+        if through is not None:
+            report.rows += rollups_roll_months(_months(first, min(until, through)), through=through)
     logger.info("rollups rebuilt: %s", report)
     return report
 
@@ -454,14 +458,16 @@ def rollups_catch_up() -> CatchUpReport:
         rebuilt = rollups_rebuild_days({d for d in days[measure] if d <= through} - everything, (measure,))
         total.days += rebuilt.days
         total.rows += rebuilt.rows
+    touched = everything.union(*(days[m] for m in MEASURES)) if days else everything
     with transaction.atomic():
         state = _state()
-        state.through = max(yesterday, state.through or yesterday)
+        new_through = max(yesterday, state.through or yesterday)
+        # The months first, in the transaction that moves ``through`` (see rollups_rebuild).
+        total.rows += rollups_roll_months({day for day in touched if day <= new_through}, through=new_through)
+        state.through = new_through
         state.event_mark = max(mark, state.event_mark)
         state.updated_at = started
         state.save()
-    touched = everything.union(*(days[m] for m in MEASURES)) if days else everything
-    total.rows += rollups_roll_months({day for day in touched if day <= state.through}, through=state.through)
     report = CatchUpReport(
         through=state.through,
         events=events,
