@@ -148,7 +148,8 @@ if DATABASE_URL:
             # daphne runs each sync request on a thread of its own, plus the in-process jobs' thread:
             # this many requests touch the database at once; the next waits up to DB_POOL_TIMEOUT.
             "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
-            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            # 4 s: a request in flight when the database goes away gets its 503 within 5 s (bench/drills.py).
+            "timeout": env_int("DB_POOL_TIMEOUT", 4, minimum=1),
             # Connections older than this are replaced (PostgreSQL backends grow with their caches).
             "max_lifetime": env_int("DB_POOL_MAX_LIFETIME", 1800, minimum=60),
         }

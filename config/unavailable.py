@@ -1,7 +1,7 @@
 """The database unreachable: a quick, honest 503 instead of a 10-second wait and a "server error".
 
 With the connection pool (``DB_POOL``), a request asks psycopg-pool for a connection and waits up
-to ``DB_POOL_TIMEOUT`` (10 s) while PostgreSQL is down (a restart, a failover); Django then
+to ``DB_POOL_TIMEOUT`` (then 10 s, now 4 s) while PostgreSQL is down (a restart, a failover); Django then
 rendered the generic 500 page, in HTML even under ``/api/``, and every daphne thread sat out the
 10 s (bench/drills.py, the PostgreSQL drill). Now:
 
