@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from crash import _TRACKING_CODE, make_photo, multipart
+from crash import _TRACKING_CODE, PHONE_PREFIXES, make_photo, multipart
 from flows import Browser, hidden_fields, local_path
 from prod_local import DEFAULT_STATE_DIR, PYTHON, ROOT, read_env_file
 
@@ -205,7 +205,8 @@ class Smoke:
         self.env = read_env_file(env_file)
         self.report = Report()
         self.marker = f"kiemthu{secrets.token_hex(4)}"  # a word of the title that only this run uses
-        self.phone = "09" + "".join(secrets.choice("0123456789") for _ in range(8))
+        # A mobile prefix in use (crash.PHONE_PREFIXES): "09" and any digits was refused now and then (095…).
+        self.phone = secrets.choice(PHONE_PREFIXES) + "".join(secrets.choice("0123456789") for _ in range(7))
         self.email = f"{self.marker}@example.com"
         self.facts: dict[str, Any] = self.report.facts
 
