@@ -81,11 +81,9 @@ Exit status 0 when every drill passed; ``--json`` writes everything recorded.
 from __future__ import annotations
 
 import argparse
-import base64
 import collections
 import contextlib
 import datetime as dt
-import hashlib
 import html
 import http.client
 import io
@@ -96,8 +94,6 @@ import re
 import secrets
 import select
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import threading
@@ -125,7 +121,7 @@ from prod_local import (
     stop_group,
     worker_ready,
 )
-from prod_smoke import WS_GUID, read_jsonl
+from prod_smoke import SocketClosed, WebSocket, read_jsonl
 
 DRILLS = ("search", "redis", "sms", "worker", "web", "postgres")
 DEFAULT_STATE_DIR = ROOT / "var" / "prod-drills"
@@ -628,53 +624,11 @@ class Officer:
 # --- live pages -----------------------------------------------------------------------------------
 
 
-class SocketClosed(Exception):
-    pass
-
-
-class LiveSocket:
-    """A minimal RFC 6455 client (text frames, pings answered) reading without losing partial frames."""
+class LiveSocket(WebSocket):
+    """prod_smoke's client, read by polling without losing partial frames."""
 
     def __init__(self, host: str, port: int, path: str, origin: str, timeout: float = 10.0) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(
-            (
-                f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Origin: {origin}\r\nUser-Agent: drills\r\n\r\n"
-            ).encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                self.sock.close()
-                raise SocketClosed(f"handshake: closed after {head[:80]!r}")
-            head += chunk
-        head, self.buffer = head.split(b"\r\n\r\n", 1)
-        first = head.decode("latin-1").split("\r\n")[0]
-        if not first.startswith("HTTP/1.1 101"):
-            self.sock.close()
-            raise SocketClosed(f"handshake: {first}")
-        expected = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()  # noqa: S324
-        if expected.encode() not in head:
-            self.sock.close()
-            raise SocketClosed("handshake: wrong Sec-WebSocket-Accept")
-
-    def _read(self, size: int) -> bytes:
-        while len(self.buffer) < size:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise SocketClosed("connection closed")
-            self.buffer += chunk
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    def _send(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | len(payload))  # control frames only (< 126)
-        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+        super().__init__(host, port, path, origin, timeout, agent="drills")
 
     def poll(self, wait: float) -> dict[str, Any] | None:
         """The next message if one arrives within ``wait`` seconds; SocketClosed when it closes."""
@@ -683,33 +637,7 @@ class LiveSocket:
             if not readable:
                 return None
         self.sock.settimeout(10)
-        message = b""
-        while True:
-            first, second = self._read(2)
-            opcode, length = first & 0x0F, second & 0x7F
-            if length == 126:
-                (length,) = struct.unpack("!H", self._read(2))
-            elif length == 127:
-                (length,) = struct.unpack("!Q", self._read(8))
-            payload = self._read(length)
-            if opcode == 0x8:
-                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-                raise SocketClosed(f"closed by the server, code {code}")
-            if opcode == 0x9:
-                self._send(0xA, payload)
-                if not self.buffer:
-                    return None
-                continue
-            if opcode in (0x0, 0x1):
-                message += payload
-                if first & 0x80:
-                    data: dict[str, Any] = json.loads(message)
-                    return data
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._send(0x8, struct.pack("!H", 1000))
-        self.sock.close()
+        return self._message(none_after_ping=True)
 
 
 class LivePage:

@@ -110,37 +110,53 @@ def poll(what: str, check: Callable[[], Any], timeout: float, every: float = 1.0
 # --- a minimal WebSocket client (RFC 6455, text frames) --------------------------------------------
 
 
+class SocketClosed(StepFailed):
+    """The WebSocket's connection ended (or its handshake was refused)."""
+
+
 class WebSocket:
-    def __init__(self, host: str, port: int, path: str, origin: str, timeout: float) -> None:
+    """A minimal RFC 6455 client on the standard library (text frames, pings answered); the drills'
+    live pages (bench/drills.py) extend it."""
+
+    def __init__(
+        self, host: str, port: int, path: str, origin: str, timeout: float, agent: str = "prod-smoke"
+    ) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        try:
+            self._handshake(host, port, path, origin, agent)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _handshake(self, host: str, port: int, path: str, origin: str, agent: str) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Origin: {origin}\r\nUser-Agent: prod-smoke\r\n\r\n"
+                f"Origin: {origin}\r\nUser-Agent: {agent}\r\n\r\n"
             ).encode()
         )
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(4096)
             if not chunk:
-                raise StepFailed(f"WebSocket handshake: connection closed after {head[:200]!r}")
+                raise SocketClosed(f"WebSocket handshake: connection closed after {head[:200]!r}")
             head += chunk
         head, self.buffer = head.split(b"\r\n\r\n", 1)
         lines = head.decode("latin-1").split("\r\n")
         if not lines[0].startswith("HTTP/1.1 101"):
-            raise StepFailed(f"WebSocket handshake answered {lines[0]!r}")
+            raise SocketClosed(f"WebSocket handshake answered {lines[0]!r}")
         accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()  # noqa: S324
         headers = {k.strip().lower(): v.strip() for k, _sep, v in (line.partition(":") for line in lines[1:])}
         if headers.get("sec-websocket-accept") != accept:
-            raise StepFailed("WebSocket handshake: wrong Sec-WebSocket-Accept")
+            raise SocketClosed("WebSocket handshake: wrong Sec-WebSocket-Accept")
 
     def _read(self, size: int) -> bytes:
         while len(self.buffer) < size:
             chunk = self.sock.recv(65536)
             if not chunk:
-                raise StepFailed("the server closed the WebSocket's connection")
+                raise SocketClosed("the server closed the WebSocket's connection")
             self.buffer += chunk
         data, self.buffer = self.buffer[:size], self.buffer[size:]
         return data
@@ -157,9 +173,9 @@ class WebSocket:
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.sock.sendall(header + mask + masked)
 
-    def receive(self, timeout: float) -> dict[str, Any]:
-        """The next JSON text message (answering pings on the way)."""
-        self.sock.settimeout(timeout)
+    def _message(self, *, none_after_ping: bool = False) -> dict[str, Any] | None:
+        """The next JSON text message, answering pings on the way (``none_after_ping``: give up
+        after a ping when nothing more is buffered, for a caller that polls)."""
         message = b""
         while True:
             first, second = self._read(2)
@@ -171,15 +187,24 @@ class WebSocket:
             payload = self._read(length)  # server frames are not masked
             if opcode == 0x8:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-                raise StepFailed(f"the server closed the WebSocket (code {code})")
+                raise SocketClosed(f"the server closed the WebSocket (code {code})")
             if opcode == 0x9:
                 self._send(0xA, payload)
+                if none_after_ping and not self.buffer:
+                    return None
                 continue
             if opcode in (0x1, 0x0):
                 message += payload
                 if first & 0x80:
                     data: dict[str, Any] = json.loads(message)
                     return data
+
+    def receive(self, timeout: float) -> dict[str, Any]:
+        """The next JSON text message (answering pings on the way)."""
+        self.sock.settimeout(timeout)
+        data = self._message()
+        assert data is not None
+        return data
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
