@@ -3,7 +3,9 @@
 ``enqueue`` runs inside the change's transaction; ``drain`` runs after commit in the job
 engine, claims a batch with a lease, indexes it in one bulk request and removes the rows
 it indexed. If the search service is down the rows wait (with backoff) and the next
-drain catches up; nothing is lost and the rest of the site keeps working.
+drain catches up; nothing is lost and the rest of the site keeps working. The first batch indexed
+after the service was found down (by this process, or a row retried) pulls every row still waiting
+out its backoff forward: they are indexed now, not up to an hour after the service came back.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 BATCH_SIZE = 500
+
+#: This process found the search service down since its last batch indexed.
+_seen_down = False
 
 
 def enqueue(case_ids: Iterable[int]) -> None:
@@ -60,9 +65,11 @@ def backoff(attempts: int) -> dt.timedelta:
 class DrainReport:
     indexed: int = 0
     waiting: int = 0
+    #: Rows waiting out a backoff made due again, the service being back.
+    pulled_forward: int = 0
 
 
-def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetime]]:
+def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetime, int]]:
     """Take up to ``batch_size`` due rows for this drain: a lease, in one statement (``config.claims``)."""
     due = IndexQueue.objects.filter(next_attempt_at__lte=now).filter(
         Q(lease_until__isnull=True) | Q(lease_until__lt=now)
@@ -70,7 +77,12 @@ def _claim(now: dt.datetime, batch_size: int) -> list[tuple[int, int, dt.datetim
     rows = claim_rows(
         due, order_by=("requested_at", "pk"), limit=batch_size, assignments={"lease_until": now + LEASE}
     )
-    return [(row.pk, row.case_id, row.requested_at) for row in rows]
+    return [(row.pk, row.case_id, row.requested_at, row.attempts) for row in rows]
+
+
+def _pull_forward(now: dt.datetime) -> int:
+    """The service answers again: the rows waiting out a backoff are due now (one UPDATE)."""
+    return IndexQueue.objects.filter(next_attempt_at__gt=now, attempts__gt=0).update(next_attempt_at=now)
 
 
 def drain(
@@ -79,16 +91,19 @@ def drain(
     """Index waiting cases in bulk batches until none is due, or the search service is down."""
     from search import get_backend
 
+    global _seen_down
     backend = get_backend()
     report = DrainReport()
+    pulled = False
     for _batch in range(max_batches):
         moment = now or timezone.now()
         rows = _claim(moment, batch_size)
         if not rows:
             break
         try:
-            backend.index([case_id for _pk, case_id, _seen in rows])
+            backend.index([case_id for _pk, case_id, _seen, _attempts in rows])
         except SearchUnavailable as exc:
+            _seen_down = True
             waiting = IndexQueue.objects.filter(pk__in=[r[0] for r in rows])
             waiting.update(attempts=F("attempts") + 1, lease_until=None, last_error=str(exc)[:500])
             attempts = waiting.aggregate(most=Max("attempts"))["most"] or 1
@@ -97,10 +112,15 @@ def drain(
             logger.warning("search index unavailable; %s cases wait for the next drain", len(rows))
             break
         # Rows whose case changed again while it was being indexed stay, released for the next batch.
-        indexed = reduce(or_, (Q(pk=pk, requested_at=seen) for pk, _case_id, seen in rows))
+        indexed = reduce(or_, (Q(pk=pk, requested_at=seen) for pk, _case_id, seen, _attempts in rows))
         IndexQueue.objects.filter(indexed).delete()
         IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=None)
         report.indexed += len(rows)
+        if not pulled and (_seen_down or any(attempts for *_row, attempts in rows)):
+            pulled, _seen_down = True, False
+            report.pulled_forward = _pull_forward(moment)
+            if report.pulled_forward:
+                logger.info("search index back: %s waiting cases due now", report.pulled_forward)
     return report
 
 

@@ -54,10 +54,10 @@ def test_repeated_changes_keep_one_row_per_case(case, cast):
 def test_a_change_committed_while_its_case_is_being_indexed_is_indexed_again(case, cast):
     now = timezone.now()
     claimed = outbox._claim(now, 10)
-    assert [case_id for _pk, case_id, _seen in claimed] == [case.pk]
+    assert [case_id for _pk, case_id, _seen, _attempts in claimed] == [case.pk]
     services.case_accept(case_id=case.pk, actor=cast.officer)  # moves requested_at
     # The drain finishing the claimed batch must not drop the newer request.
-    pk, _case_id, seen = claimed[0]
+    pk, _case_id, seen, _attempts = claimed[0]
     assert IndexQueue.objects.filter(pk=pk, requested_at=seen).delete()[0] == 0
     report = outbox.drain(now=now + outbox.LEASE + dt.timedelta(seconds=1))
     assert report.indexed == 1 and queued() == set()
@@ -74,6 +74,41 @@ def test_with_the_search_service_down_rows_wait_and_the_drain_catches_up_later(c
     settings.SEARCH_URL = up  # back
     assert outbox.drain(now=timezone.now() + dt.timedelta(hours=2)).indexed == 1
     assert queued() == set()
+
+
+def test_once_the_service_answers_again_cases_waiting_out_a_backoff_are_indexed_at_once(
+    case, submit, settings
+):
+    up = settings.SEARCH_URL
+    settings.SEARCH_URL = "http://127.0.0.1:9"
+    assert outbox.drain().waiting == 1
+    waiting = IndexQueue.objects.get(case_id=case.pk)
+    assert waiting.next_attempt_at > timezone.now()  # its backoff: 15 s, up to an hour after long outages
+    settings.SEARCH_URL = up
+    submit(phone="0987 654 321")  # a change after the service came back: due at once
+    report = outbox.drain()
+    assert report.pulled_forward == 1 and report.indexed == 2 and queued() == set()
+
+
+def test_a_retried_case_indexed_pulls_the_others_forward_in_any_process(case, submit):
+    """The worker process that saw the outage may not be the one that sees the return."""
+    other = submit(phone="0987 654 321").petition.case
+    now = timezone.now()
+    IndexQueue.objects.filter(case_id=case.pk).update(attempts=1, next_attempt_at=now)
+    IndexQueue.objects.filter(case_id=other.pk).update(
+        attempts=6, next_attempt_at=now + dt.timedelta(hours=1)
+    )
+    report = outbox.drain(now=now)
+    assert report.pulled_forward == 1 and report.indexed == 2 and queued() == set()
+
+
+def test_a_drain_of_fresh_changes_leaves_a_backoff_alone(case, submit):
+    """Nothing says the service was away: no statement spent looking for rows to pull forward."""
+    other = submit(phone="0987 654 321").petition.case
+    later = timezone.now() + dt.timedelta(minutes=30)
+    IndexQueue.objects.filter(case_id=other.pk).update(attempts=3, next_attempt_at=later)
+    report = outbox.drain()
+    assert report.indexed == 1 and report.pulled_forward == 0 and queued() == {other.pk}
 
 
 def test_with_the_database_backend_nothing_is_queued(case, cast, settings):
