@@ -4,7 +4,10 @@ Enqueue functions run inside the caller's transaction (they only insert rows);
 ``drain`` runs in the job engine after commit, claims due rows with a lease so
 that two drains never send one row twice, sends each through its transport, and
 records the outcome: sent, retry later with backoff (temporary failure), or
-failed with the reason (permanent failure or too many attempts).
+failed with the reason (permanent failure or too many attempts). The first message a channel
+sends after failing pulls that channel's waiting messages forward (the gateway is back: they are
+not kept waiting out backoffs of up to four hours); a batch that outlasts most of its lease (a slow
+gateway) gives the rest back rather than let another drain send them again.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import datetime as dt
 import hashlib
 import logging
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.claims import claim_rows
@@ -36,6 +40,12 @@ logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BATCH_SIZE = 100
+#: A batch still sending this long before its lease ends gives the rest back (more than a send's
+#: timeout: ``SMS_GATEWAY_TIMEOUT`` is 10 s).
+LEASE_MARGIN = dt.timedelta(minutes=1)
+
+#: Channels this process saw fail since it last sent a message through them.
+_seen_failing: set[str] = set()
 
 #: Public status changes citizens are told about (their own actions are not echoed back).
 CITIZEN_KINDS = {str(kind.value) for kind in CITIZEN_EVENT_KINDS}
@@ -414,6 +424,10 @@ class DrainReport:
     failed: int = 0
     #: One-time codes not sent in time, cancelled unsent (``phone_codes_expire``).
     expired: int = 0
+    #: Messages waiting out a backoff made due again, their channel working again.
+    pulled_forward: int = 0
+    #: Claimed but given back unsent before the batch's lease ran out.
+    released: int = 0
 
 
 def _due(now: dt.datetime) -> Any:
@@ -435,6 +449,25 @@ def _claim(now: dt.datetime, batch_size: int) -> list[Notification]:
 
 _SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
 _SIGNED_LINK = re.compile(r"/t/s/[A-Za-z0-9_.:-]+/")
+
+
+def _pull_forward(channel: str, now: dt.datetime) -> int:
+    """The channel works again: its messages waiting out a backoff are due now. Not those at their
+    last two attempts: a gateway that comes and goes must not use every attempt up within minutes."""
+    return Notification.objects.filter(
+        status=Status.PENDING,
+        channel=channel,
+        next_attempt_at__gt=now,
+        attempts__gte=1,
+        attempts__lte=MAX_ATTEMPTS - 2,
+    ).update(next_attempt_at=now)
+
+
+def _release(rows: list[Notification]) -> int:
+    """Give a batch's unsent rows back before its lease ends; the attempt they never had not counted."""
+    return Notification.objects.filter(
+        pk__in=[r.pk for r in rows], status=Status.SENDING, lease_until=rows[0].lease_until
+    ).update(status=Status.PENDING, lease_until=None, attempts=F("attempts") - 1)
 
 
 def _kept_body(row: Notification) -> str:
@@ -499,6 +532,7 @@ def drain(
     """Send due notifications in batches until none is left (or ``max_batches``)."""
     report = DrainReport()
     report.expired = phone_codes_expire(now=now or timezone.now())
+    pulled: set[str] = set()
     for _batch in range(max_batches):
         moment = now or timezone.now()
         rows = _claim(moment, batch_size)
@@ -506,7 +540,12 @@ def drain(
             break
         report.claimed += len(rows)
         last_batch = len(rows) < batch_size
-        for row in rows:
+        batch_started = time.monotonic()
+        for index, row in enumerate(rows):
+            if time.monotonic() - batch_started > (LEASE - LEASE_MARGIN).total_seconds():
+                report.released += _release(rows[index:])
+                last_batch = False
+                break
             try:
                 _send(row)
             except PermanentFailure as exc:
@@ -521,6 +560,7 @@ def drain(
                 logger.warning("notification %s failed permanently", row.pk)
             except Exception as exc:  # temporary failures and anything unexpected: retry later
                 kind = "temporary" if isinstance(exc, TemporaryFailure) else type(exc).__name__
+                _seen_failing.add(row.channel)
                 if row.attempts >= MAX_ATTEMPTS:
                     report.failed += 1
                     _finish(
@@ -555,6 +595,14 @@ def drain(
                     lease_until=None,
                     body=_kept_body(row),
                 )
+                if row.channel not in pulled and (row.attempts > 1 or row.channel in _seen_failing):
+                    pulled.add(row.channel)
+                    _seen_failing.discard(row.channel)
+                    forward = _pull_forward(row.channel, moment)
+                    if forward:
+                        report.pulled_forward += forward
+                        last_batch = False
+                        logger.info("%s sends again: %s waiting messages due now", row.channel, forward)
         if last_batch:  # fewer were due than a batch: none is left (a later change queues a run)
             break
     return report

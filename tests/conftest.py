@@ -70,6 +70,17 @@ def _fresh_reference_data() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _outboxes_saw_no_outage() -> None:
+    """What a process remembers of an outage (the next success pulls the waiting rows forward) is
+    not carried from one test to the next."""
+    from notifications import outbox as notifications_outbox
+    from search import outbox as search_outbox
+
+    notifications_outbox._seen_failing.clear()
+    search_outbox._seen_down = False
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     """A request to ``/en/...`` leaves English active in this thread: the next test starts in Vietnamese."""
     yield

@@ -346,6 +346,79 @@ def test_a_message_that_keeps_failing_gives_up_after_the_last_attempt(submit, mo
     assert row.status == Status.FAILED and row.attempts == outbox.MAX_ATTEMPTS
 
 
+def test_once_the_gateway_answers_again_messages_waiting_out_a_backoff_go_at_once(submit, monkeypatch):
+    def down(self, message):
+        raise TemporaryFailure("gateway unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocmemSmsBackend, "send", down)
+        submit()
+        assert outbox.drain().retried == 1
+    [waiting] = rows(channel=Channel.SMS)
+    assert waiting.next_attempt_at > timezone.now()  # one minute; up to four hours after long outages
+    submit(phone="0987 654 321")  # filed once the gateway is back: due at once
+    report = outbox.drain()
+    assert report.pulled_forward == 1 and report.sent == 2
+    assert [r.status for r in rows(channel=Channel.SMS)] == [Status.SENT, Status.SENT]
+
+
+def test_a_retried_message_sent_pulls_its_channel_forward_but_not_messages_near_their_last_attempt(db):
+    """In a worker process that never saw the gateway fail: the retry's success is the sign."""
+    now = timezone.now()
+
+    def row(key: str, attempts: int, due: dt.datetime, channel: str = Channel.SMS) -> Notification:
+        return Notification.objects.create(
+            channel=channel,
+            recipient="+84912345678" if channel == Channel.SMS else "an@example.vn",
+            template="t",
+            body="x",
+            dedupe_key=key,
+            attempts=attempts,
+            next_attempt_at=due,
+        )
+
+    retried = row("retried", 1, now)
+    waiting = row("waiting", 3, now + dt.timedelta(minutes=30))
+    last = row("last", outbox.MAX_ATTEMPTS - 1, now + dt.timedelta(hours=2))
+    email = row("email", 2, now + dt.timedelta(minutes=30), Channel.EMAIL)
+    LocmemSmsBackend.outbox.clear()
+    report = outbox.drain(now=now)
+    assert report.pulled_forward == 1 and report.sent == 2
+    sent = set(Notification.objects.filter(status=Status.SENT).values_list("pk", flat=True))
+    assert sent == {retried.pk, waiting.pk}
+    for kept in (last, email):  # the last attempts keep their time; e-mail did not say it is back
+        assert Notification.objects.get(pk=kept.pk).next_attempt_at == kept.next_attempt_at
+
+
+def test_a_batch_outlasting_its_lease_gives_the_rest_back_and_sends_each_once(db, monkeypatch):
+    """A slow gateway: another drain would take the rows of an expired lease and send them again."""
+    Notification.objects.bulk_create(
+        Notification(
+            channel=Channel.SMS, recipient=f"+849123456{i:02d}", template="t", body="x", dedupe_key=str(i)
+        )
+        for i in range(5)
+    )
+    LocmemSmsBackend.outbox.clear()
+    sent_at: list[float] = []
+    fast_send = LocmemSmsBackend.send
+
+    def slow(self, message):
+        import time
+
+        sent_at.append(time.monotonic())
+        time.sleep(0.15)
+        fast_send(self, message)
+
+    monkeypatch.setattr(LocmemSmsBackend, "send", slow)
+    # 0.2 s of a batch's lease to send in (five minutes less one in production).
+    monkeypatch.setattr(outbox, "LEASE_MARGIN", outbox.LEASE - dt.timedelta(seconds=0.2))
+    report = outbox.drain(batch_size=5)
+    assert report.sent == 5 and report.released >= 2
+    assert len(LocmemSmsBackend.outbox) == 5
+    assert len({m.reference for m in LocmemSmsBackend.outbox}) == 5
+    assert set(Notification.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
 def test_a_drain_never_takes_rows_another_drain_holds(submit, monkeypatch):
     def slow(self, message):
         raise PermanentFailure("not reached")
