@@ -132,6 +132,10 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     response["Cache-Control"] = "no-store"
+    # Django would log each refusal at ERROR: an outage is known (the mark's WARNING, /readyz,
+    # portal_database_up), and a flood of ERROR lines would drown the errors that are bugs.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    logger.warning("503 for %s %s: the database is unavailable", request.method, path)
     return response
 
 

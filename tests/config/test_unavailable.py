@@ -68,6 +68,17 @@ def test_while_marked_down_requests_are_refused_at_once_and_the_first_probe_that
     assert unavailable_urls.CALLS == ["/fine/"]
 
 
+def test_refusals_are_logged_as_warnings_not_errors(client_keeping_errors, caplog):
+    """An alert on ERROR lines must not fire once per refused request in an outage it already knows."""
+    unavailable.MARK.set_down()
+    with caplog.at_level("INFO"):
+        for _ in range(3):
+            assert client_keeping_errors.get("/fine/").status_code == 503
+    refusals = [r for r in caplog.records if "503 for GET /fine/" in r.getMessage()]
+    assert len(refusals) == 3 and {r.levelname for r in refusals} == {"WARNING"}
+    assert not [r for r in caplog.records if r.levelno >= 40]
+
+
 def test_other_errors_stay_a_500_and_mark_nothing(client_keeping_errors):
     response = client_keeping_errors.get("/bug/")
     assert response.status_code == 500 and "Retry-After" not in response
