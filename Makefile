@@ -88,7 +88,7 @@ clean:
 
 # Every benchmark (bench/) at a small size, one JSON file in bench/results/; BENCH_ARGS="--size medium" etc.
 .PHONY: bench
-bench: $(STAMP) search-engine
+bench: $(STAMP) messages search-engine node_modules/.package-lock.json
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # The production topology of docker/compose.yml as processes on this machine (bench/prod_local.py):

@@ -117,6 +117,7 @@ from prod_local import (
     port_open,
     read_env_file,
     redis_ping,
+    restart_exited,
     spawn,
     stop_group,
     worker_ready,
@@ -883,33 +884,13 @@ class Supervisor:
 
     def loop(self) -> None:
         while not self.stop.wait(2.0):
-            for proc in self.topology.state.processes():
-                if proc.name in self.paused or proc.alive():
-                    continue
-                if proc.name in self.paused:  # paused meanwhile
-                    continue
-                last = last_error(Path(proc.log))
-                new = self.topology.restart(proc.name)
-                self.restarts.append({"at": now(), "process": proc.name, "pid": new.pid, "last_error": last})
+            with self.topology.lock:
+                started = restart_exited(self.topology.state, self.topology.env, skip=self.paused)
+            for new, last in started:
+                self.restarts.append({"at": now(), "process": new.name, "pid": new.pid, "last_error": last})
                 print(
-                    f"  supervisor: {proc.name} had exited ({last}); started again, pid {new.pid}", flush=True
+                    f"  supervisor: {new.name} had exited ({last}); started again, pid {new.pid}", flush=True
                 )
-
-
-def last_error(log: Path) -> str:
-    """The last ERROR or CRITICAL message of a JSON log (its last line otherwise)."""
-    try:
-        with log.open("rb") as f:
-            f.seek(max(f.seek(0, os.SEEK_END) - 65536, 0))
-            lines = f.read().decode("utf-8", "replace").splitlines()
-    except OSError:
-        return ""
-    for line in reversed(lines):
-        with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            if isinstance(record, dict) and str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
-                return str(record.get("message", ""))[:200]
-    return lines[-1][:200] if lines else ""
 
 
 # --- the drills -----------------------------------------------------------------------------------

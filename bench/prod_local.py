@@ -3,7 +3,7 @@
     .venv/bin/python bench/prod_local.py start [--port 8080] [--state-dir var/prod-local]
     .venv/bin/python bench/prod_local.py status
     .venv/bin/python bench/prod_local.py stop
-    .venv/bin/python bench/prod_local.py run       # start, wait for Ctrl-C or SIGTERM, stop
+    .venv/bin/python bench/prod_local.py run       # start, supervise until Ctrl-C or SIGTERM, stop
 
 There is no container engine on these machines, so this runs the same programs compose runs,
 with the same command lines and settings, as processes of its own:
@@ -32,6 +32,9 @@ group, port, log), ``env`` (the portal's settings, mode 600, for ``manage.py`` b
 files, media, the engine's data and the stubs' records (``stubs/sms.jsonl``, ``stubs/mail.jsonl``).
 Each process runs in a session of its own; ``stop`` sends SIGTERM to each process group recorded
 (then SIGKILL after a grace period), from any shell, also after a start that failed half-way.
+``run`` does what compose's ``restart: unless-stopped`` does while it waits: a process that exits
+is started again (checked every 2 s), with the last error of its log printed. The Celery worker
+needs it: it exits when it loses Redis at the wrong moment (bench/README.md, "Outage drills").
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -468,13 +471,44 @@ def sms_mode(path: Path) -> tuple[str, float]:
     return "ok", 0.0
 
 
-def wait_for_signal() -> None:
-    """Until SIGTERM or SIGINT (Ctrl-C)."""
+def wait_for_signal(while_waiting: Callable[[], None] | None = None, every: float = 1.0) -> None:
+    """Until SIGTERM or SIGINT (Ctrl-C), calling ``while_waiting`` every ``every`` seconds."""
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    while not done.wait(1):
-        pass
+    while not done.wait(every):
+        if while_waiting is not None:
+            while_waiting()
+
+
+def last_error(log: Path) -> str:
+    """The last ERROR or CRITICAL message of a JSON log (its last line otherwise)."""
+    try:
+        with log.open("rb") as f:
+            f.seek(max(f.seek(0, os.SEEK_END) - 65536, 0))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict) and str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
+                return str(record.get("message", ""))[:200]
+    return lines[-1][:200] if lines else ""
+
+
+def restart_exited(state: State, env: dict[str, str], skip: Iterable[str] = ()) -> list[tuple[Proc, str]]:
+    """compose's ``restart: unless-stopped``: each recorded process that exited (but those in
+    ``skip``) started again with its command line; the new processes with the last error of each."""
+    started = []
+    for proc in state.processes():
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(proc.pid, os.WNOHANG)  # ours (``run``, or started again here): no zombie
+        if proc.name in skip or proc.alive():
+            continue
+        last = last_error(Path(proc.log))
+        started.append((spawn(state, proc.name, proc.argv, env, proc.port), last))
+    return started
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -929,8 +963,18 @@ def status(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if start(args) != 0:
         return 1
-    print("running; Ctrl-C or SIGTERM stops everything", flush=True)
-    wait_for_signal()
+    state = State(args.state_dir)
+    env = read_env_file(state.dir / "env")
+
+    def supervise() -> None:
+        for proc, last in restart_exited(state, env):
+            print(
+                f"{proc.name} had exited ({last or 'no error logged'}); started again, pid {proc.pid}",
+                flush=True,
+            )
+
+    print("running; a process that exits is started again; Ctrl-C or SIGTERM stops everything", flush=True)
+    wait_for_signal(supervise, every=2.0)
     return stop(args)
 
 

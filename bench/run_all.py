@@ -1,10 +1,10 @@
 """Every benchmark at one size, one JSON result file: what ``make bench`` runs.
 
     .venv/bin/python bench/run_all.py [--size small|medium]
-        [--only intake,search,live,fanout,office,schemathesis]
+        [--only intake,search,live,fanout,office,schemathesis,soak]
         [--out FILE] [--intake-duration S] [--intake-connections N] [--intake-no-helpdesk]
         [--search-cases N] [--live-updates N] [--fanout-sockets N] [--office-cases N]
-        [--schemathesis-examples N]
+        [--schemathesis-examples N] [--soak-duration S]
 
 Runs, each in its own process, one after the other (the machine has two cores):
 
@@ -29,14 +29,18 @@ Runs, each in its own process, one after the other (the machine has two cores):
   ``--json``;
 - ``schemathesis``: ``bench/schemathesis_run.py`` (the API against its OpenAPI document, every
   check, staff token and partner key, on its own daphne and SQLite), with ``--json``; it fails on
-  any server error or failed check.
+  any server error or failed check;
+- ``soak``: ``bench/soak.py`` (the local production topology of ``bench/prod_local.py`` under 5
+  petitions/s, 10 % with photos, 200 live pages and officers acting: memory slope per process, log
+  errors, p99 drift, outbox lag, then every acknowledged petition checked), with ``--json``; its own
+  ports, state directory ``var/prod-soak`` and database ``petitions_prod_soak``.
 
 Sizes (explicit flags win):
 
-| size | intake | search | live | fanout | office | schemathesis |
-|---|---|---|---|---|---|---|
-| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates | 200 sockets, 20 notes | 10,000 cases | 25 examples per operation |
-| medium | 30 s, 16 connections | 20,000 cases | 100 updates | 1,000 sockets, 50 notes | 100,000 cases | 100 examples per operation |
+| size | intake | search | live | fanout | office | schemathesis | soak |
+|---|---|---|---|---|---|---|---|
+| small (default) | 10 s, 8 connections | 2,000 cases | 20 updates | 200 sockets, 20 notes | 10,000 cases | 25 examples per operation | 5 minutes |
+| medium | 30 s, 16 connections | 20,000 cases | 100 updates | 1,000 sockets, 50 notes | 100,000 cases | 100 examples per operation | 15 minutes |
 
 Writes ``bench/results/bench-<UTC timestamp>.json`` (git-ignored; ``--out`` to choose) with the
 machine (cores, memory, Python, Java, PostgreSQL, Redis, wrk and Chromium versions, load average), each
@@ -71,7 +75,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = BENCH / "results"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 REDIS_URL = "redis://127.0.0.1:6379/8"
-BENCHMARKS = ("intake", "search", "live", "fanout", "office", "schemathesis")
+BENCHMARKS = ("intake", "search", "live", "fanout", "office", "schemathesis", "soak")
 #: The live fan-out's clients run in a venv of their own (``websockets`` is not a dependency).
 WS_VENV = Path("/tmp/wsvenv")  # noqa: S108 (a throwaway venv of ours)
 WEBSOCKETS = "websockets==17.4"
@@ -95,6 +99,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "fanout_updates": 20,
         "office_cases": 10000,
         "schemathesis_examples": 25,
+        "soak_duration": 300,
     },
     "medium": {
         "intake_duration": 30,
@@ -106,6 +111,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "fanout_updates": 50,
         "office_cases": 100000,
         "schemathesis_examples": 100,
+        "soak_duration": 900,
     },
 }
 
@@ -284,6 +290,18 @@ def plan(args: argparse.Namespace, size: dict[str, Any], workdir: Path) -> list[
             args.timeout,
             env,
         ),
+        "soak": Run(
+            "soak",
+            [
+                python,
+                str(BENCH / "soak.py"),
+                f"--duration={pick(args.soak_duration, size['soak_duration'])}",
+                f"--json={workdir / 'soak.json'}",
+            ],
+            workdir / "soak.json",
+            max(args.timeout, pick(args.soak_duration, size["soak_duration"]) + 1200),
+            env,
+        ),
     }
     return [runs[name] for name in args.only]
 
@@ -373,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fanout-sockets", type=int)
     parser.add_argument("--office-cases", type=int)
     parser.add_argument("--schemathesis-examples", type=int, help="examples per operation and phase")
+    parser.add_argument("--soak-duration", type=float, help="seconds of the soak's load")
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds per benchmark before it is stopped"
     )
@@ -399,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
             "fanout_sockets": pick(args.fanout_sockets, size["fanout_sockets"]),
             "office_cases": pick(args.office_cases, size["office_cases"]),
             "schemathesis_examples": pick(args.schemathesis_examples, size["schemathesis_examples"]),
+            "soak_duration": pick(args.soak_duration, size["soak_duration"]),
             "only": args.only,
         },
         "machine": machine(),
