@@ -74,8 +74,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the HTTPS redirect (probes come from inside).
     "config.health.HealthMiddleware",
-    # While the database is unreachable: 503 at once instead of each request waiting for the pool.
-    "config.unavailable.DatabaseUnavailableMiddleware",
     # A request id (X-Request-ID, kept from the proxy when valid) on every log line of the request.
     "django_guid.middleware.guid_middleware",
     # CORS for the public APIs (/api/, /open311/), before anything that may answer (preflights included).
@@ -86,6 +84,10 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # /api/ takes its language from Accept-Language (the pages take it from the URL prefix).
     "api.middleware.ApiLanguageMiddleware",
+    # While the database is unreachable: 503 at once instead of each request waiting for the pool;
+    # after the middlewares above (none reads the database before the view), so that the 503 has
+    # its request id, CORS and security headers and the request's language.
+    "config.unavailable.DatabaseUnavailableMiddleware",
     # Links to the site (SMS, Open311 discovery) name the address the request came to, unless
     # PUBLIC_BASE_URL is set (config.public_url).
     "config.public_url.PublicBaseUrlMiddleware",

@@ -68,6 +68,20 @@ def test_while_marked_down_requests_are_refused_at_once_and_the_first_probe_that
     assert unavailable_urls.CALLS == ["/fine/"]
 
 
+def test_a_refusal_while_marked_down_has_cors_headers_and_the_request_s_language(client_keeping_errors):
+    """A partner's web page calling the API reads the 503 (not a CORS error), in its language."""
+    unavailable.MARK.set_down()
+    api = client_keeping_errors.get(
+        "/api/v1/lost/", HTTP_ORIGIN="https://partner.example.vn", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert api.status_code == 503 and api["Access-Control-Allow-Origin"] == "*"
+    assert "Retry-After" in api["Access-Control-Expose-Headers"] and api["X-Request-ID"]
+    assert "not received" in json.loads(api.content)["error"]["message"]
+    vietnamese = client_keeping_errors.get("/api/v1/lost/", HTTP_ACCEPT_LANGUAGE="vi")
+    assert "not received" not in json.loads(vietnamese.content)["error"]["message"]
+    assert unavailable_urls.CALLS == []
+
+
 def test_refusals_are_logged_as_warnings_not_errors(client_keeping_errors, caplog):
     """An alert on ERROR lines must not fire once per refused request in an outage it already knows."""
     unavailable.MARK.set_down()
