@@ -482,19 +482,23 @@ def wait_for_signal(while_waiting: Callable[[], None] | None = None, every: floa
 
 
 def last_error(log: Path) -> str:
-    """The last ERROR or CRITICAL message of a JSON log (its last line otherwise)."""
+    """The last ERROR or CRITICAL message of a JSON log (else its last message, or its last line)."""
     try:
         with log.open("rb") as f:
             f.seek(max(f.seek(0, os.SEEK_END) - 65536, 0))
             lines = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return ""
+    last = ""
     for line in reversed(lines):
         with contextlib.suppress(ValueError):
             record = json.loads(line)
-            if isinstance(record, dict) and str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
+            if not isinstance(record, dict):
+                continue
+            if str(record.get("level", "")).upper() in ("ERROR", "CRITICAL"):
                 return str(record.get("message", ""))[:200]
-    return lines[-1][:200] if lines else ""
+            last = last or f"no error logged; last: {record.get('message', '')}"[:200]
+    return last or (lines[-1][:200] if lines else "")
 
 
 def restart_exited(state: State, env: dict[str, str], skip: Iterable[str] = ()) -> list[tuple[Proc, str]]:
