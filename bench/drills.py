@@ -120,6 +120,7 @@ from prod_local import (
     restart_exited,
     spawn,
     stop_group,
+    supervised,
     worker_ready,
 )
 from prod_smoke import SocketClosed, WebSocket, read_jsonl
@@ -1067,7 +1068,7 @@ class Drills:
             threading.Thread(target=self.probe.metrics_loop, daemon=True, name="probe-metrics"),
             *(
                 [threading.Thread(target=self.supervisor.loop, daemon=True, name="supervisor")]
-                if self.args.supervise
+                if self.args.supervise and not self.supervised_elsewhere()
                 else []
             ),
         ]
@@ -1079,6 +1080,15 @@ class Drills:
             f"{self.args.officer_every:g} s, {len(self.pages)} live pages on {self.args.watched} cases",
             flush=True,
         )
+
+    def supervised_elsewhere(self) -> bool:
+        """A ``prod_local.py run`` restarts this topology's processes: two supervisors would race."""
+        pid = supervised(self.topology.state)
+        if pid is not None:
+            print(
+                f"note: `prod_local.py run` (pid {pid}) supervises this topology; its restarts are not recorded here"
+            )
+        return pid is not None
 
     def stop_load(self) -> None:
         assert self.citizens is not None and self.probe is not None

@@ -481,6 +481,13 @@ def wait_for_signal(while_waiting: Callable[[], None] | None = None, every: floa
             while_waiting()
 
 
+def supervised(state: State) -> int | None:
+    """The pid of the ``run`` that supervises this topology, if it still runs."""
+    supervisor = state.load().get("supervisor") or {}
+    pid = supervisor.get("pid")
+    return pid if pid and start_time(pid) == supervisor.get("started") else None
+
+
 def last_error(log: Path) -> str:
     """The last ERROR or CRITICAL message of a JSON log (else its last message, or its last line)."""
     try:
@@ -503,8 +510,11 @@ def last_error(log: Path) -> str:
 
 def restart_exited(state: State, env: dict[str, str], skip: Iterable[str] = ()) -> list[tuple[Proc, str]]:
     """compose's ``restart: unless-stopped``: each recorded process that exited (but those in
-    ``skip``) started again with its command line; the new processes with the last error of each."""
-    started = []
+    ``skip``) started again with its command line; the new processes with the last error of each.
+    Nothing while ``stop`` (from any shell) is stopping them."""
+    started: list[tuple[Proc, str]] = []
+    if state.load().get("stopping"):
+        return started
     for proc in state.processes():
         with contextlib.suppress(ChildProcessError):
             os.waitpid(proc.pid, os.WNOHANG)  # ours (``run``, or started again here): no zombie
@@ -929,6 +939,7 @@ def stop(args: argparse.Namespace) -> int:
     if not processes:
         print(f"nothing recorded in {state.file}")
         return 0
+    state.update(stopping=True)  # a supervisor (``run``, the drills) leaves them stopped
     for proc in reversed(processes):  # the reverse order of start: nginx first, the stubs last
         print(f"  {proc.name:<14} pid {proc.pid:<8} {stop_group(proc)}", flush=True)
     left = [p for p in processes if p.alive() or group_alive(p.pid)]
@@ -969,6 +980,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     state = State(args.state_dir)
     env = read_env_file(state.dir / "env")
+    state.update(supervisor={"pid": os.getpid(), "started": start_time(os.getpid())})
 
     def supervise() -> None:
         for proc, last in restart_exited(state, env):

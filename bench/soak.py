@@ -26,16 +26,17 @@ PASS when, after ``--warmup`` seconds (20 % of the run unless given):
   that span, is within ``--max-growth`` of its median size or ``--max-growth-mb`` (whichever is
   larger); Redis, the search engine's JVM, PostgreSQL and the stubs are reported, not judged (their
   memory grows with what they hold);
-- no ERROR or CRITICAL line in any of the topology's logs (nginx's ``[error]`` and ``[crit]``
-  included), no process exited (the supervisor of ``drills.py`` would start it again: a finding),
+- over the whole run, warm-up included: no ERROR or CRITICAL line in any of the topology's logs
+  (nginx's ``[error]`` and ``[crit]`` included), no process exited (also while the end state is
+  checked) (the supervisor of ``drills.py`` would start it again: a finding),
   no request answered 5xx, a connection error or a timeout, no submission refused;
 - p99 stable: for the submissions (form and API POSTs), the officers' actions, the live pages'
   snapshot fetches and the live delivery (officer's answer → the page holds the new version), the
   median of the windows' p99 in the last third of the run is at most ``--max-p99-ratio`` × that of
   the first third after the warm-up, plus ``--p99-slack`` ms (the machine is shared: absolute
   numbers are reported, only the drift is judged);
-- the outboxes never behind by more than ``--max-lag`` seconds (60): the oldest waiting row, at
-  every sample, and ``portal_outbox_oldest_due_seconds`` at every scrape;
+- the outboxes never behind by more than ``--max-lag`` seconds (60), warm-up included: the oldest
+  waiting row, at every sample, and ``portal_outbox_oldest_due_seconds`` at every scrape;
 - the live pages never disconnected, and every officer action on a watched case reached every page
   on it;
 - at the end, with the load stopped and the outboxes empty, the end state of ``drills.py``: every
@@ -219,6 +220,9 @@ class Soak(Drills):
         self.stop_load()
         result = self.final()  # load stopped, outboxes emptied, the end state checked
         result.name = "soak"
+        exited = [p.name for p in self.topology.state.processes() if not p.alive()]
+        if exited:
+            result.failures.append(f"exited while the end state was checked: {exited}")
         result.timeline.update(
             load_started=self.load_started,
             load_ended=load_ended,
@@ -251,7 +255,7 @@ class Soak(Drills):
         delivery = self.deliveries(start, end)
         out = []
         t = start
-        while t < end:
+        while end - t >= self.args.window / 2:  # a last sliver of a window is left out
             w_end = min(t + self.args.window, end)
             inside = [r for r in requests if t <= r.at < w_end]
             row: dict[str, Any] = {"start": round(t - self.load_started), "requests": len(inside)}
@@ -285,7 +289,8 @@ class Soak(Drills):
                 reached = next(
                     (times[j] for j in range(i, len(times)) if versions[j] >= (action.version or 0)), None
                 )
-                out.append((action.at, (reached - action.at) * 1000 if reached is not None else float("inf")))
+                lag = max(reached - action.at, 0.0) * 1000 if reached is not None else float("inf")
+                out.append((action.at, lag))
         return out
 
     def judge(self, result: DrillResult, marks: dict[str, int], load_ended: float) -> None:
@@ -297,6 +302,8 @@ class Soak(Drills):
         # Memory: slope after the warm-up, per process.
         memory: dict[str, Any] = {}
         measured = [s for s in good if s["at"] >= warm_until]
+        if len(measured) < 3:
+            fail(f"only {len(measured)} samples after the warm-up: memory not judged (--warmup, --sample)")
         span = (measured[-1]["at"] - measured[0]["at"]) if len(measured) > 1 else 0.0
         names = sorted({n for s in good for n in s["pss_mb"]})
         for name in names:
@@ -355,11 +362,13 @@ class Soak(Drills):
         result.checks["windows"] = windows
         after = [w for w in windows if w["start"] + self.load_started >= warm_until]
         stability = {}
-        third = max(1, len(after) // 3)
+        if len(after) < 3:
+            fail(f"only {len(after)} windows after the warm-up: p99 not judged (--warmup, --window)")
         for kind in (*KINDS, "delivery"):
             series = [w[kind]["p99"] for w in after if w[kind]["p99"] is not None]
             if len(series) < 3:
                 continue
+            third = max(1, len(series) // 3)
             head = statistics.median(series[:third])
             tail = statistics.median(series[-third:])
             stability[kind] = {

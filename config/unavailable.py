@@ -101,8 +101,10 @@ def is_unreachable(exc: BaseException | None) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
-def unavailable_response(request: HttpRequest) -> HttpResponse:
-    """503 in the format of the request's interface, built without the database."""
+def unavailable_response(request: HttpRequest, *, outage: bool = True) -> HttpResponse:
+    """503 in the format of the request's interface, built without the database. In an ``outage``
+    (the database unreachable) it is logged as a WARNING here; otherwise (a deadlock, a timeout)
+    Django logs it as the ERROR it is, with its traceback."""
     path = request.path_info
     if path.startswith("/api/"):
         from api.errors import unavailable_payload
@@ -132,10 +134,11 @@ def unavailable_response(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     response["Cache-Control"] = "no-store"
-    # Django would log each refusal at ERROR: an outage is known (the mark's WARNING, /readyz,
-    # portal_database_up), and a flood of ERROR lines would drown the errors that are bugs.
-    response._has_been_logged = True  # type: ignore[attr-defined]
-    logger.warning("503 for %s %s: the database is unavailable", request.method, path)
+    if outage:
+        # Django would log each refusal at ERROR: the outage is known (the mark's WARNING, /readyz,
+        # portal_database_up), and a flood of ERROR lines would drown the errors that are bugs.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        logger.warning("503 for %s %s: the database is unavailable", request.method, path)
     return response
 
 
@@ -145,9 +148,10 @@ def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpR
     the database unreachable, not for a deadlock, a lock or statement timeout or SQLite's "database
     is locked" while it answers. Other errors: Django's 500."""
     if is_unreachable(sys.exc_info()[1]):
-        if not database_reachable():
+        outage = not database_reachable()
+        if outage:
             MARK.set_down()
-        return unavailable_response(request)
+        return unavailable_response(request, outage=outage)
     return django_server_error(request, template_name)
 
 

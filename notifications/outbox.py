@@ -31,7 +31,7 @@ from django.utils import timezone
 from config.claims import claim_rows
 from notifications import texts
 from notifications.models import CITIZEN_EVENT_KINDS, Channel, Notification, Status
-from notifications.transports import Message, PermanentFailure, TemporaryFailure
+from notifications.transports import ChannelDown, Message, PermanentFailure, TemporaryFailure
 from notifications.transports.email import send_email
 from notifications.transports.sms import send_sms
 
@@ -40,12 +40,18 @@ logger = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
 BATCH_SIZE = 100
-#: A batch still sending this long before its lease ends gives the rest back (more than a send's
-#: timeout: ``SMS_GATEWAY_TIMEOUT`` is 10 s).
+#: A batch still sending this long before its lease ends gives the rest back (at least three
+#: times the transports' timeouts, ``SMS_GATEWAY_TIMEOUT`` and ``EMAIL_TIMEOUT``).
 LEASE_MARGIN = dt.timedelta(minutes=1)
+#: A channel's waiting messages are pulled forward at most this often by one process.
+PULL_EVERY = 60.0
+#: How ``last_error`` starts when the channel itself was away (``ChannelDown``).
+CHANNEL_DOWN = "unavailable: "
 
-#: Channels this process saw fail since it last sent a message through them.
+#: Channels this process saw away since it last sent a message through them.
 _seen_failing: set[str] = set()
+#: When this process last pulled each channel's messages forward (``time.monotonic``).
+_last_pull: dict[str, float] = {}
 
 #: Public status changes citizens are told about (their own actions are not echoed back).
 CITIZEN_KINDS = {str(kind.value) for kind in CITIZEN_EVENT_KINDS}
@@ -451,16 +457,36 @@ _SECRET_LINK = re.compile(r"/t/[A-Za-z0-9_-]{20,}/")
 _SIGNED_LINK = re.compile(r"/t/s/[A-Za-z0-9_.:-]+/")
 
 
+def _back(row: Notification) -> bool:
+    """Whether sending ``row`` shows its channel back after being away: this process saw it away,
+    or ``row`` had failed because it was. At most once a minute per channel and process."""
+    if row.channel not in _seen_failing and not (
+        row.attempts > 1 and row.last_error.startswith(CHANNEL_DOWN)
+    ):
+        return False
+    _seen_failing.discard(row.channel)
+    if time.monotonic() - _last_pull.get(row.channel, -PULL_EVERY) < PULL_EVERY:
+        return False
+    _last_pull[row.channel] = time.monotonic()
+    return True
+
+
 def _pull_forward(channel: str, now: dt.datetime) -> int:
-    """The channel works again: its messages waiting out a backoff are due now. Not those at their
-    last two attempts: a gateway that comes and goes must not use every attempt up within minutes."""
+    """The channel works again: its messages waiting out a backoff are due now. Not those whose next
+    attempt is one of their last two: a gateway that comes and goes must not use them all up."""
     return Notification.objects.filter(
         status=Status.PENDING,
         channel=channel,
         next_attempt_at__gt=now,
         attempts__gte=1,
-        attempts__lte=MAX_ATTEMPTS - 2,
+        attempts__lte=MAX_ATTEMPTS - 3,
     ).update(next_attempt_at=now)
+
+
+def _send_budget() -> float:
+    """Seconds a batch may spend sending before it gives the rest back."""
+    timeout = max(settings.SMS_GATEWAY_TIMEOUT, settings.EMAIL_TIMEOUT)
+    return (LEASE - max(LEASE_MARGIN, dt.timedelta(seconds=3 * timeout))).total_seconds()
 
 
 def _release(rows: list[Notification]) -> int:
@@ -532,17 +558,18 @@ def drain(
     """Send due notifications in batches until none is left (or ``max_batches``)."""
     report = DrainReport()
     report.expired = phone_codes_expire(now=now or timezone.now())
-    pulled: set[str] = set()
+    budget = _send_budget()
     for _batch in range(max_batches):
         moment = now or timezone.now()
+        batch_started = time.monotonic()  # the lease runs from ``moment``
         rows = _claim(moment, batch_size)
         if not rows:
             break
         report.claimed += len(rows)
         last_batch = len(rows) < batch_size
-        batch_started = time.monotonic()
         for index, row in enumerate(rows):
-            if time.monotonic() - batch_started > (LEASE - LEASE_MARGIN).total_seconds():
+            # One send at least per batch, whatever the timeouts.
+            if index and time.monotonic() - batch_started > budget:
                 report.released += _release(rows[index:])
                 last_batch = False
                 break
@@ -559,8 +586,11 @@ def drain(
                 )
                 logger.warning("notification %s failed permanently", row.pk)
             except Exception as exc:  # temporary failures and anything unexpected: retry later
-                kind = "temporary" if isinstance(exc, TemporaryFailure) else type(exc).__name__
-                _seen_failing.add(row.channel)
+                if isinstance(exc, ChannelDown):
+                    _seen_failing.add(row.channel)
+                    kind = CHANNEL_DOWN[:-2]
+                else:
+                    kind = "temporary" if isinstance(exc, TemporaryFailure) else type(exc).__name__
                 if row.attempts >= MAX_ATTEMPTS:
                     report.failed += 1
                     _finish(
@@ -595,9 +625,7 @@ def drain(
                     lease_until=None,
                     body=_kept_body(row),
                 )
-                if row.channel not in pulled and (row.attempts > 1 or row.channel in _seen_failing):
-                    pulled.add(row.channel)
-                    _seen_failing.discard(row.channel)
+                if _back(row):
                     forward = _pull_forward(row.channel, moment)
                     if forward:
                         report.pulled_forward += forward

@@ -77,6 +77,7 @@ def _outboxes_saw_no_outage() -> None:
     from search import outbox as search_outbox
 
     notifications_outbox._seen_failing.clear()
+    notifications_outbox._last_pull.clear()
     search_outbox._seen_down = False
 
 

@@ -18,6 +18,11 @@ class TemporaryFailure(TransportError):
     pass
 
 
+class ChannelDown(TemporaryFailure):
+    """The channel itself is away (unreachable, timing out, answering 5xx): every message would fail
+    now. The first message it takes again pulls the messages waiting out a backoff forward."""
+
+
 class PermanentFailure(TransportError):
     pass
 

@@ -17,7 +17,7 @@ from typing import Protocol, TextIO
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from notifications.transports import Message, PermanentFailure, TemporaryFailure
+from notifications.transports import ChannelDown, Message, PermanentFailure, TemporaryFailure
 
 
 class SmsBackend(Protocol):
@@ -45,6 +45,8 @@ class LocmemSmsBackend:
 
 #: HTTP statuses worth retrying: the gateway is busy, rate-limits us or is down.
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+#: Of those, the answers of a gateway that is itself in trouble (not of this one message).
+CHANNEL_DOWN = {500, 502, 503, 504}
 
 
 class HttpGatewaySmsBackend:
@@ -74,11 +76,13 @@ class HttpGatewaySmsBackend:
                 response.read()
         except urllib.error.HTTPError as exc:
             detail = f"gateway answered {exc.code}"
-            if exc.code in RETRYABLE:
+            if exc.code in CHANNEL_DOWN:
+                raise ChannelDown(detail) from exc
+            if exc.code in RETRYABLE:  # 408, 429: this message, later
                 raise TemporaryFailure(detail) from exc
             raise PermanentFailure(detail) from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise TemporaryFailure(f"gateway unreachable: {exc}") from exc
+            raise ChannelDown(f"gateway unreachable: {exc}") from exc
 
 
 def get_backend() -> SmsBackend:

@@ -68,9 +68,17 @@ def test_while_marked_down_requests_are_refused_at_once_and_the_first_probe_that
     assert unavailable_urls.CALLS == ["/fine/"]
 
 
-def test_a_refusal_while_marked_down_has_cors_headers_and_the_request_s_language(client_keeping_errors):
-    """A partner's web page calling the API reads the 503 (not a CORS error), in its language."""
+@pytest.fixture
+def marked_down(monkeypatch):
+    """Down, and no probe due during the test (it lasts more than PROBE_EVERY on a slow machine)."""
+    monkeypatch.setattr(unavailable, "PROBE_EVERY", 3600.0)
     unavailable.MARK.set_down()
+
+
+def test_a_refusal_while_marked_down_has_cors_headers_and_the_request_s_language(
+    client_keeping_errors, marked_down
+):
+    """A partner's web page calling the API reads the 503 (not a CORS error), in its language."""
     api = client_keeping_errors.get(
         "/api/v1/lost/", HTTP_ORIGIN="https://partner.example.vn", HTTP_ACCEPT_LANGUAGE="en"
     )
@@ -82,15 +90,25 @@ def test_a_refusal_while_marked_down_has_cors_headers_and_the_request_s_language
     assert unavailable_urls.CALLS == []
 
 
-def test_refusals_are_logged_as_warnings_not_errors(client_keeping_errors, caplog):
+def test_refusals_are_logged_as_warnings_not_errors(client_keeping_errors, marked_down, caplog):
     """An alert on ERROR lines must not fire once per refused request in an outage it already knows."""
-    unavailable.MARK.set_down()
     with caplog.at_level("INFO"):
         for _ in range(3):
             assert client_keeping_errors.get("/fine/").status_code == 503
     refusals = [r for r in caplog.records if "503 for GET /fine/" in r.getMessage()]
     assert len(refusals) == 3 and {r.levelname for r in refusals} == {"WARNING"}
     assert not [r for r in caplog.records if r.levelno >= 40]
+
+
+def test_an_operational_error_while_the_database_answers_is_logged_as_an_error_with_its_traceback(
+    client_keeping_errors, caplog
+):
+    """A deadlock or a statement timeout is a bug or a capacity problem: it must page someone."""
+    with caplog.at_level("INFO"):
+        assert client_keeping_errors.get("/lost/").status_code == 503
+    [error] = [r for r in caplog.records if r.levelno >= 40]
+    assert error.name == "django.request" and error.exc_info is not None
+    assert not [r for r in caplog.records if "the database is unavailable" in r.getMessage()]
 
 
 def test_other_errors_stay_a_500_and_mark_nothing(client_keeping_errors):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from notifications import outbox, texts
 from notifications.models import Channel, Notification, Status
-from notifications.transports import PermanentFailure, TemporaryFailure
+from notifications.transports import ChannelDown, PermanentFailure, TemporaryFailure
 from notifications.transports.sms import LocmemSmsBackend
 from routing import services
 from routing.sweep import remind_citizens, sweep_deadlines
@@ -310,6 +310,20 @@ def test_gateway_down_then_up_sends_each_message_exactly_once(
     assert len(gateway.received) == 2
 
 
+@pytest.mark.parametrize(
+    ("status", "recorded"),
+    [(503, "unavailable: gateway answered 503"), (429, "temporary: gateway answered 429")],
+)
+def test_a_gateway_in_trouble_is_told_from_a_message_refused_for_now(submit, gateway, status, recorded):
+    """A 5xx says the gateway is away (its return pulls the others forward); a 429 is about this one."""
+    gateway.status = status
+    submit()
+    outbox.drain()
+    [row] = rows(channel=Channel.SMS)
+    assert row.status == Status.PENDING and row.last_error == recorded
+    assert (Channel.SMS in outbox._seen_failing) is (status == 503)
+
+
 def test_a_permanent_failure_is_recorded_and_not_retried(submit, gateway, django_capture_on_commit_callbacks):
     gateway.status = 400
     with django_capture_on_commit_callbacks(execute=True):
@@ -348,7 +362,7 @@ def test_a_message_that_keeps_failing_gives_up_after_the_last_attempt(submit, mo
 
 def test_once_the_gateway_answers_again_messages_waiting_out_a_backoff_go_at_once(submit, monkeypatch):
     def down(self, message):
-        raise TemporaryFailure("gateway unreachable")
+        raise ChannelDown("gateway unreachable")
 
     with monkeypatch.context() as patch:
         patch.setattr(LocmemSmsBackend, "send", down)
@@ -356,38 +370,72 @@ def test_once_the_gateway_answers_again_messages_waiting_out_a_backoff_go_at_onc
         assert outbox.drain().retried == 1
     [waiting] = rows(channel=Channel.SMS)
     assert waiting.next_attempt_at > timezone.now()  # one minute; up to four hours after long outages
+    assert waiting.last_error.startswith(outbox.CHANNEL_DOWN)
     submit(phone="0987 654 321")  # filed once the gateway is back: due at once
     report = outbox.drain()
     assert report.pulled_forward == 1 and report.sent == 2
     assert [r.status for r in rows(channel=Channel.SMS)] == [Status.SENT, Status.SENT]
 
 
-def test_a_retried_message_sent_pulls_its_channel_forward_but_not_messages_near_their_last_attempt(db):
-    """In a worker process that never saw the gateway fail: the retry's success is the sign."""
+def test_a_message_refused_for_itself_pulls_nothing_forward(submit, monkeypatch):
+    """A 429 (or any failure of one message) says nothing of the gateway: backoff stays backoff."""
+
+    def busy(self, message):
+        raise TemporaryFailure("gateway answered 429")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocmemSmsBackend, "send", busy)
+        submit()
+        outbox.drain()
+    submit(phone="0987 654 321")
+    report = outbox.drain()
+    assert report.pulled_forward == 0 and report.sent == 1
+    [kept] = rows(channel=Channel.SMS, status=Status.PENDING)
+    assert kept.last_error == "temporary: gateway answered 429"
+
+
+def _waiting(key: str, attempts: int, due: dt.datetime, channel: str = Channel.SMS, **fields) -> Notification:
+    return Notification.objects.create(
+        channel=channel,
+        recipient="+84912345678" if channel == Channel.SMS else "an@example.vn",
+        template="t",
+        body="x",
+        dedupe_key=key,
+        attempts=attempts,
+        next_attempt_at=due,
+        **fields,
+    )
+
+
+def test_a_message_retried_after_the_gateway_was_away_pulls_its_channel_forward_but_not_last_attempts(db):
+    """In a worker process that never saw the gateway away: the retry's success is the sign."""
     now = timezone.now()
-
-    def row(key: str, attempts: int, due: dt.datetime, channel: str = Channel.SMS) -> Notification:
-        return Notification.objects.create(
-            channel=channel,
-            recipient="+84912345678" if channel == Channel.SMS else "an@example.vn",
-            template="t",
-            body="x",
-            dedupe_key=key,
-            attempts=attempts,
-            next_attempt_at=due,
-        )
-
-    retried = row("retried", 1, now)
-    waiting = row("waiting", 3, now + dt.timedelta(minutes=30))
-    last = row("last", outbox.MAX_ATTEMPTS - 1, now + dt.timedelta(hours=2))
-    email = row("email", 2, now + dt.timedelta(minutes=30), Channel.EMAIL)
+    later = now + dt.timedelta(minutes=30)
+    retried = _waiting("retried", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway unreachable")
+    waiting = _waiting("waiting", outbox.MAX_ATTEMPTS - 3, later)  # its next attempt: the 6th of 8
+    second_to_last = _waiting("7th", outbox.MAX_ATTEMPTS - 2, later + dt.timedelta(hours=1))
+    email = _waiting("email", 2, later, Channel.EMAIL)
     LocmemSmsBackend.outbox.clear()
     report = outbox.drain(now=now)
     assert report.pulled_forward == 1 and report.sent == 2
     sent = set(Notification.objects.filter(status=Status.SENT).values_list("pk", flat=True))
     assert sent == {retried.pk, waiting.pk}
-    for kept in (last, email):  # the last attempts keep their time; e-mail did not say it is back
+    for kept in (second_to_last, email):  # the last two attempts keep their time; e-mail was not away
         assert Notification.objects.get(pk=kept.pk).next_attempt_at == kept.next_attempt_at
+
+
+def test_a_gateway_that_comes_and_goes_pulls_forward_once_a_minute_at_most(db, monkeypatch):
+    now = timezone.now()
+    _waiting("a", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
+    _waiting("b", 2, now + dt.timedelta(minutes=10))
+    LocmemSmsBackend.outbox.clear()
+    assert outbox.drain(now=now).pulled_forward == 1
+    _waiting("c", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
+    _waiting("d", 2, now + dt.timedelta(minutes=10))
+    assert outbox.drain(now=now).pulled_forward == 0  # within the minute
+    monkeypatch.setitem(outbox._last_pull, Channel.SMS, outbox._last_pull[Channel.SMS] - outbox.PULL_EVERY)
+    _waiting("e", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
+    assert outbox.drain(now=now).pulled_forward == 1
 
 
 def test_a_batch_outlasting_its_lease_gives_the_rest_back_and_sends_each_once(db, monkeypatch):
@@ -417,6 +465,22 @@ def test_a_batch_outlasting_its_lease_gives_the_rest_back_and_sends_each_once(db
     assert len(LocmemSmsBackend.outbox) == 5
     assert len({m.reference for m in LocmemSmsBackend.outbox}) == 5
     assert set(Notification.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
+
+
+def test_giving_a_batch_back_leaves_a_row_another_drain_has_taken_over(db):
+    for i in range(3):
+        _waiting(str(i), 0, timezone.now())
+    now = timezone.now()
+    claimed = outbox._claim(now, 10)
+    # Its lease ran out meanwhile and another drain took the last row.
+    later = now + outbox.LEASE + dt.timedelta(seconds=1)
+    taken = claimed[-1]
+    Notification.objects.filter(pk=taken.pk).update(lease_until=later + outbox.LEASE, attempts=2)
+    assert outbox._release(claimed) == 2
+    states = dict(Notification.objects.values_list("pk", "status"))
+    assert [states[r.pk] for r in claimed] == [Status.PENDING, Status.PENDING, Status.SENDING]
+    assert Notification.objects.get(pk=taken.pk).attempts == 2
+    assert set(Notification.objects.filter(status=Status.PENDING).values_list("attempts", flat=True)) == {0}
 
 
 def test_a_drain_never_takes_rows_another_drain_holds(submit, monkeypatch):
