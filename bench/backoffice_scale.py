@@ -832,7 +832,7 @@ def sweep_notifications() -> dict[str, Any]:
 
 def deferred_drain(jobs: list[str]) -> dict[str, Any]:
     """The drains the sweep queued, run after it until nothing is left: time and CPU, messages sent."""
-    from notifications.outbox import drain
+    from notifications.sending import drain
 
     clock, cpu = time.perf_counter(), time.process_time()
     sent = claimed = 0

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 #: Job name → dotted path of the function (no arguments).
 JOBS = {
-    "notifications.drain": "notifications.outbox.drain",
+    "notifications.drain": "notifications.sending.drain",
     "routing.sweep": "routing.sweep.sweep_deadlines",
     "search.drain": "search.outbox.drain",
     "petitions.retention": "petitions.retention.petitions_anonymise",
@@ -69,7 +69,7 @@ def run(name: str) -> None:
 
 #: Drain job → the function telling when its next waiting row is due (None: nothing waits).
 CATCH_UP: dict[str, str] = {
-    "notifications.drain": "notifications.outbox.next_due",
+    "notifications.drain": "notifications.sending.next_due",
     "search.drain": "search.outbox.next_due",
 }
 CATCH_UP_MIN_SECONDS = 1.0

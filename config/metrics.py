@@ -38,7 +38,7 @@ class PortalCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from config.unavailable import database_reachable
         from notifications.models import Notification, Status
-        from notifications.outbox import next_due as notifications_next_due
+        from notifications.sending import next_due as notifications_next_due
         from routing.models import CLOCKED_STATES, Case
         from search.models import IndexQueue
         from search.outbox import next_due as search_next_due

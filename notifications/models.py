@@ -62,7 +62,7 @@ class Notification(models.Model):
 
     Rows are written with the change that causes them (same transaction), so a
     committed change always has its messages and a rolled-back one has none. The
-    drain (``notifications.outbox.drain``) claims rows with a lease, sends them and
+    drain (``notifications.sending.drain``) claims rows with a lease, sends them and
     records the outcome; a row is sent at most once by concurrent drains.
     """
 

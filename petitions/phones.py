@@ -31,7 +31,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications.outbox import PHONE_CODE_TTL, enqueue_phone_code, phone_codes_expire
+from notifications.outbox import PHONE_CODE_TTL, enqueue_phone_code
+from notifications.sending import phone_codes_expire
 from petitions.limits import phone_code_send_wait, phone_code_verify_wait
 from petitions.models import Petition, PhoneChallenge, PhonePurpose
 from petitions.services import normalize_phone, normalize_text

@@ -73,11 +73,11 @@ def _fresh_reference_data() -> Iterator[None]:
 def _outboxes_saw_no_outage() -> None:
     """What a process remembers of an outage (the next success pulls the waiting rows forward) is
     not carried from one test to the next."""
-    from notifications import outbox as notifications_outbox
+    from notifications import sending
     from search import outbox as search_outbox
 
-    notifications_outbox._seen_failing.clear()
-    notifications_outbox._last_pull.clear()
+    sending._seen_failing.clear()
+    sending._last_pull.clear()
     search_outbox._seen_down = False
 
 

@@ -1,7 +1,7 @@
 """One transport per channel behind one small interface.
 
 A transport raises ``TemporaryFailure`` (worth retrying later) or
-``PermanentFailure`` (give up and record why); ``notifications.outbox`` records
+``PermanentFailure`` (give up and record why); ``notifications.sending`` records
 the outcome on the message's row and retries with backoff.
 """
 

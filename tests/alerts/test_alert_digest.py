@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from alerts.services import alerts_detect, alerts_notify_leaders
-from notifications import outbox
+from notifications import sending
 from notifications.models import Channel, Notification, Status
 from routing.models import Membership, Role
 from tests.alerts.conftest import NOW, Traffic
@@ -141,10 +141,10 @@ def test_a_digest_waits_while_email_is_down_and_is_sent_once_when_it_is_back(
     assert len(digests()) == 2
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    report = outbox.drain(now=timezone.now() + dt.timedelta(minutes=2))
+    report = sending.drain(now=timezone.now() + dt.timedelta(minutes=2))
     assert (report.sent, report.failed) == (2, 0)
     assert sorted(m.to[0] for m in mail.outbox) == ["hn.en@example.vn", "hn@example.vn"]
-    assert outbox.drain(now=timezone.now() + dt.timedelta(hours=1)).claimed == 0
+    assert sending.drain(now=timezone.now() + dt.timedelta(hours=1)).claimed == 0
     assert len(mail.outbox) == 2
 
 

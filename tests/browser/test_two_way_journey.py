@@ -18,7 +18,7 @@ from django.utils import translation
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 
-from notifications.outbox import drain
+from notifications.sending import drain
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.models import Category
 from petitions.services import Submission, petition_submit

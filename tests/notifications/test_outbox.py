@@ -16,7 +16,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from notifications import outbox, texts
+from notifications import outbox, sending, texts
 from notifications.models import Channel, Notification, Status
 from notifications.transports import ChannelDown, PermanentFailure, TemporaryFailure
 from notifications.transports.sms import LocmemSmsBackend
@@ -299,14 +299,14 @@ def test_gateway_down_then_up_sends_each_message_exactly_once(
     assert all(n.attempts == 1 and "503" in n.last_error for n in pending)
     assert gateway.received == []
     # Retries wait for their backoff; a drain before then sends nothing.
-    assert outbox.drain().claimed == 0
+    assert sending.drain().claimed == 0
     gateway.status = 200
-    report = outbox.drain(now=timezone.now() + dt.timedelta(minutes=2))
+    report = sending.drain(now=timezone.now() + dt.timedelta(minutes=2))
     assert (report.sent, report.failed) == (2, 0)
     assert sorted(m["to"] for m in gateway.received) == ["+84912345678", "+84987654321"]
     assert {m["idempotency_key"] for m in gateway.received} == {f"notification-{n.pk}" for n in pending}
     assert {m["auth"] for m in gateway.received} == {"Bearer secret-key"}
-    assert outbox.drain(now=timezone.now() + dt.timedelta(hours=1)).claimed == 0
+    assert sending.drain(now=timezone.now() + dt.timedelta(hours=1)).claimed == 0
     assert len(gateway.received) == 2
 
 
@@ -318,10 +318,10 @@ def test_a_gateway_in_trouble_is_told_from_a_message_refused_for_now(submit, gat
     """A 5xx says the gateway is away (its return pulls the others forward); a 429 is about this one."""
     gateway.status = status
     submit()
-    outbox.drain()
+    sending.drain()
     [row] = rows(channel=Channel.SMS)
     assert row.status == Status.PENDING and row.last_error == recorded
-    assert (Channel.SMS in outbox._seen_failing) is (status == 503)
+    assert (Channel.SMS in sending._seen_failing) is (status == 503)
 
 
 def test_a_permanent_failure_is_recorded_and_not_retried(submit, gateway, django_capture_on_commit_callbacks):
@@ -330,7 +330,7 @@ def test_a_permanent_failure_is_recorded_and_not_retried(submit, gateway, django
         submit()
     [failed] = rows(channel=Channel.SMS)
     assert failed.status == Status.FAILED and "400" in failed.last_error
-    assert outbox.drain(now=timezone.now() + dt.timedelta(days=1)).claimed == 0
+    assert sending.drain(now=timezone.now() + dt.timedelta(days=1)).claimed == 0
 
 
 def test_an_unreachable_gateway_is_a_temporary_failure(submit, settings, django_capture_on_commit_callbacks):
@@ -353,11 +353,11 @@ def test_a_message_that_keeps_failing_gives_up_after_the_last_attempt(submit, mo
     monkeypatch.setattr(LocmemSmsBackend, "send", broken)
     submit()
     moment = timezone.now()
-    for _attempt in range(outbox.MAX_ATTEMPTS):
+    for _attempt in range(sending.MAX_ATTEMPTS):
         moment += dt.timedelta(hours=5)
-        outbox.drain(now=moment)
+        sending.drain(now=moment)
     [row] = rows(channel=Channel.SMS)
-    assert row.status == Status.FAILED and row.attempts == outbox.MAX_ATTEMPTS
+    assert row.status == Status.FAILED and row.attempts == sending.MAX_ATTEMPTS
 
 
 def test_once_the_gateway_answers_again_messages_waiting_out_a_backoff_go_at_once(submit, monkeypatch):
@@ -367,12 +367,12 @@ def test_once_the_gateway_answers_again_messages_waiting_out_a_backoff_go_at_onc
     with monkeypatch.context() as patch:
         patch.setattr(LocmemSmsBackend, "send", down)
         submit()
-        assert outbox.drain().retried == 1
+        assert sending.drain().retried == 1
     [waiting] = rows(channel=Channel.SMS)
     assert waiting.next_attempt_at > timezone.now()  # one minute; up to four hours after long outages
-    assert waiting.last_error.startswith(outbox.CHANNEL_DOWN)
+    assert waiting.last_error.startswith(sending.CHANNEL_DOWN)
     submit(phone="0987 654 321")  # filed once the gateway is back: due at once
-    report = outbox.drain()
+    report = sending.drain()
     assert report.pulled_forward == 1 and report.sent == 2
     assert [r.status for r in rows(channel=Channel.SMS)] == [Status.SENT, Status.SENT]
 
@@ -386,9 +386,9 @@ def test_a_message_refused_for_itself_pulls_nothing_forward(submit, monkeypatch)
     with monkeypatch.context() as patch:
         patch.setattr(LocmemSmsBackend, "send", busy)
         submit()
-        outbox.drain()
+        sending.drain()
     submit(phone="0987 654 321")
-    report = outbox.drain()
+    report = sending.drain()
     assert report.pulled_forward == 0 and report.sent == 1
     [kept] = rows(channel=Channel.SMS, status=Status.PENDING)
     assert kept.last_error == "temporary: gateway answered 429"
@@ -411,12 +411,12 @@ def test_a_message_retried_after_the_gateway_was_away_pulls_its_channel_forward_
     """In a worker process that never saw the gateway away: the retry's success is the sign."""
     now = timezone.now()
     later = now + dt.timedelta(minutes=30)
-    retried = _waiting("retried", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway unreachable")
-    waiting = _waiting("waiting", outbox.MAX_ATTEMPTS - 3, later)  # its next attempt: the 6th of 8
-    second_to_last = _waiting("7th", outbox.MAX_ATTEMPTS - 2, later + dt.timedelta(hours=1))
+    retried = _waiting("retried", 1, now, last_error=f"{sending.CHANNEL_DOWN}gateway unreachable")
+    waiting = _waiting("waiting", sending.MAX_ATTEMPTS - 3, later)  # its next attempt: the 6th of 8
+    second_to_last = _waiting("7th", sending.MAX_ATTEMPTS - 2, later + dt.timedelta(hours=1))
     email = _waiting("email", 2, later, Channel.EMAIL)
     LocmemSmsBackend.outbox.clear()
-    report = outbox.drain(now=now)
+    report = sending.drain(now=now)
     assert report.pulled_forward == 1 and report.sent == 2
     sent = set(Notification.objects.filter(status=Status.SENT).values_list("pk", flat=True))
     assert sent == {retried.pk, waiting.pk}
@@ -426,16 +426,16 @@ def test_a_message_retried_after_the_gateway_was_away_pulls_its_channel_forward_
 
 def test_a_gateway_that_comes_and_goes_pulls_forward_once_a_minute_at_most(db, monkeypatch):
     now = timezone.now()
-    _waiting("a", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
+    _waiting("a", 1, now, last_error=f"{sending.CHANNEL_DOWN}gateway answered 503")
     _waiting("b", 2, now + dt.timedelta(minutes=10))
     LocmemSmsBackend.outbox.clear()
-    assert outbox.drain(now=now).pulled_forward == 1
-    _waiting("c", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
+    assert sending.drain(now=now).pulled_forward == 1
+    _waiting("c", 1, now, last_error=f"{sending.CHANNEL_DOWN}gateway answered 503")
     _waiting("d", 2, now + dt.timedelta(minutes=10))
-    assert outbox.drain(now=now).pulled_forward == 0  # within the minute
-    monkeypatch.setitem(outbox._last_pull, Channel.SMS, outbox._last_pull[Channel.SMS] - outbox.PULL_EVERY)
-    _waiting("e", 1, now, last_error=f"{outbox.CHANNEL_DOWN}gateway answered 503")
-    assert outbox.drain(now=now).pulled_forward == 1
+    assert sending.drain(now=now).pulled_forward == 0  # within the minute
+    monkeypatch.setitem(sending._last_pull, Channel.SMS, sending._last_pull[Channel.SMS] - sending.PULL_EVERY)
+    _waiting("e", 1, now, last_error=f"{sending.CHANNEL_DOWN}gateway answered 503")
+    assert sending.drain(now=now).pulled_forward == 1
 
 
 def test_a_batch_outlasting_its_lease_gives_the_rest_back_and_sends_each_once(db, monkeypatch):
@@ -459,8 +459,8 @@ def test_a_batch_outlasting_its_lease_gives_the_rest_back_and_sends_each_once(db
 
     monkeypatch.setattr(LocmemSmsBackend, "send", slow)
     # 0.2 s of a batch's lease to send in (five minutes less one in production).
-    monkeypatch.setattr(outbox, "LEASE_MARGIN", outbox.LEASE - dt.timedelta(seconds=0.2))
-    report = outbox.drain(batch_size=5)
+    monkeypatch.setattr(sending, "LEASE_MARGIN", sending.LEASE - dt.timedelta(seconds=0.2))
+    report = sending.drain(batch_size=5)
     assert report.sent == 5 and report.released >= 2
     assert len(LocmemSmsBackend.outbox) == 5
     assert len({m.reference for m in LocmemSmsBackend.outbox}) == 5
@@ -471,12 +471,12 @@ def test_giving_a_batch_back_leaves_a_row_another_drain_has_taken_over(db):
     for i in range(3):
         _waiting(str(i), 0, timezone.now())
     now = timezone.now()
-    claimed = outbox._claim(now, 10)
+    claimed = sending._claim(now, 10)
     # Its lease ran out meanwhile and another drain took the last row.
-    later = now + outbox.LEASE + dt.timedelta(seconds=1)
+    later = now + sending.LEASE + dt.timedelta(seconds=1)
     taken = claimed[-1]
-    Notification.objects.filter(pk=taken.pk).update(lease_until=later + outbox.LEASE, attempts=2)
-    assert outbox._release(claimed) == 2
+    Notification.objects.filter(pk=taken.pk).update(lease_until=later + sending.LEASE, attempts=2)
+    assert sending._release(claimed) == 2
     states = dict(Notification.objects.values_list("pk", "status"))
     assert [states[r.pk] for r in claimed] == [Status.PENDING, Status.PENDING, Status.SENDING]
     assert Notification.objects.get(pk=taken.pk).attempts == 2
@@ -494,11 +494,11 @@ def test_a_drain_never_takes_rows_another_drain_holds(submit, monkeypatch):
         outbox.enqueue_receipt(petition=petition, token="t" * 43)
     # A crashed drain's lease: the row is "sending" until the lease expires.
     now = timezone.now()
-    claimed = outbox._claim(now, 10)
+    claimed = sending._claim(now, 10)
     assert len(claimed) == 1 and claimed[0].status == Status.SENDING
-    assert outbox._claim(now, 10) == []
+    assert sending._claim(now, 10) == []
     # After the lease, another drain takes it over and sends it once.
-    report = outbox.drain(now=now + outbox.LEASE + dt.timedelta(seconds=1))
+    report = sending.drain(now=now + sending.LEASE + dt.timedelta(seconds=1))
     assert report.sent == 1 and len(LocmemSmsBackend.outbox) == 1
 
 
@@ -516,12 +516,12 @@ def test_two_drains_running_at_once_send_nothing_twice():
     )
     LocmemSmsBackend.outbox.clear()
     barrier = threading.Barrier(2)
-    reports: list[outbox.DrainReport] = []
+    reports: list[sending.DrainReport] = []
 
     def run() -> None:
         barrier.wait()
         try:
-            reports.append(outbox.drain(batch_size=5))
+            reports.append(sending.drain(batch_size=5))
         finally:
             connection.close()
 
@@ -542,7 +542,7 @@ def test_a_drain_sends_one_message_in_three_statements(db, django_assert_num_que
     LocmemSmsBackend.outbox.clear()
     # Expired one-time codes, the claim (one UPDATE … RETURNING), the outcome; a short batch is the last.
     with django_assert_num_queries(3):
-        report = outbox.drain()
+        report = sending.drain()
     assert report.sent == 1 and len(LocmemSmsBackend.outbox) == 1
     with django_assert_num_queries(2):
-        assert outbox.drain().claimed == 0
+        assert sending.drain().claimed == 0

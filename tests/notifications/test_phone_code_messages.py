@@ -10,7 +10,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import outbox
+from notifications import outbox, sending
 from notifications.models import Notification, Status
 from notifications.transports import TemporaryFailure
 from notifications.transports.sms import LocmemSmsBackend
@@ -63,12 +63,12 @@ def test_the_drain_does_not_send_a_code_that_expired_and_masks_it() -> None:
         next_attempt_at=timezone.now() + dt.timedelta(hours=2),
     )
     fresh = code_sms(age=dt.timedelta(minutes=1), key="fresh")
-    report = outbox.drain()
+    report = sending.drain()
     assert report.expired == 2 and report.sent == 1
     assert [message.reference for message in LocmemSmsBackend.outbox] == [f"notification-{fresh.pk}"]
     for row in Notification.objects.filter(pk__in=[late.pk, retrying.pk]):
         assert row.status == Status.FAILED and "expired" in row.last_error
-        assert CODE not in row.body and row.body.startswith(outbox.MASKED_CODE)
+        assert CODE not in row.body and row.body.startswith(sending.MASKED_CODE)
 
 
 def test_a_code_being_sent_under_a_live_lease_is_left_to_its_drain() -> None:
@@ -77,7 +77,7 @@ def test_a_code_being_sent_under_a_live_lease_is_left_to_its_drain() -> None:
         status=Status.SENDING,
         lease_until=timezone.now() + dt.timedelta(minutes=3),
     )
-    assert outbox.phone_codes_expire(now=timezone.now()) == 0
+    assert sending.phone_codes_expire(now=timezone.now()) == 0
     assert Notification.objects.get(pk=held.pk).status == Status.SENDING
 
 
@@ -87,12 +87,12 @@ def test_a_code_that_fails_for_now_is_retried_at_the_latest_when_it_expires(monk
 
     monkeypatch.setattr(LocmemSmsBackend, "send", down)
     row = code_sms(age=dt.timedelta(minutes=4), attempts=3)  # the next backoff would be 8 minutes
-    outbox.drain()
+    sending.drain()
     retried = Notification.objects.get(pk=row.pk)
     assert retried.status == Status.PENDING
     assert retried.next_attempt_at <= retried.created_at + phones.CODE_TTL
     # At that moment the drain cancels it rather than send a code that no longer works.
-    report = outbox.drain(now=retried.created_at + phones.CODE_TTL + dt.timedelta(seconds=1))
+    report = sending.drain(now=retried.created_at + phones.CODE_TTL + dt.timedelta(seconds=1))
     assert report.expired == 1 and report.claimed == 0
     assert CODE not in Notification.objects.get(pk=row.pk).body
 

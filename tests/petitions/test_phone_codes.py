@@ -18,7 +18,7 @@ from django_ratelimit.core import get_usage
 
 import petitions.limits
 from notifications.models import Notification, Status
-from notifications.outbox import drain
+from notifications.sending import drain
 from notifications.transports.sms import LocmemSmsBackend
 from petitions.limits import client_address_key, client_rate_key
 from petitions.models import PhoneChallenge, PhonePurpose

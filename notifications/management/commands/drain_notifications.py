@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from notifications.outbox import drain
+from notifications.sending import drain
 
 
 class Command(BaseCommand):
