@@ -51,6 +51,15 @@ class ProcessCache(Generic[T]):
         # (shared version, value, built at, checked at); replaced whole, never changed in place.
         self._entry: tuple[Any, T, float, float] | None = None
         _caches.append(self)
+        # Each model's own receivers, by its label (Django connects them once the model is loaded):
+        # a receiver for every sender would make every other model's ``delete()`` read its rows
+        # first and delete them by id, losing the conditions of the query (the search outbox's
+        # "only if not requested again meanwhile", bench/soak.py).
+        for label in self.models:
+            for signal, kind in ((post_save, "post_save"), (post_delete, "post_delete")):
+                signal.connect(
+                    _on_write, sender=label, weak=False, dispatch_uid=f"config.reference.{kind}.{label}"
+                )
 
     def get(self) -> T:
         entry, now = self._entry, time.monotonic()
@@ -113,10 +122,6 @@ def clear_all() -> None:
 
 def _on_write(sender: type[models.Model], **kwargs: Any) -> None:
     reference_changed(sender)
-
-
-post_save.connect(_on_write, weak=False, dispatch_uid="config.reference.post_save")
-post_delete.connect(_on_write, weak=False, dispatch_uid="config.reference.post_delete")
 
 
 class ReferenceQuerySet(models.QuerySet[M]):
