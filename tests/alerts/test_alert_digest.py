@@ -134,7 +134,8 @@ def test_a_digest_waits_while_email_is_down_and_is_sent_once_when_it_is_back(
     waiting = digests()
     assert len(waiting) == 2
     assert all(
-        r.status == Status.PENDING and r.attempts == 1 and r.last_error.startswith(sending.CHANNEL_DOWN) for r in waiting
+        r.status == Status.PENDING and r.attempts == 1 and r.last_error.startswith(sending.CHANNEL_DOWN)
+        for r in waiting
     )
     # The alert counts as told: the next run writes no second digest while the first one waits.
     assert detect(django_capture_on_commit_callbacks, NOW + dt.timedelta(hours=1)).digests == 0
