@@ -539,7 +539,7 @@ KEPT_AS_IN_EXAMPLE = {
 COMPOSE_ENVIRONMENT = {"DJANGO_DEBUG", "DATABASE_URL", "REDIS_URL", "JOBS_BACKEND"}
 #: What the portal's processes inherit from the caller's environment: nothing of the portal's own
 #: (a DATABASE_URL or RATE_* exported in the shell must not leak into "production").
-INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER")
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "JAVA_HOME", "USER", "PYTHONTRACEMALLOC")
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """A soak of the local production topology: steady load for an hour; memory, errors, p99, outbox lag.
 
     .venv/bin/python bench/soak.py [--duration 3600] [--rate 5] [--photo-share 0.1] [--sockets 200]
-        [--json out.json] [--url http://127.0.0.1:8280] [--keep]
+        [--json out.json] [--url http://127.0.0.1:8280] [--keep] [--tracemalloc FRAMES]
 
 It starts ``bench/prod_local.py``'s topology (nginx, two daphne replicas, the Celery worker and
 beat, Redis, OpenSearch, PostgreSQL, the SMS and SMTP stubs) on ports, a state directory and a
@@ -43,6 +43,11 @@ PASS when, after ``--warmup`` seconds (20 % of the run unless given):
   acknowledged petition there once with its photos, its receipt SMS and its search document, every
   notification sent, every officer action with its event.
 
+``--tracemalloc N`` starts the topology with ``PYTHONTRACEMALLOC=N`` (every Python process traces
+its allocations: slower, a diagnosis) and asks the web replicas (``config.memory``, SIGUSR2) for
+their allocation sites after the warm-up and at the end; the sites that grew most are printed and
+kept in ``--json``.
+
 ``make bench`` runs a 5-minute version (``run_all.py``'s ``soak``). Exit status 0 on PASS; ``--json``
 writes everything recorded (samples, windows, slopes, the final checks).
 """
@@ -56,6 +61,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import signal
 import statistics
 import sys
 import threading
@@ -209,12 +215,17 @@ class Soak(Drills):
         sampler.start()
         end = self.load_started + a.duration
         next_report = self.load_started + a.report_every
+        dumped = False
         while now() < end:
             time.sleep(min(5.0, max(end - now(), 0)))
             if now() >= next_report:
                 next_report += a.report_every
                 self.progress()
+            if a.tracemalloc and not dumped and now() >= self.load_started + a.warmup:
+                dumped = self.ask_for_memory()
         load_ended = now()
+        if a.tracemalloc:
+            self.ask_for_memory()
         self.sampling.set()
         sampler.join(timeout=60)
         self.stop_load()
@@ -229,8 +240,25 @@ class Soak(Drills):
             seconds=round(load_ended - self.load_started),
         )
         self.judge(result, marks, load_ended)
+        if a.tracemalloc:
+            result.checks["memory_sites"] = self.memory_sites()
         result.result = "FAIL" if result.failures else "PASS"
         return result
+
+    def ask_for_memory(self) -> bool:
+        """SIGUSR2 to each web replica: it writes its allocation sites (``config.memory``)."""
+        for proc in self.topology.state.processes():
+            if proc.name.startswith("web-") and proc.alive():
+                os.kill(proc.pid, signal.SIGUSR2)
+        return True
+
+    def memory_sites(self) -> dict[str, str]:
+        """The web replicas' last dumps (the growth since the first), by file name."""
+        time.sleep(5)  # a snapshot of a traced process takes a few seconds
+        found: dict[str, str] = {}
+        for path in sorted((self.args.state_dir / "memory").glob("*-2.txt")):
+            found[path.name] = path.read_text()[:20000]
+        return found
 
     def progress(self) -> None:
         last = self.samples[-1] if self.samples else {}
@@ -445,6 +473,9 @@ def print_summary(r: DrillResult) -> None:
     print(f"  outbox lag (s): {r.checks.get('outbox_lag_s')}")
     print(f"  CPU ms per submission: {r.checks.get('cpu_ms_per_submission')}")
     print(f"  live pages: {r.websockets}; log errors: {r.logs or 'none'}")
+    for name, text in r.checks.get("memory_sites", {}).items():
+        print(f"  where {name.split('-')[0]} grew since the warm-up:")
+        print("    " + "\n    ".join(text.splitlines()[:40]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--pg-port", type=int, default=5432, help="PostgreSQL (default 5432, the project's)")
     add("--pg-cluster", default="15/main", help="its pg_ctlcluster name, started if down (15/main)")
     add("--json", type=Path, help="write everything recorded here")
+    add("--tracemalloc", type=int, default=0, help="frames per allocation traced (a diagnosis; 0: off)")
     add("--wait-quiet", type=float, default=1200, help="wait while .ci/run or backoffice_scale.py run (1200)")
     args = parser.parse_args(argv)
     if not 0 < args.form_share <= 1 or not 0 <= args.photo_share <= args.form_share:
@@ -502,6 +534,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"waiting for {others} to finish ({time.monotonic() - waited:.0f} s)", flush=True)
         time.sleep(30)
 
+    if args.tracemalloc:
+        if args.url:
+            print("note: --tracemalloc needs a topology this script starts; the running one is not traced")
+        os.environ["PYTHONTRACEMALLOC"] = str(args.tracemalloc)  # inherited by prod_local's processes
+        with contextlib.suppress(FileNotFoundError):
+            for old in (args.state_dir / "memory").glob("*.txt"):
+                old.unlink()
     topology = Topology(args)
     soak = Soak(args, topology)
     started = now()

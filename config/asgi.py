@@ -17,6 +17,10 @@ django_asgi_app = get_asgi_application()
 from config.jobs import serve_on_thread  # noqa: E402
 
 serve_on_thread()  # in-process jobs leave the requests for the jobs thread
+
+from config import memory  # noqa: E402
+
+memory.install()  # SIGUSR2 writes where memory grew, when PYTHONTRACEMALLOC is set
 if settings.DEBUG:
     # The embedded default serves static files itself; production puts a proxy in front.
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
