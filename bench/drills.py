@@ -43,7 +43,8 @@ have caught up and both outboxes hold nothing written before the dependency came
 - redis: Redis stopped and started again (its append-only file keeps the broker's queue);
 - sms: the gateway stub answers 500 for ``--outage`` seconds, then answers only after
   ``SMS_GATEWAY_TIMEOUT`` + 5 s for ``--outage`` seconds (the stub's mode file, ``prod_local``);
-- worker: the Celery worker stopped (SIGTERM, a warm shutdown) and started again;
+- worker: the Celery worker stopped as ``docker stop`` stops it (SIGTERM to its main process: a
+  warm shutdown, its pool finishing the tasks it runs) and started again;
 - web: one of the two daphne replicas killed (SIGKILL to its group) and started again; nginx must
   send everything to the other;
 - postgres: the cluster stopped (``pg_ctlcluster stop``, fast) and started again; requests must fail
@@ -120,6 +121,7 @@ from prod_local import (
     restart_exited,
     spawn,
     stop_group,
+    stop_main,
     supervised,
     worker_ready,
 )
@@ -1120,6 +1122,9 @@ class Drills:
         def stop(name: str) -> Callable[[], str]:
             return lambda: f"{name}: {stop_group(t.proc(name))}"
 
+        def stop_as_compose(name: str) -> Callable[[], str]:
+            return lambda: f"{name}: {stop_main(t.proc(name))} (SIGTERM to its main process, as docker stop)"
+
         def restart(name: str) -> Callable[[], str]:
             return lambda: f"{name}: started again (pid {t.restart(name).pid})"
 
@@ -1175,7 +1180,11 @@ class Drills:
                 extra_outage=sms(f"timeout {sms_timeout + 5:g}"),
             ),
             "worker": Drill(
-                "worker", stop("worker"), restart("worker"), lambda: worker_ready(env), processes=("worker",)
+                "worker",
+                stop_as_compose("worker"),
+                restart("worker"),
+                lambda: worker_ready(env),
+                processes=("worker",),
             ),
             "web": Drill(
                 "web",

@@ -217,6 +217,25 @@ def stop_group(proc: Proc) -> str:
     return f"killed after {STOP_GRACE:.0f} s"
 
 
+def stop_main(proc: Proc) -> str:
+    """What ``docker stop`` does: SIGTERM to the main process only (Celery's parent then waits for
+    its pool's tasks: a warm shutdown), SIGKILL to the group after STOP_GRACE; in words."""
+    if not proc.alive():
+        return "not running"
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(proc.pid, os.WNOHANG)
+        if not proc.alive() and not group_alive(proc.pid):
+            return "stopped"
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    return f"killed after {STOP_GRACE:.0f} s"
+
+
 def group_alive(pgid: int) -> bool:
     """Whether any live process is in group ``pgid`` (a worker's children outlive it briefly)."""
     for entry in os.scandir("/proc"):
