@@ -40,7 +40,7 @@ def dump(directory: Path | None = None) -> Path:
     snapshot = tracemalloc.take_snapshot().filter_traces(
         (
             tracemalloc.Filter(False, tracemalloc.__file__),
-            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+            tracemalloc.Filter(False, "<frozen importlib._bootstrap*"),
         )
     )
     _dumps += 1
