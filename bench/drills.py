@@ -121,7 +121,6 @@ from prod_local import (
     restart_exited,
     spawn,
     stop_group,
-    stop_main,
     supervised,
     worker_ready,
 )
@@ -1123,7 +1122,9 @@ class Drills:
             return lambda: f"{name}: {stop_group(t.proc(name))}"
 
         def stop_as_compose(name: str) -> Callable[[], str]:
-            return lambda: f"{name}: {stop_main(t.proc(name))} (SIGTERM to its main process, as docker stop)"
+            return lambda: (
+                f"{name}: {stop_group(t.proc(name), main_only=True)} (SIGTERM to its main process, as docker stop)"
+            )
 
         def restart(name: str) -> Callable[[], str]:
             return lambda: f"{name}: started again (pid {t.restart(name).pid})"

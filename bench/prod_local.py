@@ -198,34 +198,20 @@ def spawn(state: State, name: str, argv: list[str], env: dict[str, str], port: i
     return proc
 
 
-def stop_group(proc: Proc) -> str:
-    """SIGTERM to the process group, SIGKILL after STOP_GRACE; what happened, in words."""
+def stop_group(proc: Proc, *, main_only: bool = False) -> str:
+    """SIGTERM to the process group (``main_only``: to its main process, as ``docker stop`` does:
+    Celery's parent then lets its pool finish its tasks), SIGKILL to the group after STOP_GRACE;
+    what happened, in words."""
     if not proc.alive():
         return "not running"
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
+        if main_only:
+            os.kill(proc.pid, signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     while time.monotonic() < deadline:
         # Our own child (``run``): reap it, or it stays a zombie.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(proc.pid, os.WNOHANG)
-        if not proc.alive() and not group_alive(proc.pid):
-            return "stopped"
-        time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    return f"killed after {STOP_GRACE:.0f} s"
-
-
-def stop_main(proc: Proc) -> str:
-    """What ``docker stop`` does: SIGTERM to the main process only (Celery's parent then waits for
-    its pool's tasks: a warm shutdown), SIGKILL to the group after STOP_GRACE; in words."""
-    if not proc.alive():
-        return "not running"
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_GRACE
-    while time.monotonic() < deadline:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(proc.pid, os.WNOHANG)
         if not proc.alive() and not group_alive(proc.pid):
