@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import exceptions, serializers, status
@@ -256,14 +257,15 @@ def body_error_response(status_code: int, message: str) -> JsonResponse:
     )
 
 
+#: The database cannot be reached (``config.unavailable``): said by the API and Open311 alike.
+UNAVAILABLE_MESSAGE = gettext_lazy(
+    "The service is briefly unavailable. What you just sent was not received: send it again in a minute."
+)
+
+
 def unavailable_payload() -> dict[str, Any]:
     """The database cannot be reached (``config.unavailable``): 503, try again; nothing was received."""
-    return _payload(
-        UNAVAILABLE,
-        _(
-            "The service is briefly unavailable. What you just sent was not received: send it again in a minute."
-        ),
-    )
+    return _payload(UNAVAILABLE, str(UNAVAILABLE_MESSAGE))
 
 
 def validation_response(detail: Any) -> Response:

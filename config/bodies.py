@@ -200,6 +200,19 @@ def _answer(exc: Exception | None) -> tuple[int, str]:
     return unreadable_body(exc) or (400, _("The request could not be understood."))
 
 
+def open311_refusal(request: HttpRequest, answer: Callable[[], tuple[int, str]]) -> HttpResponse:
+    """An Open311 error in the format and the language the request asked for; ``answer`` gives its
+    status and message, in that language."""
+    from portal.open311.render import error_response
+
+    language = open311_language(request)
+    with translation.override(language):
+        status, message = answer()
+        response = error_response("json" if request.path_info.endswith(".json") else "xml", status, message)
+    response["Content-Language"] = language
+    return response
+
+
 def refusal(request: HttpRequest, exc: Exception | None) -> HttpResponse:
     """The answer to an unreadable body (``None``: over the cap) in the format of the request's interface."""
     path = request.path_info
@@ -208,13 +221,7 @@ def refusal(request: HttpRequest, exc: Exception | None) -> HttpResponse:
 
         response: HttpResponse = body_error_response(*_answer(exc))
     elif path.startswith("/open311/"):
-        from portal.open311.render import error_response
-
-        language = open311_language(request)
-        with translation.override(language):
-            status, message = _answer(exc)
-            response = error_response("json" if path.endswith(".json") else "xml", status, message)
-        response["Content-Language"] = language
+        response = open311_refusal(request, lambda: _answer(exc))
     else:
         status, message = _answer(exc)
         template = "413.html" if status == 413 else "400.html"

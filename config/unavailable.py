@@ -113,23 +113,10 @@ def unavailable_response(request: HttpRequest, *, outage: bool = True) -> HttpRe
             unavailable_payload(), status=503, json_dumps_params={"ensure_ascii": False}
         )
     elif path.startswith("/open311/"):
-        from django.utils import translation
+        from api.errors import UNAVAILABLE_MESSAGE
+        from config.bodies import open311_refusal
 
-        from config.bodies import open311_language
-        from portal.open311.render import error_response
-
-        language = open311_language(request)
-        with translation.override(language):
-            from django.utils.translation import gettext as _
-
-            response = error_response(
-                "json" if path.endswith(".json") else "xml",
-                503,
-                _(
-                    "The service is briefly unavailable. What you just sent was not received: send it again in a minute."
-                ),
-            )
-        response["Content-Language"] = language
+        response = open311_refusal(request, lambda: (503, str(UNAVAILABLE_MESSAGE)))
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER)
