@@ -995,6 +995,22 @@ def photo_problem(photo: Photo, attachment: Any) -> str | None:
     return None
 
 
+def photos_compared(sent: list[Photo], stored: list[Any], problems: collections.Counter[str]) -> int:
+    """Each photo sent against its attachment, in order: what is wrong counted in ``problems``;
+    how many were right."""
+    if len(stored) != len(sent):
+        problems[f"not exactly its photos ({len(stored)} stored, {len(sent)} sent)"] += 1
+        return 0
+    right = 0
+    for photo, attachment in zip(sent, stored, strict=True):
+        problem = photo_problem(photo, attachment)
+        if problem:
+            problems[problem] += 1
+        else:
+            right += 1
+    return right
+
+
 def check_photos(
     report: Report,
     portal: list[Submission],
@@ -1027,16 +1043,7 @@ def check_photos(
         found = petitions_of(s)
         if len(found) != 1:
             continue  # reported with the petitions
-        stored = by_petition.get(found[0]["pk"], [])
-        if len(stored) != len(s.photos):
-            problems[f"not exactly its photos ({len(s.photos)} sent)"] += 1
-            continue
-        for photo, attachment in zip(s.photos, stored, strict=True):
-            problem = photo_problem(photo, attachment)
-            if problem:
-                problems[problem] += 1
-            else:
-                verified += 1
+        verified += photos_compared(s.photos, by_petition.get(found[0]["pk"], []), problems)
     for what, count in problems.items():
         fail(f"{count} successful portal submissions with {what}")
     portal_petitions = {row["pk"] for s in portal for row in petitions_of(s)}

@@ -107,7 +107,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from common import percentile
-from crash import Photo, make_photo, multipart, photo_problem
+from crash import Photo, make_photo, multipart, photos_compared
 from flows import Browser, hidden_fields, local_path
 from prod_local import (
     PYTHON,
@@ -1644,16 +1644,7 @@ class Drills:
             mine = found(s)
             if len(mine) != 1:
                 continue
-            stored = attachments.get(mine[0]["pk"], [])
-            if len(stored) != len(s.photos):
-                problems[f"not exactly its photos ({len(stored)} stored, {len(s.photos)} sent)"] += 1
-                continue
-            for photo, attachment in zip(s.photos, stored, strict=True):
-                problem = photo_problem(photo, attachment)
-                if problem:
-                    problems[problem] += 1
-                else:
-                    photos_ok += 1
+            photos_ok += photos_compared(s.photos, attachments.get(mine[0]["pk"], []), problems)
         for what, count in problems.items():
             if count:
                 fail(f"{count} acknowledged submissions: {what}")
