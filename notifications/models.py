@@ -118,6 +118,12 @@ class Notification(models.Model):
                 name="notification_due_idx",
                 condition=Q(status__in=["pending", "sending"]),
             ),
+            # The same for one-time codes, claimed before the other messages (``sending._claim``).
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_code_due_idx",
+                condition=Q(status__in=["pending", "sending"], template="phone_code"),
+            ),
             # The daily purge of one-time codes' SMS (``petitions.phones.phone_challenges_purge``)
             # reads a window of days of them; without it, that is a scan of every message ever sent.
             models.Index(

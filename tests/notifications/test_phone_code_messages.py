@@ -112,3 +112,66 @@ def test_the_purge_reads_one_time_codes_through_their_partial_index() -> None:
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "notification_phone_code_idx" in plan
+
+
+def test_a_code_is_sent_before_a_backlog_pulled_forward_ahead_of_it() -> None:
+    """After an outage thousands of messages are due at once; a code written then lives five minutes."""
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        Notification(
+            channel="sms",
+            recipient=f"+849123456{i:02d}",
+            template="t",
+            body="x",
+            dedupe_key=f"backlog-{i}",
+            attempts=3,
+            next_attempt_at=now - dt.timedelta(minutes=1),
+        )
+        for i in range(5)
+    )
+    code = code_sms()
+    LocmemSmsBackend.outbox.clear()
+    report = sending.drain(batch_size=2, max_batches=1)
+    assert report.sent == 2
+    assert LocmemSmsBackend.outbox[0].reference == f"notification-{code.pk}"
+    assert Notification.objects.get(pk=code.pk).status == Status.SENT
+
+
+def test_codes_filling_a_batch_leave_the_other_messages_for_the_next() -> None:
+    other = Notification.objects.create(
+        channel="sms", recipient="+84912345678", template="t", body="x", dedupe_key="other"
+    )
+    codes = [code_sms(key=f"code-{i}") for i in range(2)]
+    LocmemSmsBackend.outbox.clear()
+    assert sending.drain(batch_size=2, max_batches=1).sent == 2
+    assert {m.reference for m in LocmemSmsBackend.outbox} == {f"notification-{c.pk}" for c in codes}
+    assert Notification.objects.get(pk=other.pk).status == Status.PENDING
+
+
+def test_a_drain_without_codes_waiting_sends_the_rest_in_their_order() -> None:
+    now = timezone.now()
+    first, _second = (
+        Notification.objects.create(
+            channel="sms",
+            recipient="+84912345678",
+            template="t",
+            body="x",
+            dedupe_key=key,
+            next_attempt_at=now - dt.timedelta(minutes=minutes),
+        )
+        for key, minutes in (("first", 2), ("second", 1))
+    )
+    LocmemSmsBackend.outbox.clear()
+    assert sending.drain(batch_size=1, max_batches=1).sent == 1
+    assert LocmemSmsBackend.outbox[0].reference == f"notification-{first.pk}"
+
+
+@requires_postgres()
+def test_the_drain_finds_waiting_codes_through_their_partial_index() -> None:
+    due = sending._codes_due(timezone.now()).order_by("next_attempt_at", "pk")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = due.values_list("pk")[:100].query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "notification_code_due_idx" in plan
