@@ -27,7 +27,10 @@ from search.models import IndexQueue
 
 logger = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
+#: A batch is one bulk request of at most 60 s (``elastic.BULK_TIMEOUT``); twice that is ample, and
+#: a worker killed mid-batch leaves its rows waiting no longer. Were a batch ever to outlast it, the
+#: documents written twice carry the case's version: the engine keeps the newer one.
+LEASE = dt.timedelta(minutes=2)
 BATCH_SIZE = 500
 
 #: This process found the search service down since its last batch indexed.
