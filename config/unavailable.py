@@ -31,6 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
+from django_prometheus.middleware import PrometheusAfterMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -147,10 +148,15 @@ class DatabaseUnavailableMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # The refusal never reaches the last middleware, which counts responses by status for
+        # /metrics: counted here as it would (an outage's 503s are what an operator graphs).
+        self.counted = PrometheusAfterMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if MARK.down_since is not None:
             if not MARK.due_for_probe() or not database_reachable():
-                return unavailable_response(request)
+                self.counted.process_request(request)
+                response: HttpResponse = self.counted.process_response(request, unavailable_response(request))
+                return response
             MARK.clear()
         return self.get_response(request)

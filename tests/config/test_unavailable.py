@@ -90,6 +90,25 @@ def test_a_refusal_while_marked_down_has_cors_headers_and_the_request_s_language
     assert unavailable_urls.CALLS == []
 
 
+def test_refusals_are_counted_by_status_in_the_metrics(client_keeping_errors, marked_down):
+    from django_prometheus.middleware import Metrics
+
+    by_status = Metrics.get_instance().responses_by_status.labels(status="503")
+    before = by_status._value.get()
+    for _ in range(3):
+        assert client_keeping_errors.get("/fine/").status_code == 503
+    assert by_status._value.get() == before + 3
+
+
+def test_a_503_from_an_error_in_a_view_is_counted_once(client_keeping_errors):
+    from django_prometheus.middleware import Metrics
+
+    by_status = Metrics.get_instance().responses_by_status.labels(status="503")
+    before = by_status._value.get()
+    assert client_keeping_errors.get("/lost/").status_code == 503
+    assert by_status._value.get() == before + 1
+
+
 def test_refusals_are_logged_as_warnings_not_errors(client_keeping_errors, marked_down, caplog):
     """An alert on ERROR lines must not fire once per refused request in an outage it already knows."""
     with caplog.at_level("INFO"):
