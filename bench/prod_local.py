@@ -33,8 +33,8 @@ files, media, the engine's data and the stubs' records (``stubs/sms.jsonl``, ``s
 Each process runs in a session of its own; ``stop`` sends SIGTERM to each process group recorded
 (then SIGKILL after a grace period), from any shell, also after a start that failed half-way.
 ``run`` does what compose's ``restart: unless-stopped`` does while it waits: a process that exits
-is started again (checked every 2 s), with the last error of its log printed. The Celery worker
-needs it: it exits when it loses Redis at the wrong moment (bench/README.md, "Outage drills").
+is started again (checked every 2 s), with the last error of its log printed; one that exits
+again within 10 s waits 2, 4, 8 … up to 60 s before the next start (docker's back-off).
 """
 
 from __future__ import annotations
@@ -980,19 +980,73 @@ def status(args: argparse.Namespace) -> int:
     return 0 if all(p.alive() for p in processes) and data.get("ready") else 1
 
 
+#: A process that exits again within this many seconds of being started again waits before the
+#: next start, twice as long each time up to RESTART_DELAY_MAX (docker's restart policy does the
+#: same from 100 ms, and forgets once a container has run 10 s).
+RESTART_STEADY = 10.0
+RESTART_DELAY_MAX = 60.0
+
+
+def restart_delay(previous: float, ran_for: float) -> float:
+    """Seconds to wait before starting again a process that ran ``ran_for`` seconds since the
+    supervisor last started it, after waiting ``previous`` seconds."""
+    if ran_for >= RESTART_STEADY:
+        return 0.0
+    return min(max(previous * 2, 2.0), RESTART_DELAY_MAX)
+
+
+class Supervisor:
+    """compose's ``restart: unless-stopped`` for ``run``: each ``tick`` starts again the processes
+    that exited (``restart_exited``), those that keep exiting after a growing delay (``restart_delay``).
+    A process started again by someone else (a drill) starts a history of its own."""
+
+    def __init__(
+        self, state: State, env: dict[str, str], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.state, self.env, self.clock = state, env, clock
+        #: Per process name: the pid this supervisor started, when, and the delay it waited before.
+        self.restarts: dict[str, tuple[int, float, float]] = {}
+        #: Per process name: when this supervisor first saw it exited (it may be waiting out a delay).
+        self.exited_at: dict[str, float] = {}
+
+    def tick(self) -> list[str]:
+        """Start again what exited and waited long enough; a line for each."""
+        now = self.clock()
+        waiting = set()
+        for proc in self.state.processes():
+            ours = self.restarts.get(proc.name)
+            if ours and ours[0] != proc.pid:
+                del self.restarts[proc.name]
+                ours = None
+            if proc.alive() or not ours:
+                self.exited_at.pop(proc.name, None)
+                continue
+            exited = self.exited_at.setdefault(proc.name, now)
+            if now < exited + restart_delay(ours[2], exited - ours[1]):
+                waiting.add(proc.name)
+        lines = []
+        for proc, last in restart_exited(self.state, self.env, skip=waiting):
+            ours = self.restarts.get(proc.name)
+            exited = self.exited_at.pop(proc.name, now)
+            waited = restart_delay(ours[2], exited - ours[1]) if ours else 0.0
+            self.restarts[proc.name] = (proc.pid, now, waited)
+            after = f" after {waited:.0f} s (it keeps exiting)" if waited else ""
+            lines.append(
+                f"{proc.name} had exited ({last or 'no error logged'}); started again{after}, pid {proc.pid}"
+            )
+        return lines
+
+
 def run(args: argparse.Namespace) -> int:
     if start(args) != 0:
         return 1
     state = State(args.state_dir)
-    env = read_env_file(state.dir / "env")
+    supervisor = Supervisor(state, read_env_file(state.dir / "env"))
     state.update(supervisor={"pid": os.getpid(), "started": start_time(os.getpid())})
 
     def supervise() -> None:
-        for proc, last in restart_exited(state, env):
-            print(
-                f"{proc.name} had exited ({last or 'no error logged'}); started again, pid {proc.pid}",
-                flush=True,
-            )
+        for line in supervisor.tick():
+            print(line, flush=True)
 
     print("running; a process that exits is started again; Ctrl-C or SIGTERM stops everything", flush=True)
     wait_for_signal(supervise, every=2.0)
