@@ -18,7 +18,7 @@ from functools import reduce
 from operator import or_
 
 from django.conf import settings
-from django.db.models import F, Max, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from config.claims import claim_rows
@@ -27,10 +27,11 @@ from search.models import IndexQueue
 
 logger = logging.getLogger(__name__)
 
-#: A batch is one bulk request of at most 60 s (``elastic.BULK_TIMEOUT``); twice that is ample, and
-#: a worker killed mid-batch leaves its rows waiting no longer. Were a batch ever to outlast it, the
-#: documents written twice carry the case's version: the engine keeps the newer one.
-LEASE = dt.timedelta(minutes=2)
+#: A batch is one bulk request of at most 60 s (``elastic.BULK_TIMEOUT``), tried twice at most
+#: (``client.MAX_RETRIES``); 3 minutes cover it, and a worker killed mid-batch leaves its rows waiting
+#: no longer. A batch that outlasts its lease changes nothing of rows another drain took meanwhile,
+#: and documents written twice carry the case's version: the engine keeps the newer one.
+LEASE = dt.timedelta(minutes=3)
 BATCH_SIZE = 500
 
 #: This process found the search service down since its last batch indexed.
@@ -103,21 +104,26 @@ def drain(
         rows = _claim(moment, batch_size)
         if not rows:
             break
+        # The rows as this drain holds them: not those another drain took after the lease ran out.
+        ours = IndexQueue.objects.filter(pk__in=[r[0] for r in rows], lease_until=moment + LEASE)
         try:
             backend.index([case_id for _pk, case_id, _seen, _attempts in rows])
         except SearchUnavailable as exc:
             _seen_down = True
-            waiting = IndexQueue.objects.filter(pk__in=[r[0] for r in rows])
-            waiting.update(attempts=F("attempts") + 1, lease_until=None, last_error=str(exc)[:500])
-            attempts = waiting.aggregate(most=Max("attempts"))["most"] or 1
-            waiting.update(next_attempt_at=moment + backoff(attempts))
+            attempts = max(attempts for *_row, attempts in rows) + 1
+            ours.update(
+                attempts=F("attempts") + 1,
+                lease_until=None,
+                last_error=str(exc)[:500],
+                next_attempt_at=moment + backoff(attempts),
+            )
             report.waiting += len(rows)
             logger.warning("search index unavailable; %s cases wait for the next drain", len(rows))
             break
         # Rows whose case changed again while it was being indexed stay, released for the next batch.
         indexed = reduce(or_, (Q(pk=pk, requested_at=seen) for pk, _case_id, seen, _attempts in rows))
         IndexQueue.objects.filter(indexed).delete()
-        IndexQueue.objects.filter(pk__in=[r[0] for r in rows]).update(lease_until=None)
+        ours.update(lease_until=None)
         report.indexed += len(rows)
         if not pulled and (_seen_down or any(attempts for *_row, attempts in rows)):
             pulled, _seen_down = True, False

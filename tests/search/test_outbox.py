@@ -95,6 +95,27 @@ def test_with_the_search_service_down_rows_wait_and_the_drain_catches_up_later(c
     assert queued() == set()
 
 
+def test_a_batch_that_outlived_its_lease_leaves_the_rows_another_drain_took_alone(case, monkeypatch):
+    """A bulk request slower than the lease: another drain has taken the rows; the first one's failure
+    must neither release them nor count an attempt against them."""
+    from search import get_backend
+    from search.base import SearchUnavailable
+
+    start = timezone.now()
+    later = start + outbox.LEASE + dt.timedelta(seconds=1)
+    taken_over: list[tuple[int, int, dt.datetime, int]] = []
+
+    def slow_then_down(case_ids: list[int]) -> int:
+        taken_over.extend(outbox._claim(later, 10))  # meanwhile, another drain's claim
+        raise SearchUnavailable("timed out")
+
+    monkeypatch.setattr(type(get_backend()), "index", lambda self, ids: slow_then_down(ids))
+    assert outbox.drain(now=start).waiting == 1
+    assert [case_id for _pk, case_id, _seen, _attempts in taken_over] == [case.pk]
+    row = IndexQueue.objects.get(case_id=case.pk)
+    assert row.lease_until == later + outbox.LEASE and row.attempts == 0 and not row.last_error
+
+
 def test_once_the_service_answers_again_cases_waiting_out_a_backoff_are_indexed_at_once(
     case, submit, settings
 ):
