@@ -105,7 +105,7 @@ PYTHON = str(BIN / "python")
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/petitions_bench_crash"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 INDEX_ALIAS = "bench-crash"
-#: The outboxes' lease (notifications.outbox.LEASE, search.outbox.LEASE) when not shortened.
+#: The longer of the outboxes' leases (notifications.sending.LEASE, search.outbox.LEASE) when not shortened.
 REAL_LEASE_SECONDS = 300.0
 #: Valid Vietnamese mobile prefixes for the generated phone numbers.
 PHONE_PREFIXES = ("090", "091", "093", "094", "096", "097", "098")
@@ -115,9 +115,9 @@ WORKER_SHIM = """
 import datetime, sys
 import django
 django.setup()
-import notifications.outbox, search.outbox
+import notifications.sending, search.outbox
 lease = datetime.timedelta(seconds=float(sys.argv[1]))
-notifications.outbox.LEASE = search.outbox.LEASE = lease
+notifications.sending.LEASE = search.outbox.LEASE = lease
 from config.celery import app
 app.worker_main(["worker", *sys.argv[2:]])
 """

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from prod_local import ROOT, State, last_error, read_env_file, restart_exited, spawn, stop_group
+from prod_local import ROOT, State, last_error, read_env_file, restart_exited, spawn, stop_group, supervised
 
 
 def get_json(url: str) -> Any:
@@ -81,6 +81,10 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=12.0, help="seconds after Redis is back (12)")
     args = parser.parse_args()
     state = State(args.state_dir)
+    if supervised(state):
+        # Its supervisor would start Redis again within 2 s, and the worker too: nothing to measure.
+        print("this topology runs under `prod_local.py run`: use one started with `prod_local.py start`")
+        return 2
     env = read_env_file(args.state_dir / "env")
     stop = threading.Event()
     sent: list[int] = []
