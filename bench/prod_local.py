@@ -634,6 +634,7 @@ def portal_env(args: argparse.Namespace, state: State, ports: Ports, keys: dict[
             "DJANGO_VAR_DIR": str(state.dir),
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "MALLOC_ARENA_MAX": "2",
         }
     )
     return env
