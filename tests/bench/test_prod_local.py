@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 prod_local = importlib.import_module("bench.prod_local")
 
@@ -38,41 +39,43 @@ def _wait_exited(state, name: str = "flaky") -> None:
     raise AssertionError(f"{name} did not exit")
 
 
+class Flaky:
+    """A process that exits as soon as it starts, recorded in a state directory, and a supervisor
+    on a clock of the test's."""
+
+    def __init__(self, directory: Any) -> None:
+        self.state = prod_local.State(directory)
+        self.state.logs.mkdir()
+        self.now = 1000.0
+        self.supervisor = prod_local.Supervisor(self.state, {"PATH": "/usr/bin:/bin"}, clock=lambda: self.now)
+        _exits_at_once(self.state)
+        _wait_exited(self.state)
+
+    def tick(self, after: float = 0.0) -> list[str]:
+        self.now += after
+        lines: list[str] = self.supervisor.tick()
+        return lines
+
+
 def test_the_supervisor_starts_a_process_that_keeps_exiting_again_later_each_time(tmp_path) -> None:
-    state = prod_local.State(tmp_path)
-    state.logs.mkdir()
-    clock = [1000.0]
-    supervisor = prod_local.Supervisor(state, {"PATH": "/usr/bin:/bin"}, clock=lambda: clock[0])
-    _exits_at_once(state)
-    _wait_exited(state)
-    assert len(supervisor.tick()) == 1  # its first exit: started again at once
-    _wait_exited(state)
-    clock[0] += 1
-    assert supervisor.tick() == []  # exited within 10 s of that start: waits 2 s
-    clock[0] += 2
-    [line] = supervisor.tick()
+    flaky = Flaky(tmp_path)
+    assert len(flaky.tick()) == 1  # its first exit: started again at once
+    _wait_exited(flaky.state)
+    assert flaky.tick(1) == []  # exited within 10 s of that start: waits 2 s
+    [line] = flaky.tick(2)
     assert "after 2 s" in line
-    _wait_exited(state)
-    clock[0] += 3
-    assert supervisor.tick() == []  # then 4 s, from when its exit was seen
-    clock[0] += 3
-    assert supervisor.tick() == []
-    clock[0] += 1
-    assert "after 4 s" in supervisor.tick()[0]
+    _wait_exited(flaky.state)
+    assert flaky.tick(3) == []  # then 4 s, from when its exit was seen
+    assert flaky.tick(3) == []
+    assert "after 4 s" in flaky.tick(1)[0]
 
 
 def test_a_process_started_again_by_someone_else_is_not_held_to_the_supervisor_s_delay(tmp_path) -> None:
-    state = prod_local.State(tmp_path)
-    state.logs.mkdir()
-    clock = [1000.0]
-    supervisor = prod_local.Supervisor(state, {"PATH": "/usr/bin:/bin"}, clock=lambda: clock[0])
-    _exits_at_once(state)
-    _wait_exited(state)
-    supervisor.tick()
-    _wait_exited(state)
-    clock[0] += 1
-    assert supervisor.tick() == []  # waiting out its 2 s
-    _exits_at_once(state)  # a drill starts it again meanwhile, and it exits
-    _wait_exited(state)
-    [line] = supervisor.tick()  # a first exit for this supervisor: at once, no delay
+    flaky = Flaky(tmp_path)
+    flaky.tick()
+    _wait_exited(flaky.state)
+    assert flaky.tick(1) == []  # waiting out its 2 s
+    _exits_at_once(flaky.state)  # a drill starts it again meanwhile, and it exits
+    _wait_exited(flaky.state)
+    [line] = flaky.tick()  # a first exit for this supervisor: at once, no delay
     assert "after" not in line
