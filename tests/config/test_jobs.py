@@ -7,6 +7,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -40,17 +41,25 @@ def test_unknown_jobs_are_refused():
         jobs.enqueue("nope")
 
 
-@pytest.fixture
-def celery_broker(settings):
-    """Celery publishing to a queue of its own on the real Redis of this machine."""
+def point_celery_at(url: str, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's broker for this test: through Django's settings, which the app reads (an assignment
+    to ``app.conf.broker_url`` is shadowed by CELERY_BROKER_URL in Celery 5.6), and without the
+    connection pools an earlier test made for another broker (restored after the test)."""
     settings.JOBS_BACKEND = "celery"
+    settings.CELERY_BROKER_URL = url
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+
+
+@pytest.fixture
+def celery_broker(settings, monkeypatch):
+    """Celery publishing to a queue of its own on the real Redis of this machine."""
     queue = f"test-jobs-{uuid.uuid4().hex}"
-    saved = (app.conf.broker_url, app.conf.task_default_queue)
-    app.conf.broker_url, app.conf.task_default_queue = REDIS_URL, queue
+    point_celery_at(REDIS_URL, settings, monkeypatch)
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
     client = redis.Redis.from_url(REDIS_URL)
     yield client, queue
     client.delete(queue)
-    app.conf.broker_url, app.conf.task_default_queue = saved
     app.pool.force_close_all()
 
 
@@ -71,17 +80,15 @@ def test_with_celery_a_change_queues_the_drain_on_the_broker_and_the_task_sends(
 
 
 def test_with_the_broker_down_nothing_is_lost_and_the_periodic_drain_catches_up(
-    submit, settings, django_capture_on_commit_callbacks
+    submit, settings, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
-    settings.JOBS_BACKEND = "celery"
-    saved = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    point_celery_at("redis://127.0.0.1:1/0", settings, monkeypatch)  # nothing listens there
     try:
         with django_capture_on_commit_callbacks(execute=True):
             result = submit()
     finally:
-        app.conf.broker_url = saved
         app.pool.force_close_all()
+    assert "could not queue job notifications.drain" in caplog.text
     assert result.created
     [row] = Notification.objects.filter(channel="sms")
     assert row.status == Status.PENDING
