@@ -4,9 +4,9 @@ The outboxes' drains claimed their rows with a transaction of four statements (a
 ``SELECT``, an ``UPDATE``, a ``SELECT`` of the rows claimed, and the commit); an empty claim
 still cost three. Here it is one::
 
+    WITH claimed AS MATERIALIZED (SELECT id FROM outbox WHERE <due> ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED)
     UPDATE outbox SET status = 'sending', lease_until = …, attempts = attempts + 1
-     WHERE id IN (SELECT id FROM outbox WHERE <due> ORDER BY … LIMIT n FOR UPDATE SKIP LOCKED)
-    RETURNING *
+     WHERE id IN (SELECT * FROM claimed) RETURNING *
 
 which PostgreSQL runs as one transaction: two drains at once take different rows (``SKIP
 LOCKED``), and a row another drain took meanwhile is re-checked against ``<due>`` under its lock.
@@ -58,11 +58,21 @@ def claim_rows(
     assert meta.pk is not None
     returning = ", ".join(quote(field.column) for field in meta.concrete_fields)
     # Names from the model and SQL compiled by the ORM; every value is a parameter.
-    sql = (
-        f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)}"  # noqa: S608
-        f" WHERE {quote(meta.pk.column)} IN ({inner_sql}{lock}) RETURNING {returning}"
-    )
-    rows = list(model._default_manager.raw(sql, [*params, *inner_params]))
+    picked = f"{inner_sql}{lock}"
+    update = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)}"  # noqa: S608
+    if connection.vendor == "postgresql":
+        # The rows are picked in a CTE, which runs once. As ``IN (subquery)``, a plan that joins
+        # the table to the subquery may run the subquery again for each row it joins, each run
+        # skipping the rows just updated and taking the next ones, past the LIMIT (the CI's fresh
+        # tables planned it so: 6 rows taken for a batch of 2). SQLite runs the subquery once.
+        pk = quote(meta.pk.column)
+        sql = f"WITH claimed AS MATERIALIZED ({picked}) {update} WHERE {pk} IN (SELECT * FROM claimed)"  # noqa: S608
+        values = [*inner_params, *params]  # in the order of their placeholders
+    else:
+        sql = f"{update} WHERE {quote(meta.pk.column)} IN ({picked})"
+        values = [*params, *inner_params]
+    sql += f" RETURNING {returning}"
+    rows = list(model._default_manager.raw(sql, values))
     keys = list(order_by)
     rows.sort(key=lambda row: tuple(getattr(row, key) for key in keys))
     return rows
