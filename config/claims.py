@@ -10,8 +10,8 @@ still cost three. Here it is one::
 
 which PostgreSQL runs as one transaction: two drains at once take different rows (``SKIP
 LOCKED``), and a row another drain took meanwhile is re-checked against ``<due>`` under its lock.
-SQLite (3.35 or later) runs the same statement without the row locks, which it does not need: its
-writers are serialised.
+SQLite (3.35 or later) runs ``UPDATE … WHERE id IN (<the CTE's SELECT>) RETURNING *``, without the
+row locks, which it does not need: its writers are serialised, and it runs the subquery once.
 """
 
 from __future__ import annotations
