@@ -1013,7 +1013,7 @@ class Supervisor:
     def tick(self) -> list[str]:
         """Start again what exited and waited long enough; a line for each."""
         now = self.clock()
-        waiting = set()
+        delays: dict[str, float] = {}  # what each exited process of ours waits before its next start
         for proc in self.state.processes():
             ours = self.restarts.get(proc.name)
             if ours and ours[0] != proc.pid:
@@ -1023,13 +1023,12 @@ class Supervisor:
                 self.exited_at.pop(proc.name, None)
                 continue
             exited = self.exited_at.setdefault(proc.name, now)
-            if now < exited + restart_delay(ours[2], exited - ours[1]):
-                waiting.add(proc.name)
+            delays[proc.name] = restart_delay(ours[2], exited - ours[1])
+        waiting = {name for name, delay in delays.items() if now < self.exited_at[name] + delay}
         lines = []
         for proc, last in restart_exited(self.state, self.env, skip=waiting):
-            ours = self.restarts.get(proc.name)
-            exited = self.exited_at.pop(proc.name, now)
-            waited = restart_delay(ours[2], exited - ours[1]) if ours else 0.0
+            waited = delays.get(proc.name, 0.0)
+            self.exited_at.pop(proc.name, None)
             self.restarts[proc.name] = (proc.pid, now, waited)
             after = f" after {waited:.0f} s (it keeps exiting)" if waited else ""
             lines.append(
